@@ -1,0 +1,47 @@
+# Homeostat. Every target installs what it needs: Node >= 22 (Node 24 from the npm registry when the
+# machine's Node is older) and the npm dependencies from package-lock.json.
+SHELL := bash
+NODE_BIN := $(shell scripts/node-bin.sh)
+export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+EXAMPLES ?= examples/quickstart
+DEPS := node_modules/.package-lock.json
+
+.PHONY: run run-once test test-unit lint build generate bench clean deps
+
+deps: $(DEPS)
+$(DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+dist/.built: $(DEPS) $(shell find src -name '*.ts' -not -name '*.test.ts') tsconfig.json tsconfig.build.json
+	tsc -p tsconfig.build.json
+	@touch $@
+
+build: dist/.built
+
+## run: reconcile the quickstart example in embedded mode (no cluster), until Ctrl-C.
+run: build
+	node dist/cli/main.js dev $(EXAMPLES)
+
+## run-once: the same, but exit 0 once everything is Satisfied.
+run-once: build
+	node dist/cli/main.js dev $(EXAMPLES) --until-converged --timeout 120s
+
+## test: every test suite.
+test: build
+	npm test --silent
+
+lint: $(DEPS)
+	tsc -p tsconfig.json --noEmit
+	eslint src test bench scripts
+
+## generate: crds/ and src/api/generated/ from the one schema source in src/api/schema/.
+generate: $(DEPS)
+	tsx scripts/generate.ts
+
+bench: build
+	node dist/../bench/run.js
+
+clean:
+	rm -rf dist coverage

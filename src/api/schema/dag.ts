@@ -1,0 +1,72 @@
+import { duration, int, label, list, obj, str } from './builders.js';
+import { calendar, conditions, jobAction, observedGeneration, params, retry } from './common.js';
+import type { KindDefinition } from './kind.js';
+
+const task = obj(
+  'One task: a Job run once per period, after the tasks it depends on have succeeded for that period.',
+  {
+    name: label('The task name, unique in the Dag; part of Job names.', 40),
+    dependsOn: list('Tasks of this Dag that must succeed first.', label('A task name.', 40), {
+      maxItems: 50,
+      'x-kubernetes-list-type': 'set',
+    }),
+    job: jobAction,
+    retry: retry(2),
+    timeout: duration('How long one attempt may run before it is stopped and counted failed. Defaults to 1h.', '1h'),
+  },
+  ['name', 'job'],
+);
+
+export const dag: KindDefinition = {
+  kind: 'Dag',
+  plural: 'dags',
+  singular: 'dag',
+  shortNames: ['dag'],
+  description:
+    'A graph of tasks run once per period. A task is due for a period when it has no success after the latest successes of its upstreams (Make\'s rule), so re-runs propagate downstream.',
+  spec: obj(
+    'The tasks and the periods they must cover.',
+    {
+      periods: calendar('periods this Dag must cover; a period runs once it has ended. Without periods the Dag takes those of its dependencies', 'now'),
+      tasks: list('The tasks, each a Job template.', task, {
+        minItems: 1,
+        maxItems: 200,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+      maxActiveRuns: int('How many periods may run at once. Defaults to 16.', { minimum: 1, maximum: 1000, default: 16 }),
+      historyLimit: int('How many DagRuns to keep per period. Defaults to 3.', { minimum: 1, maximum: 100, default: 3 }),
+      params,
+    },
+    ['tasks'],
+    {
+      'x-kubernetes-validations': [
+        { rule: 'self.tasks.all(t, !has(t.dependsOn) || t.dependsOn.all(d, self.tasks.exists(u, u.name == d)))', message: 'every dependsOn must name a task of this Dag' },
+        { rule: 'self.tasks.all(t, !has(t.dependsOn) || !t.dependsOn.exists(d, d == t.name))', message: 'a task cannot depend on itself' },
+      ],
+    },
+  ),
+  status: obj('What the controller observes of the Dag.', {
+    observedGeneration,
+    phase: str('Satisfied when every period has succeeded, else the most active phase of any task.', {
+      enum: ['Satisfied', 'WorkingOnIt', 'Pending', 'Waiting', 'Failed', 'Unknown'],
+      maxLength: 16,
+    }),
+    periods: obj('Period counts.', {
+      total: int('Periods declared.', { minimum: 0 }),
+      succeeded: int('Periods whose every task has succeeded.', { minimum: 0 }),
+      running: int('Periods with a task running.', { minimum: 0 }),
+      failed: int('Periods with a Failed task.', { minimum: 0 }),
+    }),
+    succeeded: str('Succeeded periods over all periods, e.g. 30/31.', { maxLength: 32 }),
+    lastPeriod: str('The latest period that succeeded.', { maxLength: 64 }),
+    conditions,
+  }),
+  printerColumns: [
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'The overall phase.' },
+    { name: 'Succeeded', type: 'string', jsonPath: '.status.succeeded', description: 'Succeeded periods over all.' },
+    { name: 'Running', type: 'integer', jsonPath: '.status.periods.running', description: 'Periods running now.' },
+    { name: 'Failed', type: 'integer', jsonPath: '.status.periods.failed', description: 'Periods with a Failed task.' },
+    { name: 'Last', type: 'string', jsonPath: '.status.lastPeriod', description: 'The latest succeeded period.' },
+  ],
+};

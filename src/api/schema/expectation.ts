@@ -1,0 +1,143 @@
+import { type Schema, bool, dict, duration, int, list, name, obj, str } from './builders.js';
+import { calendar, conditions, jobAction, observedGeneration, params, periodMapping, ref, retry } from './common.js';
+import type { KindDefinition } from './kind.js';
+
+const withoutDefaults = (props: Record<string, Schema>): Record<string, Schema> =>
+  Object.fromEntries(Object.entries(props).map(([k, { default: _d, ...rest }]) => [k, rest]));
+
+const partition = obj(
+  'The values of one partition key: a time calendar (from/to with every or cron), or a list of values.',
+  {
+    // No defaults here: they would be written into value-list partitions too; the engine defaults them.
+    ...withoutDefaults(calendar('time partitions', 'today').properties ?? {}),
+    values: list('The values of this key, e.g. campaign ids.', str('One value.', { minLength: 1, maxLength: 253 }), {
+      maxItems: 100000,
+      'x-kubernetes-list-type': 'set',
+    }),
+    valuesFrom: obj(
+      'Read the values from a ConfigMap key, one value per line.',
+      { configMap: name('The ConfigMap name.'), key: str('The key in the ConfigMap data.', { maxLength: 253 }) },
+      ['configMap', 'key'],
+    ),
+  },
+  [],
+  {
+    'x-kubernetes-validations': [
+      {
+        rule: '[has(self.values), has(self.valuesFrom), has(self.from)].filter(x, x).size() == 1',
+        message: 'give exactly one of values, valuesFrom or from (a time range)',
+      },
+      { rule: '!has(self.from) || (has(self.every) != has(self.cron))', message: 'a time range needs exactly one of every or cron' },
+    ],
+  },
+);
+
+const dependency = obj(
+  'One input of this Expectation: another Expectation, a whole Dag, or one task of a Dag, for the matching partitions.',
+  {
+    expectation: ref('Expectation depended on'),
+    dag: ref('Dag depended on'),
+    task: str('With dag: depend on this task only, not the whole Dag.', { maxLength: 63 }),
+    keys: dict(
+      'Maps upstream partition keys to my keys when the names differ ({upstreamKey: myKey}). Keys with the same name map by default; upstream keys I do not have mean all their values.',
+      str('My key.', { maxLength: 63 }),
+    ),
+    periods: periodMapping,
+  },
+  [],
+  {
+    'x-kubernetes-validations': [
+      { rule: 'has(self.expectation) != has(self.dag)', message: 'give exactly one of expectation or dag' },
+      { rule: '!has(self.task) || has(self.dag)', message: 'task needs dag' },
+    ],
+  },
+);
+
+const action = obj(
+  'What to launch when a partition is not satisfied and its inputs are. Without an action the Expectation is a pure sensor.',
+  {
+    job: jobAction,
+    dagRun: obj('Run a Dag for the period of the partition.', { dag: ref('Dag to run'), params }, ['dag']),
+  },
+  [],
+  { 'x-kubernetes-validations': [{ rule: 'has(self.job) != has(self.dagRun)', message: 'give exactly one of job or dagRun' }] },
+);
+
+const count = (what: string) => int(`Partitions that are ${what}.`, { minimum: 0 });
+
+export const expectation: KindDefinition = {
+  kind: 'Expectation',
+  plural: 'expectations',
+  singular: 'expectation',
+  shortNames: ['exp'],
+  description:
+    'A desired data state. For every partition, the checker says whether the state holds; when it does not and every input holds, the action runs under a lease until it does.',
+  spec: obj(
+    'The desired state and how to reach it.',
+    {
+      partitions: dict('Partition keys and their values; the Expectation holds for every combination. Without partitions it is one node.', partition, {
+        maxProperties: 8,
+        'x-kubernetes-validations': [
+          // Not has(self[k].from): cel-js, which `homeostat validate` evaluates rules with, rejects has() on an index.
+          { rule: 'self.map(k, self[k]).filter(p, has(p.from)).size() <= 1', message: 'at most one partition key may be a time range' },
+        ],
+      }),
+      checker: obj('How the state is observed.', { ref: ref('StateChecker'), params }, ['ref']),
+      dependsOn: list('Inputs that must hold, for the matching partitions, before the action runs.', dependency, { maxItems: 32 }),
+      action,
+      workingTimeout: duration('How long a lease (working on it) lasts before it expires and counts as a failed attempt. Defaults to 1h.', '1h'),
+      recheckEvery: duration('How often every partition is checked again (deleted data is noticed and repaired). Defaults to 6h.', '6h'),
+      retry: retry(3),
+      maxConcurrentActions: int('How many actions may run at once for this Expectation. Defaults to 10.', { minimum: 1, maximum: 10000, default: 10 }),
+      suspend: bool('Stop launching actions (checks go on). Defaults to false.', { default: false }),
+    },
+    ['checker'],
+  ),
+  status: obj('What the controller observes, kept small whatever the partition count.', {
+    observedGeneration,
+    phase: str('The overall phase: Satisfied when every partition is, else the most active phase of any.', {
+      enum: ['Satisfied', 'WorkingOnIt', 'Pending', 'Waiting', 'Failed', 'Unknown'],
+      maxLength: 16,
+    }),
+    satisfied: str('Satisfied partitions over all partitions, e.g. 364/365.', { maxLength: 32 }),
+    partitions: obj('Partition counts per phase.', {
+      total: count('declared'),
+      satisfied: count('Satisfied'),
+      workingOnIt: count('WorkingOnIt'),
+      pending: count('Pending'),
+      waiting: count('Waiting'),
+      failed: count('Failed'),
+      unknown: count('Unknown'),
+    }),
+    leases: list(
+      'The live leases: partitions being worked on, each by one action attempt.',
+      obj('One lease.', {
+        partition: str('The partition, written key=value/key=value.', { maxLength: 1024 }),
+        attempt: int('The attempt number, from 1.', { minimum: 1 }),
+        holder: str('Who holds it (the controller identity).', { maxLength: 253 }),
+        action: str('The name of the Job (or process) doing the work.', { maxLength: 253 }),
+        acquiredAt: str('When it was taken.', { format: 'date-time', maxLength: 64 }),
+        expiresAt: str('When it expires unless renewed.', { format: 'date-time', maxLength: 64 }),
+      }, ['partition', 'attempt', 'action', 'acquiredAt', 'expiresAt']),
+      { maxItems: 10000 },
+    ),
+    failures: list(
+      'Partitions that are Failed or failing, with why (at most 20; see failuresNotShown).',
+      obj('One failing partition.', {
+        partition: str('The partition.', { maxLength: 1024 }),
+        reason: str('A CamelCase reason.', { maxLength: 64 }),
+        message: str('What happened.', { maxLength: 1024 }),
+        attempts: int('Failed attempts so far.', { minimum: 0 }),
+      }, ['partition', 'reason']),
+      { maxItems: 20 },
+    ),
+    failuresNotShown: int('How many more failing partitions there are than failures lists.', { minimum: 0 }),
+    conditions,
+  }),
+  printerColumns: [
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'The overall phase.' },
+    { name: 'Satisfied', type: 'string', jsonPath: '.status.satisfied', description: 'Satisfied partitions over all.' },
+    { name: 'Working', type: 'integer', jsonPath: '.status.partitions.workingOnIt', description: 'Partitions being worked on.' },
+    { name: 'Failed', type: 'integer', jsonPath: '.status.partitions.failed', description: 'Failed partitions.' },
+  ],
+};

@@ -1,0 +1,137 @@
+import { CronExpressionParser } from 'cron-parser';
+import { DateTime, Duration } from 'luxon';
+import type { Parsed } from '../api/duration.js';
+
+/** One period of a calendar: [start, end) in epoch milliseconds, and how it is written. */
+export interface Period {
+  key: string;
+  start: number;
+  end: number;
+}
+
+/** The calendar fields shared by Expectation time partitions and Dag periods. */
+export interface CalendarSpec {
+  from: string;
+  to?: string;
+  every?: string;
+  cron?: string;
+  timeZone?: string;
+  format?: string;
+}
+
+export interface CalendarOptions {
+  /** Only periods that have ended by `now` (a Dag runs a period once it is over). */
+  completeOnly: boolean;
+  /** The bound used when `to` is not given: `today` or `now`. */
+  defaultTo: 'today' | 'now';
+}
+
+export interface Calendar {
+  periods: Period[];
+  /** When the list grows next because time passes; undefined when it never will. */
+  nextChangeAt: number | undefined;
+  /** The step in milliseconds of a typical period, to compare frequencies. */
+  typicalLength: number;
+}
+
+/** The most periods one calendar may have: a year of minutes is a mistake, not a plan. */
+export const MAX_PERIODS = 400_000;
+
+const DATE_FORMAT = 'yyyy-MM-dd';
+const DATETIME_FORMAT = "yyyy-MM-dd'T'HH:mm";
+
+/**
+ * Enumerates the periods of a calendar up to `now`. Pure: `now` is given.
+ * Periods are contiguous: each ends where the next one starts.
+ */
+export function enumeratePeriods(spec: CalendarSpec, now: number, options: CalendarOptions): Parsed<Calendar> {
+  const zone = spec.timeZone ?? 'UTC';
+  const start = parseInstant(spec.from, zone, now);
+  if (!start.ok) return { ok: false, error: `from: ${start.error}` };
+  const toText = spec.to ?? options.defaultTo;
+  const limit = parseBound(toText, zone, now);
+  if (!limit.ok) return { ok: false, error: `to: ${limit.error}` };
+
+  const ticks = spec.every !== undefined ? everyTicks(spec.every, start.value, zone) : cronTicks(spec.cron ?? '', start.value, zone);
+  if (!ticks.ok) return ticks;
+
+  const starts: DateTime[] = [];
+  let nextChangeAt: number | undefined;
+  let previous: DateTime | undefined;
+  for (const tick of ticks.value) {
+    if (previous !== undefined) {
+      const ended = tick.toMillis() <= now;
+      if (previous.toMillis() > limit.value || (options.completeOnly && !ended)) {
+        nextChangeAt = previous.toMillis() > limit.value ? boundChangeAt(toText, zone, now, previous) : tick.toMillis();
+        break;
+      }
+      starts.push(previous);
+      if (starts.length > MAX_PERIODS) return { ok: false, error: `more than ${MAX_PERIODS} periods; narrow the range or lengthen the step` };
+    }
+    previous = tick;
+  }
+  const bounds = [...starts, ...(previous !== undefined ? [previous] : [])];
+  const wholeDays = bounds.every((d) => d.hour === 0 && d.minute === 0 && d.second === 0 && d.millisecond === 0);
+  const format = spec.format ?? (wholeDays ? DATE_FORMAT : DATETIME_FORMAT);
+  const periods = starts.map((s, i) => {
+    const end = bounds[i + 1] as DateTime;
+    return { key: s.toFormat(format), start: s.toMillis(), end: end.toMillis() };
+  });
+  const first = periods[0];
+  const typicalLength = first !== undefined ? first.end - first.start : 0;
+  return { ok: true, value: { periods, nextChangeAt, typicalLength } };
+}
+
+/** A date (midnight in the zone), a date-time, `today` (midnight today) or `now`. */
+function parseInstant(text: string, zone: string, now: number): Parsed<DateTime> {
+  if (text === 'now') return { ok: true, value: DateTime.fromMillis(now, { zone }) };
+  if (text === 'today') return { ok: true, value: DateTime.fromMillis(now, { zone }).startOf('day') };
+  const parsed = DateTime.fromISO(text, { zone });
+  if (!parsed.isValid) return { ok: false, error: `${JSON.stringify(text)} is not a date, a date-time, today or now` };
+  return { ok: true, value: parsed };
+}
+
+/** The latest allowed period start, in epoch milliseconds. */
+function parseBound(text: string, zone: string, now: number): Parsed<number> {
+  const instant = parseInstant(text, zone, now);
+  return instant.ok ? { ok: true, value: instant.value.toMillis() } : instant;
+}
+
+/** For relative bounds, the moment the bound next allows `nextStart`. */
+function boundChangeAt(toText: string, zone: string, now: number, nextStart: DateTime): number | undefined {
+  if (toText === 'now') return nextStart.toMillis();
+  if (toText === 'today') {
+    const dayOfNext = nextStart.setZone(zone).startOf('day').toMillis();
+    return Math.max(dayOfNext, DateTime.fromMillis(now, { zone }).startOf('day').plus({ days: 1 }).toMillis());
+  }
+  return undefined;
+}
+
+function everyTicks(every: string, start: DateTime, _zone: string): Parsed<Iterable<DateTime>> {
+  const step = Duration.fromISO(every);
+  if (!step.isValid || step.as('milliseconds') <= 0) return { ok: false, error: `every: ${JSON.stringify(every)} is not a positive ISO-8601 duration` };
+  function* ticks(): Generator<DateTime> {
+    // Adding i steps to the start (not one step to the previous tick) keeps month ends stable:
+    // Jan 31 + P1M + P1M would drift to Mar 28.
+    for (let i = 0; ; i++) yield start.plus(Duration.fromObject(scale(step, i)));
+  }
+  return { ok: true, value: ticks() };
+}
+
+function scale(step: Duration, factor: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [unit, value] of Object.entries(step.toObject())) out[unit] = (value ?? 0) * factor;
+  return out;
+}
+
+function cronTicks(expression: string, start: DateTime, zone: string): Parsed<Iterable<DateTime>> {
+  try {
+    const cron = CronExpressionParser.parse(expression, { currentDate: new Date(start.toMillis() - 1), tz: zone });
+    function* ticks(): Generator<DateTime> {
+      while (cron.hasNext()) yield DateTime.fromMillis(cron.next().getTime(), { zone });
+    }
+    return { ok: true, value: ticks() };
+  } catch (error) {
+    return { ok: false, error: `cron: ${JSON.stringify(expression)}: ${(error as Error).message}` };
+  }
+}

@@ -1,0 +1,567 @@
+import { actionName } from './actionNames.js';
+import { type Decision, decide, failedRetry, type InputsFacts, backoffMs } from './decide.js';
+import { type NodeRecord, OwnerModel } from './model.js';
+import { RunBook } from './runBook.js';
+import { TimerHeap } from './timerHeap.js';
+import type {
+  ActionCancel,
+  ActionLaunch,
+  CheckRequest,
+  EngineEvent,
+  EngineSnapshot,
+  Lease,
+  Observation,
+  OwnerRef,
+  Phase,
+  Plan,
+  RetryRecord,
+  RunRecord,
+  RunRequest,
+  TaskSuccess,
+  Verdict,
+} from './types.js';
+import { WorldCompiler, type ObjectProblem } from './worldCompiler.js';
+import type { World } from './compile.js';
+
+export interface EngineOptions {
+  /** Who holds the leases this engine grants (a controller identity). */
+  holder: string;
+  /** Bounded work: at most this many launches per plan; the rest wait for the next pass. Defaults to 500. */
+  maxLaunchesPerPlan?: number;
+  /** At most this many events per plan; more are summed up in one. Defaults to 200. */
+  maxEventsPerPlan?: number;
+  snapshot?: EngineSnapshot;
+}
+
+/**
+ * The reconciliation engine: a deterministic state machine over the node graph. Events
+ * (observations, finished actions, changed objects, time) mark the affected nodes; `plan(now)`
+ * re-decides only those and returns what to do. No I/O, no clock: `now` is always given.
+ */
+export class Engine {
+  private readonly holder: string;
+  private readonly maxLaunches: number;
+  private readonly maxEvents: number;
+  private readonly leases = new Map<string, Lease>();
+  private readonly retries = new Map<string, RetryRecord>();
+  private readonly successes = new Map<string, TaskSuccess>();
+  private readonly runBook = new RunBook();
+  private readonly compiler: WorldCompiler;
+  private readonly queue: NodeRecord[] = [];
+  private queueHead = 0;
+  private readonly timers = new TimerHeap<NodeRecord>();
+  private readonly pendingChecks = new Map<string, NodeRecord[]>();
+  private pass: PassOutput = newPass();
+
+  constructor(options: EngineOptions) {
+    this.holder = options.holder;
+    this.maxLaunches = options.maxLaunchesPerPlan ?? 500;
+    this.maxEvents = options.maxEventsPerPlan ?? 200;
+    const snap = options.snapshot;
+    const observations = new Map<string, Observation>(snap?.observations ?? []);
+    if (snap !== undefined) {
+      for (const lease of snap.leases) this.leases.set(lease.node, lease);
+      for (const [k, v] of snap.retries) this.retries.set(k, v);
+      for (const [k, v] of snap.successes) this.successes.set(k, v);
+      this.runBook.restore(snap.runs, snap.runRequests, snap.runSeq);
+    }
+    this.compiler = new WorldCompiler({
+      onCreated: (node) => {
+        const obs = observations.get(node.id);
+        if (obs !== undefined) node.observation = obs;
+        observations.delete(node.id);
+        if (this.leases.has(node.id)) node.owner.activeLeases++;
+        if (node.policy.rule === 'all') {
+          const run = this.runBook.openRun(node.owner.ref, node.period ?? '');
+          if (run !== undefined) node.owner.openRuns.add(node.period ?? '');
+        }
+      },
+      onRemoved: (node) => this.forget(node),
+      onOwnerRemoved: (owner) => {
+        if (owner.ref.kind === 'Dag') this.pass.removedRuns.push(...this.runBook.forgetDag(owner.ref));
+      },
+      onTouched: (node) => this.enqueue(node),
+    });
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  /** The declared objects changed (or were first given). Only the affected owners are compiled. */
+  setWorld(world: World, now: number): void {
+    this.compiler.setWorld(world, now);
+  }
+
+  /** A checker's verdict for one node. Returns false for a node that no longer exists. */
+  observe(nodeId: string, verdict: Verdict, now: number, message?: string): boolean {
+    const node = this.compiler.node(nodeId);
+    if (node === undefined) return false;
+    const at = node.checkDeadline > 0 ? node.checkRequestedAt : now;
+    node.observation = { verdict, at, ...(message !== undefined ? { message } : {}) };
+    const lease = this.leases.get(nodeId);
+    if (node.verifying && lease?.outcome === 'succeeded' && lease.verified === undefined) lease.verified = verdict;
+    node.verifying = false;
+    node.checkDeadline = 0;
+    if (verdict !== 'unknown') node.checkFailures = 0;
+    this.enqueue(node);
+    return true;
+  }
+
+  /** A check could not give a verdict (crash, timeout, bad output): the nodes become Unknown. */
+  checkFailed(nodeIds: string[], reason: string, message: string, now: number): void {
+    for (const id of nodeIds) {
+      const node = this.compiler.node(id);
+      if (node !== undefined) this.failCheck(node, reason, message, now);
+    }
+  }
+
+  /** An action ended. Stale reports (another attempt, no lease) are ignored. */
+  actionFinished(nodeId: string, attempt: number, succeeded: boolean, now: number, message?: string): boolean {
+    const lease = this.leases.get(nodeId);
+    const node = this.compiler.node(nodeId);
+    if (lease === undefined || lease.attempt !== attempt || lease.outcome !== undefined) return false;
+    lease.outcome = succeeded ? 'succeeded' : 'failed';
+    lease.finishedAt = now;
+    if (message !== undefined) lease.message = message;
+    if (succeeded && node?.policy.rule === 'make') this.successes.set(nodeId, { startedAt: lease.acquiredAt, finishedAt: now });
+    if (node !== undefined) this.enqueue(node);
+    return true;
+  }
+
+  /** A running action asks for more time (heartbeat). */
+  renewLease(nodeId: string, attempt: number, until: number): boolean {
+    const lease = this.leases.get(nodeId);
+    const node = this.compiler.node(nodeId);
+    if (lease === undefined || lease.attempt !== attempt || lease.outcome !== undefined) return false;
+    lease.expiresAt = Math.max(lease.expiresAt, until);
+    if (node !== undefined) this.enqueue(node);
+    return true;
+  }
+
+  /** Asks for a Dag period to run again (a DagRun, or an Expectation's action); resets its retries. */
+  requestRun(dag: { namespace: string; name: string }, period: string, request: RunRequest): boolean {
+    const ref: OwnerRef = { kind: 'Dag', namespace: dag.namespace, name: dag.name };
+    if (!this.runBook.request(ref, period, request)) return false;
+    const owner = this.compiler.owner(ref);
+    for (const node of owner?.nodes ?? []) {
+      if (node.period !== period) continue;
+      this.retries.delete(node.id);
+      this.enqueue(node);
+    }
+    return true;
+  }
+
+  // ---- planning -----------------------------------------------------------------------------
+
+  /** Re-decides every affected node and returns what to do; call again at `nextWakeAt`. */
+  plan(now: number): Plan {
+    this.compiler.advance(now);
+    for (const { at, item } of this.timers.popDue(now)) if (item.alive && item.wakeAt === at) this.enqueue(item);
+    let launchesLeft = this.maxLaunches;
+    while (this.queueHead < this.queue.length) {
+      if (launchesLeft <= 0) break;
+      const node = this.queue[this.queueHead++] as NodeRecord;
+      node.queued = false;
+      if (!node.alive) continue;
+      if (this.evaluate(node, now)) launchesLeft--;
+    }
+    if (this.queueHead >= this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    }
+    this.flushChecks();
+    const out = this.pass;
+    this.pass = newPass();
+    const pending = this.queue.length - this.queueHead > 0;
+    const changedOwners = this.compiler.takeChangedOwners();
+    const wakes = [this.timers.peek(), this.compiler.nextChangeAt(), pending ? now : undefined].filter((t): t is number => t !== undefined);
+    return {
+      launches: out.launches,
+      cancels: out.cancels,
+      checks: out.checks,
+      events: capEvents(out.events, this.maxEvents),
+      changedOwners,
+      changedRuns: out.changedRuns,
+      removedRuns: out.removedRuns,
+      nextWakeAt: wakes.length > 0 ? Math.min(...wakes) : undefined,
+    };
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  snapshot(withObservations = false): EngineSnapshot {
+    const snap: EngineSnapshot = {
+      leases: [...this.leases.values()],
+      retries: [...this.retries.entries()],
+      successes: [...this.successes.entries()],
+      runRequests: [...this.runBook.requests.entries()],
+      runs: this.runBook.all(),
+      runSeq: this.runBook.seqEntries(),
+    };
+    if (withObservations) snap.observations = this.compiler.nodes().flatMap((n) => (n.observation !== undefined ? [[n.id, n.observation] as [string, Observation]] : []));
+    return snap;
+  }
+
+  owners(): OwnerModel[] {
+    return this.compiler.owners();
+  }
+
+  owner(ref: OwnerRef): OwnerModel | undefined {
+    return this.compiler.owner(ref);
+  }
+
+  node(id: string): NodeRecord | undefined {
+    return this.compiler.node(id);
+  }
+
+  lease(nodeId: string): Lease | undefined {
+    return this.leases.get(nodeId);
+  }
+
+  retry(nodeId: string): RetryRecord | undefined {
+    return this.retries.get(nodeId);
+  }
+
+  leasesOf(owner: OwnerModel): Lease[] {
+    return owner.nodes.flatMap((n) => this.leases.get(n.id) ?? []);
+  }
+
+  runs(): RunRecord[] {
+    return this.runBook.all();
+  }
+
+  /** Objects that are not valid (a cycle, an unknown reference, a bad calendar), and why. */
+  problems(): ObjectProblem[] {
+    return this.compiler.problems();
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private enqueue(node: NodeRecord): void {
+    if (node.queued || !node.alive) return;
+    node.queued = true;
+    this.queue.push(node);
+  }
+
+  /** Re-decides one node; returns true when it launched an action. */
+  private evaluate(node: NodeRecord, now: number): boolean {
+    const before = { phase: node.phase, reason: node.reason, doneAt: node.doneAt };
+    let launched = false;
+    if (node.checkDeadline > 0 && now >= node.checkDeadline) this.failCheck(node, 'CheckerTimeout', 'the checker did not answer in time', now);
+
+    if (node.policy.rule === 'all') {
+      this.decideWholeDag(node, now);
+    } else {
+      const d = decide(this.facts(node, now));
+      this.applyLease(node, d, now);
+      if (d.check) this.requestCheck(node, now);
+      let { phase, reason, message } = d;
+      if (d.start) {
+        const started = this.tryStart(node, now);
+        if (started !== undefined) {
+          launched = true;
+          ({ phase, reason, message } = { phase: 'WorkingOnIt', reason: 'ActionStarted', message: `action ${started.action} (attempt ${started.attempt}) started` });
+        } else {
+          ({ phase, reason, message } = { phase: 'Pending', reason: 'ConcurrencyLimit', message: 'waiting for a free slot (concurrency limit)' });
+        }
+      }
+      this.setPhase(node, phase, reason, message, d.cause === 'self' ? node : d.cause);
+      const lease = this.leases.get(node.id);
+      this.arm(node, Math.min(d.wakeAt, lease?.expiresAt ?? Infinity, node.checkDeadline > 0 ? node.checkDeadline : Infinity));
+    }
+
+    if (node.phase !== before.phase || node.reason !== before.reason || node.doneAt !== before.doneAt) {
+      for (const dependent of node.dependents) this.enqueue(dependent);
+    }
+    return launched;
+  }
+
+  private facts(node: NodeRecord, now: number) {
+    const lease = this.leases.get(node.id);
+    let retry = this.retries.get(node.id);
+    if (retry !== undefined && retry.generation !== node.owner.generation) retry = undefined;
+    let observation = node.observation;
+    if (node.policy.rule === 'make') {
+      const success = this.successes.get(node.id);
+      let threshold = this.runBook.requestedAt(node.owner.ref, node.period ?? '');
+      for (const dep of node.deps) threshold = Math.max(threshold, dep.doneAt);
+      const holds = success !== undefined && success.startedAt >= threshold;
+      node.doneAt = holds ? success.finishedAt : 0;
+      observation = { verdict: holds ? 'satisfied' : 'unsatisfied', at: now };
+    }
+    if (lease !== undefined && lease.outcome === undefined && node.runTarget !== undefined) this.followRun(node, lease);
+    return {
+      now,
+      policy: node.policy,
+      observation,
+      lease,
+      retry,
+      inputs: inputsOf(node),
+      checkInFlight: node.checkDeadline > 0,
+      nextCheckAt: node.nextCheckAt,
+    };
+  }
+
+  /** An Expectation whose action is a Dag run: the run's end is the action's end. */
+  private followRun(node: NodeRecord, lease: Lease): void {
+    const target = node.runTarget as NodeRecord;
+    if (target.phase === 'Satisfied' && target.doneAt >= lease.acquiredAt) {
+      lease.outcome = 'succeeded';
+      lease.finishedAt = target.doneAt;
+    } else if (target.phase === 'Failed') {
+      lease.outcome = 'failed';
+      lease.finishedAt = target.doneAt;
+      lease.message = `Dag ${target.owner.ref.name} ${target.period ?? ''} failed: ${target.message}`;
+    }
+  }
+
+  private applyLease(node: NodeRecord, d: Decision, now: number): void {
+    const lease = this.leases.get(node.id);
+    if (lease === undefined || d.lease.kind === 'keep') return;
+    this.leases.delete(node.id);
+    this.releaseSlot(node.owner);
+    if (d.lease.cancel) this.pass.cancels.push({ node: node.id, owner: node.owner.ref, action: lease.action, reason: d.lease.kind === 'fail' ? d.lease.reason : 'StateSatisfied' });
+    if (d.lease.kind === 'release') {
+      if (d.lease.outcome === 'satisfied') this.retries.delete(node.id);
+      const manual = d.lease.cancel;
+      this.event(node, 'Normal', manual ? 'StateSatisfied' : 'ActionSucceeded', manual ? `the state holds without action ${lease.action}; lease released` : `action ${lease.action} made the state hold`);
+      return;
+    }
+    const previous = this.retries.get(node.id);
+    const retry = failedRetry({ now, policy: node.policy, retry: previous?.generation === node.owner.generation ? previous : undefined }, d.lease, node.owner.generation);
+    retry.attempts = Math.max(retry.attempts, lease.attempt);
+    this.retries.set(node.id, retry);
+    this.event(node, 'Warning', d.lease.reason, `${d.lease.message}; ${retry.failures > node.policy.retryLimit ? 'no retries left' : `retry in ${Math.round(backoffMs(node.policy, retry.failures) / 1000)}s`}`);
+  }
+
+  /** Grants a lease and emits the launch, if the owner's concurrency limit allows. */
+  private tryStart(node: NodeRecord, now: number): Lease | undefined {
+    const owner = node.owner;
+    const isTask = node.policy.rule === 'make';
+    const period = node.period ?? '';
+    if (isTask) {
+      if (!owner.openRuns.has(period) && owner.openRuns.size >= owner.maxConcurrent) return this.waitForSlot(node);
+    } else if (owner.activeLeases >= owner.maxConcurrent) {
+      return this.waitForSlot(node);
+    }
+    owner.waitingForSlot.delete(node);
+    if (isTask && !owner.openRuns.has(period)) this.openRun(node, now);
+
+    const retry = this.retries.get(node.id);
+    const attempt = (retry?.generation === owner.generation ? retry.attempts : 0) + 1;
+    const action = node.policy.action;
+    if (action === undefined) return undefined;
+    const name = action.kind === 'dagRun' ? `run:${action.dag}` : actionName(owner.ref.name, node.policy.task, node.id, attempt, now);
+    const lease: Lease = { node: node.id, attempt, holder: this.holder, action: name, acquiredAt: now, expiresAt: now + node.policy.workingTimeoutMs };
+    this.leases.set(node.id, lease);
+    if (retry !== undefined && retry.generation === owner.generation) retry.attempts = attempt;
+    owner.activeLeases++;
+    if (action.kind === 'dagRun') {
+      const target = node.runTarget;
+      if (target?.period !== undefined) this.requestRun(target.owner.ref, target.period, { at: now, reason: 'Expectation' });
+    } else {
+      const launch: ActionLaunch = {
+        node: node.id,
+        owner: owner.ref,
+        partition: node.partition,
+        lease,
+        action,
+        values: node.values,
+        deadlineSeconds: Math.ceil(node.policy.workingTimeoutMs / 1000),
+      };
+      if (node.policy.task !== undefined) launch.task = node.policy.task;
+      this.pass.launches.push(launch);
+    }
+    this.event(node, 'Normal', 'ActionStarted', `started ${name} (attempt ${attempt})`);
+    return lease;
+  }
+
+  private waitForSlot(node: NodeRecord): undefined {
+    node.owner.waitingForSlot.add(node);
+    return undefined;
+  }
+
+  private releaseSlot(owner: OwnerModel): void {
+    owner.activeLeases = Math.max(0, owner.activeLeases - 1);
+    this.wakeWaiting(owner, 1);
+  }
+
+  private wakeWaiting(owner: OwnerModel, count: number): void {
+    for (const waiting of owner.waitingForSlot) {
+      if (count-- <= 0) break;
+      owner.waitingForSlot.delete(waiting);
+      this.enqueue(waiting);
+    }
+  }
+
+  private openRun(node: NodeRecord, now: number): void {
+    const owner = node.owner;
+    const period = node.period ?? '';
+    const everSucceeded = owner.nodes.some((n) => n.period === period && n.policy.rule === 'make' && this.successes.has(n.id));
+    const { run, forgotten } = this.runBook.start(owner.ref, period, everSucceeded ? 'Dependency' : 'Schedule', now, owner.historyLimit);
+    owner.openRuns.add(period);
+    this.pass.changedRuns.push(run);
+    this.pass.removedRuns.push(...forgotten);
+    this.event(node, 'Normal', 'RunStarted', `run ${run.name} of period ${period} started (${run.reason})`);
+  }
+
+  /** A whole Dag for one period: it holds when every task does; otherwise it is as its most active task. */
+  private decideWholeDag(node: NodeRecord, now: number): void {
+    let failed: NodeRecord | undefined;
+    let working: NodeRecord | undefined;
+    let pending: NodeRecord | undefined;
+    let waiting: NodeRecord | undefined;
+    let doneAt = 0;
+    for (const dep of node.deps) {
+      if (dep.phase === 'Failed' || (dep.phase === 'Waiting' && dep.reason === 'UpstreamFailed' && dep.cause?.owner === node.owner)) failed ??= dep;
+      else if (dep.phase === 'WorkingOnIt' && dep.reason !== 'UpstreamWorking') working ??= dep;
+      else if (dep.phase === 'Pending') pending ??= dep;
+      else if (dep.phase !== 'Satisfied') waiting ??= dep;
+      doneAt = Math.max(doneAt, dep.doneAt);
+    }
+    const period = node.period ?? '';
+    if (failed !== undefined) {
+      const root = failed.cause ?? failed;
+      this.setPhase(node, 'Failed', 'TaskFailed', `task ${root.policy.task ?? '?'} failed: ${root.message}`, root);
+      this.closeRun(node, 'Failed', now, node.message);
+    } else if (working !== undefined) {
+      this.setPhase(node, 'WorkingOnIt', 'Running', `task ${working.policy.task ?? '?'} is running`, working);
+    } else if (pending !== undefined) {
+      this.setPhase(node, 'Pending', pending.reason, `task ${pending.policy.task ?? '?'}: ${pending.message}`, pending);
+    } else if (waiting !== undefined) {
+      const why = waiting.cause ?? waiting;
+      this.setPhase(node, waiting.phase, waiting.reason, waiting.message, why);
+    } else {
+      node.doneAt = doneAt;
+      this.setPhase(node, 'Satisfied', 'Succeeded', `every task succeeded for ${period}`, undefined);
+      this.closeRun(node, 'Succeeded', now, 'every task succeeded');
+    }
+  }
+
+  private closeRun(node: NodeRecord, phase: 'Succeeded' | 'Failed', now: number, message: string): void {
+    const period = node.period ?? '';
+    const run = this.runBook.finish(node.owner.ref, period, phase, now, message);
+    if (run === undefined) return;
+    node.owner.openRuns.delete(period);
+    this.pass.changedRuns.push(run);
+    this.event(node, phase === 'Succeeded' ? 'Normal' : 'Warning', phase === 'Succeeded' ? 'RunSucceeded' : 'RunFailed', `run ${run.name}: ${message}`);
+    this.wakeWaiting(node.owner, node.owner.nodes.length);
+  }
+
+  private requestCheck(node: NodeRecord, now: number): void {
+    if (node.checkDeadline > 0 || node.policy.checker === undefined) return;
+    node.checkRequestedAt = now;
+    node.checkDeadline = now + node.policy.checker.timeoutMs;
+    node.verifying = this.leases.get(node.id)?.outcome === 'succeeded';
+    let batch = this.pendingChecks.get(node.owner.key);
+    if (batch === undefined) this.pendingChecks.set(node.owner.key, (batch = []));
+    batch.push(node);
+  }
+
+  private failCheck(node: NodeRecord, reason: string, message: string, now: number): void {
+    node.checkDeadline = 0;
+    node.verifying = false;
+    node.checkFailures++;
+    node.nextCheckAt = now + backoffMs(node.policy, node.checkFailures);
+    node.observation = { verdict: 'unknown', at: now, reason, message };
+    this.enqueue(node);
+  }
+
+  private flushChecks(): void {
+    for (const nodes of this.pendingChecks.values()) {
+      const checker = nodes[0]?.policy.checker;
+      if (checker === undefined) continue;
+      const owner = (nodes[0] as NodeRecord).owner;
+      for (let i = 0; i < nodes.length; i += checker.batchSize) {
+        const request: CheckRequest = {
+          checker: { namespace: checker.namespace, name: checker.name },
+          owner: owner.ref,
+          params: checker.params,
+          items: nodes.slice(i, i + checker.batchSize).map((n) => ({ node: n.id, partition: n.partition, values: n.values })),
+          timeoutMs: checker.timeoutMs,
+        };
+        this.pass.checks.push(request);
+      }
+    }
+    this.pendingChecks.clear();
+  }
+
+  private setPhase(node: NodeRecord, phase: Phase, reason: string, message: string, cause: NodeRecord | undefined): void {
+    const owner = node.owner;
+    const from = node.phase;
+    const fromReason = node.reason;
+    node.reason = reason;
+    node.message = message;
+    node.cause = cause;
+    if (phase === 'Failed' || this.retries.has(node.id)) owner.failing.add(node);
+    else owner.failing.delete(node);
+    if (from === phase && fromReason === reason) return;
+    node.phase = phase;
+    if (node.policy.rule !== 'make') {
+      owner.counts.set(from, (owner.counts.get(from) ?? 0) - 1);
+      owner.counts.set(phase, (owner.counts.get(phase) ?? 0) + 1);
+    }
+    this.compiler.markChanged(owner);
+    if (phase === 'Failed' && from !== 'Failed') this.event(node, 'Warning', reason, message);
+    if (phase === 'Satisfied' && from === 'Waiting' && node.observation !== undefined) this.event(node, 'Normal', 'StateSatisfied', 'the state holds');
+  }
+
+  private arm(node: NodeRecord, at: number): void {
+    if (at === node.wakeAt) return;
+    node.wakeAt = at;
+    this.timers.push(at, node);
+  }
+
+  /** A node that no longer exists: its lease is cancelled and its records dropped. */
+  private forget(node: NodeRecord): void {
+    node.alive = false;
+    const lease = this.leases.get(node.id);
+    if (lease !== undefined) {
+      this.leases.delete(node.id);
+      if (lease.outcome === undefined && !lease.action.startsWith('run:')) this.pass.cancels.push({ node: node.id, owner: node.owner.ref, action: lease.action, reason: 'NodeRemoved' });
+    }
+    this.retries.delete(node.id);
+    this.successes.delete(node.id);
+    node.owner.waitingForSlot.delete(node);
+    node.owner.failing.delete(node);
+  }
+
+  private event(node: NodeRecord, type: EngineEvent['type'], reason: string, message: string): void {
+    const e: EngineEvent = { owner: node.owner.ref, node: node.id, type, reason, message };
+    if (node.partition !== '') e.partition = node.partition;
+    this.pass.events.push(e);
+  }
+}
+
+interface PassOutput {
+  launches: ActionLaunch[];
+  cancels: ActionCancel[];
+  checks: CheckRequest[];
+  events: EngineEvent[];
+  changedRuns: RunRecord[];
+  removedRuns: RunRecord[];
+}
+
+const newPass = (): PassOutput => ({ launches: [], cancels: [], checks: [], events: [], changedRuns: [], removedRuns: [] });
+
+/** What the inputs of a node say, first problem first: missing, failed, working, not satisfied. */
+function inputsOf(node: NodeRecord): InputsFacts {
+  const facts: InputsFacts = { missing: node.missing, failed: undefined, working: undefined, unsatisfied: undefined };
+  for (const dep of node.deps) {
+    if (dep.phase === 'Satisfied') continue;
+    if (dep.phase === 'Failed' || dep.reason === 'UpstreamFailed') {
+      facts.failed = dep;
+      break;
+    }
+    if (dep.phase === 'WorkingOnIt') facts.working ??= dep;
+    else facts.unsatisfied ??= dep;
+  }
+  return facts;
+}
+
+function capEvents(events: EngineEvent[], max: number): EngineEvent[] {
+  if (events.length <= max) return events;
+  const kept = events.slice(0, max);
+  const first = events[max] as EngineEvent;
+  kept.push({ owner: first.owner, type: 'Normal', reason: 'EventsSummarized', message: `and ${events.length - max} more events in this pass` });
+  return kept;
+}

@@ -1,0 +1,6 @@
+/** The pure engine: the node model of DESIGN.md section 3. No I/O, no clock. */
+export { Engine, type EngineOptions } from './engine.js';
+export { emptyWorld, type World } from './compile.js';
+export type { ObjectProblem } from './worldCompiler.js';
+export { ownerConditions, ownerStatus, overallPhase, type OwnerStatus } from './ownerStatus.js';
+export * from './types.js';

@@ -1,0 +1,91 @@
+import type { Condition } from '../api/types.js';
+import { type OwnerModel, PHASES } from './model.js';
+import type { Lease, Phase, RetryRecord } from './types.js';
+
+/** At most this many failures are listed in a status; the rest are counted. */
+export const MAX_LISTED_FAILURES = 20;
+
+export interface OwnerStatus {
+  phase: Phase;
+  counts: Record<Phase, number>;
+  total: number;
+  /** "364/365" */
+  satisfied: string;
+  leases: { partition: string; attempt: number; holder: string; action: string; acquiredAt: string; expiresAt: string }[];
+  failures: { partition: string; reason: string; message: string; attempts: number }[];
+  failuresNotShown: number;
+  valid: { ok: boolean; reason: string; message: string };
+  /** Dags: the latest period whose every task succeeded. */
+  lastPeriod?: string;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The overall phase: Satisfied when every node is, else the most active phase present. */
+export function overallPhase(counts: Record<Phase, number>, total: number): Phase {
+  if (counts.Satisfied === total) return 'Satisfied';
+  for (const phase of ['WorkingOnIt', 'Pending', 'Failed', 'Waiting', 'Unknown'] as const) if (counts[phase] > 0) return phase;
+  return 'Unknown';
+}
+
+/** A small status whatever the partition count: counts, live leases, a bounded list of failures. */
+export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease | undefined, retryOf: (node: string) => RetryRecord | undefined): OwnerStatus {
+  const counts = Object.fromEntries(PHASES.map((p) => [p, Math.max(0, owner.counts.get(p) ?? 0)])) as Record<Phase, number>;
+  const total = PHASES.reduce((n, p) => n + counts[p], 0);
+  const leases: OwnerStatus['leases'] = [];
+  for (const node of owner.nodes) {
+    const lease = leaseOf(node.id);
+    if (lease === undefined) continue;
+    leases.push({ partition: nodeLabel(node.partition, node.policy.task), attempt: lease.attempt, holder: lease.holder, action: lease.action, acquiredAt: iso(lease.acquiredAt), expiresAt: iso(lease.expiresAt) });
+  }
+  const failing = [...owner.failing].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const failures = failing.slice(0, MAX_LISTED_FAILURES).map((node) => {
+    const retry = retryOf(node.id);
+    const reason = node.phase === 'Failed' ? node.reason : (retry?.reason ?? node.reason);
+    const message = node.phase === 'Failed' ? node.message : (retry?.message ?? node.message);
+    return { partition: nodeLabel(node.partition, node.policy.task), reason, message: message.slice(0, 1024), attempts: retry?.failures ?? 0 };
+  });
+  const status: OwnerStatus = {
+    phase: owner.invalid !== undefined ? 'Unknown' : overallPhase(counts, total),
+    counts,
+    total,
+    satisfied: `${counts.Satisfied}/${total}`,
+    leases,
+    failures,
+    failuresNotShown: Math.max(0, failing.length - failures.length),
+    valid: owner.invalid !== undefined ? { ok: false, reason: owner.invalidReason ?? 'Invalid', message: owner.invalid } : { ok: true, reason: 'Valid', message: 'the object is valid' },
+  };
+  if (owner.ref.kind === 'Dag') {
+    let last: string | undefined;
+    for (const node of owner.nodes) if (node.policy.rule === 'all' && node.phase === 'Satisfied' && (last === undefined || (node.period ?? '') > last)) last = node.period;
+    if (last !== undefined) status.lastPeriod = last;
+  }
+  return status;
+}
+
+const nodeLabel = (partition: string, task: string | undefined): string => (task !== undefined ? `${task}@${partition}` : partition === '' ? '-' : partition);
+
+/**
+ * metav1.Conditions for an owner's status: Valid, Satisfied, Progressing, Degraded. A condition
+ * keeps its lastTransitionTime while its status does not change.
+ */
+export function ownerConditions(status: OwnerStatus, previous: Condition[] | undefined, generation: number, now: number): Condition[] {
+  const c = status.counts;
+  const working = c.WorkingOnIt + c.Pending;
+  const wanted: Omit<Condition, 'lastTransitionTime'>[] = [
+    { type: 'Valid', status: status.valid.ok ? 'True' : 'False', reason: status.valid.reason, message: status.valid.message, observedGeneration: generation },
+    status.phase === 'Satisfied' && status.valid.ok
+      ? { type: 'Satisfied', status: 'True', reason: 'AllSatisfied', message: `${status.satisfied} satisfied`, observedGeneration: generation }
+      : { type: 'Satisfied', status: 'False', reason: status.valid.ok ? status.phase : 'Invalid', message: `${status.satisfied} satisfied`, observedGeneration: generation },
+    working > 0
+      ? { type: 'Progressing', status: 'True', reason: 'WorkingOnIt', message: `${c.WorkingOnIt} working, ${c.Pending} pending`, observedGeneration: generation }
+      : { type: 'Progressing', status: 'False', reason: 'Idle', message: 'nothing is being worked on', observedGeneration: generation },
+    c.Failed > 0 || status.failures.length > 0
+      ? { type: 'Degraded', status: 'True', reason: status.failures[0]?.reason ?? 'Failed', message: `${c.Failed} failed${status.failures[0] !== undefined ? `; ${status.failures[0].partition}: ${status.failures[0].message}` : ''}`.slice(0, 1024), observedGeneration: generation }
+      : { type: 'Degraded', status: 'False', reason: 'NoFailures', message: 'no failures', observedGeneration: generation },
+  ];
+  return wanted.map((w) => {
+    const old = previous?.find((p) => p.type === w.type);
+    return { ...w, lastTransitionTime: old !== undefined && old.status === w.status ? old.lastTransitionTime : new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  });
+}

@@ -1,0 +1,101 @@
+import type { Parsed } from '../api/duration.js';
+import { type CalendarSpec, enumeratePeriods, MAX_PERIODS } from './calendar.js';
+
+/** One partition: a value for every key, and the time range of the time key if there is one. */
+export interface PartitionRow {
+  /** Hive-style and stable: `date=2026-01-01/campaign=7`; empty for an unpartitioned Expectation. */
+  key: string;
+  values: Record<string, string>;
+  start?: number;
+  end?: number;
+}
+
+export interface PartitionSpace {
+  keys: string[];
+  timeKey: string | undefined;
+  /** Length of one time period, to compare with another space's; 0 without a time key. */
+  typicalLength: number;
+  rows: PartitionRow[];
+  nextChangeAt: number | undefined;
+}
+
+/** How one key's values are declared (the API's partition spec, with valuesFrom already resolved). */
+export interface KeySpec extends Partial<CalendarSpec> {
+  values?: string[];
+}
+
+/** Values of one key: a list, or periods of a calendar. */
+interface KeyValues {
+  key: string;
+  values: string[];
+  ranges?: { start: number; end: number }[];
+}
+
+/**
+ * The product of every key's values, in declared key order (the first key varies slowest).
+ * Pure: `now` bounds time keys.
+ */
+export function partitionSpace(spec: Record<string, KeySpec> | undefined, now: number, defaultTo: 'today' | 'now' = 'today', completeOnly = false): Parsed<PartitionSpace> {
+  const columns: KeyValues[] = [];
+  let timeKey: string | undefined;
+  let typicalLength = 0;
+  let nextChangeAt: number | undefined;
+  for (const [key, keySpec] of Object.entries(spec ?? {})) {
+    if (keySpec.from !== undefined) {
+      const calendar = enumeratePeriods(keySpec as CalendarSpec, now, { completeOnly, defaultTo });
+      if (!calendar.ok) return { ok: false, error: `partitions.${key}.${calendar.error}` };
+      timeKey = key;
+      typicalLength = calendar.value.typicalLength;
+      nextChangeAt = calendar.value.nextChangeAt;
+      columns.push({ key, values: calendar.value.periods.map((p) => p.key), ranges: calendar.value.periods });
+    } else {
+      columns.push({ key, values: [...new Set(keySpec.values ?? [])] });
+    }
+  }
+  const total = columns.reduce((n, c) => n * c.values.length, 1);
+  if (total > MAX_PERIODS) return { ok: false, error: `partitions: ${total} combinations is more than ${MAX_PERIODS}` };
+
+  const rows: PartitionRow[] = [];
+  const encoded = columns.map((c) => c.values.map((v) => `${escapePart(c.key)}=${escapePart(v)}`));
+  const pick = new Array<number>(columns.length).fill(0);
+  for (let n = 0; n < total; n++) {
+    let rest = n;
+    for (let c = columns.length - 1; c >= 0; c--) {
+      const size = (columns[c] as KeyValues).values.length;
+      pick[c] = rest % size;
+      rest = Math.floor(rest / size);
+    }
+    const values: Record<string, string> = {};
+    const parts: string[] = [];
+    const row: PartitionRow = { key: '', values };
+    columns.forEach((column, c) => {
+      const i = pick[c] as number;
+      values[column.key] = column.values[i] as string;
+      parts.push((encoded[c] as string[])[i] as string);
+      const range = column.ranges?.[i];
+      if (range !== undefined) {
+        row.start = range.start;
+        row.end = range.end;
+      }
+    });
+    row.key = parts.join('/');
+    rows.push(row);
+  }
+  return { ok: true, value: { keys: columns.map((c) => c.key), timeKey, typicalLength, rows, nextChangeAt } };
+}
+
+/** `/`, `=` and `%` would make a key ambiguous, so they are percent-encoded. */
+function escapePart(text: string): string {
+  return text.replace(/[%/=]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Parses a partition key back into its values. */
+export function parsePartitionKey(key: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  if (key === '') return values;
+  for (const part of key.split('/')) {
+    const at = part.indexOf('=');
+    values[decodeURIComponent(part.slice(0, at))] = decodeURIComponent(part.slice(at + 1));
+  }
+  return values;
+}

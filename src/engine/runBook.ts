@@ -1,0 +1,116 @@
+import { dnsSafe } from './actionNames.js';
+import type { OwnerRef, RunReason, RunRecord, RunRequest } from './types.js';
+
+/** `namespace/dag|period`: a Dag period, the unit a run covers. */
+export const runKey = (dag: OwnerRef, period: string): string => `${dag.namespace}/${dag.name}|${period}`;
+
+/**
+ * The runs of every Dag: which are open, their history (bounded per period), and the re-run
+ * requests that make a period due again (Make's rule compares task successes with them).
+ */
+export class RunBook {
+  readonly requests = new Map<string, RunRequest>();
+  private readonly runs = new Map<string, RunRecord>();
+  private readonly byPeriod = new Map<string, string[]>();
+  private readonly open = new Map<string, RunRecord>();
+  private readonly seq = new Map<string, number>();
+
+  restore(runs: RunRecord[], requests: [string, RunRequest][], seq: [string, number][]): void {
+    for (const run of runs) this.add(run);
+    for (const [k, v] of requests) this.requests.set(k, v);
+    for (const [k, v] of seq) this.seq.set(k, v);
+  }
+
+  all(): RunRecord[] {
+    return [...this.runs.values()];
+  }
+
+  seqEntries(): [string, number][] {
+    return [...this.seq.entries()];
+  }
+
+  openRun(dag: OwnerRef, period: string): RunRecord | undefined {
+    return this.open.get(runKey(dag, period));
+  }
+
+  /** The time a re-run of the period was asked for, or 0. */
+  requestedAt(dag: OwnerRef, period: string): number {
+    return this.requests.get(runKey(dag, period))?.at ?? 0;
+  }
+
+  request(dag: OwnerRef, period: string, request: RunRequest): boolean {
+    const key = runKey(dag, period);
+    const known = this.requests.get(key);
+    if (known !== undefined && known.at >= request.at) return false;
+    this.requests.set(key, request);
+    return true;
+  }
+
+  /** Opens a run; returns it and the runs that fall out of the history limit. */
+  start(dag: OwnerRef, period: string, fallbackReason: RunReason, now: number, historyLimit: number): { run: RunRecord; forgotten: RunRecord[] } {
+    const key = runKey(dag, period);
+    const request = this.requests.get(key);
+    const n = (this.seq.get(key) ?? 0) + 1;
+    this.seq.set(key, n);
+    const run: RunRecord = {
+      name: request?.name ?? `${dnsSafe(dag.name).slice(0, 40)}-${dnsSafe(period.replace(/[:T]/g, (c) => (c === 'T' ? 't' : '')))}-${n}`,
+      namespace: dag.namespace,
+      dag: dag.name,
+      period,
+      reason: request?.reason ?? fallbackReason,
+      phase: 'Running',
+      startedAt: now,
+    };
+    this.add(run);
+    const names = this.byPeriod.get(key) ?? [];
+    const forgotten: RunRecord[] = [];
+    while (names.length > historyLimit) {
+      const old = this.runs.get(names.shift() as string);
+      if (old === undefined || old.phase === 'Running') continue;
+      this.runs.delete(old.name);
+      forgotten.push(old);
+    }
+    return { run, forgotten };
+  }
+
+  /** Closes the open run of a period, if any. A success also settles the re-run request. */
+  finish(dag: OwnerRef, period: string, phase: 'Succeeded' | 'Failed', now: number, message: string): RunRecord | undefined {
+    const key = runKey(dag, period);
+    const run = this.open.get(key);
+    if (run === undefined) return undefined;
+    this.open.delete(key);
+    run.phase = phase;
+    run.finishedAt = now;
+    run.message = message;
+    if (phase === 'Succeeded') this.requests.delete(key);
+    return run;
+  }
+
+  /** Forgets a Dag's runs entirely (the Dag was deleted). */
+  forgetDag(dag: OwnerRef): RunRecord[] {
+    const prefix = `${dag.namespace}/${dag.name}|`;
+    const gone: RunRecord[] = [];
+    for (const [key, names] of this.byPeriod) {
+      if (!key.startsWith(prefix)) continue;
+      for (const name of names) {
+        const run = this.runs.get(name);
+        if (run !== undefined) gone.push(run);
+        this.runs.delete(name);
+      }
+      this.byPeriod.delete(key);
+      this.open.delete(key);
+      this.requests.delete(key);
+      this.seq.delete(key);
+    }
+    return gone;
+  }
+
+  private add(run: RunRecord): void {
+    const key = runKey({ kind: 'Dag', namespace: run.namespace, name: run.dag }, run.period);
+    this.runs.set(run.name, run);
+    const names = this.byPeriod.get(key) ?? [];
+    if (!names.includes(run.name)) names.push(run.name);
+    this.byPeriod.set(key, names);
+    if (run.phase === 'Running') this.open.set(key, run);
+  }
+}

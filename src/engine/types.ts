@@ -1,0 +1,159 @@
+import type { Phase } from '../api/types.js';
+
+export type { Phase };
+
+/** What a checker said of one partition. `unknown` is also what a failed or late check leaves. */
+export type Verdict = 'satisfied' | 'unsatisfied' | 'unrecoverable' | 'unknown';
+
+export interface Observation {
+  verdict: Verdict;
+  /** When the state was observed: the time the check was requested, or a push arrived. */
+  at: number;
+  message?: string;
+  /** For unknown: CheckerFailed, CheckerTimeout. */
+  reason?: string;
+}
+
+/**
+ * "Working on it": one action attempt owns the node until it ends or `expiresAt` passes.
+ * Persisted before the action is launched, so a restart adopts it instead of launching again.
+ */
+export interface Lease {
+  node: string;
+  attempt: number;
+  holder: string;
+  /** The deterministic name of the Job (or process) for this (node, attempt). */
+  action: string;
+  acquiredAt: number;
+  expiresAt: number;
+  finishedAt?: number;
+  outcome?: 'succeeded' | 'failed';
+  message?: string;
+  /** The first verdict of a check requested after the action succeeded: the checker is the truth. */
+  verified?: Verdict;
+}
+
+/** Failed attempts of one node since it was last satisfied (or its owner's spec changed). */
+export interface RetryRecord {
+  failures: number;
+  /** Attempts started so far; the next attempt number is attempts + 1. */
+  attempts: number;
+  reason: string;
+  message: string;
+  nextAttemptAt: number;
+  generation: number;
+}
+
+/** The latest success of a Dag task for a period: what Make's rule compares. */
+export interface TaskSuccess {
+  startedAt: number;
+  finishedAt: number;
+}
+
+export type RunReason = 'Schedule' | 'Dependency' | 'Expectation' | 'Manual';
+
+/** A request to run a Dag period again (a DagRun a user created, or an Expectation's action). */
+export interface RunRequest {
+  at: number;
+  reason: RunReason;
+  name?: string;
+}
+
+export type RunPhase = 'Running' | 'Succeeded' | 'Failed';
+
+/** One run of a Dag for one period: opened when its first task starts, closed when all succeed or one fails. */
+export interface RunRecord {
+  name: string;
+  namespace: string;
+  dag: string;
+  period: string;
+  reason: RunReason;
+  phase: RunPhase;
+  startedAt: number;
+  finishedAt?: number;
+  message?: string;
+}
+
+/** Everything the engine must not lose across restarts (DESIGN rule 3: only what the world cannot tell). */
+export interface EngineSnapshot {
+  leases: Lease[];
+  retries: [string, RetryRecord][];
+  successes: [string, TaskSuccess][];
+  runRequests: [string, RunRequest][];
+  runs: RunRecord[];
+  runSeq: [string, number][];
+  /** Optional: embedded mode keeps observations so a restart does not re-check everything at once. */
+  observations?: [string, Observation][];
+}
+
+export interface OwnerRef {
+  kind: 'Expectation' | 'Dag';
+  namespace: string;
+  name: string;
+}
+
+/** What an action does, as declared; the adapter renders the template with `values`. */
+export type ActionSpec = { kind: 'job'; template: Record<string, unknown> } | { kind: 'dagRun'; dag: string; params: Record<string, string> };
+
+/** A lease just granted: persist it, then launch the action (in that order). */
+export interface ActionLaunch {
+  node: string;
+  owner: OwnerRef;
+  partition: string;
+  task?: string;
+  lease: Lease;
+  action: ActionSpec;
+  /** Template values: partition values, params, period bounds. */
+  values: Record<string, string>;
+  /** Job activeDeadlineSeconds: the lease length. */
+  deadlineSeconds: number;
+}
+
+export interface ActionCancel {
+  node: string;
+  owner: OwnerRef;
+  action: string;
+  reason: string;
+}
+
+export interface CheckItem {
+  node: string;
+  partition: string;
+  values: Record<string, string>;
+}
+
+/** One batched check request for one checker and one Expectation. */
+export interface CheckRequest {
+  checker: { namespace: string; name: string };
+  owner: OwnerRef;
+  params: Record<string, string>;
+  items: CheckItem[];
+  timeoutMs: number;
+}
+
+/** Something a person may want to hear about: becomes a log line, and in a cluster an Event. */
+export interface EngineEvent {
+  owner: OwnerRef;
+  node?: string;
+  partition?: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface Plan {
+  launches: ActionLaunch[];
+  cancels: ActionCancel[];
+  checks: CheckRequest[];
+  events: EngineEvent[];
+  /** Owners whose status summary changed. */
+  changedOwners: OwnerRef[];
+  /** Runs opened or closed in this pass. */
+  changedRuns: RunRecord[];
+  /** Runs forgotten (history limit) in this pass. */
+  removedRuns: RunRecord[];
+  /** When the engine wants `plan` called again even if nothing happens; undefined: only on events. */
+  nextWakeAt: number | undefined;
+}
+
+export const ownerKey = (o: OwnerRef): string => `${o.kind}/${o.namespace}/${o.name}`;

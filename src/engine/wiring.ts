@@ -1,0 +1,161 @@
+import type { EdgeSpec, OwnerDraft } from './compile.js';
+import { NodeRecord, type OwnerModel } from './model.js';
+import { mapPartitions } from './partitionMapping.js';
+
+/** The whole-Dag node of a period lives under this task name. */
+export const WHOLE_DAG = '';
+
+/** Node ids: stable across compiles, so state (leases, retries, successes) follows the node. */
+export const expectationNodeId = (ownerKey: string, partition: string): string => `${ownerKey}|${partition}`;
+export const dagNodeId = (ownerKey: string, task: string, period: string): string => `${ownerKey}|${task}|${period}`;
+
+/** Where the nodes of an owner are found by partition (row) index, per task for a Dag. */
+export type NodeIndex = Map<string, NodeRecord[]>;
+
+export interface Materialized {
+  index: NodeIndex;
+  created: NodeRecord[];
+  removed: NodeRecord[];
+}
+
+/**
+ * Creates or updates an owner's nodes from its draft, reusing the records of nodes that still
+ * exist (their observations and the edges of other owners into them survive).
+ */
+export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<string, NodeRecord>): Materialized {
+  const index: NodeIndex = new Map();
+  const created: NodeRecord[] = [];
+  const keep = new Set<NodeRecord>();
+  const get = (id: string, policy: NodeRecord['policy'], partition: string, values: Record<string, string>, period: string | undefined): NodeRecord => {
+    let node = existing.get(id);
+    if (node === undefined || !node.alive) {
+      node = new NodeRecord(id, owner, policy, partition, values, period);
+      created.push(node);
+    } else {
+      node.owner = owner;
+      node.policy = policy;
+      node.values = values;
+    }
+    keep.add(node);
+    return node;
+  };
+
+  const rows = draft.space.rows;
+  if (draft.ref.kind === 'Expectation') {
+    index.set(WHOLE_DAG, rows.map((row) => get(expectationNodeId(draft.key, row.key), draft.policy, row.key, { ...draft.params, ...row.values }, row.values[draft.space.timeKey ?? ''])));
+  } else {
+    const periodValues = rows.map((row) => ({
+      ...draft.params,
+      period: row.values['period'] as string,
+      periodStart: new Date(row.start ?? 0).toISOString(),
+      periodEnd: new Date(row.end ?? 0).toISOString(),
+      dag: draft.ref.name,
+    }));
+    for (const task of draft.tasks) {
+      index.set(task.name, rows.map((row, i) => get(dagNodeId(draft.key, task.name, row.key), task.policy, row.key, { ...(periodValues[i] as Record<string, string>), task: task.name }, row.key)));
+    }
+    index.set(WHOLE_DAG, rows.map((row, i) => get(dagNodeId(draft.key, WHOLE_DAG, row.key), draft.policy, row.key, periodValues[i] as Record<string, string>, row.key)));
+  }
+  const removed = owner.nodes.filter((n) => !keep.has(n));
+  owner.nodes = [...keep];
+  return { index, created, removed };
+}
+
+/** What an edge points at: the owner's nodes by row, or why there is nothing to point at. */
+export interface Upstream {
+  owner: OwnerModel | undefined;
+  index: NodeIndex | undefined;
+}
+
+/**
+ * Sets the inputs of every node of `owner` from its draft's edges, and registers the node as a
+ * dependent of each input. Inputs of other owners that pointed here must have been cleared first.
+ */
+export function wire(owner: OwnerModel, draft: OwnerDraft, index: NodeIndex, upstreamOf: (key: string) => Upstream): void {
+  const all = index.get(WHOLE_DAG) ?? [];
+  const resolved = draft.edges.map((edge) => resolveEdge(owner, edge, upstreamOf));
+
+  if (draft.ref.kind === 'Expectation') {
+    all.forEach((node, row) => setInputs(node, resolved, row));
+    if (draft.runTarget !== undefined) {
+      const [target] = [resolveEdge(owner, draft.runTarget, upstreamOf)];
+      all.forEach((node, row) => {
+        const match = target.rows?.[row];
+        node.runTarget = match !== null && match !== undefined ? (target.nodes?.[match[0] as number] ?? undefined) : undefined;
+        if (node.runTarget !== undefined) node.runTarget.dependents.push(node);
+      });
+    }
+    return;
+  }
+  for (const task of draft.tasks) {
+    const nodes = index.get(task.name) ?? [];
+    nodes.forEach((node, row) => {
+      if (task.after.length > 0) {
+        node.deps = task.after.map((t) => index.get(t)?.[row]).filter((n): n is NodeRecord => n !== undefined);
+        node.missing = undefined;
+        for (const dep of node.deps) dep.dependents.push(node);
+      } else {
+        setInputs(node, resolved, row);
+      }
+    });
+  }
+  all.forEach((node, row) => {
+    node.deps = draft.tasks.map((t) => index.get(t.name)?.[row]).filter((n): n is NodeRecord => n !== undefined);
+    node.missing = undefined;
+    for (const dep of node.deps) dep.dependents.push(node);
+  });
+}
+
+interface ResolvedEdge {
+  describe: string;
+  problem?: string;
+  nodes?: NodeRecord[];
+  rows?: (number[] | null)[];
+}
+
+function resolveEdge(owner: OwnerModel, edge: EdgeSpec, upstreamOf: (key: string) => Upstream): ResolvedEdge {
+  const [kind, , name] = edge.target.split('/');
+  const describe = `${kind} ${name}${edge.task !== undefined ? ` task ${edge.task}` : ''}`;
+  const up = upstreamOf(edge.target);
+  if (up.owner === undefined || up.index === undefined || up.owner.space === undefined) return { describe, problem: `${describe} does not exist` };
+  if (up.owner.invalid !== undefined) return { describe, problem: `${describe} is not valid: ${up.owner.invalid}` };
+  const nodes = up.index.get(edge.task ?? WHOLE_DAG);
+  if (nodes === undefined) return { describe, problem: `${describe} does not exist` };
+  if (owner.space === undefined) return { describe, problem: 'no partitions' };
+  return { describe, nodes, rows: mapPartitions(owner.space, up.owner.space, edge.mapping) };
+}
+
+function setInputs(node: NodeRecord, edges: ResolvedEdge[], row: number): void {
+  const deps: NodeRecord[] = [];
+  let missing: string | undefined;
+  for (const edge of edges) {
+    if (edge.problem !== undefined) {
+      missing ??= edge.problem;
+      continue;
+    }
+    const matched = edge.rows?.[row];
+    if (matched === null || matched === undefined) {
+      missing ??= `${edge.describe} has no partition for ${node.partition || 'this node'} yet`;
+      continue;
+    }
+    for (const i of matched) {
+      const dep = edge.nodes?.[i];
+      if (dep !== undefined) deps.push(dep);
+    }
+  }
+  node.deps = deps;
+  node.missing = missing;
+  for (const dep of deps) dep.dependents.push(node);
+}
+
+/** Forgets every edge from the nodes of `owner` into other nodes (before rewiring it). */
+export function unwire(owner: OwnerModel): void {
+  const touched = new Set<NodeRecord>();
+  for (const node of owner.nodes) {
+    for (const dep of node.deps) touched.add(dep);
+    if (node.runTarget !== undefined) touched.add(node.runTarget);
+    node.deps = [];
+    node.runTarget = undefined;
+  }
+  for (const dep of touched) dep.dependents = dep.dependents.filter((d) => d.owner !== owner);
+}
