@@ -40,8 +40,9 @@ lint: $(DEPS)
 generate: $(DEPS)
 	tsx scripts/generate.ts
 
-bench: build
-	node dist/../bench/run.js
+## bench: the benchmarks under bench/, printing their figures.
+bench: $(DEPS)
+	tsx bench/run.ts
 
 clean:
 	rm -rf dist coverage

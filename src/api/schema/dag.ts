@@ -40,8 +40,9 @@ export const dag: KindDefinition = {
     },
     ['tasks'],
     {
+      // "Every dependsOn names a task of this Dag" is not a rule here: tasks x dependsOn x tasks is
+      // 4.6 times the API server's CEL cost budget. checkGraph reports it (UnknownTask) instead.
       'x-kubernetes-validations': [
-        { rule: 'self.tasks.all(t, !has(t.dependsOn) || t.dependsOn.all(d, self.tasks.exists(u, u.name == d)))', message: 'every dependsOn must name a task of this Dag' },
         { rule: 'self.tasks.all(t, !has(t.dependsOn) || !t.dependsOn.exists(d, d == t.name))', message: 'a task cannot depend on itself' },
       ],
     },

@@ -1,0 +1,29 @@
+// `make bench`: runs each benchmark in its own process and prints the figures with their goals.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const here = import.meta.dirname;
+const tsx = join(here, '..', 'node_modules', '.bin', 'tsx');
+
+interface EngineFigures {
+  nodes: number;
+  compileMs: number;
+  fullPlanMs: number;
+  planAfterVerdictsMs: number;
+  peakRssMB: number;
+  oneEventP50Ms: number;
+  oneEventP99Ms: number;
+}
+
+function engineRun(size: number): EngineFigures {
+  const out = execFileSync(tsx, [join(here, 'engine.ts'), String(size)], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=4096' } });
+  return JSON.parse(out.trim().split('\n').pop() as string) as EngineFigures;
+}
+
+console.log('Engine (pure, in-process): full plan = compile + first plan; one event = observe + plan');
+console.log('goals: 365k nodes in <= 1000 ms and <= 300 MB; one event <= 1 ms p99 on 100k nodes\n');
+console.log(['nodes', 'full plan ms', 'plan after verdicts ms', 'peak RSS MB', 'one event p50 ms', 'one event p99 ms'].join('\t'));
+for (const size of [100_000, 365_000]) {
+  const f = engineRun(size);
+  console.log([f.nodes, f.fullPlanMs, f.planAfterVerdictsMs, f.peakRssMB, f.oneEventP50Ms, f.oneEventP99Ms].join('\t'));
+}

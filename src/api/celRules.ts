@@ -1,0 +1,112 @@
+import { parse } from '@marcbachmann/cel-js';
+import type { Ajv, AnySchemaObject, ErrorObject, FuncKeywordDefinition } from 'ajv';
+import type { DataValidateFunction } from 'ajv/dist/types/index.js';
+import type { CelRule } from './schema/builders.js';
+
+/** The keyword ajv reports CEL rule failures under. */
+export const CEL_KEYWORD = 'x-kubernetes-validations';
+
+/** Kubernetes schema extensions that say how the API server stores and merges a value; nothing to check. */
+const ANNOTATIONS = [
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-int-or-string',
+] as const;
+
+/** Details of a failed rule, in `params` of the ajv error. */
+export interface CelErrorParams {
+  rule: string;
+  /** The rule's fieldPath (like `.spec.every`), relative to the value the rule is on. */
+  fieldPath?: string;
+}
+
+/**
+ * Registers the Kubernetes extension keywords on an ajv instance: the annotations, and
+ * `x-kubernetes-validations`, whose CEL rules are evaluated with `self` bound to the value as the
+ * API server would (integers as CEL ints, null fields absent). A failed rule reports its `message`
+ * at the value's path. Transition rules (those reading `oldSelf`) are skipped: they only mean
+ * something on update. A rule that does not parse throws when the schema is compiled: that is a bug
+ * in src/api/schema, not in the user's input.
+ */
+export function addKubernetesKeywords(ajv: Ajv): Ajv {
+  for (const keyword of ANNOTATIONS) ajv.addKeyword(keyword);
+  ajv.addKeyword(celKeyword);
+  return ajv;
+}
+
+const celKeyword: FuncKeywordDefinition = {
+  keyword: CEL_KEYWORD,
+  schemaType: 'array',
+  // After the type's own keywords: the API server applies defaults before it evaluates rules, and
+  // ajv applies them while validating properties.
+  post: true,
+  errors: true,
+  compile(rules: CelRule[], parentSchema: AnySchemaObject): DataValidateFunction {
+    const compiled = rules
+      .filter((r) => !/\boldSelf\b/.test(r.rule))
+      .map((r) => {
+        try {
+          return { rule: r, evaluate: parse(r.rule) };
+        } catch (error) {
+          throw new Error(`CEL rule ${JSON.stringify(r.rule)} does not parse: ${(error as Error).message}`);
+        }
+      });
+    const validate: DataValidateFunction = (data: unknown) => {
+      // A value of the wrong type already has a type error; its rules would only add noise.
+      if (!hasSchemaType(parentSchema, data)) return true;
+      const self = celValue(data);
+      const errors: Partial<ErrorObject>[] = [];
+      for (const { rule, evaluate } of compiled) {
+        let message: string | undefined;
+        try {
+          if (evaluate({ self }) !== true) message = rule.message;
+        } catch (error) {
+          const why = (error as Error).message.split('\n')[0];
+          message = `${rule.message} (the rule could not be evaluated: ${why})`;
+        }
+        if (message === undefined) continue;
+        const params: CelErrorParams = { rule: rule.rule, ...(rule.fieldPath !== undefined ? { fieldPath: rule.fieldPath } : {}) };
+        errors.push({ keyword: CEL_KEYWORD, message, params: params as unknown as Record<string, unknown> });
+      }
+      validate.errors = errors;
+      return errors.length === 0;
+    };
+    return validate;
+  },
+};
+
+function hasSchemaType(schema: AnySchemaObject, data: unknown): boolean {
+  switch (schema.type) {
+    case 'object':
+      return data !== null && typeof data === 'object' && !Array.isArray(data);
+    case 'array':
+      return Array.isArray(data);
+    case 'string':
+      return typeof data === 'string';
+    case 'integer':
+      return Number.isInteger(data);
+    default:
+      return true;
+  }
+}
+
+/**
+ * A JSON value as the API server hands it to CEL: integers are ints (bigint here; as JS numbers
+ * cel-js would treat them as doubles, and `int / int` would have no overload), and null fields are
+ * absent. Our schemas have no `number` fields, so every integral number is an int.
+ */
+export function celValue(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
+  // Array.from, not value.map: a copy made in this realm. cel-js does not take arrays of another
+  // realm (jest runs modules in a vm context), and value.map would keep the input's realm.
+  if (Array.isArray(value)) return Array.from(value, celValue);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, celValue(v)]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,136 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
+import { GROUP } from './schema/index.js';
+
+/** One YAML document of a manifest file, not yet validated. */
+export interface ManifestDocument {
+  file: string;
+  /** The document's number in its file, from 0, counting empty documents too. */
+  index: number;
+  /** The 1-based line its content starts on. */
+  line: number;
+  object: Record<string, unknown>;
+}
+
+/** A file or document that could not be read as a manifest. */
+export interface ManifestError {
+  file: string;
+  /** The document's number in its file, when the problem is one document. */
+  index?: number;
+  /** 1-based, when the YAML parser knows where. */
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+/**
+ * What a file or directory holds: Homeostat objects (apiVersion in the homeostat.dev group),
+ * others (ConfigMaps for valuesFrom, anything else with an apiVersion), and what could not be read.
+ * Empty documents are left out. Each list is in file order, files in sorted path order.
+ */
+export interface ManifestSet {
+  documents: ManifestDocument[];
+  others: ManifestDocument[];
+  errors: ManifestError[];
+}
+
+/** Parses one file's text: every `---`-separated document. Pure; never throws on bad input. */
+export function parseManifestText(text: string, file: string): ManifestSet {
+  const set: ManifestSet = { documents: [], others: [], errors: [] };
+  const lines = new LineCounter();
+  const where = (offset: number) => {
+    const { line, col } = lines.linePos(offset);
+    return { line, column: col };
+  };
+  const toError = (error: YAMLError, index?: number): ManifestError => ({
+    file,
+    ...(index !== undefined ? { index } : {}),
+    ...where(error.pos[0]),
+    message: error.message,
+  });
+
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  if ('empty' in docs) {
+    set.errors.push(...docs.errors.map((e) => toError(e)));
+    return set;
+  }
+  docs.forEach((doc, index) => {
+    if (doc.errors.length > 0) {
+      set.errors.push(...doc.errors.map((e) => toError(e, index)));
+      return;
+    }
+    const start = where(doc.contents?.range[0] ?? doc.range[0]);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      set.errors.push({ file, index, ...start, message: (error as Error).message });
+      return;
+    }
+    if (value === null || value === undefined) return;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      set.errors.push({ file, index, ...start, message: 'a manifest must be a mapping with apiVersion, kind, metadata and spec' });
+      return;
+    }
+    const object = value as Record<string, unknown>;
+    if (typeof object.apiVersion !== 'string' || object.apiVersion === '') {
+      set.errors.push({ file, index, ...start, message: 'apiVersion is not set' });
+      return;
+    }
+    const group = object.apiVersion.includes('/') ? object.apiVersion.slice(0, object.apiVersion.indexOf('/')) : '';
+    (group === GROUP ? set.documents : set.others).push({ file, index, line: start.line, object });
+  });
+  return set;
+}
+
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml']);
+
+/**
+ * Reads a manifest file, or every *.yaml and *.yml file under a directory (recursively, in sorted
+ * path order, skipping names that start with a dot). A file named explicitly is read whatever its
+ * extension. Unreadable paths and files become errors, not exceptions.
+ */
+export async function readManifests(path: string): Promise<ManifestSet> {
+  const set: ManifestSet = { documents: [], others: [], errors: [] };
+  let files: string[];
+  try {
+    files = (await stat(path)).isDirectory() ? await manifestFiles(path) : [path];
+  } catch (error) {
+    return { ...set, errors: [{ file: path, message: ioMessage(error) }] };
+  }
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      set.errors.push({ file, message: ioMessage(error) });
+      continue;
+    }
+    const parsed = parseManifestText(text, file);
+    set.documents.push(...parsed.documents);
+    set.others.push(...parsed.others);
+    set.errors.push(...parsed.errors);
+  }
+  return set;
+}
+
+async function manifestFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    // Symlinked directories are not followed: a link cycle must not hang a reload.
+    if (entry.isDirectory()) found.push(...(await manifestFiles(path)));
+    else if ((entry.isFile() || entry.isSymbolicLink()) && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) found.push(path);
+  }
+  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function ioMessage(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES') return 'permission denied';
+  return (error as Error).message;
+}

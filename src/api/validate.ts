@@ -1,0 +1,177 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { addKubernetesKeywords, CEL_KEYWORD, type CelErrorParams } from './celRules.js';
+import { objectSchema } from './crd.js';
+import { checkFields } from './fieldChecks.js';
+import { type FieldError, formatPath, pointerSegments } from './fieldPath.js';
+import { DURATION_PATTERN, LABEL_PATTERN, NAME_PATTERN, type Schema } from './schema/builders.js';
+import { API_VERSION, DEFAULT_NAMESPACE, type KindDefinition, KINDS } from './schema/index.js';
+import type { HomeostatObject } from './types.js';
+
+export type { FieldError } from './fieldPath.js';
+
+/** The outcome of validating one object: invalid input is expected, so it is a value. */
+export type ValidationResult = { ok: true; object: HomeostatObject } | { ok: false; errors: FieldError[] };
+
+/** metadata.name: an RFC 1123 subdomain, as Kubernetes requires of most object names. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** metadata.namespace: an RFC 1123 label. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Validates one manifest as the API server would on create, plus what only the controller could
+ * otherwise tell: that durations, cron expressions, time zones and dates parse. Checks apiVersion
+ * (homeostat.dev/v1alpha1), kind, metadata.name (an RFC 1123 subdomain), the kind's schema with its
+ * CEL rules (transition rules excepted), and reports fields the schema does not declare, as
+ * `kubectl apply` does with strict field validation.
+ *
+ * On success the object is a deep copy with schema defaults applied and metadata.namespace
+ * defaulted to `default`; the input is never modified. On failure every problem found is listed.
+ */
+export function validateObject(input: unknown): ValidationResult {
+  if (!isRecord(input)) {
+    return { ok: false, errors: [{ path: '', message: 'a manifest must be an object with apiVersion, kind, metadata and spec' }] };
+  }
+  const object = copyJson(input);
+  const errors: FieldError[] = [];
+  if (object.apiVersion !== API_VERSION) {
+    errors.push({ path: 'apiVersion', message: `must be ${API_VERSION}${object.apiVersion === undefined ? '' : `, not ${JSON.stringify(object.apiVersion)}`}` });
+  }
+  const def = KINDS.find((k) => k.kind === object.kind);
+  if (def === undefined) {
+    const kinds = KINDS.map((k) => k.kind).join(', ');
+    errors.push({ path: 'kind', message: object.kind === undefined ? `is required (one of ${kinds})` : `${JSON.stringify(object.kind)} is not a Homeostat kind (one of ${kinds})` });
+  }
+  errors.push(...checkMetadata(object));
+  if (def !== undefined) {
+    const validate = validatorFor(def);
+    const schemaErrors = validate(object) ? [] : (validate.errors ?? []).map((e) => describe(e, object));
+    const fieldErrors = checkFields(object);
+    // A field that fails its parse check also fails its pattern; the parse message says more.
+    const parsed = new Set(fieldErrors.map((e) => e.path));
+    errors.push(...schemaErrors.filter((e) => !(e.keyword === 'pattern' && parsed.has(e.path))).map(({ path, message }) => ({ path, message })));
+    errors.push(...fieldErrors);
+  }
+  return errors.length > 0 ? { ok: false, errors: unique(errors) } : { ok: true, object: object as unknown as HomeostatObject };
+}
+
+/** Checks metadata.name and namespace; defaults the namespace in place. */
+function checkMetadata(object: Record<string, unknown>): FieldError[] {
+  if (object.metadata === undefined) object.metadata = {};
+  const metadata = object.metadata;
+  if (!isRecord(metadata)) return [{ path: 'metadata', message: 'must be an object' }];
+  const errors: FieldError[] = [];
+  const { name, namespace } = metadata;
+  if (name === undefined || name === '') errors.push({ path: 'metadata.name', message: 'is required' });
+  else if (typeof name !== 'string') errors.push({ path: 'metadata.name', message: 'must be a string' });
+  else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    errors.push({ path: 'metadata.name', message: `${JSON.stringify(name)} is not a valid name: use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit` });
+  }
+  if (namespace === undefined) metadata.namespace = DEFAULT_NAMESPACE;
+  else if (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL.test(namespace)) {
+    errors.push({ path: 'metadata.namespace', message: `${JSON.stringify(namespace)} is not a valid namespace: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit` });
+  }
+  return errors;
+}
+
+const ajv = addKubernetesKeywords(new Ajv({ allErrors: true, useDefaults: true, strict: true }));
+addFormats.default(ajv);
+const validators = new Map<string, ValidateFunction>();
+
+/** The compiled validator of one kind; compiled on first use (a broken CEL rule throws here). */
+function validatorFor(def: KindDefinition): ValidateFunction {
+  let validate = validators.get(def.kind);
+  if (validate === undefined) {
+    validate = ajv.compile(closeObjects(objectSchema(def)));
+    validators.set(def.kind, validate);
+  }
+  return validate;
+}
+
+/**
+ * The schema with every object that declares its properties closed to others, so a misspelt field
+ * is reported instead of silently dropped (the API server would prune it). Objects that preserve
+ * unknown fields (Pod templates) stay open.
+ */
+function closeObjects(schema: Schema): Schema {
+  const out: Schema = { ...schema };
+  if (schema.properties !== undefined) {
+    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, closeObjects(v)]));
+    if (schema.additionalProperties === undefined && !schema['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  }
+  if (schema.items !== undefined) out.items = closeObjects(schema.items);
+  if (typeof schema.additionalProperties === 'object') out.additionalProperties = closeObjects(schema.additionalProperties);
+  return out;
+}
+
+const PATTERN_MEANINGS: Record<string, string> = {
+  [NAME_PATTERN]: "must be lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
+  [LABEL_PATTERN]: "must be lowercase letters, digits and '-', starting and ending with a letter or digit",
+  [DURATION_PATTERN]: 'must be a duration like 90s, 1h30m or PT2H',
+};
+
+const TYPE_NAMES: Record<string, string> = {
+  object: 'an object',
+  array: 'a list',
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+};
+
+/** One ajv error as a user reads it: the path of the field at fault and what is wrong with it. */
+function describe(error: ErrorObject, root: unknown): FieldError & { keyword: string } {
+  const at = pointerSegments(error.instancePath, root);
+  const params = error.params as Record<string, unknown>;
+  const field = (message: string, ...more: string[]) => ({ keyword: error.keyword, path: formatPath([...at, ...more]), message });
+  switch (error.keyword) {
+    case 'required':
+      return field('is required', String(params.missingProperty));
+    case 'additionalProperties':
+      return field('unknown field', String(params.additionalProperty));
+    case 'type':
+      return field(`must be ${TYPE_NAMES[String(params.type)] ?? String(params.type)}`);
+    case 'enum':
+      return field(`must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`);
+    case 'pattern':
+      return field(PATTERN_MEANINGS[String(params.pattern)] ?? `must match ${String(params.pattern)}`);
+    case 'minLength':
+      return field(params.limit === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters long`);
+    case 'maxLength':
+      return field(`must be at most ${String(params.limit)} characters long`);
+    case 'minItems':
+      return field(`must list at least ${String(params.limit)}`);
+    case 'maxItems':
+      return field(`must list at most ${String(params.limit)}`);
+    case 'maxProperties':
+      return field(`must have at most ${String(params.limit)} entries`);
+    case CEL_KEYWORD: {
+      const { fieldPath } = params as unknown as CelErrorParams;
+      const path = formatPath(at) + (fieldPath === undefined ? '' : fieldPath);
+      return { keyword: error.keyword, path: path.replace(/^\./, ''), message: error.message ?? 'failed a validation rule' };
+    }
+    default:
+      return field(error.message ?? `failed ${error.keyword}`);
+  }
+}
+
+function unique(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.path}\n${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** A deep copy of parsed JSON or YAML data (plain objects, lists and primitives). */
+function copyJson<T>(value: T): T {
+  if (Array.isArray(value)) return Array.from(value, copyJson) as T;
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyJson(v)])) as T;
+  return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

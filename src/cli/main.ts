@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `homeostat` command. Each subcommand is a file in this folder exporting
+// `register(program, cli)`; wiring one in is one line in COMMANDS.
+import { readFileSync } from 'node:fs';
+import { type CliCommand, processIo, runCli } from './program.js';
+import * as validate from './validate.js';
+
+const COMMANDS: readonly CliCommand[] = [
+  validate,
+];
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+process.exitCode = await runCli(process.argv.slice(2), COMMANDS, processIo, { version });

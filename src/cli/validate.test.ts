@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { ExitCode, runCli } from './program.js';
+import * as validate from './validate.js';
+
+const checker = (name: string) => `apiVersion: homeostat.dev/v1alpha1
+kind: StateChecker
+metadata: {name: ${name}}
+spec: {image: example/check:1}
+`;
+const expectation = (name: string, extra = '') => `apiVersion: homeostat.dev/v1alpha1
+kind: Expectation
+metadata: {name: ${name}}
+spec:
+  checker: {ref: table-partition}
+${extra}`;
+const configMap = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: campaigns}
+data: {ids: "1"}
+`;
+
+const root = mkdtempSync(join(tmpdir(), 'homeostat-validate-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** A directory holding the given files. */
+function manifests(name: string, files: Record<string, string>): string {
+  const dir = join(root, name);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(join(dir, file, '..'), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+  return dir;
+}
+
+/** Runs `homeostat ARGS` in-process; returns the exit code and what it wrote. */
+async function homeostat(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, [validate], { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { code, out, err };
+}
+
+describe('homeostat validate', () => {
+  it('exits 0 with a summary when every object is valid, ignoring ConfigMaps', async () => {
+    const dir = manifests('valid', {
+      'checkers.yaml': checker('table-partition'),
+      'exp/results.yaml': `${expectation('campaign-csv')}---\n${configMap}---\n${expectation('campaign-results', '  dependsOn: [{expectation: campaign-csv}]\n')}`,
+    });
+    expect(await homeostat('validate', '-f', dir)).toEqual({ code: ExitCode.Ok, out: '3 objects valid\n', err: '' });
+  });
+
+  it('validates a single file', async () => {
+    const dir = manifests('single', { 'checker.yaml': checker('table-partition') });
+    expect(await homeostat('validate', '--filename', join(dir, 'checker.yaml'))).toMatchObject({ code: 0, out: '1 object valid\n' });
+  });
+
+  it('exits 1 and prints FILE[#doc]: Kind/name: field: message for schema errors', async () => {
+    const dir = manifests('schema', {
+      'a.yaml': `${checker('table-partition')}---\n${expectation('late', '  workingTimeout: 2x\n  action: {}\n')}`,
+      'b.yaml': expectation('typo', '  recheckevery: 1h\n'),
+    });
+    const { code, out } = await homeostat('validate', '-f', dir);
+    expect(code).toBe(ExitCode.Failed);
+    expect(out.split('\n')).toEqual([
+      `${dir}/a.yaml#2: Expectation/late: spec.action: give exactly one of job or dagRun`,
+      `${dir}/a.yaml#2: Expectation/late: spec.workingTimeout: workingTimeout: "2x" is not a duration (like 90s, 1h30m or PT2H)`,
+      `${dir}/b.yaml: Expectation/typo: spec.recheckevery: unknown field`,
+      '2 of 3 objects invalid',
+      '',
+    ]);
+  });
+
+  it('exits 1 on graph problems of valid objects, spelling cycles out', async () => {
+    const dir = manifests('graph', {
+      'all.yaml': [
+        checker('table-partition'),
+        expectation('a', '  dependsOn: [{expectation: b}]\n'),
+        expectation('b', '  dependsOn: [{expectation: a}]\n'),
+        expectation('c', '  dependsOn: [{dag: missing}]\n'),
+      ].join('---\n'),
+    });
+    const { code, out } = await homeostat('validate', '-f', dir);
+    expect(code).toBe(ExitCode.Failed);
+    expect(out.split('\n')).toEqual([
+      `${dir}/all.yaml#2: Expectation/a: dependency cycle: Expectation a -> Expectation b -> Expectation a (DependencyCycle)`,
+      `${dir}/all.yaml#3: Expectation/b: dependency cycle: Expectation b -> Expectation a -> Expectation b (DependencyCycle)`,
+      `${dir}/all.yaml#4: Expectation/c: spec.dependsOn[0].dag: Dag missing not found in namespace default (UnknownReference)`,
+      '3 of 4 objects invalid',
+      '',
+    ]);
+  });
+
+  it('does not report references to an object that is present but invalid twice', async () => {
+    const dir = manifests('cascade', { 'all.yaml': [checker('table-partition').replace('spec: {image: example/check:1}', 'spec: {mode: Http}'), expectation('e')].join('---\n') });
+    const { code, out } = await homeostat('validate', '-f', dir);
+    expect(code).toBe(ExitCode.Failed);
+    expect(out).not.toContain('UnknownReference');
+    expect(out).toContain('StateChecker/table-partition: spec: an Http-mode checker needs a url');
+  });
+
+  it('exits 1 on YAML errors, with file and line, and on objects defined twice', async () => {
+    const dir = manifests('yaml', { 'a.yaml': checker('table-partition'), 'b.yaml': checker('table-partition'), 'c.yaml': 'spec:\n  a: 1\n   b: 2\n' });
+    const { code, out } = await homeostat('validate', '-f', dir);
+    expect(code).toBe(ExitCode.Failed);
+    expect(out).toMatch(new RegExp(`^${dir}/c.yaml:2:\\d+: Nested mappings`, 'm'));
+    expect(out).toContain(`${dir}/b.yaml: StateChecker/table-partition: defined again (first in ${dir}/a.yaml)`);
+    expect(out).toMatch(/1 of 2 objects invalid, \d+ YAML errors?\n$/);
+  });
+
+  it('exits 1 when there is no Homeostat object at all', async () => {
+    const dir = manifests('empty', { 'cm.yaml': configMap });
+    expect(await homeostat('validate', '-f', dir)).toEqual({ code: ExitCode.Failed, out: `no Homeostat objects in ${dir}\n`, err: '' });
+  });
+
+  it.each([
+    { name: 'without -f', args: ['validate'], err: /required option '-f, --filename <path>'/ },
+    { name: 'with a path that does not exist', args: ['validate', '-f', join(root, 'nowhere')], err: /nowhere: no such file or directory/ },
+    { name: 'with an unknown option', args: ['validate', '-f', root, '--strict'], err: /unknown option '--strict'/ },
+    { name: 'with an unknown command', args: ['valiate'], err: /unknown command 'valiate'/ },
+  ])('exits 2 $name', async ({ args, err }) => {
+    const result = await homeostat(...args);
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(result.err).toMatch(err);
+  });
+});
+
+describe('the homeostat binary', () => {
+  const main = join(import.meta.dirname, 'main.ts');
+  const tsx = join(import.meta.dirname, '../../node_modules/tsx/dist/cli.mjs');
+  const run = (...args: string[]) => spawnSync(process.execPath, [tsx, main, ...args], { encoding: 'utf8' });
+
+  it('wires validate in and exits with its code', () => {
+    const dir = manifests('binary', { 'checker.yaml': checker('table-partition') });
+    expect(run('validate', '-f', dir)).toMatchObject({ status: 0, stdout: '1 object valid\n' });
+    expect(run('validate')).toMatchObject({ status: 2 });
+  });
+});
