@@ -7,7 +7,7 @@
 #   HOMEOSTAT_ENVTEST_DIR  cache dir (default ~/.cache/homeostat/envtest)
 #   GO                     go binary (default: go on PATH, else /usr/local/go/bin/go)
 #
-# A cold build takes ~15-25 min on 2 cores (kube-apiserver dominates); the Go
+# A cold build takes ~8 min on 2 cores (7 of them kube-apiserver); the Go
 # module and build caches (GOMODCACHE/GOCACHE, outside the repo) make rebuilds fast.
 set -euo pipefail
 
@@ -78,7 +78,7 @@ rm -rf "$src" && mkdir -p "$src"
 } >"$src/go.mod"
 # `go get` of the package fills go.mod/go.sum with exactly what the build needs.
 (cd "$src" && "$GO" get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION")
-log "kube-apiserver: go build (slow: ~15-20 min cold on 2 cores)"
+log "kube-apiserver: go build (slow: ~7 min cold on 2 cores)"
 minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
 # Same -X version vars as k8s's hack/lib/version.sh, so /version reports the real version.
 ver_ldflags=""

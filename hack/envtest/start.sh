@@ -56,8 +56,10 @@ ETCD_PORT=$(free_port)
   --listen-peer-urls=http://127.0.0.1:0 \
   --unsafe-no-fsync \
   >"$RUN_DIR/etcd.log" 2>&1 &
-echo $! >>"$RUN_DIR/pids"
+ETCD_PID=$!
+echo $ETCD_PID >>"$RUN_DIR/pids"
 for _ in $(seq 100); do
+  kill -0 "$ETCD_PID" 2>/dev/null || break
   curl -fsS "http://127.0.0.1:$ETCD_PORT/health" >/dev/null 2>&1 && break
   sleep 0.2
 done
@@ -91,10 +93,12 @@ API_PORT=$(free_port)
   --disable-admission-plugins=ServiceAccount \
   --allow-privileged=true \
   >"$RUN_DIR/kube-apiserver.log" 2>&1 &
-echo $! >>"$RUN_DIR/pids"
+API_PID=$!
+echo $API_PID >>"$RUN_DIR/pids"
 
 URL=https://127.0.0.1:$API_PORT
-for _ in $(seq 300); do
+for _ in $(seq 300); do  # ~5 s is typical; give up after 60 s or if it exits
+  kill -0 "$API_PID" 2>/dev/null || break
   [[ $(curl -ks -H "Authorization: Bearer $TOKEN" "$URL/readyz" 2>/dev/null) == ok ]] && break
   sleep 0.2
 done
