@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 EXAMPLES ?= examples/quickstart
 DEPS := node_modules/.package-lock.json
 
-.PHONY: run run-once test test-unit lint build generate bench clean deps
+.PHONY: run run-once test test-unit test-integration envtest lint build generate bench clean deps
 
 deps: $(DEPS)
 $(DEPS): package.json package-lock.json
@@ -28,9 +28,20 @@ run: build
 run-once: build
 	node dist/cli/main.js dev $(EXAMPLES) --until-converged --timeout 120s
 
-## test: every test suite.
-test: build
+## test: every test suite: unit, then integration against a real kube-apiserver + etcd (skipped
+## loudly when their binaries cannot be had; with CI=true that is a failure).
+test: test-unit test-integration
+
+test-unit: build
 	npm test --silent
+
+## test-integration: test/integration; the binaries are built once from the Go module proxy (~8 min cold).
+test-integration: $(DEPS)
+	npm run test:integration --silent
+
+## envtest: build (once) and cache the kube-apiserver and etcd binaries of the integration tests.
+envtest:
+	hack/envtest/setup.sh
 
 lint: $(DEPS)
 	tsc -p tsconfig.json --noEmit

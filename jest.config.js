@@ -10,5 +10,7 @@ export default {
   },
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // A real API server: jest.integration.config.js runs those (make test-integration).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
   testTimeout: 30000,
 };
