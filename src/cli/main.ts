@@ -3,10 +3,14 @@
 // `register(program, cli)`; wiring one in is one line in COMMANDS.
 import { readFileSync } from 'node:fs';
 import { type CliCommand, processIo, runCli } from './program.js';
+import * as dev from './dev.js';
+import * as get from './get.js';
 import * as validate from './validate.js';
 
 const COMMANDS: readonly CliCommand[] = [
   validate,
+  dev,
+  get,
 ];
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,118 @@
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { HomeostatObject, StateChecker } from '../api/types.js';
+import { type Convergence, convergence } from '../runtime/convergence.js';
+import type { Logger } from '../runtime/log.js';
+import { systemClock } from '../runtime/ports.js';
+import { Reconciler } from '../runtime/reconciler.js';
+import { LocalCommandChecker } from './commandChecker.js';
+import { type FileProblem, ManifestWatcher, type ManifestState } from './manifestWatcher.js';
+import { LocalActionRunner } from './processRunner.js';
+import { ProcessTable } from './processTable.js';
+import { defaultStatePath, FileStateStore } from './stateFile.js';
+import { FileStatusWriter } from './statusFile.js';
+
+export interface DevOptions {
+  /** The manifest directory; actions and checkers run here. */
+  dir: string;
+  /** Defaults to `<dir>/.homeostat/state.json`. Process records and logs go beside it. */
+  statePath?: string;
+  /** Defaults to status.json beside the state file (`homeostat get --state` reads it there). */
+  statusPath?: string;
+  log: Logger;
+  /** How often manifest files are looked at. Defaults to 500 ms. */
+  pollMs?: number;
+}
+
+export type ConvergenceResult = { converged: true; afterMs: number; summary: Convergence } | { converged: false; afterMs: number; summary: Convergence };
+
+/** Embedded mode, running: the engine and the local adapters wired together. */
+export interface DevLoop {
+  readonly reconciler: Reconciler;
+  readonly status: FileStatusWriter;
+  readonly runner: LocalActionRunner;
+  readonly watcher: ManifestWatcher;
+  /** Broken manifest files now. */
+  fileProblems(): FileProblem[];
+  convergence(): Convergence;
+  /**
+   * Resolves once every valid Expectation and Dag is Satisfied and nothing is pending, or after
+   * `timeoutMs` with what is not satisfied. Invalid objects do not block it: they are reported.
+   */
+  untilConverged(timeoutMs: number): Promise<ConvergenceResult>;
+  /** Called after every pass and every status change. */
+  onUpdate(listener: () => void): void;
+  /** Stops watching and reconciling; saves the state and writes status.json once more. */
+  stop(options?: { killActions?: boolean }): Promise<void>;
+}
+
+/** Starts embedded mode on a manifest directory. Rejects when the saved state cannot be read. */
+export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
+  const dir = resolve(options.dir);
+  const log = options.log;
+  const statePath = resolve(options.statePath ?? defaultStatePath(dir));
+  const localDir = dirname(statePath);
+  let checkers = new Map<string, StateChecker>();
+  let problems: FileProblem[] = [];
+  const listeners: (() => void)[] = [];
+  const notify = () => listeners.forEach((l) => l());
+
+  const runner = new LocalActionRunner({ cwd: dir, logDir: join(localDir, 'logs'), table: new ProcessTable(join(localDir, 'processes.json')), log: log.child({ component: 'actions' }) });
+  const checks = new LocalCommandChecker({ cwd: dir, checkers: () => checkers, log: log.child({ component: 'checks' }) });
+  const status = new FileStatusWriter(resolve(options.statusPath ?? join(localDir, 'status.json')), { log });
+  status.onChange(notify);
+  const reconciler = await Reconciler.start(
+    { actions: runner, checks, state: new FileStateStore(statePath), status, clock: systemClock },
+    { holder: `homeostat-dev@${hostname()}`, log, persistObservations: true, onPass: notify },
+  );
+
+  const apply = (state: ManifestState) => {
+    checkers = new Map(state.world.checkers.map((c) => [`${c.metadata.namespace ?? 'default'}/${c.metadata.name}`, c]));
+    problems = state.problems;
+    const w = state.world;
+    const objects: HomeostatObject[] = [...w.checkers, ...w.expectations, ...w.dags, ...w.dagDependencies, ...state.side.dagRuns];
+    status.setObjects(objects);
+    reconciler.setDeclared(state);
+  };
+  const watcher = new ManifestWatcher(dir, { log: log.child({ component: 'manifests' }), onChange: apply, ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}) });
+  const first = await watcher.start();
+  apply(first);
+  log.info({ dir, objects: first.world.expectations.length + first.world.dags.length, problems: first.problems.length }, 'embedded mode started');
+
+  const started = Date.now();
+  return {
+    reconciler,
+    status,
+    runner,
+    watcher,
+    fileProblems: () => problems,
+    convergence: () => convergence(reconciler.engine),
+    onUpdate: (listener) => void listeners.push(listener),
+    untilConverged(timeoutMs) {
+      return new Promise((done) => {
+        let finished = false;
+        const check = () => {
+          if (finished || reconciler.passCount === 0 || !reconciler.idle()) return;
+          const summary = convergence(reconciler.engine);
+          if (!summary.converged) return;
+          finished = true;
+          clearTimeout(timer);
+          done({ converged: true, afterMs: Date.now() - started, summary });
+        };
+        const timer = setTimeout(() => {
+          if (finished) return;
+          finished = true;
+          done({ converged: false, afterMs: Date.now() - started, summary: convergence(reconciler.engine) });
+        }, timeoutMs);
+        listeners.push(check);
+        check();
+      });
+    },
+    async stop(stopOptions = {}) {
+      watcher.stop();
+      if (stopOptions.killActions === true) runner.killAll();
+      await reconciler.stop();
+      await status.close();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { parseManifestText } from '../api/manifests.js';
+import type { Dag, DagDependency, DagRun, Expectation, HomeostatObject, StateChecker } from '../api/types.js';
+import { validateObject } from '../api/validate.js';
+import { emptyWorld } from '../engine/index.js';
+import type { DeclaredState } from '../runtime/reconciler.js';
+
+/** What one good manifest file declares. */
+export interface FileObjects {
+  objects: HomeostatObject[];
+  /** ConfigMaps, for `valuesFrom`. */
+  configMaps: { namespace: string; name: string; data: Record<string, string> }[];
+}
+
+export type FileRead = { ok: true; objects: FileObjects } | { ok: false; problem: string };
+
+/**
+ * Parses and validates one manifest file. The file is all or nothing: one bad document makes the
+ * whole file bad (with every reason, one per line), so a half-applied file never runs.
+ * Documents of other kinds than Homeostat's and ConfigMap are ignored.
+ */
+export function readManifestFile(text: string, file: string): FileRead {
+  const set = parseManifestText(text, file);
+  const problems: string[] = set.errors.map((e) => `${[file, e.line, e.column].filter((p) => p !== undefined).join(':')}: ${e.message}`);
+  const objects: HomeostatObject[] = [];
+  for (const doc of set.documents) {
+    const result = validateObject(doc.object);
+    if (result.ok) {
+      objects.push(result.object);
+      continue;
+    }
+    const meta = doc.object.metadata as { name?: unknown } | undefined;
+    const what = `${String(doc.object.kind ?? '?')}/${String(meta?.name ?? '?')}`;
+    for (const e of result.errors) problems.push(`${file}:${doc.line}: ${what}: ${e.path === '' ? '' : `${e.path}: `}${e.message}`);
+  }
+  const configMaps: FileObjects['configMaps'] = [];
+  for (const doc of set.others) {
+    if (doc.object.kind !== 'ConfigMap' || doc.object.apiVersion !== 'v1') continue;
+    const meta = (doc.object.metadata ?? {}) as { name?: unknown; namespace?: unknown };
+    const data = (doc.object.data ?? {}) as Record<string, unknown>;
+    if (typeof meta.name !== 'string' || typeof data !== 'object' || Object.values(data).some((v) => typeof v !== 'string')) {
+      problems.push(`${file}:${doc.line}: ConfigMap/${String(meta.name ?? '?')}: needs metadata.name and string data values`);
+      continue;
+    }
+    configMaps.push({ namespace: typeof meta.namespace === 'string' ? meta.namespace : 'default', name: meta.name, data: data as Record<string, string> });
+  }
+  if (problems.length > 0) return { ok: false, problem: problems.join('\n') };
+  return { ok: true, objects: { objects, configMaps } };
+}
+
+/**
+ * Puts the files' objects together, in the order given (sorted paths): the first file to declare
+ * an object wins, and each later copy is reported as a duplicate.
+ */
+export function declare(files: { file: string; objects: FileObjects | undefined }[], stamp: (object: HomeostatObject) => void): DeclaredState & { duplicates: { file: string; message: string }[] } {
+  const world = emptyWorld();
+  const side: DeclaredState['side'] = { checkers: [], dagDependencies: [], dagRuns: [] };
+  const seen = new Map<string, string>();
+  const duplicates: { file: string; message: string }[] = [];
+  for (const { file, objects } of files) {
+    if (objects === undefined) continue;
+    for (const object of objects.objects) {
+      const key = `${object.kind}/${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        duplicates.push({ file, message: `${key} is also declared in ${first}; this copy is ignored` });
+        continue;
+      }
+      seen.set(key, file);
+      stamp(object);
+      add(world, side, object);
+    }
+    for (const cm of objects.configMaps) world.configMaps.set(`${cm.namespace}/${cm.name}`, cm.data);
+  }
+  return { world, side, duplicates };
+}
+
+function add(world: DeclaredState['world'], side: DeclaredState['side'], object: HomeostatObject): void {
+  switch (object.kind) {
+    case 'StateChecker':
+      world.checkers.push(object as StateChecker);
+      side.checkers.push(object as StateChecker);
+      break;
+    case 'Expectation':
+      world.expectations.push(object as Expectation);
+      break;
+    case 'Dag':
+      world.dags.push(object as Dag);
+      break;
+    case 'DagDependency':
+      world.dagDependencies.push(object as DagDependency);
+      side.dagDependencies.push(object as DagDependency);
+      break;
+    case 'DagRun':
+      side.dagRuns.push(object as DagRun);
+      break;
+  }
+}

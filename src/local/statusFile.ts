@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { API_VERSION } from '../api/schema/index.js';
+import type { HomeostatObject } from '../api/types.js';
+import type { EngineEvent, RunRecord } from '../engine/index.js';
+import type { Logger } from '../runtime/log.js';
+import type { ObjectRef, StatusWriter } from '../runtime/ports.js';
+import { writeFileAtomic } from './atomicFile.js';
+import { LOCAL_DIR } from './stateFile.js';
+
+export const defaultStatusPath = (manifestDir: string): string => join(manifestDir, LOCAL_DIR, 'status.json');
+
+/** One object as `kubectl get -o json` would show it. */
+export interface StoredObject {
+  apiVersion: string;
+  kind: ObjectRef['kind'];
+  metadata: { name: string; namespace: string; creationTimestamp?: string; generation?: number };
+  spec: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+export interface StoredEvent extends EngineEvent {
+  time: string;
+}
+
+/** status.json: what `homeostat get` reads. */
+export interface StatusDocument {
+  format: 'homeostat.dev/local-status';
+  version: 1;
+  updatedAt: string;
+  objects: StoredObject[];
+  events: StoredEvent[];
+}
+
+/** How many events status.json keeps, newest last. */
+export const MAX_EVENTS = 200;
+
+const keyOf = (o: { kind: string; namespace: string; name: string }): string => `${o.kind}/${o.namespace}/${o.name}`;
+
+/**
+ * The embedded StatusWriter: keeps every object's status as the controller would write it, the
+ * DagRuns of the runs, and the latest events, and writes them to status.json (atomically, at most
+ * every `delayMs`) for `homeostat get` and the progress display.
+ */
+export class FileStatusWriter implements StatusWriter {
+  private declared: HomeostatObject[] = [];
+  private readonly statuses = new Map<string, Record<string, unknown>>();
+  private readonly runs = new Map<string, StoredObject>();
+  private readonly events: StoredEvent[] = [];
+  private readonly created = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly listeners: (() => void)[] = [];
+  private closed = false;
+
+  constructor(readonly path: string, private readonly options: { log?: Logger; delayMs?: number } = {}) {
+    try {
+      const previous = JSON.parse(readFileSync(path, 'utf8')) as StatusDocument;
+      for (const o of previous.objects ?? []) if (o.metadata.creationTimestamp !== undefined) this.created.set(keyOf({ kind: o.kind, ...o.metadata }), o.metadata.creationTimestamp);
+    } catch {
+      // No previous status: ages start now.
+    }
+  }
+
+  /** Called after every change (the progress display redraws). */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The declared objects now; statuses of objects no longer declared are dropped. */
+  setObjects(objects: HomeostatObject[]): void {
+    this.declared = objects;
+    const keys = new Set(objects.map((o) => keyOf({ kind: o.kind, namespace: o.metadata.namespace ?? 'default', name: o.metadata.name })));
+    for (const key of this.statuses.keys()) if (!keys.has(key)) this.statuses.delete(key);
+    this.changed();
+  }
+
+  async writeStatus(object: ObjectRef, status: Record<string, unknown>): Promise<void> {
+    this.statuses.set(keyOf(object), status);
+    this.changed();
+  }
+
+  async writeRun(run: RunRecord, status: Record<string, unknown>): Promise<void> {
+    const stamp = new Date(run.startedAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.runs.set(`${run.namespace}/${run.name}`, {
+      apiVersion: API_VERSION,
+      kind: 'DagRun',
+      metadata: { name: run.name, namespace: run.namespace, creationTimestamp: stamp },
+      spec: { dag: run.dag, period: run.period, reason: run.reason },
+      status,
+    });
+    this.changed();
+  }
+
+  async removeRun(run: RunRecord): Promise<void> {
+    this.runs.delete(`${run.namespace}/${run.name}`);
+    this.changed();
+  }
+
+  recordEvent(event: EngineEvent): void {
+    this.events.push({ ...event, time: new Date().toISOString() });
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
+    this.changed();
+  }
+
+  /** Everything as status.json holds it. */
+  document(): StatusDocument {
+    const objects: StoredObject[] = [];
+    const runs = new Map(this.runs);
+    for (const o of this.declared) {
+      const ref = { kind: o.kind, namespace: o.metadata.namespace ?? 'default', name: o.metadata.name };
+      const key = keyOf(ref);
+      const run = o.kind === 'DagRun' ? runs.get(`${ref.namespace}/${ref.name}`) : undefined;
+      if (run !== undefined) runs.delete(`${ref.namespace}/${ref.name}`);
+      const status = run?.status ?? this.statuses.get(key);
+      const creationTimestamp = this.created.get(key) ?? o.metadata.creationTimestamp;
+      objects.push({
+        apiVersion: o.apiVersion,
+        kind: o.kind,
+        metadata: { name: ref.name, namespace: ref.namespace, ...(creationTimestamp !== undefined ? { creationTimestamp } : {}), ...(o.metadata.generation !== undefined ? { generation: o.metadata.generation } : {}) },
+        spec: o.spec as Record<string, unknown>,
+        ...(status !== undefined ? { status } : {}),
+      });
+    }
+    objects.push(...runs.values());
+    return { format: 'homeostat.dev/local-status', version: 1, updatedAt: new Date().toISOString(), objects, events: [...this.events] };
+  }
+
+  /** Writes status.json now, after any write in flight. */
+  async flush(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.write();
+  }
+
+  /** Writes status.json one last time; later changes are kept in memory only. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+    if (this.closed) return;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.write();
+    }, this.options.delayMs ?? 100);
+  }
+
+  private write(): Promise<void> {
+    this.writing = this.writing.then(() => writeFileAtomic(this.path, `${JSON.stringify(this.document(), null, 1)}\n`)).catch((error: unknown) => void this.options.log?.error({ err: error, path: this.path }, 'writing the status file failed'));
+    return this.writing;
+  }
+}

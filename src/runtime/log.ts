@@ -1,0 +1,27 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export type { Logger };
+
+export interface LogOptions {
+  /** pino level: trace, debug, info, warn, error, silent. Defaults to `info` (or LOG_LEVEL). */
+  level?: string;
+  /** A file path (appended to, created if needed) or a stream. Defaults to stdout. */
+  destination?: string | DestinationStream;
+  /** Bound to every line as `name`. Defaults to `homeostat`. */
+  name?: string;
+}
+
+/**
+ * The one way Homeostat creates a logger: JSON lines (pino), with `time` as ISO-8601 so a person
+ * can read them too. Child loggers carry context (`log.child({ owner })`).
+ */
+export function createLogger(options: LogOptions = {}): Logger {
+  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const config = { name: options.name ?? 'homeostat', level, timestamp: pino.stdTimeFunctions.isoTime, base: undefined };
+  if (options.destination === undefined) return pino(config);
+  const destination = typeof options.destination === 'string' ? pino.destination({ dest: options.destination, mkdir: true, sync: true }) : options.destination;
+  return pino(config, destination);
+}
+
+/** A logger that drops everything (tests, quiet callers). */
+export const silentLogger = (): Logger => pino({ level: 'silent' });

@@ -1,0 +1,292 @@
+import { type ActionCancel, type ActionLaunch, Engine, type EngineEvent, type Plan, type RunRecord, type World } from '../engine/index.js';
+import { newDagRunRequests } from './dagRunRequests.js';
+import type { Logger } from './log.js';
+import { PendingWrites, retryEach } from './pendingCalls.js';
+import type { ActionEnd, CheckAnswer, Ports } from './ports.js';
+import { type SideObjects, StatusComposer, type StatusWrite } from './statusComposer.js';
+
+export interface ReconcilerOptions {
+  /** Who holds the leases this controller grants. */
+  holder: string;
+  log: Logger;
+  /** Keep observations in saved snapshots, so a restart does not check everything again. Defaults to false. */
+  persistObservations?: boolean;
+  /** Backoff of failing port calls: the first wait, doubled per failure up to the max. Defaults to 500 ms and 30 s. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Called after every pass (the dev loop checks convergence here). */
+  onPass?: () => void;
+}
+
+/** What the declared objects are now: the engine's world, plus the objects it does not plan for. */
+export interface DeclaredState {
+  world: World;
+  side: SideObjects;
+}
+
+type Inbound = { kind: 'ended'; end: ActionEnd } | { kind: 'answer'; answer: CheckAnswer };
+
+/**
+ * The loop. Handlers only enqueue; one pass at a time drains the inbox into the engine, plans,
+ * saves the snapshot, and only then launches, cancels, requests checks and writes statuses.
+ * Bursts coalesce into one pending pass (like a deduplicating queue). A failing port call is
+ * logged and retried with backoff; the loop itself never throws.
+ */
+export class Reconciler {
+  readonly engine: Engine;
+  private readonly composer: StatusComposer;
+  private readonly inbox: Inbound[] = [];
+  private declared: DeclaredState | undefined;
+  private worldChanged = false;
+  private readonly requestedRuns = new Set<string>();
+  // Work the outside world has not accepted yet: retried on the next pass.
+  private launches: ActionLaunch[] = [];
+  private cancels: ActionCancel[] = [];
+  private readonly statuses = new PendingWrites<StatusWrite>();
+  private readonly runWrites = new PendingWrites<{ run: RunRecord; status: Record<string, unknown> } | { run: RunRecord; removed: true }>();
+  private unsaved = false;
+  private failures = 0;
+  private running = false;
+  private scheduled = false;
+  private again = false;
+  private stopped = false;
+  private passes = 0;
+  private checksInFlight = 0;
+  private resynced = false;
+  private reported = new Set<string>();
+  private cancelWake: (() => void) | undefined;
+  private cancelRetry: (() => void) | undefined;
+  private current: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly ports: Ports, private readonly options: ReconcilerOptions, engine: Engine) {
+    this.engine = engine;
+    this.composer = new StatusComposer(engine);
+    ports.actions.onEnded((end) => this.enqueue({ kind: 'ended', end }));
+    ports.checks.onAnswer((answer) => {
+      this.checksInFlight = Math.max(0, this.checksInFlight - 1);
+      this.enqueue({ kind: 'answer', answer });
+    });
+  }
+
+  /**
+   * Loads the saved snapshot, builds the engine from it, and hands the leases held before a
+   * restart to the action runner to adopt (never to launch again). Rejects when the state
+   * cannot be read: starting without it could launch a second action for a held lease.
+   */
+  static async start(ports: Ports, options: ReconcilerOptions): Promise<Reconciler> {
+    const snapshot = await ports.state.load();
+    const engine = new Engine({ holder: options.holder, ...(snapshot !== undefined ? { snapshot } : {}) });
+    const reconciler = new Reconciler(ports, options, engine);
+    const held = (snapshot?.leases ?? []).filter((l) => l.outcome === undefined && !l.action.startsWith('run:'));
+    if (held.length > 0) {
+      options.log.info({ leases: held.length }, 'adopting the actions of leases held before the restart');
+      await ports.actions.adopt(held).catch((error: unknown) => options.log.error({ err: error }, 'adopting held leases failed; they will expire'));
+    }
+    return reconciler;
+  }
+
+  /** The declared objects changed (or were first read). Only the latest state is kept. */
+  setDeclared(declared: DeclaredState): void {
+    this.declared = declared;
+    this.worldChanged = true;
+    this.kick();
+  }
+
+  /** Passes run so far. */
+  get passCount(): number {
+    return this.passes;
+  }
+
+  /** Nothing pending: no pass running or due, no check unanswered, no event unread, no call waiting to be retried. */
+  idle(): boolean {
+    return this.checksInFlight === 0 && !this.running && !this.scheduled && !this.again && !this.worldChanged && this.inbox.length === 0 && this.launches.length === 0 && this.cancels.length === 0 && this.statuses.size === 0 && this.runWrites.size === 0 && !this.unsaved;
+  }
+
+  /** Stops the loop after the pass in flight, and saves once more. Running actions are left alone. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelWake?.();
+    this.cancelRetry?.();
+    await this.current;
+    await this.ports.state.save(this.engine.snapshot(this.options.persistObservations ?? false)).catch((error: unknown) => this.options.log.error({ err: error }, 'saving the state on stop failed'));
+  }
+
+  private enqueue(item: Inbound): void {
+    this.inbox.push(item);
+    this.kick();
+  }
+
+  /** Asks for a pass; many asks before it starts make one pass. */
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.stopped) return;
+      this.running = true;
+      this.current = this.pass()
+        .catch((error: unknown) => {
+          this.options.log.error({ err: error }, 'a reconcile pass failed; retrying');
+          this.failed();
+        })
+        .finally(() => {
+          this.running = false;
+          this.passes++;
+          this.options.onPass?.();
+          if (this.again) {
+            this.again = false;
+            this.kick();
+          }
+        });
+    });
+  }
+
+  private async pass(): Promise<void> {
+    const { clock, state, actions, checks, status } = this.ports;
+    const log = this.options.log;
+    const now = clock.now();
+    const hadInput = this.drain(now);
+    const plan = this.engine.plan(now);
+    // The engine has granted these leases: keep them before anything else can throw.
+    this.launches.push(...plan.launches);
+    this.cancels.push(...plan.cancels);
+    let ok = true;
+
+    for (const w of this.composer.owners(plan.changedOwners, now)) this.statuses.set(keyOf(w), w);
+    if (hadInput.world && this.declared !== undefined) for (const w of this.composer.sideObjects(this.declared.side, now)) this.statuses.set(keyOf(w), w);
+    // After the first world, every run restored from the snapshot is written once (a resync).
+    const runs = hadInput.world && !this.resynced ? { changedRuns: this.engine.runs(), changedOwners: plan.changedOwners } : plan;
+    if (hadInput.world) this.resynced = true;
+    for (const r of this.composer.runs(runs)) this.runWrites.set(r.run.name, r);
+    for (const run of plan.removedRuns) this.runWrites.set(run.name, { run, removed: true });
+    for (const event of plan.events) this.report(event);
+
+    // DESIGN rule 2: the leases are durable before any of their actions starts.
+    if (hadInput.any || busy(plan) || this.unsaved) {
+      try {
+        await state.save(this.engine.snapshot(this.options.persistObservations ?? false));
+        this.unsaved = false;
+      } catch (error) {
+        log.error({ err: error }, 'saving the state failed; launches wait until it succeeds');
+        this.unsaved = true;
+        ok = false;
+      }
+    }
+    if (!this.unsaved) {
+      // A launch left over from a failed pass is dropped once its lease has ended.
+      const current = this.launches.filter((l) => {
+        const lease = this.engine.lease(l.node);
+        return lease?.action === l.lease.action && lease.outcome === undefined;
+      });
+      this.launches = await retryEach(current, (l) => actions.launch(l), (l, e) => log.error({ err: e, action: l.lease.action }, 'launching an action failed; retrying'));
+    }
+    this.cancels = await retryEach(this.cancels, (c) => actions.cancel(c), (c, e) => log.error({ err: e, action: c.action }, 'cancelling an action failed; retrying'));
+    for (const request of plan.checks) {
+      this.checksInFlight++;
+      checks.request(request).catch((error: unknown) => {
+        this.checksInFlight--;
+        this.enqueue({ kind: 'answer', answer: { request, failure: { reason: 'CheckerFailed', message: `the check could not be started: ${(error as Error).message}` } } });
+      });
+    }
+    const statusesOk = await this.statuses.flush((w) => status.writeStatus(w.object, w.status), (key, e) => log.error({ err: e, object: key }, 'writing a status failed; retrying'));
+    const runsOk = await this.runWrites.flush((w) => ('removed' in w ? status.removeRun(w.run) : status.writeRun(w.run, w.status)), (name, e) => log.error({ err: e, run: name }, 'writing a DagRun failed; retrying'));
+    ok &&= statusesOk && runsOk;
+    if (this.launches.length > 0 || this.cancels.length > 0) ok = false;
+    if (ok) this.failures = 0;
+    else this.failed();
+    this.wakeAt(plan.nextWakeAt, now);
+  }
+
+  /** Feeds everything that arrived since the last pass to the engine. */
+  private drain(now: number): { any: boolean; world: boolean } {
+    const world = this.worldChanged;
+    if (world && this.declared !== undefined) {
+      this.worldChanged = false;
+      try {
+        this.engine.setWorld(this.declared.world, now);
+        for (const r of newDagRunRequests(this.declared.side.dagRuns, this.engine.snapshot(), this.requestedRuns, now)) {
+          this.requestedRuns.add(`${r.dag.namespace}/${r.request.name ?? ''}`);
+          this.engine.requestRun(r.dag, r.period, r.request);
+        }
+        this.reportProblems();
+      } catch (error) {
+        // A bug, not bad input (objects are validated before they get here): keep the old world.
+        this.options.log.error({ err: error }, 'the declared objects could not be compiled; keeping the previous ones');
+      }
+    }
+    const items = this.inbox.splice(0);
+    for (const item of items) {
+      try {
+        if (item.kind === 'ended') this.ended(item.end, now);
+        else this.answered(item.answer, now);
+      } catch (error) {
+        this.options.log.error({ err: error, item }, 'an event could not be applied; skipped');
+      }
+    }
+    return { any: world || items.length > 0, world };
+  }
+
+  private ended(end: ActionEnd, now: number): void {
+    // An end nobody saw (a restart): where a checker judges the node, let it; a Dag task runs again.
+    const rule = this.engine.node(end.node)?.policy.rule ?? (end.node.startsWith('Dag/') ? 'make' : 'check');
+    const succeeded = end.outcome === 'succeeded' || (end.outcome === 'lost' && rule === 'check');
+    this.engine.actionFinished(end.node, end.attempt, succeeded, now, end.message);
+  }
+
+  private answered(answer: CheckAnswer, now: number): void {
+    if ('failure' in answer) {
+      this.engine.checkFailed(answer.request.items.map((i) => i.node), answer.failure.reason, answer.failure.message, now);
+      return;
+    }
+    for (const v of answer.verdicts) this.engine.observe(v.node, v.verdict, now, v.message);
+    for (const node of answer.unanswered) this.engine.observe(node, 'unknown', now, 'the checker gave no verdict for this partition');
+  }
+
+  /** Each new reason an object is invalid is said once: a warning, and an Event where the API allows. */
+  private reportProblems(): void {
+    const now = new Map(this.engine.problems().map((p) => [`${p.kind}/${p.namespace}/${p.name}: ${p.reason}: ${p.message}`, p]));
+    for (const [key, p] of now) {
+      if (this.reported.has(key)) continue;
+      if (p.kind === 'Expectation' || p.kind === 'Dag') this.report({ owner: { kind: p.kind, namespace: p.namespace, name: p.name }, type: 'Warning', reason: p.reason, message: p.message });
+      else this.options.log.warn({ owner: `${p.kind}/${p.name}`, reason: p.reason }, p.message);
+    }
+    this.reported = new Set(now.keys());
+  }
+
+  private report(event: EngineEvent): void {
+    const fields = { owner: `${event.owner.kind}/${event.owner.name}`, ...(event.partition !== undefined ? { partition: event.partition } : {}), reason: event.reason };
+    if (event.type === 'Warning') this.options.log.warn(fields, event.message);
+    else this.options.log.info(fields, event.message);
+    try {
+      this.ports.status.recordEvent(event);
+    } catch (error) {
+      this.options.log.error({ err: error }, 'recording an event failed');
+    }
+  }
+
+  private wakeAt(at: number | undefined, now: number): void {
+    this.cancelWake?.();
+    this.cancelWake = undefined;
+    if (at === undefined || this.stopped) return;
+    if (at <= now) this.again = true;
+    else this.cancelWake = this.ports.clock.setTimer(at, () => this.kick());
+  }
+
+  private failed(): void {
+    if (this.stopped) return;
+    this.failures++;
+    const initial = this.options.retryInitialMs ?? 500;
+    const delay = Math.min(initial * 2 ** (this.failures - 1), this.options.retryMaxMs ?? 30_000);
+    this.cancelRetry?.();
+    this.cancelRetry = this.ports.clock.setTimer(this.ports.clock.now() + delay, () => this.kick());
+  }
+}
+
+const keyOf = (w: StatusWrite): string => `${w.object.kind}/${w.object.namespace}/${w.object.name}`;
+
+const busy = (plan: Plan): boolean => plan.launches.length + plan.cancels.length + plan.changedOwners.length + plan.changedRuns.length + plan.removedRuns.length + plan.checks.length > 0;

@@ -1,0 +1,83 @@
+import type { Condition, DagDependency, DagRun, StateChecker } from '../api/types.js';
+import { type Engine, ownerConditions, ownerKey, ownerStatus, type OwnerRef, type Plan, type RunRecord } from '../engine/index.js';
+import type { ObjectRef } from './ports.js';
+import { dagRunStatus, dagStatus, expectationStatus, type RunTask, validityStatus } from './statusDocuments.js';
+
+/** The declared objects the engine does not plan for, but whose status the controller writes. */
+export interface SideObjects {
+  checkers: StateChecker[];
+  dagDependencies: DagDependency[];
+  dagRuns: DagRun[];
+}
+
+export interface StatusWrite {
+  object: ObjectRef;
+  status: Record<string, unknown>;
+}
+
+const refKey = (o: ObjectRef): string => `${o.kind}/${o.namespace}/${o.name}`;
+const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.namespace ?? 'default';
+
+/**
+ * Turns what a plan changed into status documents. Remembers the conditions it wrote last, so
+ * a condition keeps its lastTransitionTime while its status holds.
+ */
+export class StatusComposer {
+  private readonly conditions = new Map<string, Condition[]>();
+
+  constructor(private readonly engine: Engine) {}
+
+  /** Statuses of the owners the plan changed (removed owners are skipped: nothing to write to). */
+  owners(changed: readonly OwnerRef[], now: number): StatusWrite[] {
+    const out: StatusWrite[] = [];
+    for (const ref of changed) {
+      const model = this.engine.owner(ref);
+      if (model === undefined) continue;
+      const key = ownerKey(ref);
+      const summary = ownerStatus(model, (id) => this.engine.lease(id), (id) => this.engine.retry(id));
+      const conditions = ownerConditions(summary, this.conditions.get(key), model.generation, now);
+      this.conditions.set(key, conditions);
+      const status = ref.kind === 'Expectation' ? expectationStatus(summary, conditions, model.generation) : dagStatus(summary, conditions, model.generation);
+      out.push({ object: { kind: ref.kind, namespace: ref.namespace, name: ref.name }, status: status as Record<string, unknown> });
+    }
+    return out;
+  }
+
+  /**
+   * The runs to write after a plan: those it opened or closed, and the open runs of every Dag it
+   * changed (their tasks moved on).
+   */
+  runs(plan: Pick<Plan, 'changedRuns' | 'changedOwners'>): { run: RunRecord; status: Record<string, unknown> }[] {
+    const runs = new Map<string, RunRecord>(plan.changedRuns.map((r) => [r.name, r]));
+    const dags = new Set(plan.changedOwners.filter((o) => o.kind === 'Dag').map((o) => `${o.namespace}/${o.name}`));
+    if (dags.size > 0) for (const run of this.engine.runs()) if (run.phase === 'Running' && dags.has(`${run.namespace}/${run.dag}`)) runs.set(run.name, run);
+    return [...runs.values()].map((run) => ({ run, status: dagRunStatus(run, this.tasksOf(run)) as Record<string, unknown> }));
+  }
+
+  /** Valid conditions of checkers, DagDependencies, and users' DagRuns not started yet. */
+  sideObjects(objects: SideObjects, now: number): StatusWrite[] {
+    const problems = new Map(this.engine.problems().map((p) => [`${p.kind}/${p.namespace}/${p.name}`, p]));
+    const started = new Set(this.engine.runs().map((r) => `${r.namespace}/${r.name}`));
+    const out: StatusWrite[] = [];
+    const add = (object: ObjectRef, generation: number, extra: Record<string, unknown> = {}) => {
+      const key = refKey(object);
+      const status = validityStatus(problems.get(key), generation, this.conditions.get(key), now);
+      this.conditions.set(key, status.conditions);
+      out.push({ object, status: { ...extra, ...status } });
+    };
+    for (const c of objects.checkers) add({ kind: 'StateChecker', namespace: nsOf(c), name: c.metadata.name }, c.metadata.generation ?? 0);
+    for (const d of objects.dagDependencies) add({ kind: 'DagDependency', namespace: nsOf(d), name: d.metadata.name }, d.metadata.generation ?? 0);
+    for (const r of objects.dagRuns) {
+      if (!started.has(`${nsOf(r)}/${r.metadata.name}`)) add({ kind: 'DagRun', namespace: nsOf(r), name: r.metadata.name }, r.metadata.generation ?? 0, { phase: 'Pending' });
+    }
+    return out;
+  }
+
+  private tasksOf(run: RunRecord): RunTask[] {
+    const model = this.engine.owner({ kind: 'Dag', namespace: run.namespace, name: run.dag });
+    if (model === undefined) return [];
+    return model.nodes
+      .filter((n) => n.period === run.period && n.policy.task !== undefined)
+      .map((n) => ({ name: n.policy.task as string, phase: n.phase, message: n.message, lease: this.engine.lease(n.id), retry: this.engine.retry(n.id) }));
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The status subresources as the controller writes them, built from the engine's summaries.
+ * Pure: every adapter writes exactly these documents (the cluster into `.status`, the embedded
+ * mode into status.json), so `kubectl get` and `homeostat get` print the same columns.
+ */
+import type { Condition, DagRunStatus, DagStatus, ExpectationStatus } from '../api/types.js';
+import type { Lease, OwnerStatus, RetryRecord, RunRecord } from '../engine/index.js';
+
+const stamp = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** An Expectation's status: counts per phase, live leases, a bounded list of failures. */
+export function expectationStatus(s: OwnerStatus, conditions: Condition[], generation: number): ExpectationStatus {
+  const c = s.counts;
+  return {
+    observedGeneration: generation,
+    phase: s.phase,
+    satisfied: s.satisfied,
+    partitions: { total: s.total, satisfied: c.Satisfied, workingOnIt: c.WorkingOnIt, pending: c.Pending, waiting: c.Waiting, failed: c.Failed, unknown: c.Unknown },
+    leases: s.leases,
+    failures: s.failures,
+    failuresNotShown: s.failuresNotShown,
+    conditions,
+  };
+}
+
+/** A Dag's status: its counts are per period (a period holds when every task does). */
+export function dagStatus(s: OwnerStatus, conditions: Condition[], generation: number): DagStatus {
+  const c = s.counts;
+  return {
+    observedGeneration: generation,
+    phase: s.phase,
+    periods: { total: s.total, succeeded: c.Satisfied, running: c.WorkingOnIt, failed: c.Failed },
+    succeeded: s.satisfied,
+    ...(s.lastPeriod !== undefined ? { lastPeriod: s.lastPeriod } : {}),
+    conditions,
+  };
+}
+
+/** One task of a run, as the engine knows it now. */
+export interface RunTask {
+  name: string;
+  phase: OwnerStatus['phase'];
+  message: string;
+  lease: Lease | undefined;
+  retry: RetryRecord | undefined;
+}
+
+/** A DagRun's status: the run record, and each task's phase for the run's period. */
+export function dagRunStatus(run: RunRecord, tasks: RunTask[]): DagRunStatus {
+  return {
+    phase: run.phase,
+    startedAt: stamp(run.startedAt),
+    ...(run.finishedAt !== undefined ? { finishedAt: stamp(run.finishedAt) } : {}),
+    tasks: tasks.map((t) => ({
+      name: t.name,
+      phase: t.phase,
+      attempts: Math.max(t.lease?.attempt ?? 0, t.retry?.attempts ?? 0),
+      ...(t.lease !== undefined ? { action: t.lease.action } : {}),
+      message: t.message.slice(0, 1024),
+    })),
+  };
+}
+
+/** Why an object is not valid, or undefined when it is. */
+export interface Validity {
+  reason: string;
+  message: string;
+}
+
+/**
+ * The status of an object the engine does not plan for (a StateChecker, a DagDependency, a
+ * user's DagRun before its run starts): one Valid condition. Keeps lastTransitionTime while the
+ * status does not change.
+ */
+export function validityStatus(problem: Validity | undefined, generation: number, previous: Condition[] | undefined, now: number): { observedGeneration: number; conditions: Condition[] } {
+  const wanted = problem === undefined ? { status: 'True' as const, reason: 'Valid', message: 'the object is valid' } : { status: 'False' as const, reason: problem.reason, message: problem.message.slice(0, 32768) };
+  const old = previous?.find((c) => c.type === 'Valid');
+  const lastTransitionTime = old !== undefined && old.status === wanted.status ? old.lastTransitionTime : stamp(now);
+  return { observedGeneration: generation, conditions: [{ type: 'Valid', ...wanted, observedGeneration: generation, lastTransitionTime }] };
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from '@jest/globals';
+import { tmpdir } from 'node:os';
+import type { StateChecker } from '../../src/api/types.js';
+import type { CheckRequest } from '../../src/engine/index.js';
+import { LocalCommandChecker } from '../../src/local/commandChecker.js';
+import { silentLogger } from '../../src/runtime/log.js';
+import type { CheckAnswer } from '../../src/runtime/ports.js';
+
+const checkerRunning = (script: string, spec: Partial<StateChecker['spec']> = {}): StateChecker => ({
+  apiVersion: 'homeostat.dev/v1alpha1',
+  kind: 'StateChecker',
+  metadata: { name: 'probe', namespace: 'default' },
+  spec: { mode: 'Job', command: ['node', '-e', script], ...spec },
+});
+
+const request = (timeoutMs = 10_000): CheckRequest => ({
+  checker: { namespace: 'default', name: 'probe' },
+  owner: { kind: 'Expectation', namespace: 'default', name: 'clicks' },
+  params: { path: 'raw/{{date}}.csv' },
+  items: [
+    { node: 'n1', partition: 'date=2026-11-18', values: { date: '2026-11-18' } },
+    { node: 'n2', partition: 'date=2026-11-19', values: { date: '2026-11-19' } },
+  ],
+  timeoutMs,
+});
+
+function ask(checker: StateChecker, req = request()): Promise<CheckAnswer> {
+  const runner = new LocalCommandChecker({ cwd: tmpdir(), checkers: () => new Map([['default/probe', checker]]), log: silentLogger() });
+  return new Promise((resolve) => {
+    runner.onAnswer(resolve);
+    void runner.request(req);
+  });
+}
+
+// Reads the request from stdin and answers with what `answer` builds from it.
+const answering = (answer: string) => `let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const r=JSON.parse(s);process.stdout.write(JSON.stringify(${answer}))})`;
+
+describe('a local command checker', () => {
+  it('sends the request on stdin, each partition with its params rendered', async () => {
+    const answer = await ask(checkerRunning(answering(`{results:r.partitions.map(p=>({key:p.key,state:'unsatisfied',message:r.expectation.name+' '+p.params.path}))}`)));
+    expect(answer).toMatchObject({
+      verdicts: [
+        { node: 'n1', verdict: 'unsatisfied', message: 'clicks raw/2026-11-18.csv' },
+        { node: 'n2', verdict: 'unsatisfied', message: 'clicks raw/2026-11-19.csv' },
+      ],
+      unanswered: [],
+    });
+  });
+
+  it('leaves the partitions it does not answer unknown', async () => {
+    const answer = await ask(checkerRunning(answering(`{results:[{key:r.partitions[0].key,state:'satisfied'}]}`)));
+    expect(answer).toMatchObject({ verdicts: [{ node: 'n1', verdict: 'satisfied' }], unanswered: ['n2'] });
+  });
+
+  it.each([
+    ['a non-zero exit, with the end of stderr', `console.error('bucket not found');process.exit(3)`, 'CheckerFailed', 'the checker failed (exit code 3): bucket not found'],
+    ['malformed output', `process.stdout.write('ok')`, 'CheckerFailed', 'the verdict is not JSON'],
+    ['more than 1 MiB of output', `process.stdout.write('x'.repeat(2*1024*1024))`, 'CheckerFailed', 'the checker printed more than 1048576 bytes'],
+    ['a program that cannot start', '', 'CheckerFailed', 'cannot start'],
+  ])('fails the whole batch on %s', async (_name, script, reason, message) => {
+    const checker = script === '' ? checkerRunning('', { command: ['/no/such/program'] }) : checkerRunning(script);
+    const answer = await ask(checker);
+    expect(answer).toMatchObject({ failure: { reason } });
+    expect('failure' in answer && answer.failure.message).toContain(message);
+  });
+
+  it('kills a checker that does not answer in time (CheckerTimeout)', async () => {
+    const started = Date.now();
+    const answer = await ask(checkerRunning('setTimeout(()=>{}, 60000)'), request(300));
+    expect(answer).toMatchObject({ failure: { reason: 'CheckerTimeout' } });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('fails a batch whose params name a value the partition does not have', async () => {
+    const answer = await ask(checkerRunning(answering('{results:[]}')), { ...request(), params: { path: '{{campaign}}' } });
+    expect(answer).toMatchObject({ failure: { reason: 'CheckerFailed', message: expect.stringContaining('{{campaign}} names no value') } });
+  });
+});
