@@ -9,6 +9,8 @@ DEPS := node_modules/.package-lock.json
 
 .PHONY: run run-once test test-unit test-integration envtest lint build generate bench clean deps
 
+# package.json pins unrs-resolver (a jest dependency) to 1.12.2: some of 1.13.0's optional platform
+# packages are not on the registry, and npm >= 11.16 then writes a lock file its own `npm ci` rejects.
 deps: $(DEPS)
 $(DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
