@@ -73,14 +73,45 @@ export function enumeratePeriods(spec: CalendarSpec, now: number, options: Calen
   const bounds = [...starts, ...(previous !== undefined ? [previous] : [])];
   const wholeDays = bounds.every((d) => d.hour === 0 && d.minute === 0 && d.second === 0 && d.millisecond === 0);
   const format = spec.format ?? (wholeDays ? DATE_FORMAT : DATETIME_FORMAT);
+  const keys = periodKeys(starts, bounds, format);
   const periods = starts.map((s, i) => {
     const end = bounds[i + 1] as DateTime;
-    return { key: s.toFormat(format), start: s.toMillis(), end: end.toMillis() };
+    return { key: keys[i] as string, start: s.toMillis(), end: end.toMillis() };
   });
+  if (new Set(periods.map((p) => p.key)).size < periods.length) {
+    return { ok: false, error: `format: ${JSON.stringify(format)} gives two periods the same name; use a format that tells every period apart` };
+  }
   const first = periods[0];
   const typicalLength = first !== undefined ? first.end - first.start : 0;
   return { ok: true, value: { periods, nextChangeAt, typicalLength } };
 }
+
+/**
+ * How periods are named. The local time repeated when clocks go back (01:00 twice) would name two
+ * periods, and so two nodes, alike: such a start (only such) carries its UTC offset. It depends on
+ * the instant alone, so the name is the same whether or not the second 01:00 exists yet. Only
+ * starts near a backward change are examined: the exact test is costly.
+ */
+function periodKeys(starts: DateTime[], bounds: DateTime[], format: string): string[] {
+  const keys = starts.map((s) => s.toFormat(format));
+  if (format === DATE_FORMAT) return keys;
+  // The first start too: clocks may have gone back just before it.
+  const near = new Set<number>([0]);
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const [before, after] = [bounds[i] as DateTime, bounds[i + 1] as DateTime];
+    if (after.offset >= before.offset) continue;
+    near.add(i).add(i + 1);
+    for (let j = i - 1; j >= 0 && before.toMillis() - (starts[j] as DateTime).toMillis() <= 2 * DAY_MS; j--) near.add(j);
+    for (let j = i + 2; j < starts.length && (starts[j] as DateTime).toMillis() - after.toMillis() <= 2 * DAY_MS; j++) near.add(j);
+  }
+  for (const i of near) {
+    const start = starts[i];
+    if (start !== undefined && start.getPossibleOffsets().length > 1) keys[i] = `${keys[i]}${start.toFormat('ZZ')}`;
+  }
+  return keys;
+}
+
+const DAY_MS = 86_400_000;
 
 /** A date (midnight in the zone), a date-time, `today` (midnight today) or `now`. */
 function parseInstant(text: string, zone: string, now: number): Parsed<DateTime> {

@@ -58,8 +58,9 @@ const decision = (phase: Phase, reason: string, message: string, more: Partial<D
 /** When the node's state should be observed again. */
 function recheckAt(facts: NodeFacts): number {
   const obs = facts.observation;
-  if (facts.policy.rule !== 'check') return Infinity;
-  if (obs === undefined || obs.verdict === 'unknown') return facts.checkInFlight ? Infinity : facts.nextCheckAt;
+  // A check in flight is the recheck: its own deadline wakes the node, never a recheck time already past.
+  if (facts.policy.rule !== 'check' || facts.checkInFlight) return Infinity;
+  if (obs === undefined || obs.verdict === 'unknown') return facts.nextCheckAt;
   return obs.at + facts.policy.recheckMs;
 }
 
@@ -77,10 +78,14 @@ export function decide(facts: NodeFacts): Decision {
     const leaseVerdict = judgeLease(facts, lease);
     if (leaseVerdict.kind === 'keep') {
       const verifying = lease.outcome === 'succeeded';
-      const needCheck = verifying && policy.rule === 'check' && !facts.checkInFlight && lease.verified === undefined;
+      const verifyPending = verifying && policy.rule === 'check' && !facts.checkInFlight && lease.verified === undefined;
+      // A verification check that failed is asked again after the check backoff, not in a loop.
+      const needCheck = verifyPending && facts.nextCheckAt <= now;
+      // Past its expiry, a lease is only kept while its verification check is in flight: that check's deadline wakes the node.
+      const expiry = lease.expiresAt > now ? lease.expiresAt : Infinity;
       return decision('WorkingOnIt', verifying ? 'Verifying' : 'ActionRunning', verifying ? `action ${lease.action} finished; checking the result` : `action ${lease.action} (attempt ${lease.attempt}) is running`, {
         check: needCheck || checkDue,
-        wakeAt: lease.expiresAt,
+        wakeAt: verifyPending && !needCheck ? Math.min(expiry, facts.nextCheckAt) : expiry,
       });
     }
     // The lease ends in this pass; decide the rest as if it were gone, and say what ends it.
@@ -144,8 +149,11 @@ function judgeLease(facts: NodeFacts, lease: Lease): LeaseVerdict {
   if (lease.outcome === 'succeeded' && policy.rule === 'check' && lease.verified === 'unsatisfied') {
     return { kind: 'fail', reason: 'ActionDidNotSatisfy', message: `action ${lease.action} succeeded but the checker says the state does not hold`, cancel: false };
   }
-  if (now >= lease.expiresAt) {
-    return { kind: 'fail', reason: 'LeaseExpired', message: `action ${lease.action} did not finish within its lease`, cancel: running };
+  // An action that finished in time is judged by its verification, not by the clock, while that check is in flight.
+  const verifying = lease.outcome === 'succeeded' && facts.checkInFlight;
+  if (now >= lease.expiresAt && !verifying) {
+    const message = running ? `action ${lease.action} did not finish within its lease` : `action ${lease.action} finished but its result could not be checked within its lease`;
+    return { kind: 'fail', reason: 'LeaseExpired', message, cancel: running };
   }
   return KEEP;
 }

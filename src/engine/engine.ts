@@ -95,13 +95,19 @@ export class Engine {
   observe(nodeId: string, verdict: Verdict, now: number, message?: string): boolean {
     const node = this.compiler.node(nodeId);
     if (node === undefined) return false;
+    // No verdict is a check that failed for this node: asked again after a backoff, not at once.
+    if (verdict === 'unknown') {
+      this.failCheck(node, 'NoVerdict', message ?? 'the checker gave no verdict for this partition', now);
+      return true;
+    }
     const at = node.checkDeadline > 0 ? node.checkRequestedAt : now;
     node.observation = { verdict, at, ...(message !== undefined ? { message } : {}) };
     const lease = this.leases.get(nodeId);
     if (node.verifying && lease?.outcome === 'succeeded' && lease.verified === undefined) lease.verified = verdict;
     node.verifying = false;
     node.checkDeadline = 0;
-    if (verdict !== 'unknown') node.checkFailures = 0;
+    node.checkFailures = 0;
+    node.nextCheckAt = 0;
     this.enqueue(node);
     return true;
   }
@@ -155,13 +161,23 @@ export class Engine {
   /** Re-decides every affected node and returns what to do; call again at `nextWakeAt`. */
   plan(now: number): Plan {
     this.compiler.advance(now);
-    for (const { at, item } of this.timers.popDue(now)) if (item.alive && item.wakeAt === at) this.enqueue(item);
+    for (const { at, item } of this.timers.popDue(now)) {
+      if (!item.alive || item.wakeAt !== at) continue;
+      item.wakeAt = Infinity; // consumed: the next decision arms a timer again, even for the same time
+      this.enqueue(item);
+    }
     let launchesLeft = this.maxLaunches;
     while (this.queueHead < this.queue.length) {
       if (launchesLeft <= 0) break;
       const node = this.queue[this.queueHead++] as NodeRecord;
       node.queued = false;
       if (!node.alive) continue;
+      // Inputs first: a node whose input is still to be re-decided in this pass goes behind it, so it
+      // never acts on an input's stale phase (an unsatisfied verdict or a timed-out check not yet applied).
+      if (node.deps.some((dep) => dep.queued && dep.alive)) {
+        this.enqueue(node);
+        continue;
+      }
       if (this.evaluate(node, now)) launchesLeft--;
     }
     if (this.queueHead >= this.queue.length) {
@@ -266,7 +282,8 @@ export class Engine {
       }
       this.setPhase(node, phase, reason, message, d.cause === 'self' ? node : d.cause);
       const lease = this.leases.get(node.id);
-      this.arm(node, Math.min(d.wakeAt, lease?.expiresAt ?? Infinity, node.checkDeadline > 0 ? node.checkDeadline : Infinity));
+      const expiry = lease !== undefined && lease.expiresAt > now ? lease.expiresAt : Infinity;
+      this.arm(node, Math.min(d.wakeAt, expiry, node.checkDeadline > 0 ? node.checkDeadline : Infinity));
     }
 
     if (node.phase !== before.phase || node.reason !== before.reason || node.doneAt !== before.doneAt) {
@@ -319,9 +336,12 @@ export class Engine {
     if (lease === undefined || d.lease.kind === 'keep') return;
     this.leases.delete(node.id);
     this.releaseSlot(node.owner);
-    if (d.lease.cancel) this.pass.cancels.push({ node: node.id, owner: node.owner.ref, action: lease.action, reason: d.lease.kind === 'fail' ? d.lease.reason : 'StateSatisfied' });
+    const cancelReason = d.lease.kind === 'fail' ? d.lease.reason : d.lease.outcome === 'unrecoverable' ? 'Unrecoverable' : 'StateSatisfied';
+    if (d.lease.cancel) this.pass.cancels.push({ node: node.id, owner: node.owner.ref, action: lease.action, reason: cancelReason });
     if (d.lease.kind === 'release') {
-      if (d.lease.outcome === 'satisfied') this.retries.delete(node.id);
+      // Unrecoverable: the Failed phase says so (one Warning); the action did not make the state hold.
+      if (d.lease.outcome === 'unrecoverable') return;
+      this.retries.delete(node.id);
       const manual = d.lease.cancel;
       this.event(node, 'Normal', manual ? 'StateSatisfied' : 'ActionSucceeded', manual ? `the state holds without action ${lease.action}; lease released` : `action ${lease.action} made the state hold`);
       return;
@@ -517,6 +537,7 @@ export class Engine {
     const lease = this.leases.get(node.id);
     if (lease !== undefined) {
       this.leases.delete(node.id);
+      this.releaseSlot(node.owner);
       if (lease.outcome === undefined && !lease.action.startsWith('run:')) this.pass.cancels.push({ node: node.id, owner: node.owner.ref, action: lease.action, reason: 'NodeRemoved' });
     }
     this.retries.delete(node.id);
@@ -558,10 +579,18 @@ function inputsOf(node: NodeRecord): InputsFacts {
   return facts;
 }
 
+/** Bounded events: Warnings (what a person must act on) are kept first, Normal ones fill the rest. */
 function capEvents(events: EngineEvent[], max: number): EngineEvent[] {
   if (events.length <= max) return events;
-  const kept = events.slice(0, max);
-  const first = events[max] as EngineEvent;
-  kept.push({ owner: first.owner, type: 'Normal', reason: 'EventsSummarized', message: `and ${events.length - max} more events in this pass` });
+  let warningsLeft = Math.min(max, events.filter((e) => e.type === 'Warning').length);
+  let normalLeft = max - warningsLeft;
+  const dropped: EngineEvent[] = [];
+  const kept = events.filter((e) => {
+    const keep = e.type === 'Warning' ? warningsLeft-- > 0 : normalLeft-- > 0;
+    if (!keep) dropped.push(e);
+    return keep;
+  });
+  const first = dropped[0] as EngineEvent;
+  kept.push({ owner: first.owner, type: 'Normal', reason: 'EventsSummarized', message: `and ${dropped.length} more events in this pass` });
   return kept;
 }

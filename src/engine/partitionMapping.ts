@@ -70,35 +70,53 @@ function matchPeriods(sorted: number[], rows: PartitionRow[], mine: PartitionRow
   const myEnd = mine.end ?? 0;
   switch (mode) {
     case 'Same': {
-      const i = lowerBound(sorted, rows, myStart);
-      const index = sorted[i];
-      return index !== undefined && startOf(rows[index]) === myStart && endOf(rows[index]) === myEnd ? [index] : [];
-    }
-    case 'Within': {
+      // Every upstream row of my period: several when the upstream has keys I do not (fan-in).
       const out: number[] = [];
       for (let i = lowerBound(sorted, rows, myStart); i < sorted.length; i++) {
         const index = sorted[i] as number;
-        if (startOf(rows[index]) >= myEnd) break;
-        if (endOf(rows[index]) <= myEnd) out.push(index);
+        if (startOf(rows[index]) !== myStart) break;
+        if (endOf(rows[index]) === myEnd) out.push(index);
       }
       return out;
+    }
+    case 'Within': {
+      // Every upstream period inside mine, and only once they cover all of it: a day needs its 24 hours.
+      const out: number[] = [];
+      let reach = myStart;
+      for (let i = lowerBound(sorted, rows, myStart); i < sorted.length; i++) {
+        const index = sorted[i] as number;
+        const start = startOf(rows[index]);
+        if (start >= myEnd) break;
+        if (endOf(rows[index]) > myEnd) continue;
+        if (start > reach) return [];
+        reach = Math.max(reach, endOf(rows[index]));
+        out.push(index);
+      }
+      return reach >= myEnd ? out : [];
     }
     case 'Containing': {
       // The last upstream period starting at or before mine, if it also covers my end.
       const i = lowerBound(sorted, rows, myStart + 1) - 1;
       const index = sorted[i];
-      return index !== undefined && endOf(rows[index]) >= myEnd ? [index] : [];
+      return index !== undefined && endOf(rows[index]) >= myEnd ? samePeriod(sorted, rows, i) : [];
     }
     case 'Latest': {
-      let best: number | undefined;
       for (let i = lowerBound(sorted, rows, myEnd) - 1; i >= 0; i--) {
-        const index = sorted[i] as number;
-        if (endOf(rows[index]) <= myEnd) {
-          best = index;
-          break;
-        }
+        if (endOf(rows[sorted[i] as number]) <= myEnd) return samePeriod(sorted, rows, i);
       }
-      return best !== undefined ? [best] : [];
+      return [];
     }
   }
+}
+
+/** The rows at and before position `at` in `sorted` that share its period (fan-in: one per upstream key value). */
+function samePeriod(sorted: number[], rows: PartitionRow[], at: number): number[] {
+  const pivot = rows[sorted[at] as number];
+  const out: number[] = [];
+  for (let i = at; i >= 0; i--) {
+    const index = sorted[i] as number;
+    if (startOf(rows[index]) !== startOf(pivot)) break;
+    if (endOf(rows[index]) === endOf(pivot)) out.push(index);
+  }
+  return out.reverse();
 }

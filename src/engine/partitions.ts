@@ -55,7 +55,8 @@ export function partitionSpace(spec: Record<string, KeySpec> | undefined, now: n
   const total = columns.reduce((n, c) => n * c.values.length, 1);
   if (total > MAX_PERIODS) return { ok: false, error: `partitions: ${total} combinations is more than ${MAX_PERIODS}` };
 
-  const rows: PartitionRow[] = [];
+  // The hot path of a full plan: one row per partition, so no closures or temporary arrays here.
+  const rows: PartitionRow[] = new Array<PartitionRow>(total);
   const encoded = columns.map((c) => c.values.map((v) => `${escapePart(c.key)}=${escapePart(v)}`));
   const pick = new Array<number>(columns.length).fill(0);
   for (let n = 0; n < total; n++) {
@@ -66,20 +67,21 @@ export function partitionSpace(spec: Record<string, KeySpec> | undefined, now: n
       rest = Math.floor(rest / size);
     }
     const values: Record<string, string> = {};
-    const parts: string[] = [];
-    const row: PartitionRow = { key: '', values };
-    columns.forEach((column, c) => {
+    let key = '';
+    let start: number | undefined;
+    let end: number | undefined;
+    for (let c = 0; c < columns.length; c++) {
+      const column = columns[c] as KeyValues;
       const i = pick[c] as number;
       values[column.key] = column.values[i] as string;
-      parts.push((encoded[c] as string[])[i] as string);
+      key = c === 0 ? ((encoded[c] as string[])[i] as string) : `${key}/${(encoded[c] as string[])[i] as string}`;
       const range = column.ranges?.[i];
       if (range !== undefined) {
-        row.start = range.start;
-        row.end = range.end;
+        start = range.start;
+        end = range.end;
       }
-    });
-    row.key = parts.join('/');
-    rows.push(row);
+    }
+    rows[n] = start !== undefined ? { key, values, start, end: end as number } : { key, values };
   }
   return { ok: true, value: { keys: columns.map((c) => c.key), timeKey, typicalLength, rows, nextChangeAt } };
 }

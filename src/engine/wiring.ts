@@ -42,7 +42,9 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<
 
   const rows = draft.space.rows;
   if (draft.ref.kind === 'Expectation') {
-    index.set(WHOLE_DAG, rows.map((row) => get(expectationNodeId(draft.key, row.key), draft.policy, row.key, { ...draft.params, ...row.values }, row.values[draft.space.timeKey ?? ''])));
+    // Expectations have no params of their own to merge, so each node shares its row's values.
+    const timeKey = draft.space.timeKey ?? '';
+    index.set(WHOLE_DAG, rows.map((row) => get(expectationNodeId(draft.key, row.key), draft.policy, row.key, row.values, row.values[timeKey])));
   } else {
     const periodValues = rows.map((row) => ({
       ...draft.params,
@@ -51,12 +53,15 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<
       periodEnd: new Date(row.end ?? 0).toISOString(),
       dag: draft.ref.name,
     }));
+    // A Dag node is named by its period as the Dag writes it (2026-01-05), not by the row key
+    // (period=2026-01-05): DagRuns, run records and re-run requests use that name.
+    const periods = periodValues.map((v) => v.period);
     for (const task of draft.tasks) {
-      index.set(task.name, rows.map((row, i) => get(dagNodeId(draft.key, task.name, row.key), task.policy, row.key, { ...(periodValues[i] as Record<string, string>), task: task.name }, row.key)));
+      index.set(task.name, periods.map((period, i) => get(dagNodeId(draft.key, task.name, period), task.policy, period, { ...(periodValues[i] as Record<string, string>), task: task.name }, period)));
     }
-    index.set(WHOLE_DAG, rows.map((row, i) => get(dagNodeId(draft.key, WHOLE_DAG, row.key), draft.policy, row.key, periodValues[i] as Record<string, string>, row.key)));
+    index.set(WHOLE_DAG, periods.map((period, i) => get(dagNodeId(draft.key, WHOLE_DAG, period), draft.policy, period, periodValues[i] as Record<string, string>, period)));
   }
-  const removed = owner.nodes.filter((n) => !keep.has(n));
+  const removed = owner.nodes.length === 0 ? [] : owner.nodes.filter((n) => !keep.has(n));
   owner.nodes = [...keep];
   return { index, created, removed };
 }
