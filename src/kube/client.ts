@@ -1,0 +1,78 @@
+import {
+  ApiException,
+  BatchV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../api/schema/kind.js';
+
+/** The API clients the Kubernetes adapter uses, from one kubeconfig. */
+export interface KubeClients {
+  config: KubeConfig;
+  custom: CustomObjectsApi;
+  batch: BatchV1Api;
+  core: CoreV1Api;
+  coordination: CoordinationV1Api;
+  events: EventsV1Api;
+}
+
+/**
+ * Loads a kubeconfig: the given file, else in-cluster when running in a Pod, else the default
+ * (KUBECONFIG or ~/.kube/config, current context), as kubectl does.
+ */
+export function connect(kubeconfigPath?: string): KubeClients {
+  const config = new KubeConfig();
+  if (kubeconfigPath !== undefined) config.loadFromFile(kubeconfigPath);
+  else config.loadFromDefault();
+  return fromConfig(config);
+}
+
+export function fromConfig(config: KubeConfig): KubeClients {
+  return {
+    config,
+    custom: config.makeApiClient(CustomObjectsApi),
+    batch: config.makeApiClient(BatchV1Api),
+    core: config.makeApiClient(CoreV1Api),
+    coordination: config.makeApiClient(CoordinationV1Api),
+    events: config.makeApiClient(EventsV1Api),
+  };
+}
+
+/**
+ * Options for a JSON merge patch. The generated patch methods default to JSON patch, and the
+ * API server rejects strategic merge for custom resources, so every patch says which it is.
+ */
+export const mergePatch = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** Where Homeostat's custom resources live, for CustomObjectsApi calls. */
+export const resourceOf = (plural: string, namespace: string) => ({ group: GROUP, version: VERSION, plural, namespace });
+
+/** The HTTP status of an API error, or undefined for anything else. */
+export function statusOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
+/**
+ * A loggable description of an API error. ApiException messages embed the response headers and
+ * body (which may echo a token); only the status, the reason and the server's message are kept.
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiException) {
+    const body = typeof error.body === 'string' ? safeJson(error.body) : (error.body as { reason?: string; message?: string } | undefined);
+    return `HTTP ${error.code}${body?.reason !== undefined ? ` ${body.reason}` : ''}${body?.message !== undefined ? `: ${body.message}` : ''}`;
+  }
+  return error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
+}
+
+function safeJson(text: string): { reason?: string; message?: string } | undefined {
+  try {
+    return JSON.parse(text) as { reason?: string; message?: string };
+  } catch {
+    return undefined;
+  }
+}
