@@ -174,7 +174,7 @@ export class Engine {
       if (!node.alive) continue;
       // Inputs first: a node whose input is still to be re-decided in this pass goes behind it, so it
       // never acts on an input's stale phase (an unsatisfied verdict or a timed-out check not yet applied).
-      if (node.deps.some((dep) => dep.queued && dep.alive)) {
+      if (hasQueuedInput(node)) {
         this.enqueue(node);
         continue;
       }
@@ -260,7 +260,9 @@ export class Engine {
 
   /** Re-decides one node; returns true when it launched an action. */
   private evaluate(node: NodeRecord, now: number): boolean {
-    const before = { phase: node.phase, reason: node.reason, doneAt: node.doneAt };
+    const phaseBefore = node.phase;
+    const reasonBefore = node.reason;
+    const doneBefore = node.doneAt;
     let launched = false;
     if (node.checkDeadline > 0 && now >= node.checkDeadline) this.failCheck(node, 'CheckerTimeout', 'the checker did not answer in time', now);
 
@@ -286,7 +288,7 @@ export class Engine {
       this.arm(node, Math.min(d.wakeAt, expiry, node.checkDeadline > 0 ? node.checkDeadline : Infinity));
     }
 
-    if (node.phase !== before.phase || node.reason !== before.reason || node.doneAt !== before.doneAt) {
+    if (node.phase !== phaseBefore || node.reason !== reasonBefore || node.doneAt !== doneBefore) {
       for (const dependent of node.dependents) this.enqueue(dependent);
     }
     return launched;
@@ -563,6 +565,11 @@ interface PassOutput {
 }
 
 const newPass = (): PassOutput => ({ launches: [], cancels: [], checks: [], events: [], changedRuns: [], removedRuns: [] });
+
+function hasQueuedInput(node: NodeRecord): boolean {
+  for (const dep of node.deps) if (dep.queued && dep.alive) return true;
+  return false;
+}
 
 /** What the inputs of a node say, first problem first: missing, failed, working, not satisfied. */
 function inputsOf(node: NodeRecord): InputsFacts {

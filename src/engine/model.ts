@@ -51,6 +51,8 @@ export class NodeRecord {
   wakeAt = Infinity;
   queued = false;
   alive = true;
+  /** The compile that last kept this node (see materialize). */
+  stamp = 0;
 
   constructor(
     readonly id: string,

@@ -59,6 +59,7 @@ export function partitionSpace(spec: Record<string, KeySpec> | undefined, now: n
   const rows: PartitionRow[] = new Array<PartitionRow>(total);
   const encoded = columns.map((c) => c.values.map((v) => `${escapePart(c.key)}=${escapePart(v)}`));
   const pick = new Array<number>(columns.length).fill(0);
+  const parts = new Array<string>(columns.length).fill('');
   for (let n = 0; n < total; n++) {
     let rest = n;
     for (let c = columns.length - 1; c >= 0; c--) {
@@ -67,20 +68,21 @@ export function partitionSpace(spec: Record<string, KeySpec> | undefined, now: n
       rest = Math.floor(rest / size);
     }
     const values: Record<string, string> = {};
-    let key = '';
     let start: number | undefined;
     let end: number | undefined;
     for (let c = 0; c < columns.length; c++) {
       const column = columns[c] as KeyValues;
       const i = pick[c] as number;
       values[column.key] = column.values[i] as string;
-      key = c === 0 ? ((encoded[c] as string[])[i] as string) : `${key}/${(encoded[c] as string[])[i] as string}`;
+      parts[c] = (encoded[c] as string[])[i] as string;
       const range = column.ranges?.[i];
       if (range !== undefined) {
         start = range.start;
         end = range.end;
       }
     }
+    // join gives one flat string; `a/${b}` would keep a rope of several objects per partition.
+    const key = columns.length === 1 ? (parts[0] as string) : parts.join('/');
     rows[n] = start !== undefined ? { key, values, start, end: end as number } : { key, values };
   }
   return { ok: true, value: { keys: columns.map((c) => c.key), timeKey, typicalLength, rows, nextChangeAt } };

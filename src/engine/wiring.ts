@@ -6,8 +6,9 @@ import { mapPartitions } from './partitionMapping.js';
 export const WHOLE_DAG = '';
 
 /** Node ids: stable across compiles, so state (leases, retries, successes) follows the node. */
-export const expectationNodeId = (ownerKey: string, partition: string): string => `${ownerKey}|${partition}`;
-export const dagNodeId = (ownerKey: string, task: string, period: string): string => `${ownerKey}|${task}|${period}`;
+// join gives flat strings: ids are hashed as map keys, which would flatten a rope anyway.
+export const expectationNodeId = (ownerKey: string, partition: string): string => [ownerKey, partition].join('|');
+export const dagNodeId = (ownerKey: string, task: string, period: string): string => [ownerKey, task, period].join('|');
 
 /** Where the nodes of an owner are found by partition (row) index, per task for a Dag. */
 export type NodeIndex = Map<string, NodeRecord[]>;
@@ -22,10 +23,14 @@ export interface Materialized {
  * Creates or updates an owner's nodes from its draft, reusing the records of nodes that still
  * exist (their observations and the edges of other owners into them survive).
  */
+let compileStamp = 0;
+
 export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<string, NodeRecord>): Materialized {
   const index: NodeIndex = new Map();
   const created: NodeRecord[] = [];
-  const keep = new Set<NodeRecord>();
+  // A compile stamp instead of a Set of kept nodes: a full plan compiles hundreds of thousands.
+  const stamp = ++compileStamp;
+  const kept: NodeRecord[] = [];
   const get = (id: string, policy: NodeRecord['policy'], partition: string, values: Record<string, string>, period: string | undefined): NodeRecord => {
     let node = existing.get(id);
     if (node === undefined || !node.alive) {
@@ -36,7 +41,10 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<
       node.policy = policy;
       node.values = values;
     }
-    keep.add(node);
+    if (node.stamp !== stamp) {
+      node.stamp = stamp;
+      kept.push(node);
+    }
     return node;
   };
 
@@ -61,8 +69,8 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<
     }
     index.set(WHOLE_DAG, periods.map((period, i) => get(dagNodeId(draft.key, WHOLE_DAG, period), draft.policy, period, periodValues[i] as Record<string, string>, period)));
   }
-  const removed = owner.nodes.length === 0 ? [] : owner.nodes.filter((n) => !keep.has(n));
-  owner.nodes = [...keep];
+  const removed = owner.nodes.length === 0 ? [] : owner.nodes.filter((n) => n.stamp !== stamp);
+  owner.nodes = kept;
   return { index, created, removed };
 }
 
