@@ -2,6 +2,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { DateTime, Duration, IANAZone } from 'luxon';
 import { parseDuration } from './duration.js';
 import { type FieldError, formatPath, type PathSegment } from './fieldPath.js';
+import { RELATIVE_BOUND } from './relativeTime.js';
 
 /**
  * The checks a schema pattern cannot make: that durations parse, cron expressions and time zones
@@ -86,16 +87,23 @@ function checkCalendar(calendar: Record<string, unknown> | undefined, at: PathSe
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T/;
 
-/** A calendar bound: a date, an ISO date-time, `today` or `now` ('relative'); undefined when invalid (and reported). */
+/** A calendar bound: a date, an ISO date-time, `today` or `now` minus an optional duration ('relative'); undefined when invalid (and reported). */
 function checkPoint(text: string, zone: string, at: PathSegment[], label: string, report: Report): DateTime | 'relative' | undefined {
-  if (text === 'today' || text === 'now') return 'relative';
+  const relative = RELATIVE_BOUND.exec(text);
+  if (relative !== null) {
+    if (relative[2] !== undefined && !Duration.fromISO(relative[2]).isValid) {
+      report(at, `${label}: ${JSON.stringify(text)}: ${relative[2]} is not an ISO-8601 duration (like P7D)`);
+      return undefined;
+    }
+    return 'relative';
+  }
   const parsed = DATE.test(text)
     ? DateTime.fromFormat(text, 'yyyy-MM-dd', { zone })
     : DATE_TIME.test(text)
       ? DateTime.fromISO(text, { zone })
       : undefined;
   if (parsed?.isValid) return parsed;
-  report(at, `${label}: ${JSON.stringify(text)} is not a date (2026-01-31), a date-time (2026-01-31T03:00), today or now`);
+  report(at, `${label}: ${JSON.stringify(text)} is not a date (2026-01-31), a date-time (2026-01-31T03:00), today or now (optionally minus a duration, like today-P7D)`);
   return undefined;
 }
 

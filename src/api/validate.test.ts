@@ -244,7 +244,7 @@ describe('validateObject: fields the schema cannot parse are checked, and the me
       name: 'a date that does not exist',
       input: dag({ periods: { from: '2026-02-30', every: 'P1D' } }),
       path: 'spec.periods.from',
-      message: /^from: "2026-02-30" is not a date \(2026-01-31\), a date-time \(2026-01-31T03:00\), today or now$/,
+      message: /^from: "2026-02-30" is not a date \(2026-01-31\), a date-time \(2026-01-31T03:00\), today or now \(optionally minus a duration, like today-P7D\)$/,
     },
     {
       name: 'a word that is not today or now',

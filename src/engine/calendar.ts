@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { DateTime, Duration } from 'luxon';
 import type { Parsed } from '../api/duration.js';
+import { RELATIVE_BOUND } from '../api/relativeTime.js';
 
 /** One period of a calendar: [start, end) in epoch milliseconds, and how it is written. */
 export interface Period {
@@ -115,10 +116,16 @@ const DAY_MS = 86_400_000;
 
 /** A date (midnight in the zone), a date-time, `today` (midnight today) or `now`. */
 function parseInstant(text: string, zone: string, now: number): Parsed<DateTime> {
-  if (text === 'now') return { ok: true, value: DateTime.fromMillis(now, { zone }) };
-  if (text === 'today') return { ok: true, value: DateTime.fromMillis(now, { zone }).startOf('day') };
+  const relative = RELATIVE_BOUND.exec(text);
+  if (relative !== null) {
+    const anchor = relative[1] === 'now' ? DateTime.fromMillis(now, { zone }) : DateTime.fromMillis(now, { zone }).startOf('day');
+    if (relative[2] === undefined) return { ok: true, value: anchor };
+    const back = Duration.fromISO(relative[2]);
+    if (!back.isValid) return { ok: false, error: `${JSON.stringify(text)}: ${relative[2]} is not an ISO-8601 duration` };
+    return { ok: true, value: anchor.minus(back) };
+  }
   const parsed = DateTime.fromISO(text, { zone });
-  if (!parsed.isValid) return { ok: false, error: `${JSON.stringify(text)} is not a date, a date-time, today or now` };
+  if (!parsed.isValid) return { ok: false, error: `${JSON.stringify(text)} is not a date, a date-time, today or now (optionally minus a duration, like today-P7D)` };
   return { ok: true, value: parsed };
 }
 

@@ -223,3 +223,22 @@ describe('partitionSpace', () => {
     expect(!bad.ok && bad.error).toMatch(/^partitions\.date\.from:/);
   });
 });
+
+describe('relative bounds (rolling windows)', () => {
+  it('from: today-P2D with to: today is the last three days, moving with the clock', () => {
+    expect(keys({ from: 'today-P2D', to: 'today', every: 'P1D' })).toEqual(['2026-03-08', '2026-03-09', '2026-03-10']);
+    expect(keys({ from: 'today-P2D', to: 'today', every: 'P1D' }, PARTITIONS, NOW + DAY)).toEqual(['2026-03-09', '2026-03-10', '2026-03-11']);
+  });
+
+  it('a Dag from today-P3D runs only the three complete days', () => {
+    expect(keys({ from: 'today-P3D', every: 'P1D' }, DAG_PERIODS)).toEqual(['2026-03-07', '2026-03-08', '2026-03-09']);
+  });
+
+  it('now-PT3H counts from the current instant, in the calendar zone', () => {
+    expect(keys({ from: 'now-PT3H', every: 'PT1H' }, DAG_PERIODS)).toEqual(['2026-03-10T09:00', '2026-03-10T10:00', '2026-03-10T11:00']);
+  });
+
+  it('a bad duration after the minus is an error naming it', () => {
+    expect(error({ from: 'today-P1W2', every: 'P1D' })).toContain('not an ISO-8601 duration');
+  });
+});

@@ -24,11 +24,30 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
+/**
+ * The quickstart's windows roll with the clock (today-P2D); the tests pin them to three fixed days
+ * so the files they expect do not depend on the day the tests run.
+ */
+function pinDates(dir: string): void {
+  for (const [file, from, to] of [
+    ['clicks.yaml', /from: today-P2D, to: today/g, 'from: "2026-11-18", to: "2026-11-20"'],
+    ['report.yaml', /from: today-P3D,/g, 'from: "2026-11-18", to: "2026-11-20",'],
+  ] as const) {
+    const path = join(dir, file);
+    const text = readFileSync(path, 'utf8');
+    if (!from.test(text)) throw new Error(`${file} no longer has the rolling window the tests pin`);
+    writeFileSync(path, text.replace(from, to));
+  }
+}
+
 export function sandbox(options: { quickstart?: boolean } = {}): Sandbox {
   const root = mkdtempSync(join(tmpdir(), 'homeostat-test-'));
   const dir = join(root, 'manifests');
   const data = join(root, 'data');
-  if (options.quickstart !== false) cpSync(QUICKSTART, dir, { recursive: true, filter: (src) => !src.includes('.homeostat') });
+  if (options.quickstart !== false) {
+    cpSync(QUICKSTART, dir, { recursive: true, filter: (src) => !src.includes('.homeostat') });
+    pinDates(dir);
+  }
   // The actions and checkers inherit the environment of the process that runs them.
   process.env.HOMEOSTAT_DATA = data;
   const lines: Sandbox['lines'] = [];

@@ -129,7 +129,7 @@ partitions?: {
  */
 [k: string]: {
 /**
- * The first period starts here: a date (2026-01-01) or a date-time, in timeZone.
+ * The first period starts here: a date (2026-01-01), a date-time, or today/now minus a duration (today-P7D: a rolling window), in timeZone.
  */
 from?: string
 /**
@@ -372,7 +372,7 @@ failed?: number
 unknown?: number
 }
 /**
- * The live leases: partitions being worked on, each by one action attempt.
+ * The leases held: partitions being worked on, each by one action attempt. The controller restores them after a restart, so it never launches a second action for a held lease.
  * 
  * @maxItems 10000
  * 
@@ -380,9 +380,13 @@ unknown?: number
  */
 leases?: {
 /**
- * The partition, written key=value/key=value.
+ * The partition, written key=value/key=value (task@period for a Dag task).
  */
 partition: string
+/**
+ * The node within this object the lease is for: the partition key, or task|period for a Dag task.
+ */
+key?: string
 /**
  * The attempt number, from 1.
  */
@@ -403,7 +407,64 @@ acquiredAt: string
  * When it expires unless renewed.
  */
 expiresAt: string
+/**
+ * When the action ended, if it has.
+ */
+finishedAt?: string
+/**
+ * How the action ended: succeeded or failed (a success still waits for the checker to agree).
+ */
+outcome?: ("succeeded" | "failed")
+/**
+ * What the action said when it ended.
+ */
+message?: string
+/**
+ * The first verdict of the check requested after the action succeeded.
+ */
+verified?: ("satisfied" | "unsatisfied" | "unrecoverable" | "unknown")
 }[]
+/**
+ * Failed attempts of partitions since they were last satisfied: what the backoff and the retry limit count (at most 500; see retriesDropped).
+ * 
+ * @maxItems 500
+ * 
+ * Items: The retry record of one node.
+ */
+retries?: {
+/**
+ * The node within this object: the partition key, or task|period for a Dag task.
+ */
+key: string
+/**
+ * Failed attempts so far.
+ */
+failures: number
+/**
+ * Attempts started so far.
+ */
+attempts: number
+/**
+ * Why the latest attempt failed, in CamelCase.
+ */
+reason?: string
+/**
+ * What happened, cut to 256 characters.
+ */
+message?: string
+/**
+ * When the next attempt may start.
+ */
+nextAttemptAt: string
+/**
+ * The metadata.generation the failures were counted under.
+ */
+generation?: number
+}[]
+/**
+ * Retry records of partitions dropped (the oldest first) to keep the status small; after a restart those start their backoff afresh.
+ */
+retriesDropped?: number
 /**
  * Partitions that are Failed or failing, with why (at most 20; see failuresNotShown).
  * 
@@ -477,7 +538,7 @@ export interface DagSpec {
  */
 periods?: {
 /**
- * The first period starts here: a date (2026-01-01) or a date-time, in timeZone.
+ * The first period starts here: a date (2026-01-01), a date-time, or today/now minus a duration (today-P7D: a rolling window), in timeZone.
  */
 from: string
 /**
@@ -641,6 +702,100 @@ succeeded?: string
  * The latest period that succeeded.
  */
 lastPeriod?: string
+/**
+ * The leases held: task periods being worked on, each by one action attempt. The controller restores them after a restart, so it never launches a second action for a held lease.
+ * 
+ * @maxItems 10000
+ * 
+ * Items: One lease.
+ */
+leases?: {
+/**
+ * The partition, written key=value/key=value (task@period for a Dag task).
+ */
+partition: string
+/**
+ * The node within this object the lease is for: the partition key, or task|period for a Dag task.
+ */
+key?: string
+/**
+ * The attempt number, from 1.
+ */
+attempt: number
+/**
+ * Who holds it (the controller identity).
+ */
+holder?: string
+/**
+ * The name of the Job (or process) doing the work.
+ */
+action: string
+/**
+ * When it was taken.
+ */
+acquiredAt: string
+/**
+ * When it expires unless renewed.
+ */
+expiresAt: string
+/**
+ * When the action ended, if it has.
+ */
+finishedAt?: string
+/**
+ * How the action ended: succeeded or failed (a success still waits for the checker to agree).
+ */
+outcome?: ("succeeded" | "failed")
+/**
+ * What the action said when it ended.
+ */
+message?: string
+/**
+ * The first verdict of the check requested after the action succeeded.
+ */
+verified?: ("satisfied" | "unsatisfied" | "unrecoverable" | "unknown")
+}[]
+/**
+ * Failed attempts of task periods since they were last satisfied: what the backoff and the retry limit count (at most 500; see retriesDropped).
+ * 
+ * @maxItems 500
+ * 
+ * Items: The retry record of one node.
+ */
+retries?: {
+/**
+ * The node within this object: the partition key, or task|period for a Dag task.
+ */
+key: string
+/**
+ * Failed attempts so far.
+ */
+failures: number
+/**
+ * Attempts started so far.
+ */
+attempts: number
+/**
+ * Why the latest attempt failed, in CamelCase.
+ */
+reason?: string
+/**
+ * What happened, cut to 256 characters.
+ */
+message?: string
+/**
+ * When the next attempt may start.
+ */
+nextAttemptAt: string
+/**
+ * The metadata.generation the failures were counted under.
+ */
+generation?: number
+}[]
+/**
+ * Retry records of task periods dropped (the oldest first) to keep the status small; after a restart those start their backoff afresh.
+ */
+retriesDropped?: number
 /**
  * The latest observations of the object, one per type (Valid, Satisfied, Progressing, Degraded).
  * 

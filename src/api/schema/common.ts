@@ -32,7 +32,7 @@ export const calendar = (what: string, toDefault: string): Schema =>
   obj(
     `The ${what}: one every \`every\` (or at each \`cron\` tick) from \`from\` to \`to\`, in \`timeZone\`.`,
     {
-      from: str('The first period starts here: a date (2026-01-01) or a date-time, in timeZone.', { maxLength: 64 }),
+      from: str('The first period starts here: a date (2026-01-01), a date-time, or today/now minus a duration (today-P7D: a rolling window), in timeZone.', { maxLength: 64 }),
       to: str(
         `The last period starts at or before this: a date, a date-time, \`today\` or \`now\`. Defaults to \`${toDefault}\`.`,
         { maxLength: 64, default: toDefault },
