@@ -1,0 +1,107 @@
+/**
+ * ObservationAuth against the API server, as kube-rbac-proxy and aggregated API servers do it:
+ * a TokenReview (authentication.k8s.io/v1) says who holds a bearer token, a SubjectAccessReview
+ * (authorization.k8s.io/v1) says whether RBAC lets them
+ *   create expectations/observations (group homeostat.dev) named <expectation> in <namespace>.
+ *
+ * The controller's own identity needs `create` on tokenreviews and subjectaccessreviews: bind it
+ * to the built-in ClusterRole system:auth-delegator. A caller needs, for example:
+ *   rules: [{apiGroups: [homeostat.dev], resources: [expectations/observations], resourceNames: [NAME], verbs: [create]}]
+ */
+import { ApiException, AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../api/schema/kind.js';
+import { describeError } from '../kube/client.js';
+import type { Authentication, Authorization, Caller, ObservationAuth, ObservationTarget } from './auth.js';
+
+/** The resource and subresource a caller is authorized against. */
+export const OBSERVATION_RESOURCE = { group: GROUP, resource: 'expectations', subresource: 'observations', verb: 'create' } as const;
+
+export interface KubeAuthOptions {
+  /**
+   * Audiences a token must be issued for (TokenReview spec.audiences), e.g. `["homeostat.dev"]`
+   * for tokens minted with `kubectl create token SA --audience homeostat.dev`: such a token is
+   * useless against the API server, so a leaked one cannot be replayed there. Defaults to none:
+   * the API server's own audiences, i.e. any token the API server itself accepts.
+   */
+  audiences?: string[];
+}
+
+/** Reviews tokens and access with the identity of `config` (which needs system:auth-delegator). */
+export function kubeAuth(config: KubeConfig, options: KubeAuthOptions = {}): ObservationAuth {
+  const authentication = config.makeApiClient(AuthenticationV1Api);
+  const authorization = config.makeApiClient(AuthorizationV1Api);
+  const audiences = options.audiences !== undefined && options.audiences.length > 0 ? options.audiences : undefined;
+
+  return {
+    async authenticate(token: string): Promise<Authentication> {
+      let review;
+      try {
+        review = await authentication.createTokenReview({
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences !== undefined ? { audiences } : {}) } },
+        });
+      } catch (error) {
+        // describeError keeps the status and the server's message only: the request (and its
+        // token) never reaches a log through an ApiException.
+        return { status: 'unavailable', reason: `the TokenReview failed: ${reviewError(error)}` };
+      }
+      const status = review.status;
+      const username = status?.user?.username;
+      if (status?.authenticated !== true || username === undefined || username === '') {
+        return { status: 'rejected', reason: status?.error !== undefined && status.error !== '' ? status.error : 'the token is not valid' };
+      }
+      // The API server answers with the audiences the token is valid for, a subset of those asked.
+      if (audiences !== undefined && !(status.audiences ?? []).some((a) => audiences.includes(a))) {
+        return { status: 'rejected', reason: `the token is not for ${audiences.join(' or ')}` };
+      }
+      const user = status.user!;
+      return {
+        status: 'authenticated',
+        caller: {
+          username,
+          ...(user.uid !== undefined && user.uid !== '' ? { uid: user.uid } : {}),
+          ...(user.groups !== undefined ? { groups: user.groups } : {}),
+          ...(user.extra !== undefined ? { extra: user.extra } : {}),
+        },
+      };
+    },
+
+    async authorize(caller: Caller, target: ObservationTarget): Promise<Authorization> {
+      let review;
+      try {
+        review = await authorization.createSubjectAccessReview({
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: {
+              // Groups and extra too: RBAC bindings name groups (system:serviceaccounts:NS, system:masters).
+              user: caller.username,
+              ...(caller.uid !== undefined ? { uid: caller.uid } : {}),
+              ...(caller.groups !== undefined ? { groups: caller.groups } : {}),
+              ...(caller.extra !== undefined ? { extra: caller.extra } : {}),
+              resourceAttributes: {
+                namespace: target.namespace,
+                verb: OBSERVATION_RESOURCE.verb,
+                group: OBSERVATION_RESOURCE.group,
+                version: VERSION,
+                resource: OBSERVATION_RESOURCE.resource,
+                subresource: OBSERVATION_RESOURCE.subresource,
+                name: target.expectation,
+              },
+            },
+          },
+        });
+      } catch (error) {
+        return { status: 'unavailable', reason: `the SubjectAccessReview failed: ${reviewError(error)}` };
+      }
+      const status = review.status;
+      if (status?.allowed === true && status.denied !== true) return { status: 'allowed' };
+      const reason = [status?.reason, status?.evaluationError].filter((s): s is string => s !== undefined && s !== '').join('; ');
+      return { status: 'denied', reason };
+    },
+  };
+}
+
+function reviewError(error: unknown): string {
+  const text = describeError(error);
+  return error instanceof ApiException && (error.code === 401 || error.code === 403) ? `${text} (does the controller's identity have system:auth-delegator?)` : text;
+}
