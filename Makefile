@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 EXAMPLES ?= examples/quickstart
 DEPS := node_modules/.package-lock.json
 
-.PHONY: run run-once test test-unit test-integration envtest lint build generate bench clean deps
+.PHONY: run run-once run-controller test test-unit test-integration envtest lint build generate bench clean deps
 
 # package.json pins unrs-resolver (a jest dependency) to 1.12.2: some of 1.13.0's optional platform
 # packages are not on the registry, and npm >= 11.16 then writes a lock file its own `npm ci` rejects.
@@ -29,6 +29,13 @@ run: build
 ## run-once: the same, but exit 0 once everything is Satisfied.
 run-once: build
 	node dist/cli/main.js dev $(EXAMPLES) --until-converged --timeout 120s
+
+METRICS_ADDR ?= :8080
+## run-controller: the controller against the cluster of $KUBECONFIG (or ~/.kube/config), after
+## installing the CRDs. NAMESPACE=ns limits it to one namespace.
+run-controller: build
+	kubectl apply -f crds/
+	node dist/cli/main.js controller --metrics-addr $(METRICS_ADDR) $(if $(NAMESPACE),--namespace $(NAMESPACE))
 
 ## test: every test suite: unit, then integration against a real kube-apiserver + etcd (skipped
 ## loudly when their binaries cannot be had; with CI=true that is a failure).

@@ -3,6 +3,7 @@
 // `register(program, cli)`; wiring one in is one line in COMMANDS.
 import { readFileSync } from 'node:fs';
 import { type CliCommand, processIo, runCli } from './program.js';
+import * as controller from './controller.js';
 import * as dev from './dev.js';
 import * as get from './get.js';
 import * as validate from './validate.js';
@@ -11,6 +12,7 @@ const COMMANDS: readonly CliCommand[] = [
   validate,
   dev,
   get,
+  controller,
 ];
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

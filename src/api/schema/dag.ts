@@ -1,5 +1,6 @@
 import { duration, int, label, list, obj, str } from './builders.js';
 import { calendar, conditions, jobAction, observedGeneration, params, retry } from './common.js';
+import { leaseList, retriesDropped, retryList } from './expectation.js';
 import type { KindDefinition } from './kind.js';
 
 const task = obj(
@@ -61,6 +62,9 @@ export const dag: KindDefinition = {
     }),
     succeeded: str('Succeeded periods over all periods, e.g. 30/31.', { maxLength: 32 }),
     lastPeriod: str('The latest period that succeeded.', { maxLength: 64 }),
+    leases: leaseList('task periods'),
+    retries: retryList('task periods'),
+    retriesDropped: retriesDropped('task periods'),
     conditions,
   }),
   printerColumns: [

@@ -63,6 +63,55 @@ const action = obj(
   { 'x-kubernetes-validations': [{ rule: 'has(self.job) != has(self.dagRun)', message: 'give exactly one of job or dagRun' }] },
 );
 
+/**
+ * The leases an owner holds, as the controller persists them (DESIGN rule 2: written before the
+ * Job exists, restored after a restart). At most one per node being worked on, so bounded by
+ * maxConcurrentActions (plus finished attempts waiting for their verifying check).
+ */
+export const leaseList = (nodes: string): Schema =>
+  list(
+    `The leases held: ${nodes} being worked on, each by one action attempt. The controller restores them after a restart, so it never launches a second action for a held lease.`,
+    obj('One lease.', {
+      partition: str('The partition, written key=value/key=value (task@period for a Dag task).', { maxLength: 1024 }),
+      key: str('The node within this object the lease is for: the partition key, or task|period for a Dag task.', { maxLength: 1024 }),
+      attempt: int('The attempt number, from 1.', { minimum: 1 }),
+      holder: str('Who holds it (the controller identity).', { maxLength: 253 }),
+      action: str('The name of the Job (or process) doing the work.', { maxLength: 253 }),
+      acquiredAt: str('When it was taken.', { format: 'date-time', maxLength: 64 }),
+      expiresAt: str('When it expires unless renewed.', { format: 'date-time', maxLength: 64 }),
+      finishedAt: str('When the action ended, if it has.', { format: 'date-time', maxLength: 64 }),
+      outcome: str('How the action ended: succeeded or failed (a success still waits for the checker to agree).', { enum: ['succeeded', 'failed'], maxLength: 16 }),
+      message: str('What the action said when it ended.', { maxLength: 1024 }),
+      verified: str('The first verdict of the check requested after the action succeeded.', { enum: ['satisfied', 'unsatisfied', 'unrecoverable', 'unknown'], maxLength: 16 }),
+    }, ['partition', 'attempt', 'action', 'acquiredAt', 'expiresAt']),
+    { maxItems: 10000 },
+  );
+
+/** At most this many retry records are kept in a status; beyond it the oldest are dropped. */
+export const MAX_RETRY_RECORDS = 500;
+
+/**
+ * Retry records: what the backoff and the retry limit count, which the world cannot tell (DESIGN
+ * rule 3). Bounded; beyond the bound the oldest are dropped and counted in retriesDropped.
+ */
+export const retryList = (nodes: string): Schema =>
+  list(
+    `Failed attempts of ${nodes} since they were last satisfied: what the backoff and the retry limit count (at most ${MAX_RETRY_RECORDS}; see retriesDropped).`,
+    obj('The retry record of one node.', {
+      key: str('The node within this object: the partition key, or task|period for a Dag task.', { maxLength: 1024 }),
+      failures: int('Failed attempts so far.', { minimum: 0 }),
+      attempts: int('Attempts started so far.', { minimum: 0 }),
+      reason: str('Why the latest attempt failed, in CamelCase.', { maxLength: 64 }),
+      message: str('What happened, cut to 256 characters.', { maxLength: 1024 }),
+      nextAttemptAt: str('When the next attempt may start.', { format: 'date-time', maxLength: 64 }),
+      generation: int('The metadata.generation the failures were counted under.', { minimum: 0 }),
+    }, ['key', 'failures', 'attempts', 'nextAttemptAt']),
+    { maxItems: MAX_RETRY_RECORDS },
+  );
+
+export const retriesDropped = (nodes: string): Schema =>
+  int(`Retry records of ${nodes} dropped (the oldest first) to keep the status small; after a restart those start their backoff afresh.`, { minimum: 0 });
+
 const count = (what: string) => int(`Partitions that are ${what}.`, { minimum: 0 });
 
 export const expectation: KindDefinition = {
@@ -109,18 +158,9 @@ export const expectation: KindDefinition = {
       failed: count('Failed'),
       unknown: count('Unknown'),
     }),
-    leases: list(
-      'The live leases: partitions being worked on, each by one action attempt.',
-      obj('One lease.', {
-        partition: str('The partition, written key=value/key=value.', { maxLength: 1024 }),
-        attempt: int('The attempt number, from 1.', { minimum: 1 }),
-        holder: str('Who holds it (the controller identity).', { maxLength: 253 }),
-        action: str('The name of the Job (or process) doing the work.', { maxLength: 253 }),
-        acquiredAt: str('When it was taken.', { format: 'date-time', maxLength: 64 }),
-        expiresAt: str('When it expires unless renewed.', { format: 'date-time', maxLength: 64 }),
-      }, ['partition', 'attempt', 'action', 'acquiredAt', 'expiresAt']),
-      { maxItems: 10000 },
-    ),
+    leases: leaseList('partitions'),
+    retries: retryList('partitions'),
+    retriesDropped: retriesDropped('partitions'),
     failures: list(
       'Partitions that are Failed or failing, with why (at most 20; see failuresNotShown).',
       obj('One failing partition.', {

@@ -1,0 +1,320 @@
+/**
+ * The controller on Kubernetes: the runtime's Reconciler wired to the Kubernetes adapters, as
+ * src/local/devLoop.ts wires it to the local ones.
+ *
+ *   informers (5 kinds, Homeostat's Jobs, their Pods) -> WorldCache -> Reconciler
+ *   Reconciler -> JobActionRunner (actions), checks by mode (Job, Http, Push),
+ *                 StatusStore (leases and status in the CRs), EventRecorder (Events)
+ *
+ * Start-up order matters (DESIGN rule 2): every cache syncs, then the saved leases are loaded
+ * from the statuses and handed to the action runner to adopt, and only then does the first
+ * World reach the engine, so nothing is launched for a lease that is already held.
+ */
+import { hostname } from 'node:os';
+import type { KubernetesListObject, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { ObjectProblem } from '../engine/index.js';
+import type { Logger } from '../runtime/log.js';
+import { type ActionEnd, type ActionRunner, type CheckAnswer, type CheckRunner, type Clock, type ObjectRef, systemClock } from '../runtime/ports.js';
+import { Reconciler } from '../runtime/reconciler.js';
+import { validityStatus } from '../runtime/statusDocuments.js';
+import type { Deliver, Metrics } from '../server/index.js';
+import type { CheckRequest, OwnerRef, Verdict } from '../engine/index.js';
+import type { KubeClients } from './client.js';
+import { EventRecorder, kubeEventsApi } from './eventRecorder.js';
+import { HttpCheckRunner } from './httpCheckRunner.js';
+import { JobActionRunner } from './jobActionRunner.js';
+import { JobCheckRunner } from './jobCheckRunner.js';
+import { kubeInformerFactory, ResilientInformer, type ResilientInformerOptions, watchedObjects, type WatchState } from './resilientInformer.js';
+import { kubeStatusApi, StatusStore } from './statusStore.js';
+import { type InvalidObject, MANAGED_BY_LABEL, MANAGER, WorldCache, type WorldState } from './worldCache.js';
+
+/** Jobs and Pods Homeostat created: one informer each, shared by the runners. */
+export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGER}`;
+
+export interface ControllerOptions {
+  clients: KubeClients;
+  log: Logger;
+  /** Watch and act in this namespace only. Defaults to every namespace. */
+  namespace?: string;
+  /** Who holds the leases. Defaults to $POD_NAME, else the host name. */
+  holder?: string;
+  clock?: Clock;
+  metrics?: Metrics;
+  /** Informer timings (watchdog, resync, restart backoff). */
+  informer?: Pick<ResilientInformerOptions<never>, 'watchdogMs' | 'resyncMs' | 'restartInitialMs' | 'restartMaxMs'>;
+  /** Backoff of failing port calls in the reconciler. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Wraps the action runner (tests inject failures here). */
+  wrapActions?: (runner: ActionRunner) => ActionRunner;
+  /** ConfigMaps of `valuesFrom` are read again this often. Defaults to 5 min. */
+  configMapRefreshMs?: number;
+  /** The observation endpoint's URL, sent to Http checkers as `replyTo`. */
+  replyTo?: string;
+}
+
+/** The controller, running. */
+export interface Controller {
+  readonly reconciler: Reconciler;
+  readonly world: WorldCache;
+  readonly store: StatusStore;
+  readonly events: EventRecorder;
+  readonly informers: WatchState[];
+  /** Every cache has synced once. */
+  synced(): boolean;
+  /** Whether every watch heard from the server within `withinMs`; `stale` names the others. */
+  watchesFresh(withinMs: number): { ok: boolean; stale: string[] };
+  /** Hands pushed (or late Http) verdicts to the reconciler: the observation endpoint's `deliver`. */
+  deliver: Deliver;
+  /**
+   * Stops taking work (watches, checks), lets the reconcile pass in flight finish its port calls
+   * for up to `graceMs` (default 30 s), saves once more. Running Jobs are left alone: the next
+   * controller adopts them.
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startController(options: ControllerOptions): Promise<Controller> {
+  const { clients, log, namespace, metrics } = options;
+  const clock = options.clock ?? systemClock;
+  const holder = options.holder ?? process.env.POD_NAME ?? hostname();
+  // The World may change before the reconciler exists: the latest is kept and handed over then.
+  const started: { reconciler?: Reconciler; latest?: WorldState; leasesCountedAt: number } = { leasesCountedAt: 0 };
+
+  const informerOptions = { log, clock, ...options.informer };
+  const world = new WorldCache({
+    clients,
+    log: log.child({ component: 'world' }),
+    clock,
+    onChange: (state) => {
+      started.latest = state;
+      if (started.reconciler !== undefined) declare(started.reconciler, state);
+    },
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(options.informer !== undefined ? { informer: options.informer } : {}),
+    ...(options.configMapRefreshMs !== undefined ? { configMapRefreshMs: options.configMapRefreshMs } : {}),
+    onRestart: (resource) => metrics?.watchRestarts.inc({ resource }),
+  });
+  const jobs = managedInformer<V1Job>('jobs', clients, namespace, informerOptions, metrics);
+  const pods = managedInformer<V1Pod>('pods', clients, namespace, informerOptions, metrics);
+
+  const uidOf = (ref: OwnerRef | ObjectRef) => world.uidOf(ref);
+  const checkerOf = (ref: { namespace: string; name: string }) => world.checker(ref);
+  const events = new EventRecorder({ api: kubeEventsApi(clients), log, instance: holder, uidOf, clock });
+  const store = new StatusStore({
+    api: kubeStatusApi(clients),
+    log: log.child({ component: 'status' }),
+    recordEvent: (e) => events.recordEvent(e),
+    current: (ref) => world.object(ref),
+    ...(namespace !== undefined ? { namespace } : {}),
+    onWrite: (kind) => metrics?.statusWrites.inc({ kind }),
+    onConflict: (kind) => metrics?.statusConflicts.inc({ kind }),
+  });
+  for (const informer of Object.values(world.informers)) {
+    informer.on('delete', (o) => store.forget({ kind: o.kind as ObjectRef['kind'], namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '' }));
+    informer.on('update', (o) => void store.observe(o));
+  }
+  const jobActions = new JobActionRunner({ batch: clients.batch, jobs: watchedObjects(jobs), uidOf, log: log.child({ component: 'actions' }) });
+  const actions = counted(options.wrapActions?.(jobActions) ?? jobActions, metrics);
+  const jobChecks = new JobCheckRunner({ batch: clients.batch, core: clients.core, jobs: watchedObjects(jobs), pods: watchedObjects(pods), checkerOf, uidOf, clock, log: log.child({ component: 'checks' }) });
+  const httpChecks = new HttpCheckRunner({ checkerOf, clock, log: log.child({ component: 'checks' }), ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}) });
+  const checks = new CheckRouter(jobChecks, httpChecks, checkerOf, metrics);
+
+  const informers: WatchState[] = [...Object.values(world.informers), jobs, pods];
+  world.start();
+  jobs.start();
+  pods.start();
+  await Promise.all([world.whenSynced(), jobs.whenSynced(), pods.whenSynced()]);
+  log.info({ namespace: namespace ?? '(all)', holder }, 'caches synced; loading the saved leases');
+
+  const reconciler = await Reconciler.start(
+    { actions, checks, state: store, status: store, clock },
+    {
+      holder,
+      log,
+      ...(options.retryInitialMs !== undefined ? { retryInitialMs: options.retryInitialMs } : {}),
+      ...(options.retryMaxMs !== undefined ? { retryMaxMs: options.retryMaxMs } : {}),
+      onPass: () => {
+        // A snapshot copies every lease and retry record: at most once a second.
+        if (metrics === undefined || clock.now() - started.leasesCountedAt < 1_000) return;
+        started.leasesCountedAt = clock.now();
+        metrics.liveLeases.set(liveLeases(started.reconciler));
+      },
+    },
+  );
+  const invalid = new InvalidReporter(store, events, clock, log);
+  const declare = (r: Reconciler, state: WorldState) => {
+    r.setDeclared(state);
+    invalid.report(state.invalid);
+  };
+  started.reconciler = reconciler;
+  const latest = started.latest;
+  if (latest !== undefined) declare(reconciler, latest);
+  log.info({ objects: latest === undefined ? 0 : latest.world.expectations.length + latest.world.dags.length }, 'controller started');
+
+  const running = reconciler;
+  let stopping: Promise<void> | undefined;
+  return {
+    reconciler: running,
+    world,
+    store,
+    events,
+    informers,
+    synced: () => informers.every((i) => i.synced),
+    watchesFresh(withinMs) {
+      const now = clock.now();
+      const stale = informers.filter((i) => i.lastEventAt === undefined || now - i.lastEventAt > withinMs).map((i) => i.resource);
+      return { ok: stale.length === 0, stale };
+    },
+    deliver: (target, results) => {
+      if (stopping !== undefined) return { status: 'unavailable', message: 'the controller is shutting down' };
+      const owner: OwnerRef = { kind: 'Expectation', namespace: target.namespace, name: target.expectation };
+      if (running.engine.owner(owner) === undefined) return { status: 'notFound', message: `Expectation ${target.namespace}/${target.expectation} is not known to the controller` };
+      const verdicts: { node: string; verdict: Verdict; message?: string }[] = [];
+      const ignored: string[] = [];
+      for (const r of results) {
+        const node = `Expectation/${target.namespace}/${target.expectation}|${r.key}`;
+        if (running.engine.node(node) === undefined) ignored.push(r.key);
+        else verdicts.push({ node, verdict: r.state, ...(r.message !== undefined ? { message: r.message } : {}) });
+      }
+      if (verdicts.length > 0) checks.push({ request: pushRequest(owner), verdicts, unanswered: [] });
+      return { status: 'accepted', accepted: verdicts.length, ignored };
+    },
+    stop: (graceMs = 30_000) =>
+      (stopping ??= (async () => {
+        log.info({ graceMs }, 'stopping: no new work; waiting for the calls in flight');
+        invalid.stop();
+        await world.stop();
+        const stopped = running.stop();
+        const timedOut = await Promise.race([stopped.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);
+        if (timedOut) log.warn({ graceMs }, 'calls still in flight after the grace period; leaving them');
+        jobChecks.stop();
+        httpChecks.stop();
+        await Promise.all([jobs.stop(), pods.stop()]);
+        await Promise.race([events.flush(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+        log.info('stopped');
+      })()),
+  };
+}
+
+/** An informer of the Jobs or Pods Homeostat created. */
+function managedInformer<T extends V1Job | V1Pod>(resource: 'jobs' | 'pods', clients: KubeClients, namespace: string | undefined, options: Omit<ResilientInformerOptions<T>, 'resource' | 'factory'>, metrics: Metrics | undefined): ResilientInformer<T> {
+  const labelSelector = MANAGED_SELECTOR;
+  const group = resource === 'jobs' ? '/apis/batch/v1' : '/api/v1';
+  const path = namespace !== undefined ? `${group}/namespaces/${namespace}/${resource}` : `${group}/${resource}`;
+  const list = (): Promise<KubernetesListObject<T>> => {
+    if (resource === 'jobs') return (namespace !== undefined ? clients.batch.listNamespacedJob({ namespace, labelSelector }) : clients.batch.listJobForAllNamespaces({ labelSelector })) as Promise<KubernetesListObject<T>>;
+    return (namespace !== undefined ? clients.core.listNamespacedPod({ namespace, labelSelector }) : clients.core.listPodForAllNamespaces({ labelSelector })) as Promise<KubernetesListObject<T>>;
+  };
+  return new ResilientInformer<T>({ ...options, resource, factory: kubeInformerFactory<T>({ config: clients.config, path, list, labelSelector }), onRestart: () => metrics?.watchRestarts.inc({ resource }) });
+}
+
+const liveLeases = (reconciler: Reconciler | undefined): number => reconciler?.engine.snapshot().leases.filter((l) => l.outcome === undefined).length ?? 0;
+
+/** The request a pushed observation answers: none (the engine takes verdicts whenever they come). */
+const pushRequest = (owner: OwnerRef): CheckRequest => ({ checker: { namespace: owner.namespace, name: '' }, owner, params: {}, items: [], timeoutMs: 0 });
+
+/**
+ * Sends each check to the runner of its checker's mode. A Push checker is never called: its
+ * request is acknowledged at once with no verdict, and the nodes wait (until the checker's
+ * timeout) for observations pushed to the observation endpoint.
+ */
+export class CheckRouter implements CheckRunner {
+  private listener: (answer: CheckAnswer) => void = () => undefined;
+
+  constructor(
+    private readonly job: CheckRunner,
+    private readonly http: CheckRunner,
+    private readonly checkerOf: (ref: { namespace: string; name: string }) => { spec: { mode?: string } } | undefined,
+    private readonly metrics?: Pick<Metrics, 'checkerCalls' | 'checkerErrors'>,
+  ) {
+    const forward = (answer: CheckAnswer) => {
+      if ('failure' in answer) this.metrics?.checkerErrors.inc({ reason: answer.failure.reason as 'CheckerFailed' });
+      this.listener(answer);
+    };
+    job.onAnswer(forward);
+    http.onAnswer(forward);
+  }
+
+  onAnswer(listener: (answer: CheckAnswer) => void): void {
+    this.listener = listener;
+  }
+
+  async request(request: CheckRequest): Promise<void> {
+    const mode = this.checkerOf(request.checker)?.spec.mode ?? 'Job';
+    if (mode === 'Push') return queueMicrotask(() => this.listener({ request, verdicts: [], unanswered: [] }));
+    this.metrics?.checkerCalls.inc({ mode: mode === 'Http' ? 'Http' : 'Job' });
+    return (mode === 'Http' ? this.http : this.job).request(request);
+  }
+
+  /** Verdicts that answer no request (pushed observations). */
+  push(answer: CheckAnswer): void {
+    this.listener(answer);
+  }
+}
+
+/** Counts launches, cancels and ends (metrics); otherwise the runner itself. */
+function counted(runner: ActionRunner, metrics: Metrics | undefined): ActionRunner {
+  if (metrics === undefined) return runner;
+  return {
+    onEnded: (listener) =>
+      runner.onEnded((end: ActionEnd) => {
+        metrics.actionsEnded.inc({ outcome: end.outcome });
+        listener(end);
+      }),
+    launch: async (launch) => {
+      await runner.launch(launch);
+      metrics.actionsLaunched.inc();
+    },
+    cancel: async (cancel) => {
+      await runner.cancel(cancel);
+      metrics.actionsCancelled.inc();
+    },
+    adopt: (leases) => runner.adopt(leases),
+  };
+}
+
+/**
+ * Objects the validator rejected never reach the engine, so the controller says why itself:
+ * Valid=False with the field errors (once per generation and message), and a Warning Event.
+ * A write that fails is tried again a few seconds later.
+ */
+class InvalidReporter {
+  private readonly reported = new Map<string, string>();
+  private retry: (() => void) | undefined;
+  private latest: InvalidObject[] = [];
+  private stopped = false;
+
+  constructor(private readonly store: StatusStore, private readonly events: EventRecorder, private readonly clock: Clock, private readonly log: Logger) {}
+
+  report(invalid: InvalidObject[]): void {
+    this.latest = invalid;
+    const now = this.clock.now();
+    const current = new Set<string>();
+    for (const o of invalid) {
+      const key = `${o.ref.kind}/${o.ref.namespace}/${o.ref.name}`;
+      const stamp = `${o.generation}\n${o.message}`;
+      current.add(key);
+      if (this.reported.get(key) === stamp) continue;
+      this.reported.set(key, stamp);
+      const problem: ObjectProblem = { ...o.ref, reason: 'InvalidSpec', message: o.message };
+      const status = { ...(o.ref.kind === 'Expectation' || o.ref.kind === 'Dag' ? { phase: 'Unknown' } : {}), ...validityStatus(problem, o.generation, undefined, now) };
+      this.events.record(o.ref, 'Warning', 'InvalidSpec', o.message);
+      this.log.warn({ namespace: o.ref.namespace, name: o.ref.name, kind: o.ref.kind, reason: 'InvalidSpec' }, o.message);
+      this.store.writeStatus(o.ref, status).catch((error: unknown) => {
+        this.log.error({ err: error, object: key }, 'writing Valid=False failed; retrying');
+        this.reported.delete(key);
+        this.retry ??= this.clock.setTimer(this.clock.now() + 5_000, () => {
+          this.retry = undefined;
+          if (!this.stopped) this.report(this.latest);
+        });
+      });
+    }
+    for (const key of [...this.reported.keys()]) if (!current.has(key)) this.reported.delete(key);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.retry?.();
+  }
+}

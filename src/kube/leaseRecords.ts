@@ -1,0 +1,201 @@
+/**
+ * Leases and retry records as an owner's status holds them (pure): the engine's snapshot split
+ * per owner and written into `.status.leases` and `.status.retries` (bounded), and read back into
+ * a snapshot after a restart. Node ids are `Kind/namespace/name|key`, the key being the
+ * partition of an Expectation or `task|period` of a Dag (src/engine/wiring.ts).
+ */
+import { MAX_RETRY_RECORDS } from '../api/schema/expectation.js';
+import type { EngineSnapshot, Lease, RetryRecord, RunRecord } from '../engine/index.js';
+import { MANAGED_BY_LABEL, MANAGER, type RawObject } from './worldCache.js';
+
+/** A lease in `.status.leases`: the engine's Lease, with times as RFC 3339 and the node as `key`. */
+export interface StatusLease {
+  partition: string;
+  key: string;
+  attempt: number;
+  holder: string;
+  action: string;
+  acquiredAt: string;
+  expiresAt: string;
+  finishedAt?: string;
+  outcome?: 'succeeded' | 'failed';
+  message?: string;
+  verified?: Lease['verified'];
+}
+
+/** A retry record in `.status.retries`. */
+export interface StatusRetry {
+  key: string;
+  failures: number;
+  attempts: number;
+  reason: string;
+  message: string;
+  nextAttemptAt: string;
+  generation: number;
+}
+
+/** What `save` keeps in an owner's status. */
+export interface OwnerState {
+  leases: StatusLease[];
+  retries: StatusRetry[];
+  /** Retry records left out to keep the status small (the oldest first). */
+  retriesDropped: number;
+}
+
+const RETRY_MESSAGE_LENGTH = 256;
+const iso = (ms: number): string => new Date(ms).toISOString();
+const ms = (text: string | undefined): number | undefined => (text === undefined ? undefined : Date.parse(text));
+const refKey = (o: { kind: string; namespace: string; name: string }): string => `${o.kind}/${o.namespace}/${o.name}`;
+
+/** Node id `Kind/ns/name|rest` -> owner key and the rest (the partition, or task|period). */
+function splitNode(node: string): { owner: string; key: string } | undefined {
+  const bar = node.indexOf('|');
+  if (bar < 0) return undefined;
+  const owner = node.slice(0, bar);
+  const [kind] = owner.split('/');
+  return kind === 'Expectation' || kind === 'Dag' ? { owner, key: node.slice(bar + 1) } : undefined;
+}
+
+/** How a person reads a node key: as ownerStatus writes partitions (`-` for none, task@period). */
+function labelOf(kind: string, key: string): string {
+  if (kind === 'Dag') {
+    const bar = key.indexOf('|');
+    return bar < 0 ? key : `${key.slice(0, bar)}@${key.slice(bar + 1)}`;
+  }
+  return key === '' ? '-' : key;
+}
+
+/** The inverse of labelOf, for leases written without a key. */
+function keyOfLabel(kind: string, label: string): string {
+  if (kind === 'Dag') return label.replace('@', '|');
+  return label === '-' ? '' : label;
+}
+
+export function toStatusLease(lease: Lease, kind: string, key: string): StatusLease {
+  return {
+    partition: labelOf(kind, key),
+    key,
+    attempt: lease.attempt,
+    holder: lease.holder,
+    action: lease.action,
+    acquiredAt: iso(lease.acquiredAt),
+    expiresAt: iso(lease.expiresAt),
+    ...(lease.finishedAt !== undefined ? { finishedAt: iso(lease.finishedAt) } : {}),
+    ...(lease.outcome !== undefined ? { outcome: lease.outcome } : {}),
+    ...(lease.message !== undefined ? { message: lease.message.slice(0, 1024) } : {}),
+    ...(lease.verified !== undefined ? { verified: lease.verified } : {}),
+  };
+}
+
+export function fromStatusLease(item: Partial<StatusLease>, ownerKey: string): Lease | undefined {
+  const kind = ownerKey.split('/')[0] ?? '';
+  const key = item.key ?? (item.partition !== undefined ? keyOfLabel(kind, item.partition) : undefined);
+  const acquiredAt = ms(item.acquiredAt);
+  const expiresAt = ms(item.expiresAt);
+  if (key === undefined || item.action === undefined || item.attempt === undefined || acquiredAt === undefined || expiresAt === undefined || Number.isNaN(acquiredAt) || Number.isNaN(expiresAt)) return undefined;
+  const finishedAt = ms(item.finishedAt);
+  return {
+    node: `${ownerKey}|${key}`,
+    attempt: item.attempt,
+    holder: item.holder ?? '',
+    action: item.action,
+    acquiredAt,
+    expiresAt,
+    ...(finishedAt !== undefined && !Number.isNaN(finishedAt) ? { finishedAt } : {}),
+    ...(item.outcome !== undefined ? { outcome: item.outcome } : {}),
+    ...(item.message !== undefined ? { message: item.message } : {}),
+    ...(item.verified !== undefined ? { verified: item.verified } : {}),
+  };
+}
+
+/**
+ * The leases and retry records of every owner in a snapshot, keyed by owner key. Retry records
+ * beyond `maxRetries` are dropped, those whose next attempt is earliest (the oldest) first.
+ */
+export function ownerStates(snapshot: Pick<EngineSnapshot, 'leases' | 'retries'>, maxRetries = MAX_RETRY_RECORDS): Map<string, OwnerState> {
+  const out = new Map<string, OwnerState>();
+  const stateOf = (owner: string) => {
+    let s = out.get(owner);
+    if (s === undefined) out.set(owner, (s = { leases: [], retries: [], retriesDropped: 0 }));
+    return s;
+  };
+  for (const lease of snapshot.leases) {
+    const where = splitNode(lease.node);
+    if (where === undefined) continue;
+    stateOf(where.owner).leases.push(toStatusLease(lease, where.owner.split('/')[0] ?? '', where.key));
+  }
+  const retries = new Map<string, [string, RetryRecord][]>();
+  for (const [node, record] of snapshot.retries) {
+    const where = splitNode(node);
+    if (where === undefined) continue;
+    retries.set(where.owner, [...(retries.get(where.owner) ?? []), [where.key, record]]);
+  }
+  for (const [owner, records] of retries) {
+    const s = stateOf(owner);
+    records.sort((a, b) => b[1].nextAttemptAt - a[1].nextAttemptAt);
+    s.retriesDropped = Math.max(0, records.length - maxRetries);
+    s.retries = records.slice(0, maxRetries).map(([key, r]) => ({
+      key,
+      failures: r.failures,
+      attempts: r.attempts,
+      reason: r.reason.slice(0, 64),
+      message: r.message.slice(0, RETRY_MESSAGE_LENGTH),
+      nextAttemptAt: iso(r.nextAttemptAt),
+      generation: r.generation,
+    }));
+  }
+  for (const s of out.values()) {
+    s.leases.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    s.retries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+  return out;
+}
+
+/** The leases and retry records an owner's status holds (from an earlier run of the controller). */
+export function stateFromStatus(status: Record<string, unknown> | undefined): OwnerState {
+  const leases = Array.isArray(status?.leases) ? (status.leases as StatusLease[]) : [];
+  const retries = Array.isArray(status?.retries) ? (status.retries as StatusRetry[]) : [];
+  return { leases, retries, retriesDropped: typeof status?.retriesDropped === 'number' ? status.retriesDropped : 0 };
+}
+
+/** The engine's snapshot from the statuses of the owners and the DagRuns. */
+export function snapshotFromObjects(owners: readonly RawObject[], dagRuns: readonly RawObject[]): EngineSnapshot {
+  const snapshot: EngineSnapshot = { leases: [], retries: [], successes: [], runRequests: [], runs: [], runSeq: [] };
+  for (const o of owners) {
+    const ownerKey = refKey({ kind: o.kind ?? '', namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '' });
+    const state = stateFromStatus(o.status);
+    for (const item of state.leases) {
+      const lease = fromStatusLease(item, ownerKey);
+      if (lease !== undefined) snapshot.leases.push(lease);
+    }
+    for (const r of state.retries) {
+      const next = ms(r.nextAttemptAt);
+      if (r.key === undefined || next === undefined || Number.isNaN(next)) continue;
+      snapshot.retries.push([`${ownerKey}|${r.key}`, { failures: r.failures ?? 0, attempts: r.attempts ?? 0, reason: r.reason ?? '', message: r.message ?? '', nextAttemptAt: next, generation: r.generation ?? 0 }]);
+    }
+  }
+  const seq = new Map<string, number>();
+  for (const dr of dagRuns) {
+    const spec = dr.spec as { dag?: string; period?: string; reason?: RunRecord['reason'] } | undefined;
+    const status = dr.status as { phase?: string; startedAt?: string; finishedAt?: string } | undefined;
+    const startedAt = ms(status?.startedAt);
+    if (spec?.dag === undefined || spec.period === undefined || startedAt === undefined || Number.isNaN(startedAt)) continue;
+    if (status?.phase !== 'Running' && status?.phase !== 'Succeeded' && status?.phase !== 'Failed') continue;
+    const namespace = dr.metadata?.namespace ?? 'default';
+    const name = dr.metadata?.name ?? '';
+    const finishedAt = ms(status.finishedAt);
+    snapshot.runs.push({ name, namespace, dag: spec.dag, period: spec.period, reason: spec.reason ?? 'Manual', phase: status.phase, startedAt, ...(finishedAt !== undefined && !Number.isNaN(finishedAt) ? { finishedAt } : {}) });
+    const n = /-(\d+)$/.exec(name);
+    if (dr.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGER && n !== null) {
+      const key = `${namespace}/${spec.dag}|${spec.period}`;
+      seq.set(key, Math.max(seq.get(key) ?? 0, Number(n[1])));
+    }
+  }
+  snapshot.runSeq = [...seq.entries()];
+  return snapshot;
+}
+
+/** JSON with sorted keys: two equal documents give the same text. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+}

@@ -1,0 +1,335 @@
+/**
+ * One watched resource that stays watched. client-node's ListWatch stops for good on most errors
+ * (anything but 410 Gone and its own inactivity timeout) and can in principle go silent; this
+ * wrapper restarts it after an error with exponential backoff, relists when nothing (no event, no
+ * bookmark, no re-established watch) arrived for a while, and relists periodically as a safety
+ * net. It keeps its own copy of the objects, so a relist through a fresh ListWatch reports only
+ * what really changed, deletions included.
+ */
+import { type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, ListWatch, type ObjectCache, Watch } from '@kubernetes/client-node';
+import type { Logger } from '../runtime/log.js';
+import { type Clock, systemClock } from '../runtime/ports.js';
+import { describeError } from './client.js';
+
+export type ObjectEvent = 'add' | 'update' | 'delete';
+
+/** The part of client-node's informer this wrapper drives; tests put a fake in its place. */
+export interface InformerCore<T> {
+  on(verb: ObjectEvent, callback: (object: T) => void): void;
+  on(verb: 'error', callback: (error?: unknown) => void): void;
+  /** Lists (unless it can resume from a resourceVersion) and watches; resolves once the watch is open or failed. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  list(): readonly T[];
+}
+
+/** Builds a fresh core; `activity` is called whenever the server shows it is alive (a bookmark, a watch opened). */
+export type InformerFactory<T> = (activity: () => void) => InformerCore<T>;
+
+export interface KubeInformerSource<T extends KubernetesObject> {
+  config: KubeConfig;
+  /** The watch path, e.g. /apis/batch/v1/namespaces/NS/jobs or /apis/batch/v1/jobs. */
+  path: string;
+  /** Lists the same objects (with the same label selector). */
+  list: () => Promise<KubernetesListObject<T>>;
+  labelSelector?: string;
+}
+
+/**
+ * The real core: a ListWatch whose watches ask for bookmarks and report activity (events,
+ * bookmarks, a watch the server accepted), so a quiet but healthy watch is not taken for a dead one.
+ */
+export function kubeInformerFactory<T extends KubernetesObject>(source: KubeInformerSource<T>): InformerFactory<T> {
+  return (activity) => {
+    const informer = new ListWatch<T>(source.path, new ActivityWatch(source.config, activity), source.list, false, source.labelSelector);
+    return {
+      on: (verb: ObjectEvent | 'error', callback: (x: never) => void) => informer.on(verb as 'add', callback as (o: T) => void),
+      start: () => informer.start(),
+      stop: () => informer.stop(),
+      list: () => informer.list(),
+    };
+  };
+}
+
+class ActivityWatch extends Watch {
+  constructor(config: KubeConfig, private readonly activity: () => void) {
+    super(config);
+  }
+
+  override async watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
+    let ended = false;
+    const controller = await super.watch(
+      path,
+      { ...queryParams, allowWatchBookmarks: true },
+      (phase, object, raw) => {
+        this.activity();
+        callback(phase, object, raw);
+      },
+      (error) => {
+        ended = true;
+        done(error);
+      },
+    );
+    // Resolved without ending: the server answered 200 and the stream is open.
+    if (!ended) this.activity();
+    return controller;
+  }
+}
+
+export interface ResilientInformerOptions<T> {
+  /** The resource, for logs and metrics: its plural, e.g. `expectations`. */
+  resource: string;
+  factory: InformerFactory<T>;
+  log: Logger;
+  clock?: Clock;
+  /** The first wait before a restart after an error, doubled per consecutive failure. Defaults to 1 s. */
+  restartInitialMs?: number;
+  /** The longest wait before a restart. Defaults to 30 s. */
+  restartMaxMs?: number;
+  /** Relist when nothing was heard from the server for this long. Defaults to 5 min. */
+  watchdogMs?: number;
+  /** Relist this often anyway, as a safety net. Defaults to 1 h. */
+  resyncMs?: number;
+  /** Called on every restart (after an error or by the watchdog), for metrics. */
+  onRestart?: () => void;
+}
+
+/** What health checks and metrics read of an informer. */
+export interface WatchState {
+  readonly resource: string;
+  readonly synced: boolean;
+  readonly lastEventAt: number | undefined;
+  readonly restarts: number;
+}
+
+const keyOf = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+/**
+ * A resource watched for as long as the process runs. Listeners are called synchronously from
+ * the watch: they must only enqueue (or mark something dirty), never do I/O or await.
+ */
+export class ResilientInformer<T extends KubernetesObject> {
+  /** Epoch ms of the latest sign of life from the server; undefined until the first. */
+  lastEventAt: number | undefined;
+  /** Restarts after an error or a silent watch. */
+  restarts = 0;
+  /** Relists through a fresh ListWatch (watchdog and periodic). */
+  relists = 0;
+  private readonly objects = new Map<string, T>();
+  private readonly listeners: Record<ObjectEvent, ((object: T) => void)[]> = { add: [], update: [], delete: [] };
+  private readonly clock: Clock;
+  private core: InformerCore<T> | undefined;
+  /** Bumped for every core; events of an older core are ignored. */
+  private generation = 0;
+  private failures = 0;
+  private failedThisStart = false;
+  /** A fresh core has not completed its first list: deletions are found once it has. */
+  private reconcilePending = false;
+  private syncedFlag = false;
+  private syncedResolve: () => void = () => undefined;
+  private readonly syncedPromise: Promise<void>;
+  private cancelRestart: (() => void) | undefined;
+  private cancelWatchdog: (() => void) | undefined;
+  private cancelResync: (() => void) | undefined;
+  private stopped = true;
+  /** When the current core was created: the watchdog gives a fresh core a full period. */
+  private freshAt = 0;
+
+  constructor(private readonly options: ResilientInformerOptions<T>) {
+    this.clock = options.clock ?? systemClock;
+    this.syncedPromise = new Promise((resolve) => (this.syncedResolve = resolve));
+  }
+
+  get resource(): string {
+    return this.options.resource;
+  }
+
+  /** The first list is in. */
+  get synced(): boolean {
+    return this.syncedFlag;
+  }
+
+  /** Resolves once the first list is in (never rejects: errors are retried). */
+  whenSynced(): Promise<void> {
+    return this.syncedPromise;
+  }
+
+  on(event: ObjectEvent, listener: (object: T) => void): void {
+    this.listeners[event].push(listener);
+  }
+
+  off(event: ObjectEvent, listener: (object: T) => void): void {
+    this.listeners[event] = this.listeners[event].filter((l) => l !== listener);
+  }
+
+  /** The objects now, of one namespace or of all. */
+  list(namespace?: string): T[] {
+    const all = [...this.objects.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.objects.get(`${namespace}/${name}`);
+  }
+
+  /** Starts listing and watching; returns at once (see whenSynced). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.fresh();
+    this.armWatchdog();
+    this.armResync();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelRestart?.();
+    this.cancelWatchdog?.();
+    this.cancelResync?.();
+    const core = this.core;
+    this.core = undefined;
+    this.generation++;
+    await core?.stop().catch(() => undefined);
+  }
+
+  /** Replaces the core with a fresh one and lists again. */
+  relist(reason: string): void {
+    if (this.stopped) return;
+    this.relists++;
+    this.options.log.info({ resource: this.resource, reason }, 'relisting');
+    this.cancelRestart?.();
+    this.cancelRestart = undefined;
+    this.fresh();
+  }
+
+  private fresh(): void {
+    const old = this.core;
+    if (old !== undefined) void old.stop().catch(() => undefined);
+    const generation = ++this.generation;
+    this.freshAt = this.clock.now();
+    const live = () => generation === this.generation && !this.stopped;
+    const core = this.options.factory(() => live() && this.touch());
+    core.on('add', (o) => live() && this.upsert(o));
+    core.on('update', (o) => live() && this.upsert(o));
+    core.on('delete', (o) => live() && this.remove(keyOf(o)));
+    core.on('error', (error) => live() && this.failed(error));
+    this.core = core;
+    this.reconcilePending = true;
+    this.run(core, generation);
+  }
+
+  private run(core: InformerCore<T>, generation: number): void {
+    this.failedThisStart = false;
+    core.start().then(
+      () => {
+        if (generation !== this.generation || this.stopped || this.failedThisStart) return;
+        this.started(core);
+      },
+      (error: unknown) => generation === this.generation && !this.stopped && this.failed(error),
+    );
+  }
+
+  /** A start went through: the list is in and the watch is open. */
+  private started(core: InformerCore<T>): void {
+    this.failures = 0;
+    this.touch();
+    if (this.reconcilePending) {
+      this.reconcilePending = false;
+      const present = new Set(core.list().map(keyOf));
+      for (const key of [...this.objects.keys()]) if (!present.has(key)) this.remove(key);
+    }
+    if (!this.syncedFlag) {
+      this.syncedFlag = true;
+      this.syncedResolve();
+    }
+  }
+
+  private failed(error: unknown): void {
+    this.failedThisStart = true;
+    if (this.cancelRestart !== undefined) return; // a restart is already due
+    this.failures++;
+    const initial = this.options.restartInitialMs ?? 1_000;
+    const delay = Math.min(initial * 2 ** (this.failures - 1), this.options.restartMaxMs ?? 30_000);
+    this.options.log.warn({ resource: this.resource, error: describeError(error), retryInMs: delay }, 'the watch stopped; restarting it');
+    this.cancelRestart = this.clock.setTimer(this.clock.now() + delay, () => {
+      this.cancelRestart = undefined;
+      if (this.stopped || this.core === undefined) return;
+      this.restarts++;
+      this.options.onRestart?.();
+      this.run(this.core, this.generation);
+    });
+  }
+
+  private upsert(object: T): void {
+    this.touch();
+    const key = keyOf(object);
+    const old = this.objects.get(key);
+    this.objects.set(key, object);
+    if (old === undefined) this.emit('add', object);
+    else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion || object.metadata?.resourceVersion === undefined) this.emit('update', object);
+  }
+
+  private remove(key: string): void {
+    this.touch();
+    const old = this.objects.get(key);
+    if (old === undefined) return;
+    this.objects.delete(key);
+    this.emit('delete', old);
+  }
+
+  private emit(event: ObjectEvent, object: T): void {
+    for (const listener of this.listeners[event]) {
+      try {
+        listener(object);
+      } catch (error) {
+        this.options.log.error({ resource: this.resource, err: error }, 'an informer listener threw');
+      }
+    }
+  }
+
+  private touch(): void {
+    this.lastEventAt = this.clock.now();
+  }
+
+  private armWatchdog(): void {
+    const limit = this.options.watchdogMs ?? 300_000;
+    const since = Math.max(this.lastEventAt ?? 0, this.freshAt);
+    // Never sooner than a second from now: while a restart backs off, the silence goes on.
+    this.cancelWatchdog = this.clock.setTimer(Math.max(since + limit, this.clock.now() + Math.min(limit, 1_000)), () => {
+      if (this.stopped) return;
+      const quietFor = this.clock.now() - Math.max(this.lastEventAt ?? 0, this.freshAt);
+      // While a restart is due, the backoff decides; a relist now would skip it.
+      if (quietFor >= limit && this.cancelRestart === undefined) {
+        this.restarts++;
+        this.options.onRestart?.();
+        this.relist(`nothing heard for ${Math.round(quietFor / 1000)} s`);
+      }
+      this.armWatchdog();
+    });
+  }
+
+  private armResync(): void {
+    this.cancelResync = this.clock.setTimer(this.clock.now() + (this.options.resyncMs ?? 3_600_000), () => {
+      if (this.stopped) return;
+      this.relist('periodic resync');
+      this.armResync();
+    });
+  }
+}
+
+/** What client-node's informers offer their users (events and cache), which the Job runners take. */
+export type WatchedObjects<T extends KubernetesObject> = Pick<Informer<T>, 'on' | 'off'> & Pick<ObjectCache<T>, 'get' | 'list'>;
+
+/**
+ * A resilient informer in the shape of client-node's informer. `error` and `connect` listeners
+ * are never called: the informer restarts itself.
+ */
+export function watchedObjects<T extends KubernetesObject>(informer: ResilientInformer<T>): WatchedObjects<T> {
+  const verbs = (verb: string): ObjectEvent[] => (verb === 'change' ? ['add', 'update', 'delete'] : verb === 'add' || verb === 'update' || verb === 'delete' ? [verb] : []);
+  return {
+    on: ((verb: string, callback: (object: T) => void) => verbs(verb).forEach((v) => informer.on(v, callback))) as WatchedObjects<T>['on'],
+    off: ((verb: string, callback: (object: T) => void) => verbs(verb).forEach((v) => informer.off(v, callback))) as WatchedObjects<T>['off'],
+    get: (name, namespace) => informer.get(namespace ?? '', name),
+    list: (namespace) => informer.list(namespace),
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * The cluster's StateStore and StatusWriter: everything the controller must not lose lives in the
+ * status subresources of the objects it concerns (DESIGN: one source of truth, the API).
+ *
+ * - An owner's leases and bounded retry records are written into its own status before any of
+ *   its actions starts (DESIGN rule 2): `save` resolves only once every owner whose leases or
+ *   retries changed has been written.
+ * - `writeStatus` merges the composed summary (phase, counts, conditions) with them; an owner's
+ *   status is always written whole (PUT /status), guarded by the resourceVersion last seen, and
+ *   a 409 Conflict is answered by reading the object again and retrying.
+ * - Writes of one object are serialized, and a write that would not change anything is skipped.
+ * - `load` rebuilds the snapshot from the statuses (and the runs from DagRuns).
+ *
+ * Not persisted yet (Dags on Kubernetes are the next step): Dag task successes and re-run
+ * requests; after a restart a Dag task runs again.
+ */
+import { API_VERSION, GROUP, VERSION } from '../api/schema/index.js';
+import type { EngineEvent, EngineSnapshot, OwnerRef, RunRecord } from '../engine/index.js';
+import type { Logger } from '../runtime/log.js';
+import type { ObjectRef, StateStore, StatusWriter } from '../runtime/ports.js';
+import { describeError, type KubeClients, resourceOf, statusOf } from './client.js';
+import { labelValue } from './labels.js';
+import { type OwnerState, ownerStates, snapshotFromObjects, stableJson, stateFromStatus } from './leaseRecords.js';
+import { DAG_LABEL, KIND_PLURALS, MANAGED_BY_LABEL, MANAGER, type RawObject } from './worldCache.js';
+
+// ---- the API, narrowed to what this file does (a fake stands in for it in unit tests) --------
+
+export interface StatusApi {
+  get(ref: ObjectRef): Promise<RawObject>;
+  list(kind: ObjectRef['kind'], namespace: string | undefined): Promise<RawObject[]>;
+  /** PUT /status: the body's status replaces the stored one; metadata.resourceVersion guards it. */
+  replaceStatus(ref: ObjectRef, body: RawObject): Promise<RawObject>;
+  create(ref: ObjectRef, body: RawObject): Promise<RawObject>;
+  delete(ref: ObjectRef): Promise<void>;
+}
+
+const FIELD_MANAGER = 'homeostat';
+const refKey = (o: ObjectRef): string => `${o.kind}/${o.namespace}/${o.name}`;
+
+export function kubeStatusApi(clients: KubeClients): StatusApi {
+  const { custom } = clients;
+  const at = (ref: ObjectRef) => ({ ...resourceOf(KIND_PLURALS[ref.kind], ref.namespace), name: ref.name });
+  return {
+    get: async (ref) => (await custom.getNamespacedCustomObject(at(ref))) as RawObject,
+    async list(kind, namespace) {
+      const plural = KIND_PLURALS[kind];
+      const list = (namespace !== undefined ? await custom.listNamespacedCustomObject(resourceOf(plural, namespace)) : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items?: RawObject[] };
+      return list.items ?? [];
+    },
+    replaceStatus: async (ref, body) => (await custom.replaceNamespacedCustomObjectStatus({ ...at(ref), body, fieldManager: FIELD_MANAGER })) as RawObject,
+    create: async (ref, body) => (await custom.createNamespacedCustomObject({ ...resourceOf(KIND_PLURALS[ref.kind], ref.namespace), body, fieldManager: FIELD_MANAGER })) as RawObject,
+    delete: async (ref) => void (await custom.deleteNamespacedCustomObject({ ...at(ref), propagationPolicy: 'Background' })),
+  };
+}
+
+// ---- the store ---------------------------------------------------------------------------
+
+export interface StatusStoreOptions {
+  api: StatusApi;
+  log: Logger;
+  /** Where events go (the EventRecorder). */
+  recordEvent: (event: EngineEvent) => void;
+  /** The object as the informers last saw it (its status and resourceVersion), if they have. */
+  current?: (ref: ObjectRef) => RawObject | undefined;
+  /** Load from this namespace only. Defaults to every namespace. */
+  namespace?: string;
+  /** Attempts of one write that meets 409 Conflicts. Defaults to 5. */
+  maxAttempts?: number;
+  /** Writes in flight at once. Defaults to 16. */
+  concurrency?: number;
+  onWrite?: (kind: ObjectRef['kind']) => void;
+  onConflict?: (kind: ObjectRef['kind']) => void;
+}
+
+interface Entry {
+  ref: ObjectRef;
+  /** The composed status, without leases and retries; undefined until first composed or read. */
+  summary: Record<string, unknown> | undefined;
+  /** Owners only: what `save` keeps. */
+  state: OwnerState | undefined;
+  /** The status as last written (stable JSON). */
+  written: string | undefined;
+  resourceVersion: string | undefined;
+  /** resourceVersions our own writes produced (the latest few): their watch events are not news. */
+  ours: string[];
+  chain: Promise<void>;
+}
+
+const OWNER_KINDS = new Set(['Expectation', 'Dag']);
+
+export class StatusStore implements StateStore, StatusWriter {
+  /** Status writes refused with 409 Conflict (each was read again and retried). */
+  conflicts = 0;
+  writes = 0;
+  private readonly entries = new Map<string, Entry>();
+  private readonly unsaved = new Set<string>();
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly options: StatusStoreOptions) {}
+
+  async load(): Promise<EngineSnapshot | undefined> {
+    const { api, namespace } = this.options;
+    const [expectations, dags, dagRuns] = await Promise.all([api.list('Expectation', namespace), api.list('Dag', namespace), api.list('DagRun', namespace)]);
+    for (const o of [...expectations, ...dags]) {
+      const entry = this.entry({ kind: o.kind as ObjectRef['kind'], namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '' });
+      entry.state = stateFromStatus(o.status);
+    }
+    return snapshotFromObjects([...expectations, ...dags], dagRuns);
+  }
+
+  async save(snapshot: EngineSnapshot): Promise<void> {
+    const states = ownerStates(snapshot);
+    const empty: OwnerState = { leases: [], retries: [], retriesDropped: 0 };
+    for (const [key, entry] of this.entries) if (entry.state !== undefined && !states.has(key)) states.set(key, empty);
+    for (const [key, state] of states) {
+      const [kind = '', namespace = '', name = ''] = key.split('/');
+      const entry = this.entry({ kind: kind as OwnerRef['kind'], namespace, name });
+      const before = stableJson(entry.state ?? empty);
+      if (stableJson(state) === before) continue;
+      entry.state = state;
+      this.unsaved.add(key);
+    }
+    const keys = [...this.unsaved];
+    const results = await Promise.allSettled(keys.map((key) => this.flush(this.entries.get(key) as Entry).then(() => void this.unsaved.delete(key))));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${keys[i]}: ${describeError(r.reason)}`] : []));
+    if (failed.length > 0) throw new Error(`the leases of ${failed.length} objects could not be written: ${failed.slice(0, 3).join('; ')}`);
+  }
+
+  async writeStatus(object: ObjectRef, status: Record<string, unknown>): Promise<void> {
+    const entry = this.entry(object);
+    const { leases: _l, retries: _r, retriesDropped: _d, ...summary } = status;
+    entry.summary = summary;
+    await this.flush(entry);
+  }
+
+  async writeRun(run: RunRecord, status: Record<string, unknown>): Promise<void> {
+    const ref: ObjectRef = { kind: 'DagRun', namespace: run.namespace, name: run.name };
+    const entry = this.entry(ref);
+    if (entry.resourceVersion === undefined && this.options.current?.(ref) === undefined) {
+      const body: RawObject = {
+        apiVersion: API_VERSION,
+        kind: 'DagRun',
+        metadata: { name: run.name, namespace: run.namespace, labels: { [MANAGED_BY_LABEL]: MANAGER, [DAG_LABEL]: labelValue(run.dag) } },
+        spec: { dag: run.dag, period: run.period, reason: run.reason },
+      };
+      try {
+        const created = await this.options.api.create(ref, body);
+        entry.resourceVersion = created.metadata?.resourceVersion;
+      } catch (error) {
+        if (statusOf(error) !== 409) throw error; // 409: it exists (a user's DagRun, or ours)
+      }
+    }
+    entry.summary = status;
+    await this.flush(entry);
+  }
+
+  async removeRun(run: RunRecord): Promise<void> {
+    const ref: ObjectRef = { kind: 'DagRun', namespace: run.namespace, name: run.name };
+    this.entries.delete(refKey(ref));
+    let object = this.options.current?.(ref);
+    if (object === undefined) {
+      object = await this.options.api.get(ref).catch((error: unknown) => {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      });
+    }
+    // A user's DagRun is theirs to delete.
+    if (object === undefined || object.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGER) return;
+    await this.options.api.delete(ref).catch((error: unknown) => {
+      if (statusOf(error) !== 404) throw error;
+    });
+  }
+
+  recordEvent(event: EngineEvent): void {
+    try {
+      this.options.recordEvent(event);
+    } catch {
+      // Best effort, by contract.
+    }
+  }
+
+  /**
+   * An object as the informers saw it change. When someone else rewrote a status this store
+   * wrote (a user, a script), the controller's version is written back; the stale
+   * resourceVersion meets a 409 Conflict on the way, and is read again. Resolves once done.
+   */
+  observe(object: RawObject): Promise<void> {
+    const ref: ObjectRef = { kind: object.kind as ObjectRef['kind'], namespace: object.metadata?.namespace ?? 'default', name: object.metadata?.name ?? '' };
+    const entry = this.entries.get(refKey(ref));
+    const rv = object.metadata?.resourceVersion;
+    if (entry === undefined || entry.written === undefined || rv === undefined || entry.ours.includes(rv)) return Promise.resolve();
+    const seen = stableJson(object.status ?? {});
+    if (seen === entry.written || seen === stableJson(this.document(entry))) return Promise.resolve();
+    this.options.log.info({ kind: ref.kind, namespace: ref.namespace, name: ref.name }, 'the status was changed by someone else; writing it back');
+    entry.written = undefined;
+    return this.flush(entry).catch((error: unknown) => this.options.log.warn({ kind: ref.kind, namespace: ref.namespace, name: ref.name, error: describeError(error) }, 'writing the status back failed'));
+  }
+
+  /** Forgets what it knows of an object that was deleted. */
+  forget(ref: ObjectRef): void {
+    this.entries.delete(refKey(ref));
+    this.unsaved.delete(refKey(ref));
+  }
+
+  private entry(ref: ObjectRef): Entry {
+    const key = refKey(ref);
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      entry = { ref, summary: undefined, state: undefined, written: undefined, resourceVersion: undefined, ours: [], chain: Promise.resolve() };
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Writes the entry's status unless it is what was written last; one write per object at a time. */
+  private flush(entry: Entry): Promise<void> {
+    const next = entry.chain.then(() => this.limited(() => this.write(entry)));
+    entry.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(entry: Entry): Promise<void> {
+    const { api, log } = this.options;
+    const ref = entry.ref;
+    const maxAttempts = this.options.maxAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      const seen = this.options.current?.(ref);
+      entry.summary ??= summaryOf(seen?.status);
+      if (OWNER_KINDS.has(ref.kind)) entry.state ??= stateFromStatus(seen?.status);
+      const status = this.document(entry);
+      const text = stableJson(status);
+      if (text === entry.written) return;
+      let resourceVersion = entry.resourceVersion ?? seen?.metadata?.resourceVersion;
+      if (resourceVersion === undefined) {
+        const read = await this.read(ref);
+        if (read === undefined) return;
+        resourceVersion = read.metadata?.resourceVersion;
+      }
+      const body: RawObject = { apiVersion: API_VERSION, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace, resourceVersion }, status };
+      try {
+        const written = await api.replaceStatus(ref, body);
+        entry.resourceVersion = written.metadata?.resourceVersion;
+        if (entry.resourceVersion !== undefined) entry.ours = [...entry.ours.slice(-3), entry.resourceVersion];
+        entry.written = text;
+        this.writes++;
+        this.options.onWrite?.(ref.kind);
+        return;
+      } catch (error) {
+        const code = statusOf(error);
+        if (code === 404) return; // deleted: nothing to write to
+        if (code !== 409) throw error;
+        this.conflicts++;
+        this.options.onConflict?.(ref.kind);
+        log.debug({ object: refKey(ref), attempt }, 'status write conflict; reading the object again');
+        if (attempt >= maxAttempts) throw error;
+        const read = await this.read(ref);
+        if (read === undefined) return;
+        entry.resourceVersion = read.metadata?.resourceVersion;
+      }
+    }
+  }
+
+  private async read(ref: ObjectRef): Promise<RawObject | undefined> {
+    try {
+      return await this.options.api.get(ref);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The status to write: the summary, and for an owner its leases and retry records. */
+  private document(entry: Entry): Record<string, unknown> {
+    const summary = entry.summary ?? {};
+    if (!OWNER_KINDS.has(entry.ref.kind)) return summary;
+    const state = entry.state ?? { leases: [], retries: [], retriesDropped: 0 };
+    return { ...summary, leases: state.leases, retries: state.retries, ...(state.retriesDropped > 0 ? { retriesDropped: state.retriesDropped } : {}) };
+  }
+
+  private async limited<T>(work: () => Promise<T>): Promise<T> {
+    const max = this.options.concurrency ?? 16;
+    if (this.running >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await work();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+/** A status without what `save` owns. */
+function summaryOf(status: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (status === undefined) return undefined;
+  const { leases: _l, retries: _r, retriesDropped: _d, ...rest } = status;
+  return rest;
+}

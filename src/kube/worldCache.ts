@@ -1,0 +1,348 @@
+/**
+ * The declared objects, as the API server has them: one resilient informer per Homeostat kind
+ * (every namespace, or one), turned into the engine's World on every change that matters.
+ *
+ * Every object is validated with the same validator as `homeostat validate` and embedded mode;
+ * an invalid one is kept out of the World and reported (the controller gives it Valid=False),
+ * and never stops the others. Only a new or deleted object, or a new generation (a spec edit),
+ * makes a new World: status writes (the controller's own, mostly) do not.
+ *
+ * ConfigMaps named by `valuesFrom` are read on demand (one GET each, no ConfigMap watch: the
+ * controller needs only `get` on ConfigMaps) and read again every `configMapRefreshMs`.
+ */
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import { API_VERSION, GROUP, VERSION } from '../api/schema/kind.js';
+import type { Dag, DagDependency, DagRun, Expectation, HomeostatObject, KindName, StateChecker } from '../api/types.js';
+import { type FieldError, validateObject } from '../api/validate.js';
+import { emptyWorld } from '../engine/index.js';
+import type { Logger } from '../runtime/log.js';
+import { type Clock, type ObjectRef, systemClock } from '../runtime/ports.js';
+import type { DeclaredState } from '../runtime/reconciler.js';
+import { describeError, type KubeClients, statusOf } from './client.js';
+import { type InformerFactory, kubeInformerFactory, ResilientInformer, type ResilientInformerOptions } from './resilientInformer.js';
+
+export const KIND_PLURALS: Record<KindName, string> = {
+  StateChecker: 'statecheckers',
+  Expectation: 'expectations',
+  Dag: 'dags',
+  DagRun: 'dagruns',
+  DagDependency: 'dagdependencies',
+};
+const KIND_NAMES = Object.keys(KIND_PLURALS) as KindName[];
+
+/** DagRuns the controller created for its own runs carry this label (their Dag's name). */
+export const DAG_LABEL = 'homeostat.dev/dag';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGER = 'homeostat';
+
+/** An object the validator rejected: kept out of the World. */
+export interface InvalidObject {
+  ref: ObjectRef;
+  generation: number;
+  errors: FieldError[];
+  /** The errors, one per line: `path: message`. */
+  message: string;
+}
+
+export interface WorldState extends DeclaredState {
+  invalid: InvalidObject[];
+}
+
+/** An object as the API server sent it. */
+export type RawObject = KubernetesObject & { spec?: unknown; status?: Record<string, unknown> };
+
+export interface WorldCacheOptions {
+  clients: KubeClients;
+  /** Watch this namespace only. Defaults to every namespace. */
+  namespace?: string;
+  log: Logger;
+  /** Called with the new World after a change (debounced), and once after the first sync. */
+  onChange: (state: WorldState) => void;
+  /** Changes within this window make one World. Defaults to 20 ms. */
+  debounceMs?: number;
+  /** ConfigMaps of `valuesFrom` are read again this often. Defaults to 5 min. */
+  configMapRefreshMs?: number;
+  clock?: Clock;
+  /** Informer settings (watchdog, resync, backoff) for every kind. */
+  informer?: Pick<ResilientInformerOptions<RawObject>, 'watchdogMs' | 'resyncMs' | 'restartInitialMs' | 'restartMaxMs'>;
+  /** Called when the watch of a resource restarts (metrics). */
+  onRestart?: (resource: string) => void;
+  /** Replaces the real informers (tests). */
+  factoryFor?: (kind: KindName) => InformerFactory<RawObject>;
+  /** Replaces the ConfigMap GET (tests): the data, or undefined when there is no such ConfigMap. */
+  readConfigMap?: (namespace: string, name: string) => Promise<Record<string, string> | undefined>;
+}
+
+interface Validated {
+  uid: string | undefined;
+  generation: number | undefined;
+  result: ReturnType<typeof validateObject>;
+}
+
+interface ConfigMapEntry {
+  data: Record<string, string> | undefined;
+  fetchedAt: number;
+}
+
+const nsOf = (o: { metadata?: { namespace?: string } }): string => o.metadata?.namespace ?? 'default';
+const refKey = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
+/** What makes an object's declaration change: status writes leave it alone. */
+const fingerprint = (o: KubernetesObject): string => `${o.metadata?.uid ?? ''}|${o.metadata?.generation ?? ''}|${o.metadata?.deletionTimestamp ?? ''}`;
+
+export class WorldCache {
+  readonly informers: Record<KindName, ResilientInformer<RawObject>>;
+  private readonly clock: Clock;
+  private readonly validated = new Map<string, Validated>();
+  private readonly fingerprints = new Map<string, string>();
+  private readonly configMaps = new Map<string, ConfigMapEntry>();
+  private readonly fetching = new Set<string>();
+  private debounce: (() => void) | undefined;
+  private cancelRefresh: (() => void) | undefined;
+  private synced = false;
+  private stopped = false;
+
+  constructor(private readonly options: WorldCacheOptions) {
+    this.clock = options.clock ?? systemClock;
+    const entries = KIND_NAMES.map((kind) => {
+      const plural = KIND_PLURALS[kind];
+      const informer = new ResilientInformer<RawObject>({
+        resource: plural,
+        factory: options.factoryFor?.(kind) ?? this.kubeFactory(plural),
+        log: options.log,
+        clock: this.clock,
+        ...options.informer,
+        onRestart: () => options.onRestart?.(plural),
+      });
+      informer.on('add', (o) => this.changed(kind, o, true));
+      informer.on('update', (o) => this.changed(kind, o, false));
+      informer.on('delete', (o) => this.removed(kind, o));
+      return [kind, informer] as const;
+    });
+    this.informers = Object.fromEntries(entries) as Record<KindName, ResilientInformer<RawObject>>;
+  }
+
+  /** Starts every informer; the first World is handed over once all have synced. */
+  start(): void {
+    for (const informer of Object.values(this.informers)) informer.start();
+    void this.whenSynced().then(() => {
+      if (this.stopped) return;
+      this.synced = true;
+      this.armRefresh();
+      this.schedule(0);
+    });
+  }
+
+  /** Resolves once every kind has been listed. */
+  async whenSynced(): Promise<void> {
+    await Promise.all(Object.values(this.informers).map((i) => i.whenSynced()));
+  }
+
+  get isSynced(): boolean {
+    return Object.values(this.informers).every((i) => i.synced);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.debounce?.();
+    this.cancelRefresh?.();
+    await Promise.all(Object.values(this.informers).map((i) => i.stop()));
+  }
+
+  /** The object as last seen (status and resourceVersion included), or undefined. */
+  object(ref: ObjectRef): RawObject | undefined {
+    return this.informers[ref.kind].get(ref.namespace, ref.name);
+  }
+
+  /** The uid of an object as last seen (for owner references and Events). */
+  uidOf(ref: ObjectRef): string | undefined {
+    return this.object(ref)?.metadata?.uid;
+  }
+
+  /** A StateChecker as declared (defaults applied), or undefined when there is no valid one. */
+  checker(ref: { namespace: string; name: string }): StateChecker | undefined {
+    const raw = this.informers.StateChecker.get(ref.namespace, ref.name);
+    if (raw === undefined) return undefined;
+    const result = this.validate('StateChecker', raw);
+    return result.ok ? (result.object as StateChecker) : undefined;
+  }
+
+  /** The World now: every valid object, and the invalid ones with why. */
+  state(): WorldState {
+    const world = emptyWorld();
+    const side: DeclaredState['side'] = { checkers: [], dagDependencies: [], dagRuns: [] };
+    const invalid: InvalidObject[] = [];
+    for (const kind of KIND_NAMES) {
+      for (const raw of this.informers[kind].list()) {
+        if (raw.metadata?.deletionTimestamp !== undefined) continue;
+        // DagRuns the controller created record its runs; they are not requests.
+        if (kind === 'DagRun' && raw.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGER) continue;
+        const result = this.validate(kind, raw);
+        if (!result.ok) {
+          invalid.push({
+            ref: { kind, namespace: nsOf(raw), name: raw.metadata?.name ?? '' },
+            generation: raw.metadata?.generation ?? 0,
+            errors: result.errors,
+            message: result.errors.map((e) => (e.path === '' ? e.message : `${e.path}: ${e.message}`)).join('\n'),
+          });
+          continue;
+        }
+        add(world, side, result.object);
+      }
+    }
+    for (const key of this.referencedConfigMaps(world.expectations)) {
+      const data = this.configMaps.get(key)?.data;
+      if (data !== undefined) world.configMaps.set(key, data);
+    }
+    return { world, side, invalid };
+  }
+
+  private kubeFactory(plural: string): InformerFactory<RawObject> {
+    const { custom, config } = this.options.clients;
+    const ns = this.options.namespace;
+    const path = ns !== undefined ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
+    const list = (): Promise<KubernetesListObject<RawObject>> =>
+      (ns !== undefined ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural }) : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as Promise<KubernetesListObject<RawObject>>;
+    return kubeInformerFactory<RawObject>({ config, path, list });
+  }
+
+  /** Validates the declaration (not the status); the result is kept per uid and generation. */
+  private validate(kind: KindName, raw: RawObject): ReturnType<typeof validateObject> {
+    const key = refKey(kind, nsOf(raw), raw.metadata?.name ?? '');
+    const uid = raw.metadata?.uid;
+    const generation = raw.metadata?.generation;
+    const known = this.validated.get(key);
+    if (known !== undefined && generation !== undefined && known.uid === uid && known.generation === generation) return known.result;
+    const metadata = pickMetadata(raw);
+    const result = validateObject({ apiVersion: raw.apiVersion ?? API_VERSION, kind, metadata, spec: raw.spec });
+    this.validated.set(key, { uid, generation, result });
+    return result;
+  }
+
+  private changed(kind: KindName, object: RawObject, added: boolean): void {
+    const key = refKey(kind, nsOf(object), object.metadata?.name ?? '');
+    const print = fingerprint(object);
+    if (!added && this.fingerprints.get(key) === print) return;
+    this.fingerprints.set(key, print);
+    this.schedule();
+  }
+
+  private removed(kind: KindName, object: RawObject): void {
+    const key = refKey(kind, nsOf(object), object.metadata?.name ?? '');
+    this.fingerprints.delete(key);
+    this.validated.delete(key);
+    this.schedule();
+  }
+
+  /** Hands over a new World after the debounce window (not before the first sync). */
+  private schedule(delayMs = this.options.debounceMs ?? 20): void {
+    if (!this.synced || this.stopped || this.debounce !== undefined) return;
+    this.debounce = this.clock.setTimer(this.clock.now() + delayMs, () => {
+      this.debounce = undefined;
+      this.emit();
+    });
+  }
+
+  private emit(): void {
+    if (this.stopped) return;
+    let state: WorldState;
+    try {
+      state = this.state();
+    } catch (error) {
+      this.options.log.error({ err: error }, 'the declared objects could not be read; keeping the previous World');
+      return;
+    }
+    // ConfigMaps read for the first time: the World waits for them, so an Expectation is never
+    // judged invalid (and its leases dropped) for a ConfigMap that is only on its way.
+    const missing = this.referencedConfigMaps(state.world.expectations).filter((key) => !this.configMaps.has(key));
+    if (missing.length > 0) {
+      for (const key of missing) this.fetch(key);
+      return;
+    }
+    this.options.onChange(state);
+  }
+
+  private referencedConfigMaps(expectations: readonly Expectation[]): string[] {
+    const keys = new Set<string>();
+    for (const exp of expectations) for (const p of Object.values(exp.spec.partitions ?? {})) if (p.valuesFrom !== undefined) keys.add(`${nsOf(exp)}/${p.valuesFrom.configMap}`);
+    return [...keys];
+  }
+
+  private fetch(key: string): void {
+    if (this.fetching.has(key)) return;
+    this.fetching.add(key);
+    const [namespace = '', name = ''] = key.split('/');
+    const read = this.options.readConfigMap ?? ((ns: string, n: string) => this.readConfigMap(ns, n));
+    read(namespace, name)
+      .then(
+        (data) => {
+          const old = this.configMaps.get(key);
+          this.configMaps.set(key, { data, fetchedAt: this.clock.now() });
+          return old === undefined || JSON.stringify(old.data) !== JSON.stringify(data);
+        },
+        (error: unknown) => {
+          this.options.log.warn({ configMap: key, error: describeError(error) }, 'reading a ConfigMap for valuesFrom failed; keeping what was read before');
+          const old = this.configMaps.get(key);
+          this.configMaps.set(key, { data: old?.data, fetchedAt: this.clock.now() });
+          return old === undefined;
+        },
+      )
+      .then((changed) => {
+        this.fetching.delete(key);
+        if (changed) this.schedule(0);
+      });
+  }
+
+  private async readConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    try {
+      const cm = await this.options.clients.core.readNamespacedConfigMap({ namespace, name });
+      return cm.data ?? {};
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private armRefresh(): void {
+    const every = this.options.configMapRefreshMs ?? 300_000;
+    this.cancelRefresh = this.clock.setTimer(this.clock.now() + every, () => {
+      if (this.stopped) return;
+      const wanted = new Set(this.referencedConfigMaps(this.informers.Expectation.list().flatMap((o) => {
+        const r = this.validate('Expectation', o);
+        return r.ok ? [r.object as Expectation] : [];
+      })));
+      for (const key of [...this.configMaps.keys()]) if (!wanted.has(key)) this.configMaps.delete(key);
+      for (const key of wanted) this.fetch(key);
+      this.armRefresh();
+    });
+  }
+}
+
+/** The metadata the validator looks at; server-set fields (managedFields, ...) are left out. */
+function pickMetadata(raw: RawObject): Record<string, unknown> {
+  const m = raw.metadata ?? {};
+  const out: Record<string, unknown> = { name: m.name, namespace: m.namespace };
+  for (const k of ['uid', 'generation', 'resourceVersion', 'creationTimestamp', 'labels', 'annotations'] as const) if (m[k] !== undefined) out[k] = m[k];
+  return out;
+}
+
+function add(world: DeclaredState['world'], side: DeclaredState['side'], object: HomeostatObject): void {
+  switch (object.kind) {
+    case 'StateChecker':
+      world.checkers.push(object as StateChecker);
+      side.checkers.push(object as StateChecker);
+      break;
+    case 'Expectation':
+      world.expectations.push(object as Expectation);
+      break;
+    case 'Dag':
+      world.dags.push(object as Dag);
+      break;
+    case 'DagDependency':
+      world.dagDependencies.push(object as DagDependency);
+      side.dagDependencies.push(object as DagDependency);
+      break;
+    case 'DagRun':
+      side.dagRuns.push(object as DagRun);
+      break;
+  }
+}

@@ -1,0 +1,159 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import type { KindName } from '../../src/api/types.js';
+import { type RawObject, WorldCache, type WorldState } from '../../src/kube/worldCache.js';
+import { silentLogger } from '../../src/runtime/log.js';
+import { FakeClock, FakeCore, flush } from './fakes.js';
+
+const API = 'homeostat.dev/v1alpha1';
+let uid = 0;
+const object = (kind: KindName, name: string, spec: Record<string, unknown>, extra: { generation?: number; rv?: string; labels?: Record<string, string> } = {}): RawObject => ({
+  apiVersion: API,
+  kind,
+  metadata: { name, namespace: 'ns', uid: `uid-${name}`, generation: extra.generation ?? 1, resourceVersion: extra.rv ?? String(++uid), ...(extra.labels !== undefined ? { labels: extra.labels } : {}) },
+  spec,
+});
+const checker = (name: string) => object('StateChecker', name, { mode: 'Job', image: 'example/check:1' });
+const expectation = (name: string, spec: Record<string, unknown> = {}, extra = {}) => object('Expectation', name, { checker: { ref: 'files' }, ...spec }, extra);
+
+describe('WorldCache', () => {
+  let clock: FakeClock;
+  let servers: Record<KindName, Map<string, RawObject>>;
+  let cores: Partial<Record<KindName, FakeCore<RawObject>>>;
+  let states: WorldState[];
+  let configMaps: Map<string, Record<string, string>>;
+  let reads: string[];
+  let cache: WorldCache;
+
+  const put = (o: RawObject) => servers[o.kind as KindName].set(`ns/${o.metadata?.name}`, o);
+  const start = async () => {
+    cache = new WorldCache({
+      clients: undefined as never,
+      log: silentLogger(),
+      clock,
+      onChange: (s) => states.push(s),
+      factoryFor: (kind) => (activity) => (cores[kind] = new FakeCore(servers[kind], activity)),
+      readConfigMap: async (ns, name) => {
+        reads.push(`${ns}/${name}`);
+        return configMaps.get(`${ns}/${name}`);
+      },
+    });
+    cache.start();
+    await cache.whenSynced();
+    await clock.advance(0);
+  };
+  /** A watch event, as the API server would send it. */
+  const event = async (type: 'add' | 'update' | 'delete', o: RawObject) => {
+    (cores[o.kind as KindName] as FakeCore<RawObject>).event(type, o);
+    await clock.advance(20);
+  };
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    servers = { StateChecker: new Map(), Expectation: new Map(), Dag: new Map(), DagRun: new Map(), DagDependency: new Map() };
+    cores = {};
+    states = [];
+    configMaps = new Map();
+    reads = [];
+  });
+
+  it('hands over the first World once every kind is listed', async () => {
+    put(checker('files'));
+    put(expectation('a'));
+    await start();
+    expect(states).toHaveLength(1);
+    expect(states[0]?.world.expectations.map((e) => e.metadata.name)).toEqual(['a']);
+    expect(states[0]?.world.checkers.map((e) => e.metadata.name)).toEqual(['files']);
+    expect(states[0]?.side.checkers).toHaveLength(1);
+    // Defaults applied, as the validator does.
+    expect(states[0]?.world.expectations[0]?.spec.maxConcurrentActions).toBe(10);
+    await cache.stop();
+  });
+
+  it('keeps an invalid object out of the World, says why, and keeps the others', async () => {
+    put(checker('files'));
+    put(expectation('good'));
+    put(expectation('bad', { workingTimeout: 'P' }));
+    await start();
+    const state = states[0] as WorldState;
+    expect(state.world.expectations.map((e) => e.metadata.name)).toEqual(['good']);
+    expect(state.invalid).toEqual([expect.objectContaining({ ref: { kind: 'Expectation', namespace: 'ns', name: 'bad' }, generation: 1 })]);
+    expect(state.invalid[0]?.message).toMatch(/^spec\.workingTimeout: /);
+    await cache.stop();
+  });
+
+  it('a status write does not make a new World; a spec edit (new generation) does', async () => {
+    put(checker('files'));
+    put(expectation('a'));
+    await start();
+    const statusOnly = { ...expectation('a'), status: { phase: 'Satisfied' } };
+    await event('update', statusOnly);
+    expect(states).toHaveLength(1);
+    expect(cache.object({ kind: 'Expectation', namespace: 'ns', name: 'a' })?.status).toEqual({ phase: 'Satisfied' });
+    await event('update', expectation('a', { recheckEvery: '1h' }, { generation: 2 }));
+    expect(states).toHaveLength(2);
+    expect(states[1]?.world.expectations[0]?.spec.recheckEvery).toBe('1h');
+    await cache.stop();
+  });
+
+  it('changes within the debounce window make one World', async () => {
+    put(checker('files'));
+    await start();
+    const core = cores.Expectation as FakeCore<RawObject>;
+    for (const name of ['a', 'b', 'c']) core.event('add', expectation(name));
+    await clock.advance(20);
+    expect(states).toHaveLength(2);
+    expect(states[1]?.world.expectations).toHaveLength(3);
+    await event('delete', expectation('b'));
+    expect(states[2]?.world.expectations.map((e) => e.metadata.name).sort()).toEqual(['a', 'c']);
+    await cache.stop();
+  });
+
+  it("leaves the controller's own DagRuns out of the requests", async () => {
+    put(object('DagRun', 'mine', { dag: 'd', period: '2026-01-01', reason: 'Schedule' }, { labels: { 'app.kubernetes.io/managed-by': 'homeostat', 'homeostat.dev/dag': 'd' } }));
+    put(object('DagRun', 'users', { dag: 'd', period: '2026-01-01' }));
+    await start();
+    expect(states[0]?.side.dagRuns.map((r) => r.metadata.name)).toEqual(['users']);
+    expect(states[0]?.side.dagRuns[0]?.spec.reason).toBe('Manual');
+    await cache.stop();
+  });
+
+  it('reads the ConfigMaps of valuesFrom before handing over the World that needs them', async () => {
+    configMaps.set('ns/campaigns', { ids: '1\n2\n' });
+    put(checker('files'));
+    put(expectation('a', { partitions: { campaign: { valuesFrom: { configMap: 'campaigns', key: 'ids' } } } }));
+    await start();
+    await flush();
+    await clock.advance(0);
+    expect(reads).toEqual(['ns/campaigns']);
+    expect(states).toHaveLength(1);
+    expect(states[0]?.world.configMaps.get('ns/campaigns')).toEqual({ ids: '1\n2\n' });
+    // Read again every 5 minutes; a change makes a new World.
+    configMaps.set('ns/campaigns', { ids: '1\n2\n3\n' });
+    await clock.advance(300_000);
+    await flush();
+    await clock.advance(0);
+    expect(reads).toEqual(['ns/campaigns', 'ns/campaigns']);
+    expect(states.at(-1)?.world.configMaps.get('ns/campaigns')).toEqual({ ids: '1\n2\n3\n' });
+    await cache.stop();
+  });
+
+  it('a missing ConfigMap leaves the World without it (the engine reports the Expectation)', async () => {
+    put(checker('files'));
+    put(expectation('a', { partitions: { campaign: { valuesFrom: { configMap: 'nope', key: 'ids' } } } }));
+    await start();
+    await flush();
+    await clock.advance(0);
+    expect(states).toHaveLength(1);
+    expect(states[0]?.world.configMaps.size).toBe(0);
+    expect(states[0]?.world.expectations).toHaveLength(1);
+    await cache.stop();
+  });
+
+  it('uidOf finds an object as last seen', async () => {
+    put(checker('files'));
+    await start();
+    expect(cache.uidOf({ kind: 'StateChecker', namespace: 'ns', name: 'files' })).toBe('uid-files');
+    expect(cache.uidOf({ kind: 'StateChecker', namespace: 'ns', name: 'other' })).toBeUndefined();
+    await cache.stop();
+  });
+});
