@@ -55,3 +55,6 @@ export function renderMap(map: Readonly<Record<string, string>>, values: Readonl
 export function placeholders(text: string): string[] {
   return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string))];
 }
+
+/** `date` -> `HOMEOSTAT_VALUE_DATE`, `period-start` -> `HOMEOSTAT_VALUE_PERIOD_START`. */
+export const valueVariable = (key: string): string => `HOMEOSTAT_VALUE_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;

@@ -3,6 +3,8 @@
  * plain JSON, the same for a local command, a Job and an HTTP service. Parsing happens here, at
  * the edge, and returns errors as values: a checker that misbehaves is expected, not a bug.
  */
+import { renderMap } from '../api/template.js';
+import type { CheckRequest } from '../engine/types.js';
 
 /** One partition to check: its key, its values, and the Expectation's params rendered for it. */
 export interface CheckerPartition {
@@ -111,4 +113,15 @@ export function tail(text: string, max = 1024): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The request a checker reads: params as declared, and each partition with its params rendered. */
+export function requestBody(request: CheckRequest): { ok: true; value: CheckerRequest } | { ok: false; error: string } {
+  const partitions: CheckerRequest['partitions'] = [];
+  for (const item of request.items) {
+    const params = renderMap(request.params, item.values);
+    if (!params.ok) return { ok: false, error: `partition ${item.partition || '-'}: ${params.error}` };
+    partitions.push({ key: item.partition, values: item.values, params: params.value });
+  }
+  return { ok: true, value: { expectation: { namespace: request.owner.namespace, name: request.owner.name }, params: request.params, partitions } };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { StateChecker } from '../api/types.js';
 import { CheckFailure, type CheckerRequest, MAX_VERDICT_BYTES, type ParsedVerdict, parseVerdict, tail } from '../checkers/protocol.js';
 import type { CheckRequest } from '../engine/index.js';
-import { requestBody } from '../local/commandChecker.js';
+import { requestBody } from '../checkers/protocol.js';
 import type { Logger } from '../runtime/log.js';
 import { type CheckAnswer, type CheckRunner, type Clock, systemClock } from '../runtime/ports.js';
 

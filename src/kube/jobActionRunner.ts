@@ -4,7 +4,7 @@ import { API_VERSION } from '../api/schema/kind.js';
 import { renderList, renderTemplate } from '../api/template.js';
 import { fnv1a } from '../engine/actionNames.js';
 import type { ActionCancel, ActionLaunch, Lease, OwnerRef } from '../engine/index.js';
-import { valueVariable } from '../local/jobCommand.js';
+import { valueVariable } from '../api/template.js';
 import type { Logger } from '../runtime/log.js';
 import type { ActionEnd, ActionRunner } from '../runtime/ports.js';
 import { describeError, statusOf } from './client.js';

@@ -6,7 +6,7 @@ import type { StateChecker } from '../api/types.js';
 import { decodeTerminationMessage } from '../checkers/compactVerdict.js';
 import { CheckFailure, type ParsedVerdict, tail } from '../checkers/protocol.js';
 import type { CheckRequest, OwnerRef } from '../engine/index.js';
-import { requestBody } from '../local/commandChecker.js';
+import { requestBody } from '../checkers/protocol.js';
 import type { Logger } from '../runtime/log.js';
 import { type CheckAnswer, type CheckRunner, type Clock, systemClock } from '../runtime/ports.js';
 import { describeError, statusOf } from './client.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { renderList, renderMap } from '../api/template.js';
+import { renderList } from '../api/template.js';
 import type { StateChecker } from '../api/types.js';
-import { CheckFailure, type CheckerRequest, MAX_VERDICT_BYTES, parseVerdict, tail } from '../checkers/protocol.js';
+import { CheckFailure, MAX_VERDICT_BYTES, parseVerdict, requestBody, tail } from '../checkers/protocol.js';
 import type { CheckRequest } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import type { CheckAnswer, CheckRunner } from '../runtime/ports.js';
@@ -105,15 +105,4 @@ export class LocalCommandChecker implements CheckRunner {
     });
     child.stdin.end(JSON.stringify(body.value));
   }
-}
-
-/** The request a checker reads: params as declared, and each partition with its params rendered. */
-export function requestBody(request: CheckRequest): { ok: true; value: CheckerRequest } | { ok: false; error: string } {
-  const partitions: CheckerRequest['partitions'] = [];
-  for (const item of request.items) {
-    const params = renderMap(request.params, item.values);
-    if (!params.ok) return { ok: false, error: `partition ${item.partition || '-'}: ${params.error}` };
-    partitions.push({ key: item.partition, values: item.values, params: params.value });
-  }
-  return { ok: true, value: { expectation: { namespace: request.owner.namespace, name: request.owner.name }, params: request.params, partitions } };
 }

@@ -1,5 +1,5 @@
 import type { Parsed } from '../api/duration.js';
-import { renderList, renderTemplate } from '../api/template.js';
+import { renderList, renderTemplate, valueVariable } from '../api/template.js';
 
 /** A local process to run: argv (no shell) and the variables it adds to the environment. */
 export interface LocalCommand {
@@ -15,8 +15,6 @@ export interface LaunchContext {
   action: string;
 }
 
-/** `date` -> `HOMEOSTAT_VALUE_DATE`, `period-start` -> `HOMEOSTAT_VALUE_PERIOD_START`. */
-export const valueVariable = (key: string): string => `HOMEOSTAT_VALUE_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 
 interface Container {
   command?: unknown;

@@ -7,7 +7,7 @@ export interface LogOptions {
   level?: string;
   /** A file path (appended to, created if needed) or a stream. Defaults to stdout. */
   destination?: string | DestinationStream;
-  /** Bound to every line as `name`. Defaults to `homeostat`. */
+  /** Bound to every line as `logger` (not `name`: lines carry the object's name). Defaults to `homeostat`. */
   name?: string;
 }
 
@@ -17,7 +17,7 @@ export interface LogOptions {
  */
 export function createLogger(options: LogOptions = {}): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  const config = { name: options.name ?? 'homeostat', level, timestamp: pino.stdTimeFunctions.isoTime, base: undefined };
+  const config = { level, timestamp: pino.stdTimeFunctions.isoTime, base: { logger: options.name ?? 'homeostat' } };
   if (options.destination === undefined) return pino(config);
   const destination = typeof options.destination === 'string' ? pino.destination({ dest: options.destination, mkdir: true, sync: true }) : options.destination;
   return pino(config, destination);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { jobCommand, valueVariable } from '../../src/local/jobCommand.js';
+import { valueVariable } from '../../src/api/template.js';
+import { jobCommand } from '../../src/local/jobCommand.js';
 
 const context = { partition: 'date=2026-11-18/campaign=7', node: 'Expectation/default/raw|date=2026-11-18/campaign=7', attempt: 2, action: 'raw-abc-2' };
 const template = (container: Record<string, unknown>) => ({ spec: { containers: [{ name: 'main', image: 'x', ...container }] } });

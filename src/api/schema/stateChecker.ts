@@ -6,7 +6,8 @@ export const stateChecker: KindDefinition = {
   kind: 'StateChecker',
   plural: 'statecheckers',
   singular: 'statechecker',
-  shortNames: ['sc'],
+  // Not `sc`: that is StorageClass's short name, and kubectl would answer with storage classes.
+  shortNames: ['hsc'],
   description:
     'How to observe one kind of data state. A checker receives a batch of partitions and answers, for each, satisfied, unsatisfied, unrecoverable (with a message) or nothing (unknown).',
   spec: obj(
