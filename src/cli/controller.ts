@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { describeError, connect, type KubeClients } from '../kube/client.js';
 import { type Controller, startController } from '../kube/controller.js';
 import { createLogger } from '../runtime/log.js';
-import { cachedAuth, createMetrics, kubeAuth, type RunningServer, startServer } from '../server/index.js';
+import { cachedAuth, createMetrics, kubeAuth, LEASE_RENEW_PATH, type RunningServer, startServer } from '../server/index.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
 export interface ControllerCommandOptions {
@@ -11,6 +11,8 @@ export interface ControllerCommandOptions {
   /** `[host]:port`; port 0 picks a free one. Defaults to :8080. */
   metricsAddr?: string;
   logLevel?: string;
+  /** The server's base URL as Jobs reach it; actions get HOMEOSTAT_LEASE_RENEW_URL from it. */
+  advertiseUrl?: string;
   /** Resolves when the process is asked to stop. Defaults to SIGTERM or SIGINT. */
   interrupted?: Promise<void>;
   /** Called once the controller runs (tests). */
@@ -24,10 +26,11 @@ const STALE_WATCH_MS = 10 * 60_000;
 export function register(program: Command, cli: CliContext): void {
   program
     .command('controller')
-    .description('Run the controller against a Kubernetes cluster: watch Homeostat objects, launch Jobs, write status. Serves /metrics, /healthz, /readyz and POST /v1/observations on --metrics-addr.')
+    .description('Run the controller against a Kubernetes cluster: watch Homeostat objects, launch Jobs, write status. Serves /metrics, /healthz, /readyz, POST /v1/observations and POST /v1/leases/renew on --metrics-addr.')
     .option('--kubeconfig <file>', 'the kubeconfig (default: in-cluster when run in a Pod, else $KUBECONFIG or ~/.kube/config)')
     .option('--namespace <namespace>', 'watch and act in this namespace only (default: every namespace)')
     .option('--metrics-addr <addr>', 'where to serve metrics, probes and observations, [host]:port', ':8080')
+    .option('--advertise-url <url>', 'the server as action Jobs reach it, e.g. https://homeostat.homeostat-system.svc:8080; actions get HOMEOSTAT_LEASE_RENEW_URL from it (default: none)')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (options: ControllerCommandOptions) => cli.setExitCode(await runController(options, cli)));
 }
@@ -53,6 +56,16 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     io.err(`error: --metrics-addr: ${JSON.stringify(options.metricsAddr)} is not [host]:port\n`);
     return ExitCode.Usage;
   }
+  let leaseRenewUrl: string | undefined;
+  if (options.advertiseUrl !== undefined) {
+    try {
+      const base = new URL(options.advertiseUrl);
+      leaseRenewUrl = `${base.origin}${base.pathname.replace(/\/+$/, '')}${LEASE_RENEW_PATH}`;
+    } catch {
+      io.err(`error: --advertise-url: ${JSON.stringify(options.advertiseUrl)} is not a URL\n`);
+      return ExitCode.Usage;
+    }
+  }
   const log = createLogger({ level: options.logLevel ?? 'info', name: 'homeostat-controller' });
   let clients: KubeClients;
   try {
@@ -66,6 +79,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
   const metrics = createMetrics();
   let controller: Controller | undefined;
   let server: RunningServer;
+  const auth = cachedAuth(kubeAuth(clients.config));
   try {
     server = await startServer({
       ...address,
@@ -77,8 +91,12 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
         synced: () => controller?.synced() ?? false,
       },
       observations: {
-        auth: cachedAuth(kubeAuth(clients.config)),
+        auth,
         deliver: (target, results) => controller?.deliver(target, results) ?? { status: 'unavailable', message: 'the controller is starting' },
+      },
+      leases: {
+        auth,
+        renew: (target, key, attempt) => controller?.renew(target, key, attempt) ?? { status: 'unavailable', message: 'the controller is starting' },
       },
     });
   } catch (error) {
@@ -87,7 +105,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     return ExitCode.Failed;
   }
   try {
-    const started = startController({ clients, log, metrics, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}) });
+    const started = startController({ clients, log, metrics, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
     const first = await Promise.race([started.then((c) => ({ c })), interrupted.then(() => undefined)]);
     if (first === undefined) {
       log.info('asked to stop before the controller started');

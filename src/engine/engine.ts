@@ -217,6 +217,11 @@ export class Engine {
     return snap;
   }
 
+  /** Nodes marked for re-deciding and not planned yet (left over when a plan hit its launch cap). */
+  pendingCount(): number {
+    return this.queue.length - this.queueHead;
+  }
+
   owners(): OwnerModel[] {
     return this.compiler.owners();
   }

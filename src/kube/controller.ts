@@ -17,7 +17,7 @@ import type { Logger } from '../runtime/log.js';
 import { type ActionEnd, type ActionRunner, type CheckAnswer, type CheckRunner, type Clock, type ObjectRef, systemClock } from '../runtime/ports.js';
 import { Reconciler } from '../runtime/reconciler.js';
 import { validityStatus } from '../runtime/statusDocuments.js';
-import type { Deliver, Metrics } from '../server/index.js';
+import type { Deliver, Metrics, Renew } from '../server/index.js';
 import type { CheckRequest, OwnerRef, Verdict } from '../engine/index.js';
 import type { KubeClients } from './client.js';
 import { EventRecorder, kubeEventsApi } from './eventRecorder.js';
@@ -51,6 +51,8 @@ export interface ControllerOptions {
   configMapRefreshMs?: number;
   /** The observation endpoint's URL, sent to Http checkers as `replyTo`. */
   replyTo?: string;
+  /** The lease renewal endpoint's URL as Jobs reach it, given to actions as HOMEOSTAT_LEASE_RENEW_URL. */
+  leaseRenewUrl?: string;
 }
 
 /** The controller, running. */
@@ -66,6 +68,11 @@ export interface Controller {
   watchesFresh(withinMs: number): { ok: boolean; stale: string[] };
   /** Hands pushed (or late Http) verdicts to the reconciler: the observation endpoint's `deliver`. */
   deliver: Deliver;
+  /**
+   * Renews the lease of a running action (a heartbeat) for another workingTimeout from now, and
+   * extends its Job's deadline to match: the lease endpoint's `renew`.
+   */
+  renew: Renew;
   /**
    * Stops taking work (watches, checks), lets the reconcile pass in flight finish its port calls
    * for up to `graceMs` (default 30 s), saves once more. Running Jobs are left alone: the next
@@ -114,7 +121,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
     informer.on('delete', (o) => store.forget({ kind: o.kind as ObjectRef['kind'], namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '' }));
     informer.on('update', (o) => void store.observe(o));
   }
-  const jobActions = new JobActionRunner({ batch: clients.batch, jobs: watchedObjects(jobs), uidOf, log: log.child({ component: 'actions' }) });
+  const jobActions = new JobActionRunner({
+    batch: clients.batch,
+    jobs: watchedObjects(jobs),
+    uidOf,
+    log: log.child({ component: 'actions' }),
+    ...(options.leaseRenewUrl !== undefined ? { leaseRenewUrl: options.leaseRenewUrl } : {}),
+  });
   const actions = counted(options.wrapActions?.(jobActions) ?? jobActions, metrics);
   const jobChecks = new JobCheckRunner({ batch: clients.batch, core: clients.core, jobs: watchedObjects(jobs), pods: watchedObjects(pods), checkerOf, uidOf, clock, log: log.child({ component: 'checks' }) });
   const httpChecks = new HttpCheckRunner({ checkerOf, clock, log: log.child({ component: 'checks' }), ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}) });
@@ -134,6 +147,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       log,
       ...(options.retryInitialMs !== undefined ? { retryInitialMs: options.retryInitialMs } : {}),
       ...(options.retryMaxMs !== undefined ? { retryMaxMs: options.retryMaxMs } : {}),
+      ...(metrics !== undefined ? { metrics } : {}),
       onPass: () => {
         // A snapshot copies every lease and retry record: at most once a second.
         if (metrics === undefined || clock.now() - started.leasesCountedAt < 1_000) return;
@@ -179,6 +193,24 @@ export async function startController(options: ControllerOptions): Promise<Contr
       }
       if (verdicts.length > 0) checks.push({ request: pushRequest(owner), verdicts, unanswered: [] });
       return { status: 'accepted', accepted: verdicts.length, ignored };
+    },
+    renew: async (target, key, attempt) => {
+      if (stopping !== undefined) return { status: 'unavailable', message: 'the controller is shutting down' };
+      const node = `Expectation/${target.namespace}/${target.expectation}|${key}`;
+      const record = running.engine.node(node);
+      if (record === undefined) return { status: 'notFound', message: `Expectation ${target.namespace}/${target.expectation} has no partition ${JSON.stringify(key)} known to the controller` };
+      const renewed = await running.renewLease(node, attempt, clock.now() + record.policy.workingTimeoutMs);
+      if (renewed.status === 'stopped') return { status: 'unavailable', message: 'the controller is shutting down' };
+      if (renewed.status === 'notFound') return { status: 'notFound', message: `partition ${JSON.stringify(key)} of Expectation ${target.namespace}/${target.expectation} has no live lease of attempt ${attempt}` };
+      const lease = running.engine.lease(node);
+      try {
+        if (lease !== undefined) await jobActions.extend(lease, target.namespace);
+      } catch (error) {
+        // The lease is renewed; the action retries, and extending again is harmless.
+        log.warn({ err: error, node }, 'a lease was renewed but its Job deadline could not be extended');
+        return { status: 'unavailable', message: 'the lease was renewed, but its Job deadline could not be extended; retry' };
+      }
+      return { status: 'renewed', expiresAt: renewed.expiresAt };
     },
     stop: (graceMs = 30_000) =>
       (stopping ??= (async () => {

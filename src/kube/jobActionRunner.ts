@@ -7,7 +7,7 @@ import type { ActionCancel, ActionLaunch, Lease, OwnerRef } from '../engine/inde
 import { valueVariable } from '../api/template.js';
 import type { Logger } from '../runtime/log.js';
 import type { ActionEnd, ActionRunner } from '../runtime/ports.js';
-import { describeError, statusOf } from './client.js';
+import { describeError, mergePatch, statusOf } from './client.js';
 import { describeJobFailure, jobEnd, keyOf, objectKey, type WatchedObjects } from './jobWatcher.js';
 import { Annotation, Label, labelValue, ownerLabels, ownerOfNode, selectorOf } from './labels.js';
 
@@ -20,6 +20,8 @@ export interface JobActionRunnerOptions {
   log: Logger;
   /** How long a finished Job (and its Pods and logs) is kept. Defaults to 86400 (1 day). */
   ttlSecondsAfterFinished?: number;
+  /** Where an action renews its lease (POST /v1/leases/renew), given to it as HOMEOSTAT_LEASE_RENEW_URL. */
+  leaseRenewUrl?: string;
 }
 
 interface Followed {
@@ -68,7 +70,7 @@ export class JobActionRunner implements ActionRunner {
     if (launch.action.kind !== 'job') return this.end(key, lease, 'failed', `the Kubernetes action runner cannot launch a ${launch.action.kind} action`);
     const uid = this.options.uidOf(owner);
     if (uid === undefined) throw new Error(`the uid of ${owner.kind} ${owner.namespace}/${owner.name} is not known yet`);
-    const job = actionJob(launch, uid, this.options.ttlSecondsAfterFinished ?? 86_400);
+    const job = actionJob(launch, uid, this.options.ttlSecondsAfterFinished ?? 86_400, this.options.leaseRenewUrl);
     if (!job.ok) return this.end(key, lease, 'failed', `TemplateError: ${job.error}`);
 
     // Followed before it exists, so no informer event about it can be missed.
@@ -99,6 +101,23 @@ export class JobActionRunner implements ActionRunner {
     }
     // Deleted (or already gone): nothing more will be heard of it that matters.
     if (this.followed.get(key) === followed && followed !== undefined) this.end(key, followed.lease, 'failed', `cancelled: ${cancel.reason}`);
+  }
+
+  /**
+   * A renewed lease (a heartbeat): the Job's activeDeadlineSeconds, the lease length at launch,
+   * becomes the renewed lease's length, so Kubernetes does not stop the action the heartbeat
+   * keeps alive. Counted from the lease's start, which is before the Job's: never shorter.
+   */
+  async extend(lease: Lease, namespace: string): Promise<void> {
+    // A DagRun action's lease (`run:<dag>`) has no Job of its own.
+    if (!JOB_NAME.test(lease.action)) return;
+    const activeDeadlineSeconds = Math.ceil((lease.expiresAt - lease.acquiredAt) / 1000);
+    const body = { metadata: { annotations: { [Annotation.leaseExpiresAt]: new Date(lease.expiresAt).toISOString() } }, spec: { activeDeadlineSeconds } };
+    try {
+      await this.options.batch.patchNamespacedJob({ name: lease.action, namespace, body }, mergePatch());
+    } catch (error) {
+      throw new Error(`extending the deadline of Job ${keyOf(namespace, lease.action)} failed: ${describeError(error)}`);
+    }
   }
 
   /**
@@ -185,12 +204,12 @@ interface PodTemplate {
  * The Job of a launch. The action's pod template, with `{{key}}` placeholders in every
  * container's `command`, `args` and `env` values replaced by whole values (never through a
  * shell); HOMEOSTAT_NODE, HOMEOSTAT_PARTITION, HOMEOSTAT_ATTEMPT, HOMEOSTAT_ACTION and
- * HOMEOSTAT_VALUE_<KEY> added to each container's env; restartPolicy Never; the pod
+ * HOMEOSTAT_VALUE_<KEY> (and HOMEOSTAT_LEASE_RENEW_URL when given) added to each container's env; restartPolicy Never; the pod
  * securityContext `runAsNonRoot: true` unless the template sets one. The Job: backoffLimit 0,
  * activeDeadlineSeconds the lease length, ttlSecondsAfterFinished, an ownerReference to the
  * owner, Homeostat's labels (on the Pods too) and annotations.
  */
-export function actionJob(launch: ActionLaunch, ownerUid: string, ttlSecondsAfterFinished: number): Parsed<V1Job> {
+export function actionJob(launch: ActionLaunch, ownerUid: string, ttlSecondsAfterFinished: number, leaseRenewUrl?: string): Parsed<V1Job> {
   if (launch.action.kind !== 'job') return { ok: false, error: `a ${launch.action.kind} action is not a Job` };
   const { lease, owner } = launch;
   const template = launch.action.template as PodTemplate;
@@ -203,6 +222,7 @@ export function actionJob(launch: ActionLaunch, ownerUid: string, ttlSecondsAfte
     { name: 'HOMEOSTAT_PARTITION', value: launch.partition },
     { name: 'HOMEOSTAT_ATTEMPT', value: String(lease.attempt) },
     { name: 'HOMEOSTAT_ACTION', value: lease.action },
+    ...(leaseRenewUrl !== undefined ? [{ name: 'HOMEOSTAT_LEASE_RENEW_URL', value: leaseRenewUrl }] : []),
   ];
   const containers = renderContainers(spec.containers, launch.values, env, 'containers');
   if (!containers.ok) return containers;

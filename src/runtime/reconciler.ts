@@ -1,6 +1,7 @@
 import { type ActionCancel, type ActionLaunch, Engine, type EngineEvent, type Plan, type RunRecord, type World } from '../engine/index.js';
 import { newDagRunRequests } from './dagRunRequests.js';
 import type { Logger } from './log.js';
+import type { ControllerMetrics, ReconcileResult } from './metrics.js';
 import { PendingWrites, retryEach } from './pendingCalls.js';
 import type { ActionEnd, CheckAnswer, Ports } from './ports.js';
 import { type SideObjects, StatusComposer, type StatusWrite } from './statusComposer.js';
@@ -16,7 +17,18 @@ export interface ReconcilerOptions {
   retryMaxMs?: number;
   /** Called after every pass (the dev loop checks convergence here). */
   onPass?: () => void;
+  /** Counted per pass: passes and their duration by result, and the nodes left pending. */
+  metrics?: Pick<ControllerMetrics, 'reconcilePasses' | 'reconcileDuration' | 'queueDepth'>;
 }
+
+/** What became of a lease renewal (a heartbeat). */
+export type RenewResult =
+  /** The lease now ends at `expiresAt` (epoch milliseconds). */
+  | { status: 'renewed'; expiresAt: number }
+  /** No live lease of that attempt: it ended, expired, was superseded, or never was. */
+  | { status: 'notFound' }
+  /** The reconciler has stopped. */
+  | { status: 'stopped' };
 
 /** What the declared objects are now: the engine's world, plus the objects it does not plan for. */
 export interface DeclaredState {
@@ -24,7 +36,10 @@ export interface DeclaredState {
   side: SideObjects;
 }
 
-type Inbound = { kind: 'ended'; end: ActionEnd } | { kind: 'answer'; answer: CheckAnswer };
+type Inbound =
+  | { kind: 'ended'; end: ActionEnd }
+  | { kind: 'answer'; answer: CheckAnswer }
+  | { kind: 'renew'; node: string; attempt: number; until: number; done: (result: RenewResult) => void };
 
 /**
  * The loop. Handlers only enqueue; one pass at a time drains the inbox into the engine, plans,
@@ -92,6 +107,15 @@ export class Reconciler {
     this.kick();
   }
 
+  /**
+   * A running action asks for more time (a heartbeat): its lease is renewed in the next pass,
+   * which saves it (the status store writes the new expiresAt). Resolves once the engine decided.
+   */
+  renewLease(node: string, attempt: number, until: number): Promise<RenewResult> {
+    if (this.stopped) return Promise.resolve({ status: 'stopped' });
+    return new Promise((done) => this.enqueue({ kind: 'renew', node, attempt, until, done }));
+  }
+
   /** Passes run so far. */
   get passCount(): number {
     return this.passes;
@@ -108,6 +132,7 @@ export class Reconciler {
     this.cancelWake?.();
     this.cancelRetry?.();
     await this.current;
+    for (const item of this.inbox) if (item.kind === 'renew') item.done({ status: 'stopped' });
     await this.ports.state.save(this.engine.snapshot(this.options.persistObservations ?? false)).catch((error: unknown) => this.options.log.error({ err: error }, 'saving the state on stop failed'));
   }
 
@@ -129,11 +154,14 @@ export class Reconciler {
       this.scheduled = false;
       if (this.stopped) return;
       this.running = true;
+      const started = performance.now();
       this.current = this.pass()
-        .catch((error: unknown) => {
+        .catch((error: unknown): ReconcileResult => {
           this.options.log.error({ err: error }, 'a reconcile pass failed; retrying');
           this.failed();
+          return 'error';
         })
+        .then((result) => this.count(result, (performance.now() - started) / 1000))
         .finally(() => {
           this.running = false;
           this.passes++;
@@ -146,7 +174,20 @@ export class Reconciler {
     });
   }
 
-  private async pass(): Promise<void> {
+  private count(result: ReconcileResult, seconds: number): void {
+    const metrics = this.options.metrics;
+    if (metrics === undefined) return;
+    try {
+      metrics.reconcilePasses.inc({ result });
+      metrics.reconcileDuration.observe({ result }, seconds);
+      metrics.queueDepth.set(this.engine.pendingCount());
+    } catch (error) {
+      this.options.log.error({ err: error }, 'counting a reconcile pass failed');
+    }
+  }
+
+  /** One pass; 'retry' when some port call failed and waits for the next one. */
+  private async pass(): Promise<ReconcileResult> {
     const { clock, state, actions, checks, status } = this.ports;
     const log = this.options.log;
     const now = clock.now();
@@ -200,6 +241,7 @@ export class Reconciler {
     if (ok) this.failures = 0;
     else this.failed();
     this.wakeAt(plan.nextWakeAt, now);
+    return ok ? 'ok' : 'retry';
   }
 
   /** Feeds everything that arrived since the last pass to the engine. */
@@ -223,9 +265,11 @@ export class Reconciler {
     for (const item of items) {
       try {
         if (item.kind === 'ended') this.ended(item.end, now);
-        else this.answered(item.answer, now);
+        else if (item.kind === 'answer') this.answered(item.answer, now);
+        else item.done(this.renewed(item.node, item.attempt, item.until, now));
       } catch (error) {
         this.options.log.error({ err: error, item }, 'an event could not be applied; skipped');
+        if (item.kind === 'renew') item.done({ status: 'notFound' });
       }
     }
     return { any: world || items.length > 0, world };
@@ -236,6 +280,13 @@ export class Reconciler {
     const rule = this.engine.node(end.node)?.policy.rule ?? (end.node.startsWith('Dag/') ? 'make' : 'check');
     const succeeded = end.outcome === 'succeeded' || (end.outcome === 'lost' && rule === 'check');
     this.engine.actionFinished(end.node, end.attempt, succeeded, now, end.message);
+  }
+
+  private renewed(node: string, attempt: number, until: number, now: number): RenewResult {
+    // An expired lease is not revived: the engine cancels its action in this very pass.
+    const lease = this.engine.lease(node);
+    if (lease === undefined || lease.expiresAt <= now || !this.engine.renewLease(node, attempt, until)) return { status: 'notFound' };
+    return { status: 'renewed', expiresAt: lease.expiresAt };
   }
 
   private answered(answer: CheckAnswer, now: number): void {

@@ -18,6 +18,12 @@ export interface ObservationTarget {
   expectation: string;
 }
 
+/**
+ * What a caller asks to do to an Expectation, as a subresource of `expectations` it needs verb
+ * `create` on: post observations, or renew the lease of an action (a heartbeat).
+ */
+export type Subresource = 'observations' | 'heartbeats';
+
 /** Expected outcomes are values: a bad token or a missing role is not an exception. */
 export type Authentication =
   | { status: 'authenticated'; caller: Caller }
@@ -33,13 +39,15 @@ export type Authorization =
   | { status: 'unavailable'; reason: string };
 
 /**
- * Authenticates bearer tokens and authorizes callers to post observations for one Expectation.
+ * Authenticates bearer tokens and authorizes callers to post observations (or heartbeats) for one
+ * Expectation.
  * Never rejects its promise for a bad token or a denied caller; a rejection is a bug (500).
  * Implementations never log the token.
  */
 export interface ObservationAuth {
   authenticate(token: string): Promise<Authentication>;
-  authorize(caller: Caller, target: ObservationTarget): Promise<Authorization>;
+  /** `subresource` defaults to observations. */
+  authorize(caller: Caller, target: ObservationTarget, subresource?: Subresource): Promise<Authorization>;
 }
 
 export interface AuthCacheOptions {
@@ -65,10 +73,10 @@ export function cachedAuth(inner: ObservationAuth, options: AuthCacheOptions = {
   const authorizations = new PositiveCache<Authorization>(ttlMs, maxEntries, now, (a) => a.status === 'allowed');
   return {
     authenticate: (token) => authentications.get(sha256(token), () => inner.authenticate(token)),
-    authorize: (caller, target) =>
+    authorize: (caller, target, subresource = 'observations') =>
       // Everything the decision depends on: the same name in other groups may be allowed differently.
-      authorizations.get(sha256(JSON.stringify([caller.username, caller.uid ?? '', [...(caller.groups ?? [])].sort(), sortedExtra(caller.extra), target.namespace, target.expectation])), () =>
-        inner.authorize(caller, target),
+      authorizations.get(sha256(JSON.stringify([caller.username, caller.uid ?? '', [...(caller.groups ?? [])].sort(), sortedExtra(caller.extra), target.namespace, target.expectation, subresource])), () =>
+        inner.authorize(caller, target, subresource),
       ),
   };
 }

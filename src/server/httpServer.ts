@@ -3,19 +3,21 @@
  *   GET  /metrics           Prometheus scrape
  *   GET  /healthz, /readyz  liveness and readiness probes
  *   POST /v1/observations   verdicts from Push and Http checkers (when `observations` is given)
+ *   POST /v1/leases/renew   heartbeats of running actions (when `leases` is given)
  *
  * /metrics, /healthz and /readyz are read-only and unauthenticated, as is conventional for
  * kubelet probes and Prometheus scrapes: they reveal counts, not data, and change nothing. Keep
  * the port off the Internet; a NetworkPolicy can limit /metrics to the monitoring namespace.
- * /v1/observations is the only endpoint that changes state, and it always authenticates and
- * authorizes its caller (observations.ts). It carries bearer tokens: serve it over TLS (`tls`)
- * unless the network is otherwise trusted (a mesh with mTLS).
+ * /v1/observations and /v1/leases/renew are the only endpoints that change state, and they always
+ * authenticate and authorize their callers (authorizedPost.ts). They carry bearer tokens: serve
+ * them over TLS (`tls`) unless the network is otherwise trusted (a mesh with mTLS).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../runtime/log.js';
 import { Health, type HealthOptions } from './health.js';
+import { type LeaseOptions, leaseRoutes } from './leases.js';
 import { type Metrics, metricsRoutes } from './metrics.js';
 import { observationRoutes, type ObservationOptions } from './observations.js';
 import { type Route, sendProblem, sendText } from './route.js';
@@ -30,6 +32,8 @@ export interface ServerOptions {
   health: HealthOptions;
   /** The observation endpoint; without it POST /v1/observations is 404. */
   observations?: ObservationOptions;
+  /** The lease renewal endpoint; without it POST /v1/leases/renew is 404. */
+  leases?: LeaseOptions;
   log: Logger;
   /** PEM certificate chain and key: serve HTTPS instead of HTTP. */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -57,6 +61,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...metricsRoutes(options.metrics),
     ...health.routes(),
     ...(options.observations !== undefined ? observationRoutes(options.observations, { log, metrics: options.metrics }) : []),
+    ...(options.leases !== undefined ? leaseRoutes(options.leases, { log }) : []),
   ];
   let closing = false;
   const route = router(routes, log);

@@ -1,7 +1,8 @@
-/** The controller's HTTP face: metrics, probes and the observation endpoint (see httpServer.ts). */
-export { type Authentication, type Authorization, type Caller, cachedAuth, type ObservationAuth, type ObservationTarget } from './auth.js';
+/** The controller's HTTP face: metrics, probes, the observation and lease endpoints (see httpServer.ts). */
+export { type Authentication, type Authorization, type Caller, cachedAuth, type ObservationAuth, type ObservationTarget, type Subresource } from './auth.js';
 export { Health, type HealthChecks, type HealthOptions, type ProbeResult } from './health.js';
 export { type RunningServer, type ServerOptions, startServer } from './httpServer.js';
+export { LEASE_RENEW_PATH, type LeaseOptions, type Renew, type Renewal } from './leases.js';
 export { kubeAuth, type KubeAuthOptions, OBSERVATION_RESOURCE } from './kubeAuth.js';
 export { type ControllerMetrics, createMetrics, type Metrics, type MetricsOptions, type ReconcileResult } from './metrics.js';
 export { type Deliver, type Delivery, MAX_BODY_BYTES, MAX_RESULTS, type ObservationOptions, OBSERVATIONS_PATH } from './observations.js';

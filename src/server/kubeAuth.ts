@@ -2,7 +2,8 @@
  * ObservationAuth against the API server, as kube-rbac-proxy and aggregated API servers do it:
  * a TokenReview (authentication.k8s.io/v1) says who holds a bearer token, a SubjectAccessReview
  * (authorization.k8s.io/v1) says whether RBAC lets them
- *   create expectations/observations (group homeostat.dev) named <expectation> in <namespace>.
+ *   create expectations/observations (group homeostat.dev) named <expectation> in <namespace>,
+ * or expectations/heartbeats for lease renewals.
  *
  * The controller's own identity needs `create` on tokenreviews and subjectaccessreviews: bind it
  * to the built-in ClusterRole system:auth-delegator. A caller needs, for example:
@@ -11,7 +12,7 @@
 import { ApiException, AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema/kind.js';
 import { describeError } from '../kube/client.js';
-import type { Authentication, Authorization, Caller, ObservationAuth, ObservationTarget } from './auth.js';
+import type { Authentication, Authorization, Caller, ObservationAuth, ObservationTarget, Subresource } from './auth.js';
 
 /** The resource and subresource a caller is authorized against. */
 export const OBSERVATION_RESOURCE = { group: GROUP, resource: 'expectations', subresource: 'observations', verb: 'create' } as const;
@@ -65,7 +66,7 @@ export function kubeAuth(config: KubeConfig, options: KubeAuthOptions = {}): Obs
       };
     },
 
-    async authorize(caller: Caller, target: ObservationTarget): Promise<Authorization> {
+    async authorize(caller: Caller, target: ObservationTarget, subresource: Subresource = 'observations'): Promise<Authorization> {
       let review;
       try {
         review = await authorization.createSubjectAccessReview({
@@ -84,7 +85,7 @@ export function kubeAuth(config: KubeConfig, options: KubeAuthOptions = {}): Obs
                 group: OBSERVATION_RESOURCE.group,
                 version: VERSION,
                 resource: OBSERVATION_RESOURCE.resource,
-                subresource: OBSERVATION_RESOURCE.subresource,
+                subresource,
                 name: target.expectation,
               },
             },

@@ -157,3 +157,81 @@ describe('the reconciler', () => {
     expect(world.journal).toContain(`adopt ${action}`);
   });
 });
+
+/** Instruments that remember what they were told (the shape of prom-client's). */
+class FakeInstruments {
+  readonly passes: string[] = [];
+  readonly durations: { result: string; seconds: number }[] = [];
+  readonly depths: number[] = [];
+  readonly metrics = {
+    reconcilePasses: { inc: (labels: { result: string }) => void this.passes.push(labels.result) },
+    reconcileDuration: {
+      observe: (labels: { result: string }, seconds: number) => void this.durations.push({ result: labels.result, seconds }),
+      startTimer: () => () => 0,
+    },
+    queueDepth: { set: (value: number) => void this.depths.push(value), inc: () => undefined, dec: () => undefined },
+  };
+}
+
+describe('the reconciler: per-pass metrics', () => {
+  it('counts each pass by result, observes its duration and sets the queue depth', async () => {
+    const world = new FakeWorld();
+    world.failLaunches = 1;
+    const fake = new FakeInstruments();
+    const reconciler = await Reconciler.start(world.ports, { holder: 'test', log: silentLogger(), retryInitialMs: 10, retryMaxMs: 20, metrics: fake.metrics });
+    declare(reconciler, report());
+    await settled(reconciler);
+    await reconciler.stop();
+
+    expect(fake.passes).toHaveLength(reconciler.passCount);
+    expect(fake.passes).toContain('ok');
+    expect(fake.passes).toContain('retry'); // the refused launch
+    expect(fake.durations.map((d) => d.result)).toEqual(fake.passes);
+    expect(fake.durations.every((d) => d.seconds >= 0 && d.seconds < 5)).toBe(true);
+    expect(fake.depths).toHaveLength(reconciler.passCount);
+    expect(fake.depths.at(-1)).toBe(0);
+  });
+
+  it('counts a pass that threw as error', async () => {
+    const world = new FakeWorld();
+    const fake = new FakeInstruments();
+    world.ports.status.writeStatus = () => {
+      throw new Error('a bug');
+    };
+    const reconciler = await Reconciler.start(world.ports, { holder: 'test', log: silentLogger(), retryInitialMs: 10, retryMaxMs: 20, metrics: fake.metrics });
+    declare(reconciler, report());
+    while (!fake.passes.includes('error')) await new Promise((r) => setTimeout(r, 5));
+    await reconciler.stop();
+    expect(fake.durations.some((d) => d.result === 'error')).toBe(true);
+  });
+});
+
+describe('the reconciler: lease renewals (heartbeats)', () => {
+  const running = async () => {
+    const world = new FakeWorld();
+    world.ports.actions.launch = async (launch) => void world.launches.push(launch); // never ends
+    const reconciler = await start(world);
+    declare(reconciler, report());
+    while (world.launches.length === 0) await new Promise((r) => setTimeout(r, 5));
+    return { world, reconciler, launch: world.launches[0]! };
+  };
+
+  it('renews a live lease in a pass, and saves the new expiry', async () => {
+    const { world, reconciler, launch } = await running();
+    const until = launch.lease.expiresAt + 60_000;
+    const saves = world.saved.length;
+    expect(await reconciler.renewLease(launch.node, launch.lease.attempt, until)).toEqual({ status: 'renewed', expiresAt: until });
+    expect(reconciler.engine.lease(launch.node)?.expiresAt).toBe(until);
+    while (world.saved.length === saves) await new Promise((r) => setTimeout(r, 5));
+    expect(world.saved.at(-1)?.leases.find((l) => l.node === launch.node)?.expiresAt).toBe(until);
+    await reconciler.stop();
+  });
+
+  it('answers notFound for another attempt or an unknown node, and stopped once stopped', async () => {
+    const { reconciler, launch } = await running();
+    expect(await reconciler.renewLease(launch.node, launch.lease.attempt + 1, Date.now() + 60_000)).toEqual({ status: 'notFound' });
+    expect(await reconciler.renewLease('Expectation/default/nothere|', 1, Date.now() + 60_000)).toEqual({ status: 'notFound' });
+    await reconciler.stop();
+    expect(await reconciler.renewLease(launch.node, launch.lease.attempt, Date.now() + 60_000)).toEqual({ status: 'stopped' });
+  });
+});

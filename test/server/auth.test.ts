@@ -87,6 +87,16 @@ describe('cachedAuth', () => {
     expect(inner.authorizations).toBe(5);
   });
 
+  it('caches observations and heartbeats apart: RBAC may allow one and not the other', async () => {
+    const { inner, auth } = setup();
+    await auth.authorize(alice, target);
+    await auth.authorize(alice, target, 'observations');
+    expect(inner.authorizations).toBe(1);
+    await auth.authorize(alice, target, 'heartbeats');
+    await auth.authorize(alice, target, 'heartbeats');
+    expect(inner.authorizations).toBe(2);
+  });
+
   it('keeps at most maxEntries answers, forgetting the oldest', async () => {
     const { inner, auth } = setup({ maxEntries: 2 });
     for (const token of ['t1', 't2', 't3']) await auth.authenticate(token);

@@ -1,10 +1,11 @@
 // What the server tests share: a server on a free loopback port, a fake ObservationAuth with
-// three known tokens, a recording deliver, and a log that can be searched.
+// three known tokens, a recording deliver and renew, and a log that can be searched.
 import { Writable } from 'node:stream';
-import type { Authentication, Authorization, ObservationAuth, ObservationTarget } from '../../src/server/auth.js';
+import type { Authentication, Authorization, ObservationAuth, ObservationTarget, Subresource } from '../../src/server/auth.js';
 import type { HealthOptions } from '../../src/server/health.js';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server/httpServer.js';
 import { createMetrics, type Metrics } from '../../src/server/metrics.js';
+import type { Renew, Renewal } from '../../src/server/leases.js';
 import type { Deliver, Delivery } from '../../src/server/observations.js';
 import type { CheckerResult } from '../../src/checkers/protocol.js';
 import { createLogger } from '../../src/runtime/log.js';
@@ -14,10 +15,10 @@ export const BOB_TOKEN = 'bob-secret-token-9876543210';
 /** A token the fake reviewer cannot review: the API server is "down". */
 export const OUTAGE_TOKEN = 'outage-token';
 
-/** Alice may post for data/campaign-results only; Bob is authenticated but may post nothing. */
+/** Alice may post (observations and heartbeats) for data/campaign-results only; Bob is authenticated but may post nothing. */
 export class FakeAuth implements ObservationAuth {
   readonly authentications: string[] = [];
-  readonly authorizations: (ObservationTarget & { user: string })[] = [];
+  readonly authorizations: (ObservationTarget & { user: string; subresource: Subresource })[] = [];
   authorizeOutage = false;
 
   async authenticate(token: string): Promise<Authentication> {
@@ -28,8 +29,8 @@ export class FakeAuth implements ObservationAuth {
     return { status: 'rejected', reason: 'unknown token' };
   }
 
-  async authorize(caller: { username: string }, target: ObservationTarget): Promise<Authorization> {
-    this.authorizations.push({ user: caller.username, ...target });
+  async authorize(caller: { username: string }, target: ObservationTarget, subresource: Subresource = 'observations'): Promise<Authorization> {
+    this.authorizations.push({ user: caller.username, ...target, subresource });
     if (this.authorizeOutage) return { status: 'unavailable', reason: 'connect ECONNREFUSED' };
     const allowed = caller.username === 'alice' && target.namespace === 'data' && target.expectation === 'campaign-results';
     return allowed ? { status: 'allowed' } : { status: 'denied', reason: '' };
@@ -50,6 +51,17 @@ export class RecordingDeliver {
   };
 }
 
+/** Records what it is handed; renews for a minute from 2026-01-01T00:00:00Z, or answers `next` when set. */
+export class RecordingRenew {
+  readonly calls: { target: ObservationTarget; key: string; attempt: number }[] = [];
+  next: Renewal | undefined;
+
+  readonly renew: Renew = (target, key, attempt) => {
+    this.calls.push({ target, key, attempt });
+    return this.next ?? { status: 'renewed', expiresAt: Date.parse('2026-01-01T00:01:00Z') };
+  };
+}
+
 /** Every line logged, as text: to check that no token ever reaches the log. */
 export function capturedLog() {
   const lines: string[] = [];
@@ -66,6 +78,7 @@ export interface TestServer extends RunningServer {
   metrics: Metrics;
   auth: FakeAuth;
   delivered: RecordingDeliver;
+  renewed: RecordingRenew;
   logText: () => string;
 }
 
@@ -75,6 +88,7 @@ export const healthy: HealthOptions = { watchesFresh: () => ({ ok: true, stale: 
 export async function startTestServer(overrides: Partial<ServerOptions> = {}, maxInFlight?: number): Promise<TestServer> {
   const auth = new FakeAuth();
   const delivered = new RecordingDeliver();
+  const renewed = new RecordingRenew();
   const metrics = createMetrics({ processMetrics: false });
   const { log, text } = capturedLog();
   const server = await startServer({
@@ -83,15 +97,21 @@ export async function startTestServer(overrides: Partial<ServerOptions> = {}, ma
     metrics,
     health: healthy,
     observations: { auth, deliver: delivered.deliver, ...(maxInFlight !== undefined ? { maxInFlight } : {}) },
+    leases: { auth, renew: renewed.renew },
     log,
     ...overrides,
   });
-  return { ...server, metrics, auth, delivered, logText: text };
+  return { ...server, metrics, auth, delivered, renewed, logText: text };
 }
 
 /** POSTs JSON (or a raw string) to /v1/observations. */
-export async function postObservations(server: RunningServer, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
-  const response = await fetch(`${server.url}/v1/observations`, {
+export function postObservations(server: RunningServer, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
+  return postJson(server, '/v1/observations', body, headers);
+}
+
+/** POSTs JSON (or a raw string) to `path`. */
+export async function postJson(server: RunningServer, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
+  const response = await fetch(`${server.url}${path}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),

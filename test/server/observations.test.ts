@@ -23,7 +23,7 @@ describe('POST /v1/observations', () => {
       const answer = await postObservations(server, observation(results), bearer(ALICE_TOKEN));
       expect(answer).toMatchObject({ status: 202, json: { received: 3, accepted: 2, ignored: 1, ignoredKeys: ['unknown=1'] } });
       expect(server.delivered.calls).toEqual([{ target: { namespace: 'data', expectation: 'campaign-results' }, results }]);
-      expect(server.auth.authorizations).toEqual([{ user: 'alice', namespace: 'data', expectation: 'campaign-results' }]);
+      expect(server.auth.authorizations).toEqual([{ user: 'alice', namespace: 'data', expectation: 'campaign-results', subresource: 'observations' }]);
     });
 
     it('may report on an unpartitioned Expectation (the empty key)', async () => {
