@@ -12,11 +12,12 @@
  */
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION } from '../api/schema/kind.js';
-import type { Dag, DagDependency, DagRun, Expectation, HomeostatObject, KindName, StateChecker } from '../api/types.js';
+import type { Expectation, KindName, StateChecker } from '../api/types.js';
 import { type FieldError, validateObject } from '../api/validate.js';
 import { emptyWorld } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import { type Clock, type ObjectRef, systemClock } from '../runtime/ports.js';
+import { addDeclared } from '../runtime/declaredState.js';
 import type { DeclaredState } from '../runtime/reconciler.js';
 import { describeError, type KubeClients, statusOf } from './client.js';
 import { type InformerFactory, kubeInformerFactory, ResilientInformer, type ResilientInformerOptions } from './resilientInformer.js';
@@ -186,7 +187,7 @@ export class WorldCache {
           });
           continue;
         }
-        add(world, side, result.object);
+        addDeclared(world, side, result.object);
       }
     }
     for (const key of this.referencedConfigMaps(world.expectations)) {
@@ -323,26 +324,4 @@ function pickMetadata(raw: RawObject): Record<string, unknown> {
   const out: Record<string, unknown> = { name: m.name, namespace: m.namespace };
   for (const k of ['uid', 'generation', 'resourceVersion', 'creationTimestamp', 'labels', 'annotations'] as const) if (m[k] !== undefined) out[k] = m[k];
   return out;
-}
-
-function add(world: DeclaredState['world'], side: DeclaredState['side'], object: HomeostatObject): void {
-  switch (object.kind) {
-    case 'StateChecker':
-      world.checkers.push(object as StateChecker);
-      side.checkers.push(object as StateChecker);
-      break;
-    case 'Expectation':
-      world.expectations.push(object as Expectation);
-      break;
-    case 'Dag':
-      world.dags.push(object as Dag);
-      break;
-    case 'DagDependency':
-      world.dagDependencies.push(object as DagDependency);
-      side.dagDependencies.push(object as DagDependency);
-      break;
-    case 'DagRun':
-      side.dagRuns.push(object as DagRun);
-      break;
-  }
 }

@@ -1,7 +1,8 @@
 import { parseManifestText } from '../api/manifests.js';
-import type { Dag, DagDependency, DagRun, Expectation, HomeostatObject, StateChecker } from '../api/types.js';
+import type { HomeostatObject } from '../api/types.js';
 import { validateObject } from '../api/validate.js';
 import { emptyWorld } from '../engine/index.js';
+import { addDeclared } from '../runtime/declaredState.js';
 import type { DeclaredState } from '../runtime/reconciler.js';
 
 /** What one good manifest file declares. */
@@ -67,31 +68,9 @@ export function declare(files: { file: string; objects: FileObjects | undefined 
       }
       seen.set(key, file);
       stamp(object);
-      add(world, side, object);
+      addDeclared(world, side, object);
     }
     for (const cm of objects.configMaps) world.configMaps.set(`${cm.namespace}/${cm.name}`, cm.data);
   }
   return { world, side, duplicates };
-}
-
-function add(world: DeclaredState['world'], side: DeclaredState['side'], object: HomeostatObject): void {
-  switch (object.kind) {
-    case 'StateChecker':
-      world.checkers.push(object as StateChecker);
-      side.checkers.push(object as StateChecker);
-      break;
-    case 'Expectation':
-      world.expectations.push(object as Expectation);
-      break;
-    case 'Dag':
-      world.dags.push(object as Dag);
-      break;
-    case 'DagDependency':
-      world.dagDependencies.push(object as DagDependency);
-      side.dagDependencies.push(object as DagDependency);
-      break;
-    case 'DagRun':
-      side.dagRuns.push(object as DagRun);
-      break;
-  }
 }
