@@ -1,0 +1,151 @@
+// Controller benchmark: the controller against a real kube-apiserver + etcd on loopback (the
+// integration tests' harness, test/integration/harness/controlPlane.ts), the bench playing the
+// kubelet. Prints a table with the goals.
+//
+//   tsx bench/controller.ts [--pairs 210] [--expectations 10000] [--only latency|memory] [--json FILE]
+//                           [--reuse-connections]  (an experiment: the controller's client on one connection pool)
+//
+// 1. latency from a dependency's verdict (Satisfied) to the dependent's action Job (controller in-process);
+// 2. API requests the controller makes per action launched (the same run);
+// 3. the controller's RSS with N unpartitioned Expectations, as a child process
+//    (`node dist/cli/main.js controller`), and how long its initial sync and first pass take.
+// Bounded: the whole run stops by itself (BENCH_CONTROLLER_BUDGET_S, default 270 s); skipped
+// (exit 0) when the envtest binaries are not built.
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT, startControlPlane } from '../test/integration/harness/controlPlane.js';
+import { Deadline, now, RawApi, round, until } from './controllerScenario.js';
+import { type LatencyFigures, runLatency } from './controllerScenarioLatency.js';
+import { type MemoryFigures, runMemory } from './controllerScenarioMemory.js';
+
+const { values: args } = parseArgs({
+  options: {
+    pairs: { type: 'string', default: '210' },
+    expectations: { type: 'string', default: '10000' },
+    only: { type: 'string' },
+    json: { type: 'string' },
+    'reuse-connections': { type: 'boolean', default: false },
+  },
+});
+const budgetS = Number(process.env.BENCH_CONTROLLER_BUDGET_S ?? 270);
+const deadline = new Deadline(budgetS * 1000);
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+const reuse = args['reuse-connections'];
+
+/**
+ * The cached envtest binaries, without building them: hack/envtest/setup.sh would start an
+ * ~8-minute build when they are missing, which a benchmark must not do.
+ */
+function cachedBinaries(): { dir: string } | { skip: string } {
+  const dir = join(process.env.HOMEOSTAT_ENVTEST_DIR ?? join(homedir(), '.cache/homeostat/envtest'), 'bin');
+  const script = readFileSync(join(REPO_ROOT, 'hack/envtest/setup.sh'), 'utf8');
+  const k8s = /^K8S_VERSION=(\S+)/m.exec(script)?.[1];
+  const etcd = /^ETCD_VERSION=(\S+)/m.exec(script)?.[1];
+  if (!existsSync(join(dir, 'kube-apiserver')) || !existsSync(join(dir, 'etcd'))) return { skip: `no envtest binaries in ${dir} (build them once with \`make envtest\`, ~8 min cold)` };
+  const stamp = existsSync(join(dir, 'VERSION')) ? readFileSync(join(dir, 'VERSION'), 'utf8').trim() : '';
+  if (stamp !== `kube-apiserver=${k8s} etcd=${etcd}`) return { skip: `the envtest binaries in ${dir} are "${stamp}", not kube-apiserver=${k8s} etcd=${etcd} (run \`make envtest\`)` };
+  return { dir };
+}
+
+/** crds/*.yaml, server-side applied, then every CRD Established. */
+async function installCrds(api: RawApi): Promise<void> {
+  const dir = join(REPO_ROOT, 'crds');
+  const names: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+      const crd = doc.toJS() as { metadata: { name: string } } | null;
+      if (crd === null) continue;
+      names.push(crd.metadata.name);
+      await api.applyAt(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd);
+    }
+  }
+  for (const name of names) {
+    await until(`CRD ${name} Established`, async () => {
+      const crd = (await api.must('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`)) as { status?: { conditions?: { type: string; status: string }[] } };
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true ? true : undefined;
+    }, 60_000, deadline, 100);
+  }
+}
+
+const binaries = cachedBinaries();
+if ('skip' in binaries) {
+  console.log(`\ncontroller benchmark skipped: ${binaries.skip}`);
+  process.exit(0);
+}
+
+// A backstop in case a stop() itself hangs: the harness's reaper then kills kube-apiserver and
+// etcd, and the controller child ends when its stdin closes.
+setTimeout(() => {
+  progress('controller benchmark: still running 30 s past its budget; exiting');
+  process.exit(3);
+}, (budgetS + 30) * 1000).unref();
+
+let latency: LatencyFigures | undefined;
+let memory: MemoryFigures | undefined;
+let memorySkipped: string | undefined;
+let failure: string | undefined;
+const started = now();
+const plane = await startControlPlane({ binDir: binaries.dir });
+const api = new RawApi(plane.kubeConfig);
+try {
+  progress(`controller bench: kube-apiserver on ${plane.server} (${round((now() - started) / 1000)} s)`);
+  await installCrds(api);
+  if (args.only === undefined || args.only === 'latency') {
+    progress(`controller bench: latency, ${args.pairs} pairs up-i -> down-i, controller in-process${reuse ? ', ONE connection pool (experiment)' : ''}`);
+    latency = await runLatency(plane, Number(args.pairs), deadline, progress, reuse);
+  }
+  if (args.only === undefined || args.only === 'memory') {
+    if (deadline.left < 60_000) {
+      memorySkipped = `only ${Math.round(deadline.left / 1000)} s of the ${budgetS} s budget left`;
+    } else {
+      progress(`controller bench: memory, ${args.expectations} Expectations, controller as a child process (${round((now() - started) / 1000)} s so far)`);
+      memory = await runMemory(plane, Number(args.expectations), deadline, progress, reuse);
+    }
+  }
+} catch (error) {
+  failure = (error as Error).stack ?? String(error);
+} finally {
+  api.close();
+  await plane.stop();
+}
+if (failure === undefined && latency !== undefined && process.env.BENCH_KEEP_LOG !== '1') rmSync(latency.logFile, { force: true });
+
+// ---- the table ----------------------------------------------------------------------------------
+const lines: string[] = [];
+const row = (figure: string, value: string, goal: string) => lines.push(`${figure.padEnd(64)}${value.padEnd(26)}${goal}`);
+lines.push('', `Controller (real kube-apiserver + etcd on loopback, the bench playing the kubelet; ${round((now() - started) / 1000)} s)${reuse ? ' -- EXPERIMENT: the controller on one connection pool' : ''}`, '');
+row('figure', 'measured', 'goal');
+if (latency !== undefined) {
+  row(`dependency Satisfied -> dependent's Job created, p50 (n=${latency.samples})`, `${latency.p50Ms} ms`, '<= 50 ms');
+  row(`dependency Satisfied -> dependent's Job created, p99`, `${latency.p99Ms} ms (max ${latency.maxMs})`, '<= 250 ms');
+  row('API requests per action launched, whole scenario', `${latency.requests.perAction} (${latency.requests.total}/${latency.requests.actions})`, '-');
+  row('API requests per action launched, verdict -> launch only', `${latency.requests.measuredPerAction} (${latency.requests.measuredTotal}/${latency.requests.measuredActions})`, '-');
+}
+if (memory !== undefined) {
+  const n = memory.expectations;
+  row(`controller RSS with ${n} Expectations, first pass done`, `${memory.rssMB} MB (peak ${memory.peakRssMB})`, '-');
+  row('controller RSS with no Expectations, idle', `${memory.idleRssMB} MB`, '-');
+  row(`start -> caches synced (${n} Expectations)`, `${memory.syncMs} ms`, '-');
+  row('start -> first plan done (compile + plan)', `${memory.firstPlanDoneMs} ms (${memory.firstCompileMs} + ${memory.firstPlanMs})`, '-');
+  row(`start -> every first status written (${memory.statusWrites} writes)`, `${memory.allWrittenMs} ms`, '-');
+} else if (memorySkipped !== undefined) {
+  row('controller RSS', `skipped: ${memorySkipped}`, '-');
+}
+if (latency !== undefined) {
+  lines.push('', `where one sample's time goes, p50 / p99 ms (${latency.stepSamples} samples; setup ${latency.setupSeconds} s, samples ${latency.measureSeconds} s):`);
+  for (const [step, q] of Object.entries(latency.steps)) lines.push(`  ${step.padEnd(40)}${String(q.p50).padStart(8)} /${String(q.p99).padStart(8)}`);
+  lines.push(`  (requests the controller sends from the plan's end to the lease write's end, median: ${latency.duringLeaseWrite.map(([k, c]) => `${c} ${k}`).join(', ')})`);
+  lines.push('', 'controller requests, verdict -> launch phase, by kind: count, median ms');
+  const medians = new Map(latency.requests.medianMsByKind);
+  for (const [kind, count] of latency.requests.measuredByKind) if (!kind.startsWith('watch ')) lines.push(`  ${kind.padEnd(40)}${String(count).padStart(8)}${String(medians.get(kind) ?? '-').padStart(9)}`);
+  lines.push('', 'controller requests, whole scenario, by kind:');
+  lines.push(`  ${latency.requests.byKind.map(([k, c]) => `${k} ${c}`).join(', ')}`);
+}
+if (memory !== undefined) lines.push('', `memory run: ${memory.note}`);
+if (failure !== undefined) lines.push('', `controller benchmark FAILED: ${failure}${latency === undefined ? '' : `\n(controller log: ${latency.logFile})`}`);
+console.log(lines.join('\n'));
+if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ latency, memory, memorySkipped, failure }, null, 2));
+process.exitCode = failure === undefined ? 0 : 1;
