@@ -5,6 +5,7 @@ import type { CheckRequest } from '../engine/index.js';
 import { requestBody } from '../checkers/protocol.js';
 import type { Logger } from '../runtime/log.js';
 import { type CheckAnswer, type CheckRunner, type Clock, systemClock } from '../runtime/ports.js';
+import { answerFor, type CheckOutcome } from '../runtime/checkAnswer.js';
 
 /** What an Http-mode checker is POSTed: the protocol's request, and where a later answer goes. */
 export interface HttpCheckerRequest extends CheckerRequest {
@@ -174,21 +175,14 @@ export class HttpCheckRunner implements CheckRunner {
   }
 
   /** Answers a request once: the first call wins, the others do nothing. */
-  private settle(requestId: string, outcome: { reason: string; message: string } | Extract<ParsedVerdict, { ok: true }>): void {
+  private settle(requestId: string, outcome: CheckOutcome): void {
     const entry = this.pending.get(requestId);
     if (entry === undefined) return;
     this.pending.delete(requestId);
     entry.cancelTimer();
     entry.abort.abort();
     const { request } = entry;
-    let answer: CheckAnswer;
-    if ('reason' in outcome) {
-      answer = { request, failure: outcome };
-    } else {
-      const nodeOf = new Map(request.items.map((i) => [i.partition, i.node]));
-      const verdicts = [...outcome.results].map(([k, r]) => ({ node: nodeOf.get(k) as string, verdict: r.state, ...(r.message !== undefined ? { message: r.message } : {}) }));
-      answer = { request, verdicts, unanswered: outcome.missing.map((k) => nodeOf.get(k) as string) };
-    }
+    const answer = answerFor(request, outcome);
     this.options.log.debug({ requestId, checker: entry.checker, failure: 'failure' in answer ? answer.failure.reason : undefined }, 'check answered');
     queueMicrotask(() => this.listener(answer));
   }

@@ -4,14 +4,14 @@ import { API_VERSION } from '../api/schema/kind.js';
 import { renderList } from '../api/template.js';
 import type { StateChecker } from '../api/types.js';
 import { decodeTerminationMessage } from '../checkers/compactVerdict.js';
-import { CheckFailure, type ParsedVerdict, tail } from '../checkers/protocol.js';
+import { CheckFailure, requestBody, tail } from '../checkers/protocol.js';
 import type { CheckRequest, OwnerRef } from '../engine/index.js';
-import { requestBody } from '../checkers/protocol.js';
 import type { Logger } from '../runtime/log.js';
 import { type CheckAnswer, type CheckRunner, type Clock, systemClock } from '../runtime/ports.js';
 import { describeError, statusOf } from './client.js';
 import { describeJobFailure, type JobEnd, jobEnd, keyOf, objectKey, type WatchedObjects } from './jobWatcher.js';
 import { Annotation, checkJobName, Label, ownerLabels } from './labels.js';
+import { answerFor, type CheckOutcome } from '../runtime/checkAnswer.js';
 
 export interface JobCheckRunnerOptions {
   batch: BatchV1Api;
@@ -171,20 +171,13 @@ export class JobCheckRunner implements CheckRunner {
   }
 
   /** Answers a request once: the first call wins, the others do nothing. */
-  private settle(key: string, outcome: { reason: string; message: string } | Extract<ParsedVerdict, { ok: true }>): void {
+  private settle(key: string, outcome: CheckOutcome): void {
     const entry = this.pending.get(key);
     if (entry === undefined) return;
     this.pending.delete(key);
     entry.cancelTimer();
     const { request } = entry;
-    let answer: CheckAnswer;
-    if ('reason' in outcome) {
-      answer = { request, failure: outcome };
-    } else {
-      const nodeOf = new Map(request.items.map((i) => [i.partition, i.node]));
-      const verdicts = [...outcome.results].map(([k, r]) => ({ node: nodeOf.get(k) as string, verdict: r.state, ...(r.message !== undefined ? { message: r.message } : {}) }));
-      answer = { request, verdicts, unanswered: outcome.missing.map((k) => nodeOf.get(k) as string) };
-    }
+    const answer = answerFor(request, outcome);
     this.options.log.debug({ job: entry.name, failure: 'failure' in answer ? answer.failure.reason : undefined }, 'check answered');
     queueMicrotask(() => this.listener(answer));
   }
