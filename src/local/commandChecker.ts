@@ -5,6 +5,7 @@ import { CheckFailure, MAX_VERDICT_BYTES, parseVerdict, requestBody, tail } from
 import type { CheckRequest } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import type { CheckAnswer, CheckRunner } from '../runtime/ports.js';
+import { answerFor } from '../runtime/checkAnswer.js';
 
 export interface CommandCheckerOptions {
   /** The working directory of every checker: the manifest directory. */
@@ -96,12 +97,10 @@ export class LocalCommandChecker implements CheckRunner {
         const detail = tail(err, 1024);
         return settle({ request, failure: { reason: CheckFailure.CheckerFailed, message: `the checker failed (${why})${detail === '' ? '' : `: ${detail}`}` } });
       }
-      const byKey = new Map(request.items.map((i) => [i.partition, i.node]));
-      const parsed = parseVerdict(Buffer.concat(out), [...byKey.keys()]);
+      const parsed = parseVerdict(Buffer.concat(out), request.items.map((i) => i.partition));
       if (!parsed.ok) return settle({ request, failure: { reason: parsed.reason, message: parsed.message } });
       if (parsed.unexpected.length > 0) this.options.log.debug({ checker: checker.metadata.name, keys: parsed.unexpected.slice(0, 5) }, 'the checker answered partitions it was not asked about');
-      const verdicts = [...parsed.results].map(([key, r]) => ({ node: byKey.get(key) as string, verdict: r.state, ...(r.message !== undefined ? { message: r.message } : {}) }));
-      settle({ request, verdicts, unanswered: parsed.missing.map((k) => byKey.get(k) as string) });
+      settle(answerFor(request, parsed));
     });
     child.stdin.end(JSON.stringify(body.value));
   }
