@@ -8,7 +8,7 @@ import { valueVariable } from '../api/template.js';
 import type { Logger } from '../runtime/log.js';
 import type { ActionEnd, ActionRunner } from '../runtime/ports.js';
 import { describeError, mergePatch, statusOf } from './client.js';
-import { describeJobFailure, jobEnd, keyOf, objectKey, type WatchedObjects } from './jobWatcher.js';
+import { describeJobFailure, followJobs, jobEnd, keyOf, objectKey, type WatchedObjects } from './jobWatcher.js';
 import { Annotation, Label, labelValue, ownerLabels, ownerOfNode, selectorOf } from './labels.js';
 
 export interface JobActionRunnerOptions {
@@ -49,9 +49,7 @@ export class JobActionRunner implements ActionRunner {
   private readonly ended = new Set<string>();
 
   constructor(private readonly options: JobActionRunnerOptions) {
-    options.jobs.on('add', (job) => this.observe(job, false));
-    options.jobs.on('update', (job) => this.observe(job, false));
-    options.jobs.on('delete', (job) => this.observe(job, true));
+    followJobs(options.jobs, (job, deleted) => this.observe(job, deleted));
   }
 
   onEnded(listener: (end: ActionEnd) => void): void {

@@ -9,7 +9,7 @@ import type { CheckRequest, OwnerRef } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import { type CheckAnswer, type CheckRunner, type Clock, systemClock } from '../runtime/ports.js';
 import { describeError, statusOf } from './client.js';
-import { describeJobFailure, type JobEnd, jobEnd, keyOf, objectKey, type WatchedObjects } from './jobWatcher.js';
+import { describeJobFailure, followJobs, type JobEnd, jobEnd, keyOf, objectKey, type WatchedObjects } from './jobWatcher.js';
 import { Annotation, checkJobName, Label, ownerLabels } from './labels.js';
 import { answerFor, type CheckOutcome } from '../runtime/checkAnswer.js';
 
@@ -64,9 +64,7 @@ export class JobCheckRunner implements CheckRunner {
 
   constructor(private readonly options: JobCheckRunnerOptions) {
     this.clock = options.clock ?? systemClock;
-    options.jobs.on('add', (job) => this.observe(job, false));
-    options.jobs.on('update', (job) => this.observe(job, false));
-    options.jobs.on('delete', (job) => this.observe(job, true));
+    followJobs(options.jobs, (job, deleted) => this.observe(job, deleted));
   }
 
   onAnswer(listener: (answer: CheckAnswer) => void): void {

@@ -50,3 +50,10 @@ export const keyOf = (namespace: string, name: string): string => `${namespace}/
 
 /** The key of a watched object. */
 export const objectKey = (o: KubernetesObject): string => keyOf(o.metadata?.namespace ?? '', o.metadata?.name ?? '');
+
+/** Calls `observe` for every Job the watch reports; `deleted` is true for deletions. */
+export function followJobs(jobs: WatchedObjects<V1Job>, observe: (job: V1Job, deleted: boolean) => void): void {
+  jobs.on('add', (job) => observe(job, false));
+  jobs.on('update', (job) => observe(job, false));
+  jobs.on('delete', (job) => observe(job, true));
+}
