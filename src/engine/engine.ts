@@ -17,6 +17,7 @@ import type {
   RetryRecord,
   RunRecord,
   RunRequest,
+  SuccessFloor,
   TaskSuccess,
   Verdict,
 } from './types.js';
@@ -31,6 +32,11 @@ export interface EngineOptions {
   /** At most this many events per plan; more are summed up in one. Defaults to 200. */
   maxEventsPerPlan?: number;
   snapshot?: EngineSnapshot;
+  /**
+   * Task successes a Dag may hold before its oldest settled periods are folded into one record
+   * (SuccessFloor), so the saved state stays bounded. Defaults to 600; a fold keeps half.
+   */
+  maxSuccessesPerDag?: number;
 }
 
 /**
@@ -45,6 +51,10 @@ export class Engine {
   private readonly leases = new Map<string, Lease>();
   private readonly retries = new Map<string, RetryRecord>();
   private readonly successes = new Map<string, TaskSuccess>();
+  private readonly floors = new Map<string, SuccessFloor>();
+  private readonly maxSuccesses: number;
+  /** Dags with more successes than allowed: folded at the end of a plan that decided everything. */
+  private readonly foldDue = new Set<OwnerModel>();
   private readonly runBook = new RunBook();
   private readonly compiler: WorldCompiler;
   private readonly queue: NodeRecord[] = [];
@@ -57,12 +67,14 @@ export class Engine {
     this.holder = options.holder;
     this.maxLaunches = options.maxLaunchesPerPlan ?? 500;
     this.maxEvents = options.maxEventsPerPlan ?? 200;
+    this.maxSuccesses = Math.max(2, options.maxSuccessesPerDag ?? 600);
     const snap = options.snapshot;
     const observations = new Map<string, Observation>(snap?.observations ?? []);
     if (snap !== undefined) {
       for (const lease of snap.leases) this.leases.set(lease.node, lease);
       for (const [k, v] of snap.retries) this.retries.set(k, v);
       for (const [k, v] of snap.successes) this.successes.set(k, v);
+      for (const [k, v] of snap.successFloors ?? []) this.floors.set(k, v);
       this.runBook.restore(snap.runs, snap.runRequests, snap.runSeq);
     }
     this.compiler = new WorldCompiler({
@@ -71,6 +83,7 @@ export class Engine {
         if (obs !== undefined) node.observation = obs;
         observations.delete(node.id);
         if (this.leases.has(node.id)) node.owner.activeLeases++;
+        if (this.successes.has(node.id)) node.owner.successCount++;
         if (node.policy.rule === 'all') {
           const run = this.runBook.openRun(node.owner.ref, node.period ?? '');
           if (run !== undefined) node.owner.openRuns.add(node.period ?? '');
@@ -78,7 +91,10 @@ export class Engine {
       },
       onRemoved: (node) => this.forget(node),
       onOwnerRemoved: (owner) => {
-        if (owner.ref.kind === 'Dag') this.pass.removedRuns.push(...this.runBook.forgetDag(owner.ref));
+        if (owner.ref.kind !== 'Dag') return;
+        this.pass.removedRuns.push(...this.runBook.forgetDag(owner.ref));
+        this.floors.delete(owner.key);
+        this.foldDue.delete(owner);
       },
       onTouched: (node) => this.enqueue(node),
     });
@@ -128,7 +144,10 @@ export class Engine {
     lease.outcome = succeeded ? 'succeeded' : 'failed';
     lease.finishedAt = now;
     if (message !== undefined) lease.message = message;
-    if (succeeded && node?.policy.rule === 'make') this.successes.set(nodeId, { startedAt: lease.acquiredAt, finishedAt: now });
+    if (succeeded && node?.policy.rule === 'make') {
+      if (!this.successes.has(nodeId)) node.owner.successCount++;
+      this.successes.set(nodeId, { startedAt: lease.acquiredAt, finishedAt: now });
+    }
     if (node !== undefined) this.enqueue(node);
     return true;
   }
@@ -147,6 +166,13 @@ export class Engine {
   requestRun(dag: { namespace: string; name: string }, period: string, request: RunRequest): boolean {
     const ref: OwnerRef = { kind: 'Dag', namespace: dag.namespace, name: dag.name };
     if (!this.runBook.request(ref, period, request)) return false;
+    if (request.rerunOf !== undefined) {
+      const asked = this.runBook.named(dag.namespace, request.rerunOf.run);
+      if (asked !== undefined) {
+        asked.rerunToken = request.rerunOf.token;
+        this.pass.changedRuns.push(asked);
+      }
+    }
     const owner = this.compiler.owner(ref);
     for (const node of owner?.nodes ?? []) {
       if (node.period !== period) continue;
@@ -185,6 +211,8 @@ export class Engine {
       this.queueHead = 0;
     }
     this.flushChecks();
+    // Folding needs every phase to be current: only after a plan that decided every queued node.
+    if (this.queueHead >= this.queue.length) this.foldSuccesses(now);
     const out = this.pass;
     this.pass = newPass();
     const pending = this.queue.length - this.queueHead > 0;
@@ -209,6 +237,7 @@ export class Engine {
       leases: [...this.leases.values()],
       retries: [...this.retries.entries()],
       successes: [...this.successes.entries()],
+      successFloors: [...this.floors.entries()],
       runRequests: [...this.runBook.requests.entries()],
       runs: this.runBook.all(),
       runSeq: this.runBook.seqEntries(),
@@ -305,7 +334,7 @@ export class Engine {
     if (retry !== undefined && retry.generation !== node.owner.generation) retry = undefined;
     let observation = node.observation;
     if (node.policy.rule === 'make') {
-      const success = this.successes.get(node.id);
+      const success = this.successes.get(node.id) ?? this.folded(node);
       let threshold = this.runBook.requestedAt(node.owner.ref, node.period ?? '');
       for (const dep of node.deps) threshold = Math.max(threshold, dep.doneAt);
       const holds = success !== undefined && success.startedAt >= threshold;
@@ -423,7 +452,8 @@ export class Engine {
   private openRun(node: NodeRecord, now: number): void {
     const owner = node.owner;
     const period = node.period ?? '';
-    const everSucceeded = owner.nodes.some((n) => n.period === period && n.policy.rule === 'make' && this.successes.has(n.id));
+    const floor = this.floors.get(owner.key);
+    const everSucceeded = (floor !== undefined && period <= floor.through) || owner.nodes.some((n) => n.period === period && n.policy.rule === 'make' && this.successes.has(n.id));
     const { run, forgotten } = this.runBook.start(owner.ref, period, everSucceeded ? 'Dependency' : 'Schedule', now, owner.historyLimit);
     owner.openRuns.add(period);
     this.pass.changedRuns.push(run);
@@ -469,6 +499,7 @@ export class Engine {
     const run = this.runBook.finish(node.owner.ref, period, phase, now, message);
     if (run === undefined) return;
     node.owner.openRuns.delete(period);
+    if (phase === 'Succeeded' && node.owner.successCount > this.maxSuccesses) this.foldDue.add(node.owner);
     this.pass.changedRuns.push(run);
     this.event(node, phase === 'Succeeded' ? 'Normal' : 'Warning', phase === 'Succeeded' ? 'RunSucceeded' : 'RunFailed', `run ${run.name}: ${message}`);
     this.wakeWaiting(node.owner, node.owner.nodes.length);
@@ -548,9 +579,57 @@ export class Engine {
       if (lease.outcome === undefined && !lease.action.startsWith('run:')) this.pass.cancels.push({ node: node.id, owner: node.owner.ref, action: lease.action, reason: 'NodeRemoved' });
     }
     this.retries.delete(node.id);
-    this.successes.delete(node.id);
+    if (this.successes.delete(node.id)) node.owner.successCount--;
     node.owner.waitingForSlot.delete(node);
     node.owner.failing.delete(node);
+  }
+
+  /** A task of a folded period: succeeded at the fold, finished at 0 (see SuccessFloor). */
+  private folded(node: NodeRecord): TaskSuccess | undefined {
+    const floor = this.floors.get(node.owner.key);
+    if (floor === undefined || node.period === undefined || node.period > floor.through) return undefined;
+    return { startedAt: floor.at, finishedAt: 0 };
+  }
+
+  /**
+   * Folds the successes of each due Dag's oldest settled periods (every task holds, nothing
+   * running) into its SuccessFloor, until half the allowed records are left. Only a settled
+   * prefix is folded: a period still due must keep its own records, or the fold's later start
+   * time would hide what makes it due.
+   */
+  private foldSuccesses(now: number): void {
+    for (const owner of this.foldDue) {
+      this.foldDue.delete(owner);
+      if (owner.successCount <= this.maxSuccesses) continue;
+      const periods = new Map<string, { settled: boolean; whole: boolean; records: number }>();
+      for (const n of owner.nodes) {
+        if (n.period === undefined) continue;
+        let p = periods.get(n.period);
+        if (p === undefined) periods.set(n.period, (p = { settled: true, whole: false, records: 0 }));
+        if (n.policy.rule === 'all') {
+          p.whole = true;
+          p.settled &&= n.phase === 'Satisfied';
+        } else if (this.successes.has(n.id)) p.records++;
+        if (this.leases.has(n.id)) p.settled = false;
+      }
+      const before = this.floors.get(owner.key);
+      const keep = Math.floor(this.maxSuccesses / 2);
+      let left = owner.successCount;
+      let through: string | undefined;
+      for (const period of [...periods.keys()].sort()) {
+        const p = periods.get(period) as { settled: boolean; whole: boolean; records: number };
+        if (!p.settled || !p.whole || (left <= keep && (before === undefined || period > before.through))) break;
+        through = period;
+        left -= p.records;
+      }
+      // A new fold covers the old one whole: it restarts the folded periods at `now`.
+      if (through === undefined || (before !== undefined && through < before.through)) continue;
+      for (const n of owner.nodes) {
+        if (n.policy.rule === 'make' && n.period !== undefined && n.period <= through && this.successes.delete(n.id)) owner.successCount--;
+      }
+      this.floors.set(owner.key, { through, at: now });
+      this.compiler.markChanged(owner);
+    }
   }
 
   private event(node: NodeRecord, type: EngineEvent['type'], reason: string, message: string): void {

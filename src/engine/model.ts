@@ -87,6 +87,8 @@ export class OwnerModel {
   /** Dags: periods with an open run. */
   openRuns = new Set<string>();
   historyLimit = 3;
+  /** Dags: task successes held per period (folded into a SuccessFloor when there are too many). */
+  successCount = 0;
   generation = 0;
   /** When time passing adds partitions or periods: the owner is compiled again then. */
   nextChangeAt: number | undefined;

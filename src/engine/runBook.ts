@@ -10,6 +10,7 @@ export const runKey = (dag: OwnerRef, period: string): string => `${dag.namespac
  */
 export class RunBook {
   readonly requests = new Map<string, RunRequest>();
+  /** By `namespace/name`: DagRun names are unique per namespace only. */
   private readonly runs = new Map<string, RunRecord>();
   private readonly byPeriod = new Map<string, string[]>();
   private readonly open = new Map<string, RunRecord>();
@@ -27,6 +28,11 @@ export class RunBook {
 
   seqEntries(): [string, number][] {
     return [...this.seq.entries()];
+  }
+
+  /** A run by its name (DagRun names are unique per namespace). */
+  named(namespace: string, name: string): RunRecord | undefined {
+    return this.runs.get(`${namespace}/${name}`);
   }
 
   openRun(dag: OwnerRef, period: string): RunRecord | undefined {
@@ -65,9 +71,9 @@ export class RunBook {
     const names = this.byPeriod.get(key) ?? [];
     const forgotten: RunRecord[] = [];
     while (names.length > historyLimit) {
-      const old = this.runs.get(names.shift() as string);
+      const old = this.runs.get(`${dag.namespace}/${names.shift() as string}`);
       if (old === undefined || old.phase === 'Running') continue;
-      this.runs.delete(old.name);
+      this.runs.delete(`${old.namespace}/${old.name}`);
       forgotten.push(old);
     }
     return { run, forgotten };
@@ -93,9 +99,9 @@ export class RunBook {
     for (const [key, names] of this.byPeriod) {
       if (!key.startsWith(prefix)) continue;
       for (const name of names) {
-        const run = this.runs.get(name);
+        const run = this.runs.get(`${dag.namespace}/${name}`);
         if (run !== undefined) gone.push(run);
-        this.runs.delete(name);
+        this.runs.delete(`${dag.namespace}/${name}`);
       }
       this.byPeriod.delete(key);
       this.open.delete(key);
@@ -107,7 +113,7 @@ export class RunBook {
 
   private add(run: RunRecord): void {
     const key = runKey({ kind: 'Dag', namespace: run.namespace, name: run.dag }, run.period);
-    this.runs.set(run.name, run);
+    this.runs.set(`${run.namespace}/${run.name}`, run);
     const names = this.byPeriod.get(key) ?? [];
     if (!names.includes(run.name)) names.push(run.name);
     this.byPeriod.set(key, names);

@@ -50,6 +50,18 @@ export interface TaskSuccess {
   finishedAt: number;
 }
 
+/**
+ * The successes of a Dag's old, settled periods folded into one record, to keep the saved state
+ * bounded: every task of every period up to `through` counts as succeeded, started at `at` (when
+ * the fold happened) and finished at 0. Started at `at`: a later upstream success or re-run
+ * request still makes the period due; finished at 0: a fold is not news to anything downstream.
+ */
+export interface SuccessFloor {
+  /** The latest period folded (periods of one Dag sort as text). */
+  through: string;
+  at: number;
+}
+
 export type RunReason = 'Schedule' | 'Dependency' | 'Expectation' | 'Manual';
 
 /** A request to run a Dag period again (a DagRun a user created, or an Expectation's action). */
@@ -57,6 +69,8 @@ export interface RunRequest {
   at: number;
   reason: RunReason;
   name?: string;
+  /** A re-run asked on an existing run (its `homeostat.dev/rerun` annotation): that run, and the annotation's value. */
+  rerunOf?: { run: string; token: string };
 }
 
 export type RunPhase = 'Running' | 'Succeeded' | 'Failed';
@@ -72,6 +86,8 @@ export interface RunRecord {
   startedAt: number;
   finishedAt?: number;
   message?: string;
+  /** The latest `homeostat.dev/rerun` annotation value of this run that was turned into a request. */
+  rerunToken?: string;
 }
 
 /** Everything the engine must not lose across restarts (DESIGN rule 3: only what the world cannot tell). */
@@ -79,6 +95,8 @@ export interface EngineSnapshot {
   leases: Lease[];
   retries: [string, RetryRecord][];
   successes: [string, TaskSuccess][];
+  /** Per Dag (owner key `Dag/ns/name`): its folded successes. Absent in snapshots from before folding. */
+  successFloors?: [string, SuccessFloor][];
   runRequests: [string, RunRequest][];
   runs: RunRecord[];
   runSeq: [string, number][];

@@ -32,7 +32,7 @@ export class Simulation {
   private pendingFinish: { node: string; attempt: number; ok: boolean }[] = [];
   private world: World;
 
-  constructor(world: Partial<World>, start = Date.parse('2026-03-10T12:00:00Z'), options: Partial<EngineOptions> = {}) {
+  constructor(world: Partial<World>, start = Date.parse('2026-03-10T12:00:00Z'), private readonly options: Partial<EngineOptions> = {}) {
     this.now = start;
     this.engine = new Engine({ holder: 'test', ...options });
     this.world = fullWorld(world);
@@ -47,7 +47,7 @@ export class Simulation {
   /** The controller restarts: a new engine from the old one's snapshot (through JSON, as persisted). */
   restart(withObservations = false): void {
     const snapshot = JSON.parse(JSON.stringify(this.engine.snapshot(withObservations)));
-    this.engine = new Engine({ holder: 'test-2', snapshot });
+    this.engine = new Engine({ ...this.options, holder: 'test-2', snapshot });
     this.engine.setWorld(this.world, this.now);
   }
 
