@@ -587,15 +587,15 @@ export class Engine {
   /** A task of a folded period: succeeded at the fold, finished at 0 (see SuccessFloor). */
   private folded(node: NodeRecord): TaskSuccess | undefined {
     const floor = this.floors.get(node.owner.key);
-    if (floor === undefined || node.period === undefined || node.period > floor.through) return undefined;
+    if (floor === undefined || node.period === undefined || node.period > floor.through || floor.except?.includes(node.period) === true) return undefined;
     return { startedAt: floor.at, finishedAt: 0 };
   }
 
   /**
    * Folds the successes of each due Dag's oldest settled periods (every task holds, nothing
-   * running) into its SuccessFloor, until half the allowed records are left. Only a settled
-   * prefix is folded: a period still due must keep its own records, or the fold's later start
-   * time would hide what makes it due.
+   * running) into its SuccessFloor, until half the allowed records are left. A period not settled
+   * (failed, running, due again) is left out (`except`, at most MAX_FOLD_EXCEPTIONS): the fold's
+   * later start time would hide what makes it due.
    */
   private foldSuccesses(now: number): void {
     for (const owner of this.foldDue) {
@@ -616,18 +616,35 @@ export class Engine {
       const keep = Math.floor(this.maxSuccesses / 2);
       let left = owner.successCount;
       let through: string | undefined;
+      const skipped: string[] = [];
       for (const period of [...periods.keys()].sort()) {
         const p = periods.get(period) as { settled: boolean; whole: boolean; records: number };
-        if (!p.settled || !p.whole || (left <= keep && (before === undefined || period > before.through))) break;
+        if (!p.whole) continue;
+        if (left <= keep && (before === undefined || period > before.through)) break;
+        if (!p.settled) {
+          if (skipped.length >= MAX_FOLD_EXCEPTIONS) break;
+          skipped.push(period);
+          continue;
+        }
         through = period;
         left -= p.records;
       }
       // A new fold covers the old one whole: it restarts the folded periods at `now`.
       if (through === undefined || (before !== undefined && through < before.through)) continue;
+      const limit = through;
+      const except = new Set(skipped.filter((period) => period < limit));
       for (const n of owner.nodes) {
-        if (n.policy.rule === 'make' && n.period !== undefined && n.period <= through && this.successes.delete(n.id)) owner.successCount--;
+        if (n.policy.rule !== 'make' || n.period === undefined || n.period > limit) continue;
+        if (except.has(n.period)) {
+          // Left out of this fold but covered by the old one: keep what the old one said of it.
+          const old = this.folded(n);
+          if (old !== undefined && !this.successes.has(n.id)) {
+            this.successes.set(n.id, old);
+            owner.successCount++;
+          }
+        } else if (this.successes.delete(n.id)) owner.successCount--;
       }
-      this.floors.set(owner.key, { through, at: now });
+      this.floors.set(owner.key, { through: limit, at: now, ...(except.size > 0 ? { except: [...except] } : {}) });
       this.compiler.markChanged(owner);
     }
   }
@@ -638,6 +655,9 @@ export class Engine {
     this.pass.events.push(e);
   }
 }
+
+/** Unsettled periods a fold may step over; more, and the fold stops before them. */
+const MAX_FOLD_EXCEPTIONS = 64;
 
 interface PassOutput {
   launches: ActionLaunch[];

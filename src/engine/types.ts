@@ -60,6 +60,8 @@ export interface SuccessFloor {
   /** The latest period folded (periods of one Dag sort as text). */
   through: string;
   at: number;
+  /** Periods up to `through` left out of the fold (not settled then): they keep their own records. */
+  except?: string[];
 }
 
 export type RunReason = 'Schedule' | 'Dependency' | 'Expectation' | 'Manual';

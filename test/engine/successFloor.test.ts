@@ -37,7 +37,7 @@ describe('folding old task successes', () => {
     }
     // The kept records are the newest periods; today is never folded while recent.
     expect(successesOf(snap, 'sold').map(([id]) => id)).toContain(taskId('sold', 'aggregate', TODAY));
-    expect(floorOf(snap, 'sold')?.through < TODAY).toBe(true);
+    expect((floorOf(snap, 'sold')?.through ?? '') < TODAY).toBe(true);
     // Every period still reads as succeeded.
     expect(sim.phaseOf(dagPeriodId('enrich', MONTH_AGO))).toBe('Satisfied/Succeeded');
   });
@@ -58,7 +58,7 @@ describe('folding old task successes', () => {
     ['after a restart', true],
   ])('re-running sold for a folded day re-runs enrich for that day only, once (%s)', (_when, restart) => {
     const sim = ran(20);
-    expect(floorOf(sim.engine.snapshot(), 'sold')?.through >= MONTH_AGO).toBe(true);
+    expect((floorOf(sim.engine.snapshot(), 'sold')?.through ?? '') >= MONTH_AGO).toBe(true);
     if (restart) sim.restart();
     const before = sim.launches.length;
     sim.advance(HOUR);
@@ -67,14 +67,21 @@ describe('folding old task successes', () => {
     expect(launched(sim, before)).toEqual([`sold/load@${MONTH_AGO}`, `sold/aggregate@${MONTH_AGO}`, `enrich/join@${MONTH_AGO}`]);
   });
 
-  it('a period that failed is never folded, nor anything after it', () => {
+  it('a period that failed is left out of the fold, and still re-runs when asked', () => {
     const sim = new Simulation(world(), undefined, { maxSuccessesPerDag: 10 });
     sim.onLaunch = (l) => (l.owner.name === 'ads' && l.partition === '2026-02-20' ? 'fail' : 'succeed');
     sim.settle(500);
     expect(sim.phaseOf(taskId('ads', 'load', '2026-02-20'))).toBe('Failed/RetriesExhausted');
     const snap = sim.engine.snapshot();
-    expect(floorOf(snap, 'ads')?.through < '2026-02-20').toBe(true);
-    expect(floorOf(snap, 'enrich')?.through < '2026-02-20').toBe(true);
+    for (const name of ['ads', 'enrich']) {
+      expect((floorOf(snap, name)?.through ?? '') > '2026-02-20').toBe(true);
+      expect(floorOf(snap, name)?.except).toContain('2026-02-20');
+    }
+    expect(sim.phaseOf(dagPeriodId('enrich', '2026-02-20'))).toBe('Waiting/UpstreamFailed');
+    sim.restart();
+    sim.settle(500);
+    expect(sim.phaseOf(dagPeriodId('enrich', '2026-02-20'))).toBe('Waiting/UpstreamFailed');
+    expect(sim.phaseOf(dagPeriodId('enrich', '2026-02-21'))).toBe('Satisfied/Succeeded');
     // Fixed and re-run: enrich follows for that day.
     sim.onLaunch = () => 'succeed';
     const before = sim.launches.length;
@@ -96,7 +103,7 @@ describe('folding old task successes', () => {
     sim.settle(500);
     const snap = sim.engine.snapshot();
     // down (3 tasks a period) folds more periods than up (1 task): some of down's folded days have up's real records.
-    expect(floorOf(snap, 'down')?.through > (floorOf(snap, 'up')?.through ?? '')).toBe(true);
+    expect((floorOf(snap, 'down')?.through ?? '') > (floorOf(snap, 'up')?.through ?? '')).toBe(true);
     const before = sim.launches.length;
     sim.restart();
     sim.advance(HOUR);
