@@ -4,11 +4,12 @@
  * most 63 characters of `[A-Za-z0-9._-]`, so names and node ids go in as `labelValue`s or hashes.
  */
 import { dnsSafe, fnv1a } from '../engine/actionNames.js';
+import { MANAGED_BY_LABEL, MANAGER } from '../api/wellKnown.js';
 import type { CheckRequest, OwnerRef } from '../engine/index.js';
 
 export const Label = {
   /** Always `homeostat`: every object Homeostat created, and only those. */
-  managedBy: 'app.kubernetes.io/managed-by',
+  managedBy: MANAGED_BY_LABEL,
   /** `action` (a lease's Job) or `checker` (a Job-mode StateChecker's Job). */
   role: 'homeostat.dev/role',
   /** `Expectation` or `Dag`. */
@@ -39,7 +40,7 @@ export const Annotation = {
   partitions: 'homeostat.dev/partitions',
 } as const;
 
-export const MANAGER = 'homeostat';
+export { MANAGER };
 
 export type Role = 'action' | 'checker';
 

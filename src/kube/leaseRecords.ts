@@ -1,11 +1,13 @@
 /**
- * Leases and retry records as an owner's status holds them (pure): the engine's snapshot split
- * per owner and written into `.status.leases` and `.status.retries` (bounded), and read back into
- * a snapshot after a restart. Node ids are `Kind/namespace/name|key`, the key being the
+ * What the engine must not lose, as the statuses hold it (pure): the engine's snapshot split per
+ * owner and written into `.status.leases` and `.status.retries` (bounded), for a Dag also
+ * `.status.successes`, `.status.successFloor` and `.status.runRequests`; runs are DagRuns. Read
+ * back into a snapshot after a restart. Node ids are `Kind/namespace/name|key`, the key being the
  * partition of an Expectation or `task|period` of a Dag (src/engine/wiring.ts).
  */
+import { MAX_SUCCESS_RECORDS } from '../api/schema/dag.js';
 import { MAX_RETRY_RECORDS } from '../api/schema/expectation.js';
-import type { EngineSnapshot, Lease, RetryRecord, RunRecord } from '../engine/index.js';
+import type { EngineSnapshot, Lease, RetryRecord, RunReason, RunRecord, RunRequest, SuccessFloor, TaskSuccess } from '../engine/index.js';
 import { MANAGED_BY_LABEL, MANAGER, type RawObject } from './worldCache.js';
 
 /** A lease in `.status.leases`: the engine's Lease, with times as RFC 3339 and the node as `key`. */
@@ -34,12 +36,61 @@ export interface StatusRetry {
   generation: number;
 }
 
+/** A task success in a Dag's `.status.successes`. */
+export interface StatusSuccess {
+  task: string;
+  period: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** A Dag's `.status.successFloor`. */
+export interface StatusSuccessFloor {
+  through: string;
+  at: string;
+  except?: string[];
+}
+
+/** A re-run request in a Dag's `.status.runRequests`. */
+export interface StatusRunRequest {
+  period: string;
+  at: string;
+  reason: RunReason;
+  name?: string;
+  rerunOf?: { run: string; token: string };
+}
+
 /** What `save` keeps in an owner's status. */
 export interface OwnerState {
   leases: StatusLease[];
   retries: StatusRetry[];
   /** Retry records left out to keep the status small (the oldest first). */
   retriesDropped: number;
+  /** Dags only. */
+  successes?: StatusSuccess[];
+  successFloor?: StatusSuccessFloor;
+  runRequests?: StatusRunRequest[];
+}
+
+/** The status fields `save` owns; the rest of a status is the composed summary. */
+export const STATE_FIELDS = ['leases', 'retries', 'retriesDropped', 'successes', 'successFloor', 'runRequests'] as const;
+
+/** A status without the fields `save` owns. */
+export function withoutState(status: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...status };
+  for (const field of STATE_FIELDS) delete rest[field];
+  return rest;
+}
+
+/** The status fields of a state, as written (empty lists of a Dag are written, so a fold or a done request clears them). */
+export function stateFields(kind: string, state: OwnerState): Record<string, unknown> {
+  return {
+    leases: state.leases,
+    retries: state.retries,
+    ...(state.retriesDropped > 0 ? { retriesDropped: state.retriesDropped } : {}),
+    ...(kind === 'Dag' ? { successes: state.successes ?? [], runRequests: state.runRequests ?? [] } : {}),
+    ...(kind === 'Dag' && state.successFloor !== undefined ? { successFloor: state.successFloor } : {}),
+  };
 }
 
 const RETRY_MESSAGE_LENGTH = 256;
@@ -112,7 +163,7 @@ export function fromStatusLease(item: Partial<StatusLease>, ownerKey: string): L
  * The leases and retry records of every owner in a snapshot, keyed by owner key. Retry records
  * beyond `maxRetries` are dropped, those whose next attempt is earliest (the oldest) first.
  */
-export function ownerStates(snapshot: Pick<EngineSnapshot, 'leases' | 'retries'>, maxRetries = MAX_RETRY_RECORDS): Map<string, OwnerState> {
+export function ownerStates(snapshot: Pick<EngineSnapshot, 'leases' | 'retries'> & Partial<Pick<EngineSnapshot, 'successes' | 'successFloors' | 'runRequests'>>, maxRetries = MAX_RETRY_RECORDS): Map<string, OwnerState> {
   const out = new Map<string, OwnerState>();
   const stateOf = (owner: string) => {
     let s = out.get(owner);
@@ -144,18 +195,84 @@ export function ownerStates(snapshot: Pick<EngineSnapshot, 'leases' | 'retries'>
       generation: r.generation,
     }));
   }
+  for (const [node, success] of snapshot.successes ?? []) {
+    const where = splitNode(node);
+    const bar = where?.key.indexOf('|') ?? -1;
+    if (where === undefined || bar < 0) continue;
+    (stateOf(where.owner).successes ??= []).push({ task: where.key.slice(0, bar), period: where.key.slice(bar + 1), startedAt: iso(success.startedAt), finishedAt: iso(success.finishedAt) });
+  }
+  for (const [owner, floor] of snapshot.successFloors ?? []) {
+    stateOf(owner).successFloor = { through: floor.through, at: iso(floor.at), ...(floor.except !== undefined && floor.except.length > 0 ? { except: [...floor.except].sort() } : {}) };
+  }
+  for (const [key, request] of snapshot.runRequests ?? []) {
+    // Request keys are `namespace/dag|period`.
+    const slash = key.indexOf('/');
+    const bar = key.indexOf('|');
+    if (slash < 0 || bar < slash) continue;
+    (stateOf(`Dag/${key.slice(0, bar)}`).runRequests ??= []).push({
+      period: key.slice(bar + 1),
+      at: iso(request.at),
+      reason: request.reason,
+      ...(request.name !== undefined ? { name: request.name } : {}),
+      ...(request.rerunOf !== undefined ? { rerunOf: request.rerunOf } : {}),
+    });
+  }
+  const byKey = <T extends { key: string }>(a: T, b: T) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  const byTaskPeriod = (a: StatusSuccess, b: StatusSuccess) => (a.task + '|' + a.period < b.task + '|' + b.period ? -1 : 1);
   for (const s of out.values()) {
-    s.leases.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    s.retries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    s.leases.sort(byKey);
+    s.retries.sort(byKey);
+    if (s.successes !== undefined) {
+      s.successes.sort(byTaskPeriod);
+      // The engine folds long before this; a cut here would make the oldest periods run again.
+      if (s.successes.length > MAX_SUCCESS_RECORDS) s.successes = s.successes.slice(-MAX_SUCCESS_RECORDS);
+    }
+    s.runRequests?.sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
   }
   return out;
 }
 
 /** The leases and retry records an owner's status holds (from an earlier run of the controller). */
-export function stateFromStatus(status: Record<string, unknown> | undefined): OwnerState {
+export function stateFromStatus(status: Record<string, unknown> | undefined, kind = 'Expectation'): OwnerState {
   const leases = Array.isArray(status?.leases) ? (status.leases as StatusLease[]) : [];
   const retries = Array.isArray(status?.retries) ? (status.retries as StatusRetry[]) : [];
-  return { leases, retries, retriesDropped: typeof status?.retriesDropped === 'number' ? status.retriesDropped : 0 };
+  const state: OwnerState = { leases, retries, retriesDropped: typeof status?.retriesDropped === 'number' ? status.retriesDropped : 0 };
+  if (kind === 'Dag') {
+    state.successes = Array.isArray(status?.successes) ? (status.successes as StatusSuccess[]) : [];
+    state.runRequests = Array.isArray(status?.runRequests) ? (status.runRequests as StatusRunRequest[]) : [];
+    const floor = status?.successFloor as StatusSuccessFloor | undefined;
+    if (floor !== undefined && typeof floor === 'object') state.successFloor = floor;
+  }
+  return state;
+}
+
+const validTime = (text: string | undefined): number | undefined => {
+  const t = ms(text);
+  return t === undefined || Number.isNaN(t) ? undefined : t;
+};
+
+/** A Dag's successes, fold and requests from its status into the snapshot; unreadable entries are skipped. */
+function addDagState(snapshot: EngineSnapshot, ownerKey: string, state: OwnerState): void {
+  for (const s of state.successes ?? []) {
+    const startedAt = validTime(s.startedAt);
+    const finishedAt = validTime(s.finishedAt);
+    if (typeof s.task !== 'string' || typeof s.period !== 'string' || startedAt === undefined || finishedAt === undefined) continue;
+    const success: TaskSuccess = { startedAt, finishedAt };
+    snapshot.successes.push([`${ownerKey}|${s.task}|${s.period}`, success]);
+  }
+  const floor = state.successFloor;
+  const floorAt = validTime(floor?.at);
+  if (floor !== undefined && typeof floor.through === 'string' && floorAt !== undefined) {
+    const record: SuccessFloor = { through: floor.through, at: floorAt, ...(Array.isArray(floor.except) && floor.except.length > 0 ? { except: floor.except } : {}) };
+    (snapshot.successFloors ??= []).push([ownerKey, record]);
+  }
+  const dagKey = ownerKey.slice('Dag/'.length); // namespace/name
+  for (const r of state.runRequests ?? []) {
+    const at = validTime(r.at);
+    if (typeof r.period !== 'string' || at === undefined) continue;
+    const request: RunRequest = { at, reason: r.reason ?? 'Manual', ...(r.name !== undefined ? { name: r.name } : {}), ...(r.rerunOf !== undefined ? { rerunOf: r.rerunOf } : {}) };
+    snapshot.runRequests.push([`${dagKey}|${r.period}`, request]);
+  }
 }
 
 /** The engine's snapshot from the statuses of the owners and the DagRuns. */
@@ -163,7 +280,8 @@ export function snapshotFromObjects(owners: readonly RawObject[], dagRuns: reado
   const snapshot: EngineSnapshot = { leases: [], retries: [], successes: [], runRequests: [], runs: [], runSeq: [] };
   for (const o of owners) {
     const ownerKey = refKey({ kind: o.kind ?? '', namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '' });
-    const state = stateFromStatus(o.status);
+    const state = stateFromStatus(o.status, o.kind);
+    if (o.kind === 'Dag') addDagState(snapshot, ownerKey, state);
     for (const item of state.leases) {
       const lease = fromStatusLease(item, ownerKey);
       if (lease !== undefined) snapshot.leases.push(lease);
@@ -177,14 +295,24 @@ export function snapshotFromObjects(owners: readonly RawObject[], dagRuns: reado
   const seq = new Map<string, number>();
   for (const dr of dagRuns) {
     const spec = dr.spec as { dag?: string; period?: string; reason?: RunRecord['reason'] } | undefined;
-    const status = dr.status as { phase?: string; startedAt?: string; finishedAt?: string } | undefined;
+    const status = dr.status as { phase?: string; startedAt?: string; finishedAt?: string; rerun?: string } | undefined;
     const startedAt = ms(status?.startedAt);
     if (spec?.dag === undefined || spec.period === undefined || startedAt === undefined || Number.isNaN(startedAt)) continue;
     if (status?.phase !== 'Running' && status?.phase !== 'Succeeded' && status?.phase !== 'Failed') continue;
     const namespace = dr.metadata?.namespace ?? 'default';
     const name = dr.metadata?.name ?? '';
     const finishedAt = ms(status.finishedAt);
-    snapshot.runs.push({ name, namespace, dag: spec.dag, period: spec.period, reason: spec.reason ?? 'Manual', phase: status.phase, startedAt, ...(finishedAt !== undefined && !Number.isNaN(finishedAt) ? { finishedAt } : {}) });
+    snapshot.runs.push({
+      name,
+      namespace,
+      dag: spec.dag,
+      period: spec.period,
+      reason: spec.reason ?? 'Manual',
+      phase: status.phase,
+      startedAt,
+      ...(finishedAt !== undefined && !Number.isNaN(finishedAt) ? { finishedAt } : {}),
+      ...(typeof status.rerun === 'string' ? { rerunToken: status.rerun } : {}),
+    });
     const n = /-(\d+)$/.exec(name);
     if (dr.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGER && n !== null) {
       const key = `${namespace}/${spec.dag}|${spec.period}`;

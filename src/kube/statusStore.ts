@@ -9,18 +9,17 @@
  *   status is always written whole (PUT /status), guarded by the resourceVersion last seen, and
  *   a 409 Conflict is answered by reading the object again and retrying.
  * - Writes of one object are serialized, and a write that would not change anything is skipped.
+ * - A Dag's status also keeps its task successes (bounded: the engine folds old ones), its fold
+ *   and its pending re-run requests, written with its leases; the runs are DagRuns.
  * - `load` rebuilds the snapshot from the statuses (and the runs from DagRuns).
- *
- * Not persisted yet (Dags on Kubernetes are the next step): Dag task successes and re-run
- * requests; after a restart a Dag task runs again.
  */
 import { API_VERSION, GROUP, VERSION } from '../api/schema/index.js';
 import type { EngineEvent, EngineSnapshot, OwnerRef, RunRecord } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import type { ObjectRef, StateStore, StatusWriter } from '../runtime/ports.js';
-import { describeError, type KubeClients, resourceOf, statusOf } from './client.js';
+import { describeError, type KubeClients, mergePatch, resourceOf, statusOf } from './client.js';
 import { labelValue } from './labels.js';
-import { type OwnerState, ownerStates, snapshotFromObjects, stableJson, stateFromStatus } from './leaseRecords.js';
+import { type OwnerState, ownerStates, snapshotFromObjects, stableJson, stateFields, stateFromStatus, withoutState } from './leaseRecords.js';
 import { DAG_LABEL, KIND_PLURALS, MANAGED_BY_LABEL, MANAGER, type RawObject } from './worldCache.js';
 
 // ---- the API, narrowed to what this file does (a fake stands in for it in unit tests) --------
@@ -32,6 +31,8 @@ export interface StatusApi {
   replaceStatus(ref: ObjectRef, body: RawObject): Promise<RawObject>;
   create(ref: ObjectRef, body: RawObject): Promise<RawObject>;
   delete(ref: ObjectRef): Promise<void>;
+  /** Adds labels (a JSON merge patch of metadata.labels). */
+  addLabels(ref: ObjectRef, labels: Record<string, string>): Promise<void>;
 }
 
 const FIELD_MANAGER = 'homeostat';
@@ -50,6 +51,7 @@ export function kubeStatusApi(clients: KubeClients): StatusApi {
     replaceStatus: async (ref, body) => (await custom.replaceNamespacedCustomObjectStatus({ ...at(ref), body, fieldManager: FIELD_MANAGER })) as RawObject,
     create: async (ref, body) => (await custom.createNamespacedCustomObject({ ...resourceOf(KIND_PLURALS[ref.kind], ref.namespace), body, fieldManager: FIELD_MANAGER })) as RawObject,
     delete: async (ref) => void (await custom.deleteNamespacedCustomObject({ ...at(ref), propagationPolicy: 'Background' })),
+    addLabels: async (ref, labels) => void (await custom.patchNamespacedCustomObject({ ...at(ref), body: { metadata: { labels } }, fieldManager: FIELD_MANAGER }, mergePatch())),
   };
 }
 
@@ -84,6 +86,8 @@ interface Entry {
   /** resourceVersions our own writes produced (the latest few): their watch events are not news. */
   ours: string[];
   chain: Promise<void>;
+  /** A DagRun given the Dag label by this process. */
+  labelled?: boolean;
 }
 
 const OWNER_KINDS = new Set(['Expectation', 'Dag']);
@@ -104,19 +108,22 @@ export class StatusStore implements StateStore, StatusWriter {
     const [expectations, dags, dagRuns] = await Promise.all([api.list('Expectation', namespace), api.list('Dag', namespace), api.list('DagRun', namespace)]);
     for (const o of [...expectations, ...dags]) {
       const entry = this.entry({ kind: o.kind as ObjectRef['kind'], namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '' });
-      entry.state = stateFromStatus(o.status);
+      entry.state = stateFromStatus(o.status, o.kind);
     }
     return snapshotFromObjects([...expectations, ...dags], dagRuns);
   }
 
   async save(snapshot: EngineSnapshot): Promise<void> {
     const states = ownerStates(snapshot);
-    const empty: OwnerState = { leases: [], retries: [], retriesDropped: 0 };
-    for (const [key, entry] of this.entries) if (entry.state !== undefined && !states.has(key)) states.set(key, empty);
+    for (const [key, entry] of this.entries) if (entry.state !== undefined && !states.has(key)) states.set(key, emptyState(entry.ref.kind));
     for (const [key, state] of states) {
       const [kind = '', namespace = '', name = ''] = key.split('/');
       const entry = this.entry({ kind: kind as OwnerRef['kind'], namespace, name });
-      const before = stableJson(entry.state ?? empty);
+      if (kind === 'Dag') {
+        state.successes ??= [];
+        state.runRequests ??= [];
+      }
+      const before = stableJson(entry.state ?? emptyState(kind));
       if (stableJson(state) === before) continue;
       entry.state = state;
       this.unsaved.add(key);
@@ -129,8 +136,7 @@ export class StatusStore implements StateStore, StatusWriter {
 
   async writeStatus(object: ObjectRef, status: Record<string, unknown>): Promise<void> {
     const entry = this.entry(object);
-    const { leases: _l, retries: _r, retriesDropped: _d, ...summary } = status;
-    entry.summary = summary;
+    entry.summary = withoutState(status);
     await this.flush(entry);
   }
 
@@ -150,6 +156,14 @@ export class StatusStore implements StateStore, StatusWriter {
       } catch (error) {
         if (statusOf(error) !== 409) throw error; // 409: it exists (a user's DagRun, or ours)
       }
+    }
+    // A user's DagRun gets the Dag label too, so `kubectl get dr -l homeostat.dev/dag=X` lists every run.
+    const current = this.options.current?.(ref);
+    if (current !== undefined && current.metadata?.labels?.[DAG_LABEL] === undefined && !entry.labelled) {
+      await this.options.api.addLabels(ref, { [DAG_LABEL]: labelValue(run.dag) }).catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw error;
+      });
+      entry.labelled = true;
     }
     entry.summary = status;
     await this.flush(entry);
@@ -227,7 +241,7 @@ export class StatusStore implements StateStore, StatusWriter {
     for (let attempt = 1; ; attempt++) {
       const seen = this.options.current?.(ref);
       entry.summary ??= summaryOf(seen?.status);
-      if (OWNER_KINDS.has(ref.kind)) entry.state ??= stateFromStatus(seen?.status);
+      if (OWNER_KINDS.has(ref.kind)) entry.state ??= stateFromStatus(seen?.status, ref.kind);
       const status = this.document(entry);
       const text = stableJson(status);
       if (text === entry.written) return;
@@ -274,8 +288,7 @@ export class StatusStore implements StateStore, StatusWriter {
   private document(entry: Entry): Record<string, unknown> {
     const summary = entry.summary ?? {};
     if (!OWNER_KINDS.has(entry.ref.kind)) return summary;
-    const state = entry.state ?? { leases: [], retries: [], retriesDropped: 0 };
-    return { ...summary, leases: state.leases, retries: state.retries, ...(state.retriesDropped > 0 ? { retriesDropped: state.retriesDropped } : {}) };
+    return { ...summary, ...stateFields(entry.ref.kind, entry.state ?? emptyState(entry.ref.kind)) };
   }
 
   private async limited<T>(work: () => Promise<T>): Promise<T> {
@@ -293,7 +306,7 @@ export class StatusStore implements StateStore, StatusWriter {
 
 /** A status without what `save` owns. */
 function summaryOf(status: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (status === undefined) return undefined;
-  const { leases: _l, retries: _r, retriesDropped: _d, ...rest } = status;
-  return rest;
+  return status === undefined ? undefined : withoutState(status);
 }
+
+const emptyState = (kind: string): OwnerState => ({ leases: [], retries: [], retriesDropped: 0, ...(kind === 'Dag' ? { successes: [], runRequests: [] } : {}) });

@@ -18,6 +18,7 @@ import { emptyWorld } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import { type Clock, type ObjectRef, systemClock } from '../runtime/ports.js';
 import { addDeclared } from '../runtime/declaredState.js';
+import { MANAGED_BY_LABEL, MANAGER, RERUN_ANNOTATION } from '../api/wellKnown.js';
 import type { DeclaredState } from '../runtime/reconciler.js';
 import { describeError, type KubeClients, statusOf } from './client.js';
 import { type InformerFactory, kubeInformerFactory, ResilientInformer, type ResilientInformerOptions } from './resilientInformer.js';
@@ -31,10 +32,7 @@ export const KIND_PLURALS: Record<KindName, string> = {
 };
 const KIND_NAMES = Object.keys(KIND_PLURALS) as KindName[];
 
-/** DagRuns the controller created for its own runs carry this label (their Dag's name). */
-export const DAG_LABEL = 'homeostat.dev/dag';
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGER = 'homeostat';
+export { DAG_LABEL, MANAGED_BY_LABEL, MANAGER } from '../api/wellKnown.js';
 
 /** An object the validator rejected: kept out of the World. */
 export interface InvalidObject {
@@ -88,7 +86,13 @@ interface ConfigMapEntry {
 const nsOf = (o: { metadata?: { namespace?: string } }): string => o.metadata?.namespace ?? 'default';
 const refKey = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
 /** What makes an object's declaration change: status writes leave it alone. */
-const fingerprint = (o: KubernetesObject): string => `${o.metadata?.uid ?? ''}|${o.metadata?.generation ?? ''}|${o.metadata?.deletionTimestamp ?? ''}`;
+const fingerprint = (o: KubernetesObject): string => `${o.metadata?.uid ?? ''}|${o.metadata?.generation ?? ''}|${o.metadata?.deletionTimestamp ?? ''}|${o.metadata?.annotations?.[RERUN_ANNOTATION] ?? ''}`;
+
+/** A validated object with the annotations the API server has now. */
+function withAnnotations<T extends { metadata: { annotations?: Record<string, string> } }>(object: T, raw: KubernetesObject): T {
+  const annotations = raw.metadata?.annotations;
+  return { ...object, metadata: { ...object.metadata, ...(annotations !== undefined ? { annotations } : {}) } };
+}
 
 export class WorldCache {
   readonly informers: Record<KindName, ResilientInformer<RawObject>>;
@@ -175,8 +179,9 @@ export class WorldCache {
     for (const kind of KIND_NAMES) {
       for (const raw of this.informers[kind].list()) {
         if (raw.metadata?.deletionTimestamp !== undefined) continue;
-        // DagRuns the controller created record its runs; they are not requests.
-        if (kind === 'DagRun' && raw.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGER) continue;
+        // DagRuns the controller created record its runs; they are not requests, unless one asks
+        // for its period again with the rerun annotation.
+        if (kind === 'DagRun' && raw.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGER && raw.metadata.annotations?.[RERUN_ANNOTATION] === undefined) continue;
         const result = this.validate(kind, raw);
         if (!result.ok) {
           invalid.push({
@@ -187,7 +192,8 @@ export class WorldCache {
           });
           continue;
         }
-        addDeclared(world, side, result.object);
+        // Validation is kept per generation; annotations change without one, so they are taken fresh.
+        addDeclared(world, side, kind === 'DagRun' ? withAnnotations(result.object, raw) : result.object);
       }
     }
     for (const key of this.referencedConfigMaps(world.expectations)) {

@@ -1,31 +1,53 @@
 import type { DagRun } from '../api/types.js';
+import { MANAGED_BY_LABEL, MANAGER, RERUN_ANNOTATION } from '../api/wellKnown.js';
 import type { EngineSnapshot, RunRequest } from '../engine/index.js';
+
 
 /** A user's DagRun turned into the engine's request to run its Dag period again. */
 export interface DagRunRequest {
   dag: { namespace: string; name: string };
   period: string;
   request: RunRequest;
+  /** What to remember in `asked` so this process does not ask twice. */
+  askedKey: string;
 }
 
 /**
- * The DagRuns that have not asked for their period yet: a DagRun asks once, and is known by name
- * afterwards from the engine's run records and pending requests (which survive a restart) or
- * from `asked` (this process). Pure; the caller adds what it requests to `asked`.
+ * The DagRuns that ask for their period and have not asked yet. Pure; the caller adds each
+ * request's `askedKey` to `asked`.
+ *
+ * - A DagRun asks once, when it is new: it is known afterwards from the engine's run records and
+ *   pending requests (which survive a restart), or from `asked` (this process).
+ * - A `homeostat.dev/rerun` annotation asks once per value: the value acted on is kept on the run
+ *   record (and in the DagRun's status.rerun) and on the pending request.
  */
 export function newDagRunRequests(dagRuns: readonly DagRun[], snapshot: Pick<EngineSnapshot, 'runs' | 'runRequests'>, asked: ReadonlySet<string>, now: number): DagRunRequest[] {
   if (dagRuns.length === 0) return [];
-  const known = new Set([
-    ...snapshot.runs.map((r) => `${r.namespace}/${r.name}`),
+  const runs = new Map(snapshot.runs.map((r) => [`${r.namespace}/${r.name}`, r]));
+  const known = new Set(runs.keys());
+  const tokens = new Set<string>();
+  for (const [key, r] of snapshot.runRequests) {
     // Request keys are `namespace/dag|period`.
-    ...snapshot.runRequests.flatMap(([key, r]) => (r.name !== undefined ? [`${key.slice(0, key.indexOf('/'))}/${r.name}`] : [])),
-  ]);
+    const namespace = key.slice(0, key.indexOf('/'));
+    if (r.name !== undefined) known.add(`${namespace}/${r.name}`);
+    if (r.rerunOf !== undefined) tokens.add(`${namespace}/${r.rerunOf.run}@${r.rerunOf.token}`);
+  }
   const out: DagRunRequest[] = [];
   for (const dr of dagRuns) {
     const namespace = dr.metadata.namespace ?? 'default';
     const key = `${namespace}/${dr.metadata.name}`;
-    if (known.has(key) || asked.has(key)) continue;
-    out.push({ dag: { namespace, name: dr.spec.dag }, period: dr.spec.period, request: { at: now, reason: dr.spec.reason ?? 'Manual', name: dr.metadata.name } });
+    const dag = { namespace, name: dr.spec.dag };
+    // The controller's own DagRuns record runs; only their rerun annotation asks for anything.
+    const ours = dr.metadata.labels?.[MANAGED_BY_LABEL] === MANAGER;
+    if (!known.has(key) && !ours) {
+      if (!asked.has(key)) out.push({ dag, period: dr.spec.period, request: { at: now, reason: dr.spec.reason ?? 'Manual', name: dr.metadata.name }, askedKey: key });
+      continue; // a new DagRun's own request covers its annotation too
+    }
+    const token = dr.metadata.annotations?.[RERUN_ANNOTATION];
+    if (token === undefined || token === '') continue;
+    const askedKey = `${key}@${token}`;
+    if (runs.get(key)?.rerunToken === token || tokens.has(askedKey) || asked.has(askedKey)) continue;
+    out.push({ dag, period: dr.spec.period, request: { at: now, reason: 'Manual', rerunOf: { run: dr.metadata.name, token } }, askedKey });
   }
   return out;
 }

@@ -204,7 +204,11 @@ export class Reconciler {
     const runs = hadInput.world && !this.resynced ? { changedRuns: this.engine.runs(), changedOwners: plan.changedOwners } : plan;
     if (hadInput.world) this.resynced = true;
     for (const r of this.composer.runs(runs)) this.runWrites.set(r.run.name, r);
-    for (const run of plan.removedRuns) this.runWrites.set(run.name, { run, removed: true });
+    for (const run of plan.removedRuns) {
+      this.runWrites.set(run.name, { run, removed: true });
+      // A user's DagRun outlives its run record (only the controller's own are deleted): it must not ask again.
+      this.requestedRuns.add(`${run.namespace}/${run.name}`);
+    }
     for (const event of plan.events) this.report(event);
 
     // DESIGN rule 2: the leases are durable before any of their actions starts.
@@ -252,7 +256,7 @@ export class Reconciler {
       try {
         this.engine.setWorld(this.declared.world, now);
         for (const r of newDagRunRequests(this.declared.side.dagRuns, this.engine.snapshot(), this.requestedRuns, now)) {
-          this.requestedRuns.add(`${r.dag.namespace}/${r.request.name ?? ''}`);
+          this.requestedRuns.add(r.askedKey);
           this.engine.requestRun(r.dag, r.period, r.request);
         }
         this.reportProblems();

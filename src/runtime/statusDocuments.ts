@@ -51,6 +51,7 @@ export function dagRunStatus(run: RunRecord, tasks: RunTask[]): DagRunStatus {
     phase: run.phase,
     startedAt: stamp(run.startedAt),
     ...(run.finishedAt !== undefined ? { finishedAt: stamp(run.finishedAt) } : {}),
+    ...(run.rerunToken !== undefined ? { rerun: run.rerunToken } : {}),
     tasks: tasks.map((t) => ({
       name: t.name,
       phase: t.phase,

@@ -69,6 +69,14 @@ class FakeApi implements StatusApi {
     this.calls.push(`delete ${ref.name}`);
     if (!this.objects.delete(`${ref.kind}/${ref.namespace}/${ref.name}`)) throw apiError(404, 'NotFound');
   }
+
+  async addLabels(ref: ObjectRef, labels: Record<string, string>): Promise<void> {
+    this.calls.push(`label ${ref.name}`);
+    const key = `${ref.kind}/${ref.namespace}/${ref.name}`;
+    const o = this.objects.get(key);
+    if (o === undefined) throw apiError(404, 'NotFound');
+    this.objects.set(key, { ...o, metadata: { ...o.metadata, resourceVersion: String(++this.rv), labels: { ...o.metadata?.labels, ...labels } } });
+  }
 }
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
@@ -222,6 +230,32 @@ describe('StatusStore', () => {
       expect(snap.runSeq).toEqual([['ns/load|2026-01-05', 2]]);
     });
 
+    it("keeps a Dag's task successes, fold and re-run requests, and reads them back", async () => {
+      api.add('Dag', 'etl');
+      const dagSnapshot: EngineSnapshot = {
+        ...snapshot([]),
+        successes: [['Dag/ns/etl|load|2026-01-05', { startedAt: T0, finishedAt: T0 + 1_000 }]],
+        successFloors: [['Dag/ns/etl', { through: '2026-01-03', at: T0 - 5_000, except: ['2026-01-02'] }]],
+        runRequests: [['ns/etl|2026-01-04', { at: T0 + 2_000, reason: 'Manual', rerunOf: { run: 'etl-2026-01-04-1', token: 'again' } }]],
+      };
+      await store.save(dagSnapshot);
+      expect(api.status('Dag', 'etl')).toMatchObject({
+        successes: [{ task: 'load', period: '2026-01-05', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: '2026-03-01T10:00:01.000Z' }],
+        successFloor: { through: '2026-01-03', at: '2026-03-01T09:59:55.000Z', except: ['2026-01-02'] },
+        runRequests: [{ period: '2026-01-04', at: '2026-03-01T10:00:02.000Z', reason: 'Manual', rerunOf: { run: 'etl-2026-01-04-1', token: 'again' } }],
+      });
+      const loaded = (await make().load()) as EngineSnapshot;
+      expect(loaded.successes).toEqual(dagSnapshot.successes);
+      expect(loaded.successFloors).toEqual(dagSnapshot.successFloors);
+      expect(loaded.runRequests).toEqual(dagSnapshot.runRequests);
+      // A summary written later keeps them.
+      await store.writeStatus({ kind: 'Dag', namespace: 'ns', name: 'etl' }, { phase: 'Satisfied' });
+      expect(api.status('Dag', 'etl')).toMatchObject({ phase: 'Satisfied', successes: [{ task: 'load' }] });
+      // A request done is cleared.
+      await store.save({ ...dagSnapshot, runRequests: [] });
+      expect(api.status('Dag', 'etl')?.runRequests).toEqual([]);
+    });
+
     it('reads Dag task leases by task|period', () => {
       const states = ownerStates(snapshot([lease('Dag/ns/etl|load|2026-01-05')]));
       expect(states.get('Dag/ns/etl')?.leases[0]).toMatchObject({ partition: 'load@2026-01-05', key: 'load|2026-01-05' });
@@ -241,11 +275,13 @@ describe('StatusStore', () => {
       expect(created?.status).toEqual({ phase: 'Running', startedAt: '2026-03-01T10:00:00Z' });
     });
 
-    it("writes the status of a user's DagRun without creating it, and never deletes it", async () => {
+    it("writes the status of a user's DagRun without creating it, labels it with its Dag, and never deletes it", async () => {
       api.add('DagRun', 'rerun');
+      store = new StatusStore({ api, log: silentLogger(), recordEvent: () => undefined, current: (ref) => api.objects.get(`${ref.kind}/${ref.namespace}/${ref.name}`) });
       const users = { ...record, name: 'rerun', reason: 'Manual' as const };
       await store.writeRun(users, { phase: 'Running' });
       expect(api.status('DagRun', 'rerun')).toEqual({ phase: 'Running' });
+      expect(api.objects.get('DagRun/ns/rerun')?.metadata?.labels).toEqual({ 'homeostat.dev/dag': 'load' });
       await store.removeRun(users);
       expect(api.objects.has('DagRun/ns/rerun')).toBe(true);
     });

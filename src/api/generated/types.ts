@@ -797,6 +797,90 @@ generation?: number
  */
 retriesDropped?: number
 /**
+ * The latest success of each task and period (recent periods; older ones are in successFloor). A task is due again when an upstream succeeded, or a re-run was asked, after its success started.
+ * 
+ * @maxItems 5000
+ * 
+ * Items: One success.
+ */
+successes?: {
+/**
+ * The task.
+ */
+task: string
+/**
+ * The period.
+ */
+period: string
+/**
+ * When the successful attempt started.
+ */
+startedAt: string
+/**
+ * When it finished (the epoch for a success carried over from a fold).
+ */
+finishedAt: string
+}[]
+/**
+ * Old settled periods, folded: every task of every period up to `through` (but those in `except`) counts as succeeded at `at`.
+ */
+successFloor?: {
+/**
+ * The latest period folded.
+ */
+through: string
+/**
+ * When the fold happened: a later upstream success or re-run request makes a folded period due again.
+ */
+at: string
+/**
+ * Periods up to `through` not folded (they were not settled then).
+ * 
+ * @maxItems 64
+ * 
+ * Items: A period.
+ */
+except?: string[]
+}
+/**
+ * Re-runs asked for and not yet done: a period is due again until every task has succeeded after `at`.
+ * 
+ * @maxItems 10000
+ * 
+ * Items: One request.
+ */
+runRequests?: {
+/**
+ * The period.
+ */
+period: string
+/**
+ * When it was asked.
+ */
+at: string
+/**
+ * Why.
+ */
+reason: ("Schedule" | "Dependency" | "Expectation" | "Manual")
+/**
+ * The DagRun that asked, when a user created one for it (the run takes its name).
+ */
+name?: string
+/**
+ * The DagRun whose homeostat.dev/rerun annotation asked.
+ */
+rerunOf?: {
+/**
+ * The DagRun.
+ */
+run: string
+/**
+ * The annotation value.
+ */
+token: string
+}
+}[]
+/**
  * The latest observations of the object, one per type (Valid, Satisfied, Progressing, Degraded).
  * 
  * @maxItems 16
@@ -907,6 +991,10 @@ action?: string
  */
 message?: string
 }[]
+/**
+ * The latest homeostat.dev/rerun annotation value acted on: a new value asks once more for a run of this period.
+ */
+rerun?: string
 /**
  * The latest observations of the object, one per type (Valid, Satisfied, Progressing, Degraded).
  * 

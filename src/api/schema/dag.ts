@@ -18,6 +18,48 @@ const task = obj(
   ['name', 'job'],
 );
 
+/** At most this many task successes in a Dag's status; the engine folds old ones well before (600). */
+export const MAX_SUCCESS_RECORDS = 5000;
+
+const time = (what: string) => str(what, { format: 'date-time', maxLength: 64 });
+
+/**
+ * What Make's rule compares, which the world cannot tell (DESIGN rule 3): the latest success of
+ * each task and period, and the re-runs asked for. Old settled periods are folded into
+ * successFloor so the list stays bounded.
+ */
+const successList = list(
+  'The latest success of each task and period (recent periods; older ones are in successFloor). A task is due again when an upstream succeeded, or a re-run was asked, after its success started.',
+  obj('One success.', {
+    task: label('The task.', 40),
+    period: str('The period.', { maxLength: 64 }),
+    startedAt: time('When the successful attempt started.'),
+    finishedAt: time('When it finished (the epoch for a success carried over from a fold).'),
+  }, ['task', 'period', 'startedAt', 'finishedAt']),
+  { maxItems: MAX_SUCCESS_RECORDS },
+);
+
+const successFloor = obj('Old settled periods, folded: every task of every period up to `through` (but those in `except`) counts as succeeded at `at`.', {
+  through: str('The latest period folded.', { maxLength: 64 }),
+  at: time('When the fold happened: a later upstream success or re-run request makes a folded period due again.'),
+  except: list('Periods up to `through` not folded (they were not settled then).', str('A period.', { maxLength: 64 }), { maxItems: 64 }),
+}, ['through', 'at']);
+
+const runRequestList = list(
+  'Re-runs asked for and not yet done: a period is due again until every task has succeeded after `at`.',
+  obj('One request.', {
+    period: str('The period.', { maxLength: 64 }),
+    at: time('When it was asked.'),
+    reason: str('Why.', { enum: ['Schedule', 'Dependency', 'Expectation', 'Manual'], maxLength: 16 }),
+    name: str('The DagRun that asked, when a user created one for it (the run takes its name).', { maxLength: 253 }),
+    rerunOf: obj('The DagRun whose homeostat.dev/rerun annotation asked.', {
+      run: str('The DagRun.', { maxLength: 253 }),
+      token: str('The annotation value.', { maxLength: 253 }),
+    }, ['run', 'token']),
+  }, ['period', 'at', 'reason']),
+  { maxItems: 10000 },
+);
+
 export const dag: KindDefinition = {
   kind: 'Dag',
   plural: 'dags',
@@ -65,6 +107,9 @@ export const dag: KindDefinition = {
     leases: leaseList('task periods'),
     retries: retryList('task periods'),
     retriesDropped: retriesDropped('task periods'),
+    successes: successList,
+    successFloor,
+    runRequests: runRequestList,
     conditions,
   }),
   printerColumns: [

@@ -42,6 +42,7 @@ export const dagRun: KindDefinition = {
       }, ['name']),
       { maxItems: 200, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
     ),
+    rerun: str('The latest homeostat.dev/rerun annotation value acted on: a new value asks once more for a run of this period.', { maxLength: 253 }),
     conditions,
   }),
   printerColumns: [

@@ -1,0 +1,52 @@
+import type { DagRun } from '../../src/api/types.js';
+import type { RunRecord } from '../../src/engine/index.js';
+import { newDagRunRequests } from '../../src/runtime/dagRunRequests.js';
+
+const NOW = Date.parse('2026-03-10T12:00:00Z');
+const dagRun = (name: string, extra: { annotations?: Record<string, string>; ours?: boolean; reason?: DagRun['spec']['reason'] } = {}): DagRun => ({
+  apiVersion: 'homeostat.dev/v1alpha1',
+  kind: 'DagRun',
+  metadata: {
+    name,
+    namespace: 'ns',
+    ...(extra.annotations !== undefined ? { annotations: extra.annotations } : {}),
+    ...(extra.ours === true ? { labels: { 'app.kubernetes.io/managed-by': 'homeostat' } } : {}),
+  },
+  spec: { dag: 'sold', period: '2026-03-01', ...(extra.reason !== undefined ? { reason: extra.reason } : {}) },
+});
+const run = (name: string, rerunToken?: string): RunRecord => ({ name, namespace: 'ns', dag: 'sold', period: '2026-03-01', reason: 'Schedule', phase: 'Succeeded', startedAt: NOW - 1000, ...(rerunToken !== undefined ? { rerunToken } : {}) });
+const none = { runs: [], runRequests: [] };
+
+describe('which DagRuns ask for a run', () => {
+  it("a user's new DagRun asks once for its period, named after it, reason Manual by default", () => {
+    const asks = newDagRunRequests([dagRun('again')], none, new Set(), NOW);
+    expect(asks).toEqual([{ dag: { namespace: 'ns', name: 'sold' }, period: '2026-03-01', request: { at: NOW, reason: 'Manual', name: 'again' }, askedKey: 'ns/again' }]);
+    expect(newDagRunRequests([dagRun('again')], none, new Set(['ns/again']), NOW)).toEqual([]);
+    expect(newDagRunRequests([dagRun('again')], { runs: [run('again')], runRequests: [] }, new Set(), NOW)).toEqual([]);
+    expect(newDagRunRequests([dagRun('again')], { runs: [], runRequests: [['ns/sold|2026-03-01', { at: NOW - 5, reason: 'Manual', name: 'again' }]] }, new Set(), NOW)).toEqual([]);
+  });
+
+  it("the controller's own DagRuns ask nothing without the annotation", () => {
+    expect(newDagRunRequests([dagRun('sold-20260301-1', { ours: true })], none, new Set(), NOW)).toEqual([]);
+  });
+
+  it('the rerun annotation asks once per value, on a run the controller or a user made', () => {
+    for (const ours of [true, false]) {
+      const annotated = dagRun('sold-20260301-1', { ours, annotations: { 'homeostat.dev/rerun': 'fix-1' } });
+      const known = { runs: [run('sold-20260301-1')], runRequests: [] };
+      const asks = newDagRunRequests([annotated], known, new Set(), NOW);
+      expect(asks).toEqual([{ dag: { namespace: 'ns', name: 'sold' }, period: '2026-03-01', request: { at: NOW, reason: 'Manual', rerunOf: { run: 'sold-20260301-1', token: 'fix-1' } }, askedKey: 'ns/sold-20260301-1@fix-1' }]);
+      // Acted on: remembered by this process, on the pending request, or on the run record (after a restart).
+      expect(newDagRunRequests([annotated], known, new Set(['ns/sold-20260301-1@fix-1']), NOW)).toEqual([]);
+      expect(newDagRunRequests([annotated], { runs: known.runs, runRequests: [['ns/sold|2026-03-01', asks[0]?.request as never]] }, new Set(), NOW)).toEqual([]);
+      expect(newDagRunRequests([annotated], { runs: [run('sold-20260301-1', 'fix-1')], runRequests: [] }, new Set(), NOW)).toEqual([]);
+      // A new value asks again.
+      const again = dagRun('sold-20260301-1', { ours, annotations: { 'homeostat.dev/rerun': 'fix-2' } });
+      expect(newDagRunRequests([again], { runs: [run('sold-20260301-1', 'fix-1')], runRequests: [] }, new Set(), NOW).map((a) => a.request.rerunOf?.token)).toEqual(['fix-2']);
+    }
+  });
+
+  it('an empty annotation asks nothing', () => {
+    expect(newDagRunRequests([dagRun('x', { annotations: { 'homeostat.dev/rerun': '' } })], { runs: [run('x')], runRequests: [] }, new Set(), NOW)).toEqual([]);
+  });
+});
