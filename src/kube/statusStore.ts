@@ -134,6 +134,11 @@ export class StatusStore implements StateStore, StatusWriter {
     if (failed.length > 0) throw new Error(`the leases of ${failed.length} objects could not be written: ${failed.slice(0, 3).join('; ')}`);
   }
 
+  prepareStatus(object: ObjectRef, status: Record<string, unknown>): void {
+    // An owner's summary rides along with its leases in the next save.
+    if (OWNER_KINDS.has(object.kind)) this.entry(object).summary = withoutState(status);
+  }
+
   async writeStatus(object: ObjectRef, status: Record<string, unknown>): Promise<void> {
     const entry = this.entry(object);
     entry.summary = withoutState(status);

@@ -65,5 +65,10 @@ export interface ControllerMetrics {
   observationRequests: LabeledCounter<{ code: string }>;
   /** homeostat_observation_results_total{state}: pushed results handed to the controller, by state. */
   observationResults: LabeledCounter<{ state: string }>;
+  /**
+   * homeostat_leader: 1 while this replica acts (it holds the leader election Lease, or runs
+   * without leader election), else 0. Across replicas the sum should be 1.
+   */
+  leader: Level;
 }
 

@@ -18,6 +18,10 @@ export class PendingWrites<T> {
     this.items.set(key, item);
   }
 
+  values(): IterableIterator<T> {
+    return this.items.values();
+  }
+
   /** Sends every pending write at once; resolves to false when any failed (those stay pending). */
   async flush(send: (item: T) => Promise<void>, onError: (key: string, error: unknown) => void): Promise<boolean> {
     let ok = true;

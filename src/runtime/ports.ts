@@ -98,6 +98,12 @@ export interface StatusWriter {
    */
   writeStatus(object: ObjectRef, status: Record<string, unknown>): Promise<void>;
   /**
+   * Optional: the status about to be written, handed over before `StateStore.save`, so a store
+   * that keeps its state in the same object writes both at once (one request instead of two).
+   * `writeStatus` follows anyway; a store that wrote it already skips it.
+   */
+  prepareStatus?(object: ObjectRef, status: Record<string, unknown>): void;
+  /**
    * Creates or updates the DagRun of a run record (the controller creates DagRuns for the runs it
    * opens; a user's DagRun keeps its name). Idempotent by `run.name`.
    */

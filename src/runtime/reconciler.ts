@@ -209,10 +209,10 @@ export class Reconciler {
       // A user's DagRun outlives its run record (only the controller's own are deleted): it must not ask again.
       this.requestedRuns.add(`${run.namespace}/${run.name}`);
     }
-    for (const event of plan.events) this.report(event);
 
     // DESIGN rule 2: the leases are durable before any of their actions starts.
     if (hadInput.any || busy(plan) || this.unsaved) {
+      for (const w of this.statuses.values()) status.prepareStatus?.(w.object, w.status);
       try {
         await state.save(this.engine.snapshot(this.options.persistObservations ?? false));
         this.unsaved = false;
@@ -230,6 +230,8 @@ export class Reconciler {
       });
       this.launches = await retryEach(current, (l) => actions.launch(l), (l, e) => log.error({ err: e, action: l.lease.action }, 'launching an action failed; retrying'));
     }
+    // Events are best effort: after the launches, so they never delay one.
+    for (const event of plan.events) this.report(event);
     this.cancels = await retryEach(this.cancels, (c) => actions.cancel(c), (c, e) => log.error({ err: e, action: c.action }, 'cancelling an action failed; retrying'));
     for (const request of plan.checks) {
       this.checksInFlight++;

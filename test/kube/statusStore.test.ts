@@ -105,6 +105,16 @@ describe('StatusStore', () => {
       expect(status?.retries).toEqual([{ key: 'date=2026-01-02', failures: 1, attempts: 1, reason: 'ActionFailed', message: 'exit 1', nextAttemptAt: '2026-03-01T10:01:00.000Z', generation: 1 }]);
     });
 
+    it('writes a prepared summary with the leases: one request, and writeStatus then writes nothing', async () => {
+      store.prepareStatus({ kind: 'Expectation', namespace: 'ns', name: 'daily' }, { phase: 'WorkingOnIt' });
+      await store.save(snapshot([lease(`${EXP}|a`)]));
+      expect(api.status('Expectation', 'daily')).toMatchObject({ phase: 'WorkingOnIt', leases: [{ key: 'a' }] });
+      const calls = api.calls.filter((c) => c.startsWith('put')).length;
+      await store.writeStatus({ kind: 'Expectation', namespace: 'ns', name: 'daily' }, { phase: 'WorkingOnIt' });
+      expect(api.calls.filter((c) => c.startsWith('put'))).toHaveLength(calls);
+      expect(calls).toBe(1);
+    });
+
     it('writes nothing when no lease or retry record changed', async () => {
       const snap = snapshot([lease(`${EXP}|a`)]);
       await store.save(snap);
