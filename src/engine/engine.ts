@@ -2,6 +2,7 @@ import { actionName } from './actionNames.js';
 import { type Decision, decide, failedRetry, type InputsFacts, backoffMs } from './decide.js';
 import { type NodeRecord, OwnerModel } from './model.js';
 import { RunBook } from './runBook.js';
+import { SuccessBook } from './successBook.js';
 import { TimerHeap } from './timerHeap.js';
 import type {
   ActionCancel,
@@ -17,8 +18,6 @@ import type {
   RetryRecord,
   RunRecord,
   RunRequest,
-  SuccessFloor,
-  TaskSuccess,
   Verdict,
 } from './types.js';
 import { WorldCompiler, type ObjectProblem } from './worldCompiler.js';
@@ -50,11 +49,7 @@ export class Engine {
   private readonly maxEvents: number;
   private readonly leases = new Map<string, Lease>();
   private readonly retries = new Map<string, RetryRecord>();
-  private readonly successes = new Map<string, TaskSuccess>();
-  private readonly floors = new Map<string, SuccessFloor>();
-  private readonly maxSuccesses: number;
-  /** Dags with more successes than allowed: folded at the end of a plan that decided everything. */
-  private readonly foldDue = new Set<OwnerModel>();
+  private readonly successes: SuccessBook;
   private readonly runBook = new RunBook();
   private readonly compiler: WorldCompiler;
   private readonly queue: NodeRecord[] = [];
@@ -67,14 +62,13 @@ export class Engine {
     this.holder = options.holder;
     this.maxLaunches = options.maxLaunchesPerPlan ?? 500;
     this.maxEvents = options.maxEventsPerPlan ?? 200;
-    this.maxSuccesses = Math.max(2, options.maxSuccessesPerDag ?? 600);
+    this.successes = new SuccessBook(Math.max(2, options.maxSuccessesPerDag ?? 600));
     const snap = options.snapshot;
     const observations = new Map<string, Observation>(snap?.observations ?? []);
     if (snap !== undefined) {
       for (const lease of snap.leases) this.leases.set(lease.node, lease);
       for (const [k, v] of snap.retries) this.retries.set(k, v);
-      for (const [k, v] of snap.successes) this.successes.set(k, v);
-      for (const [k, v] of snap.successFloors ?? []) this.floors.set(k, v);
+      this.successes.restore(snap.successes, snap.successFloors ?? []);
       this.runBook.restore(snap.runs, snap.runRequests, snap.runSeq);
     }
     this.compiler = new WorldCompiler({
@@ -83,7 +77,7 @@ export class Engine {
         if (obs !== undefined) node.observation = obs;
         observations.delete(node.id);
         if (this.leases.has(node.id)) node.owner.activeLeases++;
-        if (this.successes.has(node.id)) node.owner.successCount++;
+        this.successes.adopt(node);
         if (node.policy.rule === 'all') {
           const run = this.runBook.openRun(node.owner.ref, node.period ?? '');
           if (run !== undefined) node.owner.openRuns.add(node.period ?? '');
@@ -93,8 +87,7 @@ export class Engine {
       onOwnerRemoved: (owner) => {
         if (owner.ref.kind !== 'Dag') return;
         this.pass.removedRuns.push(...this.runBook.forgetDag(owner.ref));
-        this.floors.delete(owner.key);
-        this.foldDue.delete(owner);
+        this.successes.forgetOwner(owner);
       },
       onTouched: (node) => this.enqueue(node),
     });
@@ -144,10 +137,7 @@ export class Engine {
     lease.outcome = succeeded ? 'succeeded' : 'failed';
     lease.finishedAt = now;
     if (message !== undefined) lease.message = message;
-    if (succeeded && node?.policy.rule === 'make') {
-      if (!this.successes.has(nodeId)) node.owner.successCount++;
-      this.successes.set(nodeId, { startedAt: lease.acquiredAt, finishedAt: now });
-    }
+    if (succeeded && node?.policy.rule === 'make') this.successes.record(node, { startedAt: lease.acquiredAt, finishedAt: now });
     if (node !== undefined) this.enqueue(node);
     return true;
   }
@@ -212,7 +202,7 @@ export class Engine {
     }
     this.flushChecks();
     // Folding needs every phase to be current: only after a plan that decided every queued node.
-    if (this.queueHead >= this.queue.length) this.foldSuccesses(now);
+    if (this.queueHead >= this.queue.length) this.successes.fold(now, (id) => this.leases.has(id));
     const out = this.pass;
     this.pass = newPass();
     const pending = this.queue.length - this.queueHead > 0;
@@ -236,8 +226,8 @@ export class Engine {
     const snap: EngineSnapshot = {
       leases: [...this.leases.values()],
       retries: [...this.retries.entries()],
-      successes: [...this.successes.entries()],
-      successFloors: [...this.floors.entries()],
+      successes: this.successes.entries(),
+      successFloors: this.successes.floorEntries(),
       runRequests: [...this.runBook.requests.entries()],
       runs: this.runBook.all(),
       runSeq: this.runBook.seqEntries(),
@@ -334,7 +324,7 @@ export class Engine {
     if (retry !== undefined && retry.generation !== node.owner.generation) retry = undefined;
     let observation = node.observation;
     if (node.policy.rule === 'make') {
-      const success = this.successes.get(node.id) ?? this.folded(node);
+      const success = this.successes.get(node);
       let threshold = this.runBook.requestedAt(node.owner.ref, node.period ?? '');
       for (const dep of node.deps) threshold = Math.max(threshold, dep.doneAt);
       const holds = success !== undefined && success.startedAt >= threshold;
@@ -452,8 +442,7 @@ export class Engine {
   private openRun(node: NodeRecord, now: number): void {
     const owner = node.owner;
     const period = node.period ?? '';
-    const floor = this.floors.get(owner.key);
-    const everSucceeded = (floor !== undefined && period <= floor.through) || owner.nodes.some((n) => n.period === period && n.policy.rule === 'make' && this.successes.has(n.id));
+    const everSucceeded = this.successes.any(owner, period);
     const { run, forgotten } = this.runBook.start(owner.ref, period, everSucceeded ? 'Dependency' : 'Schedule', now, owner.historyLimit);
     owner.openRuns.add(period);
     this.pass.changedRuns.push(run);
@@ -499,7 +488,7 @@ export class Engine {
     const run = this.runBook.finish(node.owner.ref, period, phase, now, message);
     if (run === undefined) return;
     node.owner.openRuns.delete(period);
-    if (phase === 'Succeeded' && node.owner.successCount > this.maxSuccesses) this.foldDue.add(node.owner);
+    if (phase === 'Succeeded') this.successes.runSucceeded(node.owner);
     this.pass.changedRuns.push(run);
     this.event(node, phase === 'Succeeded' ? 'Normal' : 'Warning', phase === 'Succeeded' ? 'RunSucceeded' : 'RunFailed', `run ${run.name}: ${message}`);
     this.wakeWaiting(node.owner, node.owner.nodes.length);
@@ -579,74 +568,9 @@ export class Engine {
       if (lease.outcome === undefined && !lease.action.startsWith('run:')) this.pass.cancels.push({ node: node.id, owner: node.owner.ref, action: lease.action, reason: 'NodeRemoved' });
     }
     this.retries.delete(node.id);
-    if (this.successes.delete(node.id)) node.owner.successCount--;
+    this.successes.forget(node);
     node.owner.waitingForSlot.delete(node);
     node.owner.failing.delete(node);
-  }
-
-  /** A task of a folded period: succeeded at the fold, finished at 0 (see SuccessFloor). */
-  private folded(node: NodeRecord): TaskSuccess | undefined {
-    const floor = this.floors.get(node.owner.key);
-    if (floor === undefined || node.period === undefined || node.period > floor.through || floor.except?.includes(node.period) === true) return undefined;
-    return { startedAt: floor.at, finishedAt: 0 };
-  }
-
-  /**
-   * Folds the successes of each due Dag's oldest settled periods (every task holds, nothing
-   * running) into its SuccessFloor, until half the allowed records are left. A period not settled
-   * (failed, running, due again) is left out (`except`, at most MAX_FOLD_EXCEPTIONS): the fold's
-   * later start time would hide what makes it due.
-   */
-  private foldSuccesses(now: number): void {
-    for (const owner of this.foldDue) {
-      this.foldDue.delete(owner);
-      if (owner.successCount <= this.maxSuccesses) continue;
-      const periods = new Map<string, { settled: boolean; whole: boolean; records: number }>();
-      for (const n of owner.nodes) {
-        if (n.period === undefined) continue;
-        let p = periods.get(n.period);
-        if (p === undefined) periods.set(n.period, (p = { settled: true, whole: false, records: 0 }));
-        if (n.policy.rule === 'all') {
-          p.whole = true;
-          p.settled &&= n.phase === 'Satisfied';
-        } else if (this.successes.has(n.id)) p.records++;
-        if (this.leases.has(n.id)) p.settled = false;
-      }
-      const before = this.floors.get(owner.key);
-      const keep = Math.floor(this.maxSuccesses / 2);
-      let left = owner.successCount;
-      let through: string | undefined;
-      const skipped: string[] = [];
-      for (const period of [...periods.keys()].sort()) {
-        const p = periods.get(period) as { settled: boolean; whole: boolean; records: number };
-        if (!p.whole) continue;
-        if (left <= keep && (before === undefined || period > before.through)) break;
-        if (!p.settled) {
-          if (skipped.length >= MAX_FOLD_EXCEPTIONS) break;
-          skipped.push(period);
-          continue;
-        }
-        through = period;
-        left -= p.records;
-      }
-      // A new fold covers the old one whole: it restarts the folded periods at `now`.
-      if (through === undefined || (before !== undefined && through < before.through)) continue;
-      const limit = through;
-      const except = new Set(skipped.filter((period) => period < limit));
-      for (const n of owner.nodes) {
-        if (n.policy.rule !== 'make' || n.period === undefined || n.period > limit) continue;
-        if (except.has(n.period)) {
-          // Left out of this fold but covered by the old one: keep what the old one said of it.
-          const old = this.folded(n);
-          if (old !== undefined && !this.successes.has(n.id)) {
-            this.successes.set(n.id, old);
-            owner.successCount++;
-          }
-        } else if (this.successes.delete(n.id)) owner.successCount--;
-      }
-      this.floors.set(owner.key, { through: limit, at: now, ...(except.size > 0 ? { except: [...except] } : {}) });
-      this.compiler.markChanged(owner);
-    }
   }
 
   private event(node: NodeRecord, type: EngineEvent['type'], reason: string, message: string): void {
@@ -655,9 +579,6 @@ export class Engine {
     this.pass.events.push(e);
   }
 }
-
-/** Unsettled periods a fold may step over; more, and the fold stops before them. */
-const MAX_FOLD_EXCEPTIONS = 64;
 
 interface PassOutput {
   launches: ActionLaunch[];
