@@ -14,6 +14,9 @@ export interface OwnerStatus {
   leases: { partition: string; attempt: number; holder: string; action: string; acquiredAt: string; expiresAt: string }[];
   failures: { partition: string; reason: string; message: string; attempts: number }[];
   failuresNotShown: number;
+  /** Nodes Waiting on an input (Dags: whole periods), those blocked by a failure first. */
+  waiting: { partition: string; reason: string; message: string }[];
+  waitingNotShown: number;
   valid: { ok: boolean; reason: string; message: string };
   /** Dags: the latest period whose every task succeeded. */
   lastPeriod?: string;
@@ -45,6 +48,17 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
     const message = node.phase === 'Failed' ? node.message : (retry?.message ?? node.message);
     return { partition: nodeLabel(node.partition, node.policy.task), reason, message: message.slice(0, 1024), attempts: retry?.failures ?? 0 };
   });
+  // Blocked by a failure first: that is what a person can act on.
+  const blocked: OwnerStatus['waiting'] = [];
+  const other: OwnerStatus['waiting'] = [];
+  let waitingCount = 0;
+  for (const node of owner.nodes) {
+    if (node.phase !== 'Waiting' || (owner.ref.kind === 'Dag' && node.policy.rule !== 'all')) continue;
+    waitingCount++;
+    const into = node.reason === 'UpstreamFailed' ? blocked : other;
+    if (into.length < MAX_LISTED_FAILURES) into.push({ partition: nodeLabel(node.partition, node.policy.task), reason: node.reason, message: node.message.slice(0, 1024) });
+  }
+  const waiting = [...blocked, ...other].slice(0, MAX_LISTED_FAILURES);
   const status: OwnerStatus = {
     phase: owner.invalid !== undefined ? 'Unknown' : overallPhase(counts, total),
     counts,
@@ -53,6 +67,8 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
     leases,
     failures,
     failuresNotShown: Math.max(0, failing.length - failures.length),
+    waiting,
+    waitingNotShown: waitingCount - waiting.length,
     valid: owner.invalid !== undefined ? { ok: false, reason: owner.invalidReason ?? 'Invalid', message: owner.invalid } : { ok: true, reason: 'Valid', message: 'the object is valid' },
   };
   if (owner.ref.kind === 'Dag') {
@@ -76,7 +92,7 @@ export function ownerConditions(status: OwnerStatus, previous: Condition[] | und
     { type: 'Valid', status: status.valid.ok ? 'True' : 'False', reason: status.valid.reason, message: status.valid.message, observedGeneration: generation },
     status.phase === 'Satisfied' && status.valid.ok
       ? { type: 'Satisfied', status: 'True', reason: 'AllSatisfied', message: `${status.satisfied} satisfied`, observedGeneration: generation }
-      : { type: 'Satisfied', status: 'False', reason: status.valid.ok ? status.phase : 'Invalid', message: `${status.satisfied} satisfied`, observedGeneration: generation },
+      : { type: 'Satisfied', status: 'False', reason: status.valid.ok ? status.phase : 'Invalid', message: `${status.satisfied} satisfied${status.waiting[0] !== undefined ? `; ${status.waiting[0].partition} waits: ${status.waiting[0].message}` : ''}`.slice(0, 1024), observedGeneration: generation },
     working > 0
       ? { type: 'Progressing', status: 'True', reason: 'WorkingOnIt', message: `${c.WorkingOnIt} working, ${c.Pending} pending`, observedGeneration: generation }
       : { type: 'Progressing', status: 'False', reason: 'Idle', message: 'nothing is being worked on', observedGeneration: generation },

@@ -19,6 +19,7 @@ export function expectationStatus(s: OwnerStatus, conditions: Condition[], gener
     leases: s.leases,
     failures: s.failures,
     failuresNotShown: s.failuresNotShown,
+    ...waitingOf(s, 'partition'),
     conditions,
   };
 }
@@ -32,7 +33,17 @@ export function dagStatus(s: OwnerStatus, conditions: Condition[], generation: n
     periods: { total: s.total, succeeded: c.Satisfied, running: c.WorkingOnIt, failed: c.Failed },
     succeeded: s.satisfied,
     ...(s.lastPeriod !== undefined ? { lastPeriod: s.lastPeriod } : {}),
+    ...waitingOf(s, 'period'),
     conditions,
+  };
+}
+
+/** The waiting list, keyed as the kind names its nodes; absent when nothing waits. */
+function waitingOf<K extends 'partition' | 'period'>(s: OwnerStatus, key: K): { waiting?: ({ reason: string; message: string } & Record<K, string>)[]; waitingNotShown?: number } {
+  if (s.waiting.length === 0) return {};
+  return {
+    waiting: s.waiting.map((w) => ({ [key]: w.partition, reason: w.reason, message: w.message }) as { reason: string; message: string } & Record<K, string>),
+    ...(s.waitingNotShown > 0 ? { waitingNotShown: s.waitingNotShown } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { ownerConditions, ownerStatus } from '../../src/engine/index.js';
 import { dag, dagDependency, dagPeriodId, HOUR, MIN, Simulation, taskId } from './simulation.js';
 
 /**
@@ -63,6 +64,11 @@ describe('the Mediator scenario', () => {
     expect(sim.messageOf(dagPeriodId('enrich', TODAY))).toMatch(/^Dag ads task load 2026-03-09 is Failed/);
     expect(sim.launchesOf(enrichJoin(TODAY))).toHaveLength(0);
     expect(sim.engine.runs().filter((r) => r.dag === 'enrich' && r.period === TODAY)).toHaveLength(0); // no run was started
+    // What `kubectl get dag enrich -o yaml` shows: the period waits, naming the failed input.
+    const enrich = sim.engine.owner({ kind: 'Dag', namespace: 'default', name: 'enrich' });
+    const status = ownerStatus(enrich as never, (id) => sim.engine.lease(id), (id) => sim.engine.retry(id));
+    expect(status.waiting).toEqual([{ partition: TODAY, reason: 'UpstreamFailed', message: expect.stringMatching(/^Dag ads task load 2026-03-09 is Failed/) }]);
+    expect(ownerConditions(status, undefined, 1, sim.now).find((c) => c.type === 'Satisfied')?.message).toMatch(/^36\/37 satisfied; 2026-03-09 waits: Dag ads task load 2026-03-09 is Failed/);
 
     // Someone re-runs ads for D after fixing it: enrich for D follows.
     sim.onLaunch = () => 'succeed';

@@ -495,6 +495,31 @@ attempts?: number
  */
 failuresNotShown?: number
 /**
+ * Partitions Waiting on an input, with why (at most 20, those blocked by a Failed input first).
+ * 
+ * @maxItems 20
+ * 
+ * Items: One waiting partition.
+ */
+waiting?: {
+/**
+ * The partition.
+ */
+partition: string
+/**
+ * A CamelCase reason, e.g. UpstreamFailed.
+ */
+reason: string
+/**
+ * What it waits for, naming the input.
+ */
+message?: string
+}[]
+/**
+ * How many more waiting partitions there are than waiting lists.
+ */
+waitingNotShown?: number
+/**
  * The latest observations of the object, one per type (Valid, Satisfied, Progressing, Degraded).
  * 
  * @maxItems 16
@@ -796,6 +821,31 @@ generation?: number
  * Retry records of task periods dropped (the oldest first) to keep the status small; after a restart those start their backoff afresh.
  */
 retriesDropped?: number
+/**
+ * Periods Waiting on an input, with why (at most 20, those blocked by a Failed input first).
+ * 
+ * @maxItems 20
+ * 
+ * Items: One waiting period.
+ */
+waiting?: {
+/**
+ * The period.
+ */
+period: string
+/**
+ * A CamelCase reason, e.g. UpstreamFailed.
+ */
+reason: string
+/**
+ * What it waits for, naming the input.
+ */
+message?: string
+}[]
+/**
+ * How many more waiting periods there are than waiting lists.
+ */
+waitingNotShown?: number
 /**
  * The latest success of each task and period (recent periods; older ones are in successFloor). A task is due again when an upstream succeeded, or a re-run was asked, after its success started.
  * 

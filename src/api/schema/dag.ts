@@ -1,6 +1,6 @@
 import { duration, int, label, list, obj, str } from './builders.js';
 import { calendar, conditions, jobAction, observedGeneration, params, retry } from './common.js';
-import { leaseList, retriesDropped, retryList } from './expectation.js';
+import { leaseList, retriesDropped, retryList, waitingList } from './expectation.js';
 import type { KindDefinition } from './kind.js';
 
 const task = obj(
@@ -107,6 +107,8 @@ export const dag: KindDefinition = {
     leases: leaseList('task periods'),
     retries: retryList('task periods'),
     retriesDropped: retriesDropped('task periods'),
+    waiting: waitingList('periods', 'period'),
+    waitingNotShown: int('How many more waiting periods there are than waiting lists.', { minimum: 0 }),
     successes: successList,
     successFloor,
     runRequests: runRequestList,

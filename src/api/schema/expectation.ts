@@ -112,6 +112,18 @@ export const retryList = (nodes: string): Schema =>
 export const retriesDropped = (nodes: string): Schema =>
   int(`Retry records of ${nodes} dropped (the oldest first) to keep the status small; after a restart those start their backoff afresh.`, { minimum: 0 });
 
+/** Nodes waiting on an input, with why: those blocked by a failed input first. Bounded. */
+export const waitingList = (nodes: string, key: string): Schema =>
+  list(
+    `${nodes[0]?.toUpperCase()}${nodes.slice(1)} Waiting on an input, with why (at most 20, those blocked by a Failed input first).`,
+    obj(`One waiting ${key}.`, {
+      [key]: str(`The ${key}.`, { maxLength: 1024 }),
+      reason: str('A CamelCase reason, e.g. UpstreamFailed.', { maxLength: 64 }),
+      message: str('What it waits for, naming the input.', { maxLength: 1024 }),
+    }, [key, 'reason']),
+    { maxItems: 20 },
+  );
+
 const count = (what: string) => int(`Partitions that are ${what}.`, { minimum: 0 });
 
 export const expectation: KindDefinition = {
@@ -172,6 +184,8 @@ export const expectation: KindDefinition = {
       { maxItems: 20 },
     ),
     failuresNotShown: int('How many more failing partitions there are than failures lists.', { minimum: 0 }),
+    waiting: waitingList('partitions', 'partition'),
+    waitingNotShown: int('How many more waiting partitions there are than waiting lists.', { minimum: 0 }),
     conditions,
   }),
   printerColumns: [
