@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { type DevLoop, startDevLoop } from '../../src/local/devLoop.js';
 import { createLogger, type Logger } from '../../src/runtime/log.js';
 
-export const QUICKSTART = join(import.meta.dirname, '../../examples/quickstart');
+export const EXAMPLES = join(import.meta.dirname, '../../examples');
+export const QUICKSTART = join(EXAMPLES, 'quickstart');
 
-/** A scratch directory with a copy of the quickstart and an empty data directory. */
+/** A scratch directory with a copy of an example (the quickstart unless told) and an empty data directory. */
 export interface Sandbox {
   root: string;
   /** The manifest directory. */
@@ -25,28 +26,44 @@ export interface Sandbox {
 }
 
 /**
- * The quickstart's windows roll with the clock (today-P2D); the tests pin them to three fixed days
- * so the files they expect do not depend on the day the tests run.
+ * The examples' windows roll with the clock (today-P2D); the tests pin them to fixed days so the
+ * files they expect do not depend on the day the tests run: the quickstart and the mediator's
+ * daily Dags to 2026-11-18..20, the mediator's hourly clicks to the 48 hours of 2026-11-19..20.
+ * Each pattern must match as often as told, so a changed example fails here, not in a test.
  */
-function pinDates(dir: string): void {
-  for (const [file, from, to] of [
-    ['clicks.yaml', /from: today-P2D, to: today/g, 'from: "2026-11-18", to: "2026-11-20"'],
-    ['report.yaml', /from: today-P3D,/g, 'from: "2026-11-18", to: "2026-11-20",'],
-  ] as const) {
+function pinDates(dir: string, example: 'quickstart' | 'mediator'): void {
+  const days = 'from: "2026-11-18", to: "2026-11-20",';
+  const pins: Record<typeof example, (readonly [string, RegExp, string, number])[]> = {
+    quickstart: [
+      ['clicks.yaml', /from: today-P2D, to: today/g, 'from: "2026-11-18", to: "2026-11-20"', 2],
+      ['report.yaml', /from: today-P3D,/g, days, 1],
+    ],
+    mediator: [
+      ['sold.yaml', /from: today-P3D,/g, days, 1],
+      ['ads.yaml', /from: today-P3D,/g, days, 1],
+      ['enrich.yaml', /from: today-P3D,/g, days, 1],
+      ['clicks.yaml', /from: today-P2D, every: PT1H,/g, 'from: "2026-11-19", to: "2026-11-20T23:00", every: PT1H,', 1],
+      ['clicks.yaml', /from: today-P2D, every: P1D,/g, 'from: "2026-11-19", to: "2026-11-20", every: P1D,', 1],
+    ],
+  };
+  for (const [file, from, to, count] of pins[example]) {
     const path = join(dir, file);
     const text = readFileSync(path, 'utf8');
-    if (!from.test(text)) throw new Error(`${file} no longer has the rolling window the tests pin`);
+    const found = text.match(from)?.length ?? 0;
+    if (found !== count) throw new Error(`${file} no longer has the rolling window the tests pin (${String(from)}: ${found} matches, not ${count})`);
     writeFileSync(path, text.replace(from, to));
   }
 }
 
-export function sandbox(options: { quickstart?: boolean } = {}): Sandbox {
+/** `quickstart: false` starts from an empty manifest directory; `example` picks the example to copy. */
+export function sandbox(options: { quickstart?: boolean; example?: 'quickstart' | 'mediator' } = {}): Sandbox {
   const root = mkdtempSync(join(tmpdir(), 'homeostat-test-'));
   const dir = join(root, 'manifests');
   const data = join(root, 'data');
   if (options.quickstart !== false) {
-    cpSync(QUICKSTART, dir, { recursive: true, filter: (src) => !src.includes('.homeostat') });
-    pinDates(dir);
+    const example = options.example ?? 'quickstart';
+    cpSync(join(EXAMPLES, example), dir, { recursive: true, filter: (src) => !src.includes('.homeostat') });
+    pinDates(dir, example);
   }
   // The actions and checkers inherit the environment of the process that runs them.
   process.env.HOMEOSTAT_DATA = data;
