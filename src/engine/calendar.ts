@@ -135,14 +135,19 @@ function parseBound(text: string, zone: string, now: number): Parsed<number> {
   return instant.ok ? { ok: true, value: instant.value.toMillis() } : instant;
 }
 
-/** For relative bounds, the moment the bound next allows `nextStart`. */
+/**
+ * For relative bounds (`now`, `today`, either minus a duration), the moment the bound next allows
+ * `nextStart`: when the anchor reaches `nextStart` plus the duration (for `today`, the midnight on
+ * or after that). Undefined for a fixed bound.
+ */
 function boundChangeAt(toText: string, zone: string, now: number, nextStart: DateTime): number | undefined {
-  if (toText === 'now') return nextStart.toMillis();
-  if (toText === 'today') {
-    const dayOfNext = nextStart.setZone(zone).startOf('day').toMillis();
-    return Math.max(dayOfNext, DateTime.fromMillis(now, { zone }).startOf('day').plus({ days: 1 }).toMillis());
-  }
-  return undefined;
+  const relative = RELATIVE_BOUND.exec(toText);
+  if (relative === null) return undefined;
+  const earliest = nextStart.setZone(zone).plus(relative[2] !== undefined ? Duration.fromISO(relative[2]) : {});
+  if (relative[1] === 'now') return earliest.toMillis();
+  const day = earliest.startOf('day');
+  const midnight = day.toMillis() === earliest.toMillis() ? day : day.plus({ days: 1 });
+  return Math.max(midnight.toMillis(), DateTime.fromMillis(now, { zone }).startOf('day').plus({ days: 1 }).toMillis());
 }
 
 function everyTicks(every: string, start: DateTime, _zone: string): Parsed<Iterable<DateTime>> {

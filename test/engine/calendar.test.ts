@@ -167,6 +167,13 @@ describe('enumeratePeriods', () => {
       expect(calendar({ from: '2026-03-10T00:00', to: 'now', every: 'PT1H' }).nextChangeAt).toBe(Date.parse('2026-03-10T13:00:00Z'));
     });
 
+    it('rolls with a relative bound minus a duration too', () => {
+      // today-P1D on 2026-03-10 12:00 is 2026-03-09: the 10th's period is allowed at midnight on the 11th.
+      expect(calendar({ from: '2026-03-01', to: 'today-P1D', every: 'P1D' }).nextChangeAt).toBe(Date.parse('2026-03-11T00:00:00Z'));
+      // now-PT6H is 06:00: the 07:00 hour is allowed at 13:00.
+      expect(calendar({ from: '2026-03-10T00:00', to: 'now-PT6H', every: 'PT1H' }).nextChangeAt).toBe(Date.parse('2026-03-10T13:00:00Z'));
+    });
+
     it('is undefined for a fixed `to`: the list never grows', () => {
       expect(calendar({ from: '2026-03-01', to: '2026-03-05', every: 'P1D' }).nextChangeAt).toBeUndefined();
     });
