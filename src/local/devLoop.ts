@@ -6,6 +6,7 @@ import type { Logger } from '../runtime/log.js';
 import { systemClock } from '../runtime/ports.js';
 import { Reconciler } from '../runtime/reconciler.js';
 import { LocalCommandChecker } from './commandChecker.js';
+import { lockStateDir } from './dirLock.js';
 import { type FileProblem, ManifestWatcher, type ManifestState } from './manifestWatcher.js';
 import { LocalActionRunner } from './processRunner.js';
 import { ProcessTable } from './processTable.js';
@@ -46,7 +47,10 @@ export interface DevLoop {
   stop(options?: { killActions?: boolean }): Promise<void>;
 }
 
-/** Starts embedded mode on a manifest directory. Rejects when the saved state cannot be read. */
+/**
+ * Starts embedded mode on a manifest directory. Rejects when the saved state cannot be read, or
+ * when another embedded controller holds the same state directory.
+ */
 export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
   const dir = resolve(options.dir);
   const log = options.log;
@@ -57,6 +61,7 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
   const listeners: (() => void)[] = [];
   const notify = () => listeners.forEach((l) => l());
 
+  const unlock = await lockStateDir(localDir, log);
   const runner = new LocalActionRunner({ cwd: dir, logDir: join(localDir, 'logs'), table: new ProcessTable(join(localDir, 'processes.json')), log: log.child({ component: 'actions' }) });
   const checks = new LocalCommandChecker({ cwd: dir, checkers: () => checkers, log: log.child({ component: 'checks' }) });
   const status = new FileStatusWriter(resolve(options.statusPath ?? join(localDir, 'status.json')), { log });
@@ -64,7 +69,10 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
   const reconciler = await Reconciler.start(
     { actions: runner, checks, state: new FileStateStore(statePath), status, clock: systemClock },
     { holder: `homeostat-dev@${hostname()}`, log, persistObservations: true, onPass: notify },
-  );
+  ).catch(async (error: unknown) => {
+    await unlock();
+    throw error;
+  });
 
   const apply = (state: ManifestState) => {
     checkers = new Map(state.world.checkers.map((c) => [`${c.metadata.namespace ?? 'default'}/${c.metadata.name}`, c]));
@@ -75,7 +83,11 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
     reconciler.setDeclared(state);
   };
   const watcher = new ManifestWatcher(dir, { log: log.child({ component: 'manifests' }), onChange: apply, ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}) });
-  const first = await watcher.start();
+  const first = await watcher.start().catch(async (error: unknown) => {
+    await reconciler.stop();
+    await unlock();
+    throw error;
+  });
   apply(first);
   log.info({ dir, objects: first.world.expectations.length + first.world.dags.length, problems: first.problems.length }, 'embedded mode started');
 
@@ -113,6 +125,7 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
       if (stopOptions.killActions === true) runner.killAll();
       await reconciler.stop();
       await status.close();
+      await unlock().catch((error: unknown) => log.warn({ err: error }, 'releasing the state directory lock failed'));
     },
   };
 }

@@ -69,3 +69,11 @@ it('a lease whose process ended while Homeostat was down is judged by the checke
   expect(result.converged).toBe(true);
   expect(readFileSync(join(box.data, 'starts.log'), 'utf8').trim().split('\n')).toHaveLength(1);
 });
+
+it('a second embedded controller on the same state directory is refused, naming the lock; after a stop it starts', async () => {
+  box = sandbox();
+  const first = await box.start();
+  await expect(box.start()).rejects.toThrow(/another homeostat dev is running with the state in .*\.homeostat \(lock .*dev\.lock\)/);
+  await first.stop();
+  await expect(box.start()).resolves.toBeDefined();
+});
