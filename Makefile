@@ -32,10 +32,12 @@ run-once: build
 
 METRICS_ADDR ?= :8080
 ## run-controller: the controller against the cluster of $KUBECONFIG (or ~/.kube/config), after
-## installing the CRDs. NAMESPACE=ns limits it to one namespace.
+## installing the CRDs. NAMESPACE=ns limits it to one namespace. It stands for the same leader
+## election Lease (homeostat-system/homeostat-controller) as a deployed controller, so it waits
+## while one leads.
 run-controller: build
-	kubectl apply -f crds/
-	node dist/cli/main.js controller --metrics-addr $(METRICS_ADDR) $(if $(NAMESPACE),--namespace $(NAMESPACE))
+	kubectl apply -f crds/ -f manifests/namespace.yaml
+	node dist/cli/main.js controller --metrics-addr $(METRICS_ADDR) $(if $(NAMESPACE),--namespace $(NAMESPACE)) --leader-election-namespace homeostat-system
 
 ## test: every test suite: unit, then integration against a real kube-apiserver + etcd (skipped
 ## loudly when their binaries cannot be had; with CI=true that is a failure).

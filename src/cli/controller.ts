@@ -1,8 +1,11 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { parseDuration } from '../api/duration.js';
 import { describeError, connect, type KubeClients } from '../kube/client.js';
 import { type Controller, startController } from '../kube/controller.js';
-import { createLogger } from '../runtime/log.js';
-import { cachedAuth, createMetrics, kubeAuth, LEASE_RENEW_PATH, type RunningServer, startServer } from '../server/index.js';
+import { checkTimings, DEFAULT_TIMINGS, electionIdentity, kubeLeaseApi, LeaderElector, type LeaseTimings } from '../kube/leaderElection.js';
+import { fenceWrites } from '../kube/leaderFence.js';
+import { createLogger, type Logger } from '../runtime/log.js';
+import { cachedAuth, createMetrics, kubeAuth, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer } from '../server/index.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
 export interface ControllerCommandOptions {
@@ -15,14 +18,32 @@ export interface ControllerCommandOptions {
   advertiseUrl?: string;
   /** Resolves when the process is asked to stop. Defaults to SIGTERM or SIGINT. */
   interrupted?: Promise<void>;
+  /** Called once the server listens, leader or not (tests). */
+  onServing?: (server: RunningServer) => void;
   /** Called once the controller runs (tests). */
   onStarted?: (controller: Controller, server: RunningServer) => void;
+  /**
+   * Act only while holding a coordination.k8s.io Lease, so several replicas can run. Defaults to
+   * false here (one process acts alone); the `controller` command defaults it to true.
+   */
+  leaderElect?: boolean;
+  /** Where the Lease lives. Defaults to $POD_NAMESPACE, else `namespace`, else homeostat-system. */
+  leaderElectionNamespace?: string;
+  /** The Lease's name. Defaults to homeostat-controller. */
+  leaderElectionId?: string;
+  /** Go-style durations; default 15s, 10s and 2s (see LeaseTimings). */
+  leaderElectionLeaseDuration?: string;
+  leaderElectionRenewDeadline?: string;
+  leaderElectionRetryPeriod?: string;
 }
+
+const DEFAULT_ELECTION_NAMESPACE = 'homeostat-system';
+const DEFAULT_ELECTION_ID = 'homeostat-controller';
 
 /** A watch silent for longer than this fails /healthz (the informer's watchdog relists at 5 min). */
 const STALE_WATCH_MS = 10 * 60_000;
 
-/** `homeostat controller [--kubeconfig F] [--namespace NS] [--metrics-addr :8080]`. */
+/** `homeostat controller [--kubeconfig F] [--namespace NS] [--metrics-addr :8080] [--leader-elect=false] ...`. */
 export function register(program: Command, cli: CliContext): void {
   program
     .command('controller')
@@ -32,7 +53,20 @@ export function register(program: Command, cli: CliContext): void {
     .option('--metrics-addr <addr>', 'where to serve metrics, probes and observations, [host]:port', ':8080')
     .option('--advertise-url <url>', 'the server as action Jobs reach it, e.g. https://homeostat.homeostat-system.svc:8080; actions get HOMEOSTAT_LEASE_RENEW_URL from it (default: none)')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--leader-elect [bool]', 'act only while holding the leader election Lease, so several replicas can run; --leader-elect=false runs alone', parseBool, true)
+    .option('--leader-election-namespace <namespace>', `the Lease's namespace (default: $POD_NAMESPACE, else --namespace, else ${DEFAULT_ELECTION_NAMESPACE})`)
+    .option('--leader-election-id <name>', "the Lease's name", DEFAULT_ELECTION_ID)
+    .option('--leader-election-lease-duration <duration>', 'how long a standby waits after the Lease last changed before taking it over', '15s')
+    .option('--leader-election-renew-deadline <duration>', 'how long the leader keeps acting without renewing the Lease; shorter than the lease duration', '10s')
+    .option('--leader-election-retry-period <duration>', 'how often the Lease is renewed or tried', '2s')
     .action(async (options: ControllerCommandOptions) => cli.setExitCode(await runController(options, cli)));
+}
+
+/** `--leader-elect`, `--leader-elect=true|false` (also 1/0, yes/no). */
+function parseBool(text: string | undefined): boolean {
+  if (text === undefined || /^(true|1|yes)$/i.test(text)) return true;
+  if (/^(false|0|no)$/i.test(text)) return false;
+  throw new InvalidArgumentError('expected true or false');
 }
 
 /** Parses `[host]:port` (`:8080`, `127.0.0.1:9090`, `[::1]:0`). */
@@ -47,8 +81,13 @@ export function parseAddress(text: string): { host?: string; port: number } | un
 
 /**
  * Runs the controller until SIGTERM or SIGINT, then shuts down gracefully (in-flight calls get
- * up to 30 s) and returns Ok. Usage for a bad address; Failed when the kubeconfig cannot be read
- * or the port cannot be bound.
+ * up to 30 s) and returns Ok. Usage for a bad address or bad Lease timings; Failed when the
+ * kubeconfig cannot be read or the port cannot be bound.
+ *
+ * With leaderElect, the controller starts only once this replica holds the Lease (a standby serves
+ * /healthz, and /readyz says 503 standby); on SIGTERM it stops the controller, then releases the
+ * Lease. If the Lease cannot be renewed within renewDeadline, every write is refused at once, the
+ * controller stops and the result is Failed, so the process exits non-zero and the Pod restarts.
  */
 export async function runController(options: ControllerCommandOptions, io: CliIo): Promise<ExitCode> {
   const address = parseAddress(options.metricsAddr ?? ':8080');
@@ -66,6 +105,11 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
       return ExitCode.Usage;
     }
   }
+  const timings = leaseTimings(options);
+  if (typeof timings === 'string') {
+    io.err(`error: ${timings}\n`);
+    return ExitCode.Usage;
+  }
   const log = createLogger({ level: options.logLevel ?? 'info', name: 'homeostat-controller' });
   let clients: KubeClients;
   try {
@@ -77,9 +121,11 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
   const signals = options.interrupted === undefined ? watchSignals() : undefined;
   const interrupted = options.interrupted ?? (signals as { received: Promise<void> }).received;
   const metrics = createMetrics();
+  const term = options.leaderElect === true ? electedTerm(clients, options, timings, log, metrics) : soleTerm(clients, metrics);
   let controller: Controller | undefined;
   let server: RunningServer;
   const auth = cachedAuth(kubeAuth(clients.config));
+  const absent = () => ({ status: 'unavailable' as const, message: term.standby() ?? 'the controller is starting' });
   try {
     server = await startServer({
       ...address,
@@ -89,42 +135,126 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
         // Until the controller exists, the probes wait: not ready, but alive.
         watchesFresh: () => controller?.watchesFresh(STALE_WATCH_MS) ?? { ok: true, stale: [] },
         synced: () => controller?.synced() ?? false,
+        standby: () => term.standby(),
       },
       observations: {
         auth,
-        deliver: (target, results) => controller?.deliver(target, results) ?? { status: 'unavailable', message: 'the controller is starting' },
+        deliver: (target, results) => controller?.deliver(target, results) ?? absent(),
       },
       leases: {
         auth,
-        renew: (target, key, attempt) => controller?.renew(target, key, attempt) ?? { status: 'unavailable', message: 'the controller is starting' },
+        renew: (target, key, attempt) => controller?.renew(target, key, attempt) ?? absent(),
       },
     });
   } catch (error) {
+    await term.stop();
     signals?.dispose();
     io.err(`error: cannot serve on ${options.metricsAddr ?? ':8080'}: ${describeError(error)}\n`);
     return ExitCode.Failed;
   }
+  options.onServing?.(server);
+  // How the run ends: asked to stop (exit 0), or the Lease lost (exit 1, so the Pod restarts and
+  // stands again as a standby with empty caches, as controller-runtime does).
+  const ending = Promise.race([interrupted.then(() => 'interrupted' as const), term.lost.then(() => 'lost' as const)]);
   try {
-    const started = startController({ clients, log, metrics, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
-    const first = await Promise.race([started.then((c) => ({ c })), interrupted.then(() => undefined)]);
-    if (first === undefined) {
-      log.info('asked to stop before the controller started');
-      void started.then((c) => c.stop()).catch(() => undefined);
+    // A standby starts nothing (no informers, no Jobs, no status writes) until the Lease is ours.
+    if ((await Promise.race([term.leading.then(() => undefined), ending])) === 'interrupted') {
+      log.info('asked to stop before leading');
+      await term.stop();
       return ExitCode.Ok;
+    }
+    const started = startController({ clients: term.clients, log, metrics, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
+    const first = await Promise.race([started.then((c) => ({ c })), ending]);
+    if (typeof first === 'string') {
+      log.info({ reason: first }, 'stopping before the controller started');
+      void started.then((c) => c.stop(0)).catch(() => undefined);
+      await term.stop();
+      return first === 'lost' ? ExitCode.Failed : ExitCode.Ok;
     }
     controller = first.c;
     options.onStarted?.(controller, server);
-    await interrupted;
+    if ((await ending) === 'lost') {
+      // The fence already refuses every write; stopping only ends the watches and timers.
+      io.err('error: lost the leader election Lease; exiting so a new process stands again\n');
+      await Promise.race([controller.stop(0), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      await term.stop();
+      return ExitCode.Failed;
+    }
     await controller.stop(30_000);
+    // Released only once nothing acts any more, so the next leader starts from a settled status.
+    await term.stop();
     return ExitCode.Ok;
   } catch (error) {
     log.error({ err: error }, 'the controller failed to start');
     io.err(`error: ${describeError(error)}\n`);
+    await term.stop();
     return ExitCode.Failed;
   } finally {
     await server.close();
     signals?.dispose();
   }
+}
+
+/** The right to act: from a Lease (leader election), or unconditionally (a single replica). */
+interface Term {
+  /** Resolves once this replica may act. */
+  leading: Promise<void>;
+  /** Resolves if the right to act is lost (never without leader election). */
+  lost: Promise<void>;
+  /** The clients the controller uses: with leader election every write is fenced by the term. */
+  clients: KubeClients;
+  /** Why this replica is a standby, for /readyz; undefined when it acts. */
+  standby(): string | undefined;
+  /** Gives the right up (releases a held Lease). Idempotent. */
+  stop(): Promise<void>;
+}
+
+function soleTerm(clients: KubeClients, metrics: Metrics): Term {
+  metrics.leader.set(1);
+  return { leading: Promise.resolve(), lost: new Promise(() => undefined), clients, standby: () => undefined, stop: async () => void metrics.leader.set(0) };
+}
+
+function electedTerm(clients: KubeClients, options: ControllerCommandOptions, timings: LeaseTimings, log: Logger, metrics: Metrics): Term {
+  const namespace = options.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? options.namespace ?? DEFAULT_ELECTION_NAMESPACE;
+  let started = () => undefined as void;
+  let lost = () => undefined as void;
+  const leading = new Promise<void>((resolve) => (started = resolve));
+  const lostPromise = new Promise<void>((resolve) => (lost = resolve));
+  const elector: LeaderElector = new LeaderElector({
+    api: kubeLeaseApi(clients.coordination),
+    namespace,
+    name: options.leaderElectionId ?? DEFAULT_ELECTION_ID,
+    identity: electionIdentity(),
+    timings,
+    log,
+    leader: metrics.leader,
+    onStartedLeading: () => started(),
+    onStoppedLeading: (reason) => {
+      if (reason === 'lost') lost();
+    },
+  });
+  void elector.run();
+  return {
+    leading,
+    lost: lostPromise,
+    clients: fenceWrites(clients, () => elector.isLeader()),
+    standby: () => (elector.isLeader() ? undefined : `standby: ${elector.holder === undefined ? 'waiting for the leader election Lease' : `${elector.holder} leads`} (this replica is ${elector.identity})`),
+    stop: () => elector.stop(),
+  };
+}
+
+/** The Lease timings from the flags (Go-style durations), or what is wrong with them. */
+function leaseTimings(options: ControllerCommandOptions): LeaseTimings | string {
+  const flags = { leaseDurationMs: ['--leader-election-lease-duration', options.leaderElectionLeaseDuration], renewDeadlineMs: ['--leader-election-renew-deadline', options.leaderElectionRenewDeadline], retryPeriodMs: ['--leader-election-retry-period', options.leaderElectionRetryPeriod] } as const;
+  const timings: LeaseTimings = { ...DEFAULT_TIMINGS };
+  for (const [field, [flag, text]] of Object.entries(flags) as [keyof LeaseTimings, readonly [string, string | undefined]][]) {
+    if (text === undefined) continue;
+    const parsed = parseDuration(text);
+    if (!parsed.ok) return `${flag}: ${parsed.error}`;
+    timings[field] = parsed.value;
+  }
+  const problem = checkTimings(timings);
+  return problem === undefined ? timings : `leader election: ${problem}`;
 }
 
 /** SIGINT and SIGTERM ask to stop; `dispose` gives them back their default meaning. */

@@ -17,3 +17,7 @@ const COMMANDS: readonly CliCommand[] = [
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 process.exitCode = await runCli(process.argv.slice(2), COMMANDS, processIo, { version });
+// A command that has returned has nothing left to do. Should something still hold the event loop
+// (a request cut off when the controller lost its Lease), exit anyway rather than linger: a Pod
+// that lost its Lease must restart to stand again.
+setTimeout(() => process.exit(), 10_000).unref();

@@ -14,6 +14,12 @@ export interface HealthChecks {
   watchesFresh(): { ok: boolean; stale: string[] };
   /** Whether every cache has synced once (the first list of each watched resource is in). */
   synced(): boolean;
+  /**
+   * Why this replica is a standby (another one leads), or undefined when it acts. A standby is
+   * alive but never ready, so the Service sends observations and heartbeats to the leader only.
+   * Defaults to never a standby.
+   */
+  standby?(): string | undefined;
 }
 
 export interface HealthOptions extends HealthChecks {
@@ -59,8 +65,11 @@ export class Health {
     return { ok: reasons.length === 0, reasons };
   }
 
-  /** /readyz: the caches have synced. */
+  /** /readyz: this replica acts (it is no standby) and its caches have synced. */
   readiness(): ProbeResult {
+    const standby = ask(() => this.options.standby?.());
+    if (standby instanceof Error) return { ok: false, reasons: [`checking leader election failed: ${standby.message}`] };
+    if (standby !== undefined) return { ok: false, reasons: [standby] };
     const synced = ask(() => this.options.synced());
     if (synced instanceof Error) return { ok: false, reasons: [`checking the caches failed: ${synced.message}`] };
     return synced ? { ok: true, reasons: [] } : { ok: false, reasons: ['the caches have not synced yet'] };

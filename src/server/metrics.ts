@@ -56,6 +56,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     statusConflicts: counter('status_conflicts_total', 'Status writes refused with 409 Conflict, by kind.', ['kind']),
     observationRequests: counter('observation_requests_total', 'Answers of POST /v1/observations, by HTTP status code.', ['code']),
     observationResults: counter('observation_results_total', 'Pushed results handed to the controller, by state.', ['state']),
+    leader: gauge('leader', '1 while this replica acts (holds the leader election Lease, or runs without leader election), else 0.'),
   };
   // Conventional names (process_*, nodejs_*), unprefixed: dashboards expect them so.
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });

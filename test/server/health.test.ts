@@ -38,4 +38,18 @@ describe('Health', () => {
     now = 30_000;
     expect(h.liveness().reasons).toEqual(['the event loop stalled for 30.0 s', 'stale watches']);
   });
+
+  it('a standby is alive but not ready, and says why', () => {
+    const h = health({ watchesFresh: fresh, synced: () => false, standby: () => 'standby: replica-b leads' });
+    expect(h.liveness().ok).toBe(true);
+    expect(h.readiness()).toEqual({ ok: false, reasons: ['standby: replica-b leads'] });
+  });
+
+  it('the leader is ready once its caches have synced', () => {
+    let synced = false;
+    const h = health({ watchesFresh: fresh, synced: () => synced, standby: () => undefined });
+    expect(h.readiness()).toEqual({ ok: false, reasons: ['the caches have not synced yet'] });
+    synced = true;
+    expect(h.readiness()).toEqual({ ok: true, reasons: [] });
+  });
 });

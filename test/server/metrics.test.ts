@@ -18,6 +18,7 @@ const NAMES: Record<keyof ControllerMetrics, string> = {
   statusConflicts: 'homeostat_status_conflicts_total',
   observationRequests: 'homeostat_observation_requests_total',
   observationResults: 'homeostat_observation_results_total',
+  leader: 'homeostat_leader',
 };
 
 describe('createMetrics', () => {

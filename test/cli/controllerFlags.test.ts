@@ -1,0 +1,29 @@
+import { describe, expect, it } from '@jest/globals';
+import * as controller from '../../src/cli/controller.js';
+import { ExitCode, runCli } from '../../src/cli/program.js';
+
+describe('homeostat controller: leader election flags', () => {
+  const run = async (args: string[]) => {
+    let err = '';
+    const code = await runCli(['controller', ...args], [controller], { out: () => undefined, err: (t) => void (err += t) });
+    return { code, err };
+  };
+
+  it.each([
+    [['--leader-elect=maybe'], /--leader-elect.*expected true or false/],
+    [['--leader-election-renew-deadline=20s'], /renewDeadline must be shorter than leaseDuration/],
+    [['--leader-election-retry-period=soon'], /--leader-election-retry-period: "soon" is not a duration/],
+  ])('%j is a usage error', async (args, message) => {
+    const { code, err } = await run(args);
+    expect(code).toBe(ExitCode.Usage);
+    expect(err).toMatch(message);
+  });
+
+  it('--help lists the flags and their defaults', async () => {
+    let out = '';
+    await runCli(['controller', '--help'], [controller], { out: (t) => void (out += t), err: () => undefined });
+    expect(out).toMatch(/--leader-elect \[bool\][\s\S]*default: true/);
+    expect(out).toMatch(/--leader-election-id <name>[\s\S]*default: "homeostat-controller"/);
+    expect(out).toContain('--leader-election-lease-duration');
+  });
+});
