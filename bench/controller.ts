@@ -2,17 +2,22 @@
 // integration tests' harness, test/integration/harness/controlPlane.ts), the bench playing the
 // kubelet. Prints a table with the goals.
 //
-//   tsx bench/controller.ts [--pairs 210] [--expectations 10000] [--only latency|memory] [--json FILE]
+//   tsx bench/controller.ts [--pairs 210] [--expectations 10000] [--only latency|memory|dags] [--json FILE]
 //                           [--fresh-connections]  (client-node's default: a new connection per request, as before PooledKubeConfig)
+//                           [--dag-periods 110] [--rate-periods 4344] [--rate-active 200] [--rate-window 40]
+//                           [--dag-phase chain|dependency|rate]  (with --only dags: one phase only)
 //
 // 1. latency from a dependency's verdict (Satisfied) to the dependent's action Job (controller in-process);
 // 2. API requests the controller makes per action launched (the same run);
 // 3. the controller's RSS with N unpartitioned Expectations, as a child process
-//    (`node dist/cli/main.js controller`), and how long its initial sync and first pass take.
-// Bounded: the whole run stops by itself (BENCH_CONTROLLER_BUDGET_S, default 270 s); skipped
-// (exit 0) when the envtest binaries are not built.
+//    (`node dist/cli/main.js controller`), and how long its initial sync and first pass take;
+// 4. Dags (controller in-process): task -> task latency within a Dag, latency across a
+//    DagDependency, and Jobs launched per minute (bench/controllerScenarioDags.ts).
+// Bounded: the whole run stops by itself (BENCH_CONTROLLER_BUDGET_S, default 450 s; the Dags part
+// at most BENCH_DAGS_BUDGET_S of it, default 180 s); skipped (exit 0) when the envtest binaries
+// are not built.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
@@ -20,6 +25,7 @@ import { REPO_ROOT, startControlPlane } from '../test/integration/harness/contro
 import { Deadline, now, RawApi, round, until } from './controllerScenario.js';
 import { type LatencyFigures, runLatency } from './controllerScenarioLatency.js';
 import { type MemoryFigures, runMemory } from './controllerScenarioMemory.js';
+import { type DagsFigures, type DagsOptions, runDags } from './controllerScenarioDags.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,9 +34,15 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     json: { type: 'string' },
     'fresh-connections': { type: 'boolean', default: false },
+    'dag-periods': { type: 'string', default: '110' },
+    'rate-periods': { type: 'string', default: '4344' },
+    'rate-active': { type: 'string', default: '200' },
+    'rate-window': { type: 'string', default: '40' },
+    'dag-phase': { type: 'string' },
   },
 });
-const budgetS = Number(process.env.BENCH_CONTROLLER_BUDGET_S ?? 270);
+const budgetS = Number(process.env.BENCH_CONTROLLER_BUDGET_S ?? 450);
+const dagsBudgetS = Number(process.env.BENCH_DAGS_BUDGET_S ?? 180);
 const deadline = new Deadline(budgetS * 1000);
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 // The controller shares one connection pool (PooledKubeConfig); --fresh-connections measures without.
@@ -87,6 +99,8 @@ setTimeout(() => {
 let latency: LatencyFigures | undefined;
 let memory: MemoryFigures | undefined;
 let memorySkipped: string | undefined;
+let dags: DagsFigures | undefined;
+let dagsSkipped: string | undefined;
 let failure: string | undefined;
 const started = now();
 const plane = await startControlPlane({ binDir: binaries.dir });
@@ -106,6 +120,21 @@ try {
       memory = await runMemory(plane, Number(args.expectations), deadline, progress, reuse);
     }
   }
+  if (args.only === undefined || args.only === 'dags') {
+    if (deadline.left < 60_000) {
+      dagsSkipped = `only ${Math.round(deadline.left / 1000)} s of the ${budgetS} s budget left`;
+    } else {
+      const options: DagsOptions = {
+        periods: Number(args['dag-periods']),
+        ratePeriods: Number(args['rate-periods']),
+        rateActive: Number(args['rate-active']),
+        rateWindowS: Number(args['rate-window']),
+        ...(args['dag-phase'] !== undefined ? { only: args['dag-phase'] as DagsOptions['only'] } : {}),
+      };
+      progress(`controller bench: dags (${round((now() - started) / 1000)} s so far; at most ${dagsBudgetS} s)`);
+      dags = await runDags(plane, options, new Deadline(Math.min(deadline.left, dagsBudgetS * 1000)), progress, reuse);
+    }
+  }
 } catch (error) {
   failure = (error as Error).stack ?? String(error);
 } finally {
@@ -113,11 +142,13 @@ try {
   await plane.stop();
 }
 if (failure === undefined && latency !== undefined && process.env.BENCH_KEEP_LOG !== '1') rmSync(latency.logFile, { force: true });
+const dagsClean = dags !== undefined && dags.failures.length === 0 && dags.anomalies.length === 0;
+if (dags !== undefined && dagsClean && process.env.BENCH_KEEP_LOG !== '1') for (const file of dags.logFiles) rmSync(file, { force: true });
 
 // ---- the table ----------------------------------------------------------------------------------
 const lines: string[] = [];
 const row = (figure: string, value: string, goal: string) => lines.push(`${figure.padEnd(64)}${value.padEnd(26)}${goal}`);
-lines.push('', `Controller (real kube-apiserver + etcd on loopback, the bench playing the kubelet; ${round((now() - started) / 1000)} s)${reuse ? '' : ' -- a new connection per request (--fresh-connections)'}`, '');
+lines.push('', `Controller (real kube-apiserver + etcd on loopback, the bench playing the kubelet; ${availableParallelism()} cores shared by all; ${round((now() - started) / 1000)} s)${reuse ? '' : ' -- a new connection per request (--fresh-connections)'}`, '');
 row('figure', 'measured', 'goal');
 if (latency !== undefined) {
   row(`dependency Satisfied -> dependent's Job created, p50 (n=${latency.samples})`, `${latency.p50Ms} ms`, '<= 50 ms');
@@ -135,6 +166,21 @@ if (memory !== undefined) {
 } else if (memorySkipped !== undefined) {
   row('controller RSS', `skipped: ${memorySkipped}`, '-');
 }
+if (dags !== undefined) {
+  for (const [figures, label] of [[dags.chain, 'Dag a -> b: a Complete -> b\'s Job created'], [dags.dependency, 'DagDependency: up Complete -> down\'s Job created']] as const) {
+    if (figures === undefined) continue;
+    row(`${label}, p50 (n=${figures.samples})`, `${figures.p50Ms} ms`, '<= 50 ms');
+    row(`${label}, p99`, `${figures.p99Ms} ms (max ${figures.maxMs})`, '<= 250 ms');
+  }
+  const r = dags.rate;
+  if (r !== undefined) {
+    row(`Dag Jobs launched per minute, one controller (${r.windowSeconds} s window)`, `${r.perMinute}/min (${r.windowJobs} Jobs)`, '>= 1,000/min');
+    row('API requests per Dag Job launched (whole passes in the window)', `${r.requestsPerJob} (${r.requestsPerJobOver[0]}/${r.requestsPerJobOver[1]})`, '-');
+    row(`first ${r.burstJobs} Jobs of a new Dag (maxActiveRuns ${r.maxActiveRuns})`, `${r.burstSeconds} s`, '-');
+  }
+} else if (dagsSkipped !== undefined) {
+  row('Dags', `skipped: ${dagsSkipped}`, '-');
+}
 if (latency !== undefined) {
   lines.push('', `where one sample's time goes, p50 / p99 ms (${latency.stepSamples} samples; setup ${latency.setupSeconds} s, samples ${latency.measureSeconds} s):`);
   for (const [step, q] of Object.entries(latency.steps)) lines.push(`  ${step.padEnd(40)}${String(q.p50).padStart(8)} /${String(q.p99).padStart(8)}`);
@@ -146,7 +192,36 @@ if (latency !== undefined) {
   lines.push(`  ${latency.requests.byKind.map(([k, c]) => `${k} ${c}`).join(', ')}`);
 }
 if (memory !== undefined) lines.push('', `memory run: ${memory.note}`);
+if (dags !== undefined) {
+  for (const f of [dags.chain, dags.dependency]) {
+    if (f === undefined) continue;
+    lines.push('', `Dags, ${f.what}: where one sample's time goes, p50 / p99 ms (${f.stepSamples} samples; setup ${f.setupSeconds} s, samples ${f.measureSeconds} s):`);
+    for (const [step, q] of Object.entries(f.steps)) lines.push(`  ${step.padEnd(40)}${String(q.p50).padStart(8)} /${String(q.p99).padStart(8)}`);
+    lines.push(`  controller requests per sample (Complete -> quiet after the launch): ${f.requestsPerSample}: ${f.requestsByKind.map(([k, c]) => `${c} ${k}`).join(', ')}`);
+    lines.push(`  median ms by kind: ${f.medianMsByKind.map(([k, ms]) => `${k} ${ms}`).join(', ')}`);
+    lines.push(`  the Dag object at the end: ${Math.round(f.dagBytes / 1024)} KiB of JSON (status ${Math.round(f.statusBytes / 1024)} KiB); PUT of that status alone, controller stopped, bench client, p50 / p99: ${f.statusPutMs.p50} / ${f.statusPutMs.p99} ms`);
+  }
+  const r = dags.rate;
+  if (r !== undefined) {
+    lines.push('', `Dags, Jobs per minute: Dag rate, one task, ${r.periods} hourly periods, maxActiveRuns ${r.maxActiveRuns}; ${r.totalJobs} Jobs created in all, ${r.completed} completed by the bench (its patch: ${r.completePatchMs} ms median)`);
+    lines.push(`  counted pass to pass (one burst of launches per pass): ${r.perMinuteByPasses}/min; machine load average (1 min) at the window's end: ${r.loadAverage}`);
+    lines.push(`  ${r.passes} reconcile passes in the window, launches per pass p50 / p99: ${r.launchesPerPass.p50} / ${r.launchesPerPass.p99}; a pass, p50 / p99 ms:`);
+    for (const [step, q] of Object.entries(r.passMs)) lines.push(`    ${step.padEnd(48)}${String(q.p50).padStart(8)} /${String(q.p99).padStart(8)}`);
+    lines.push(`  controller requests per Job: ${r.requestsByKindPerJob.map(([k, c]) => `${c} ${k}`).join(', ')}`);
+    lines.push(`  median ms by kind: ${r.medianMsByKind.map(([k, ms]) => `${k} ${ms}`).join(', ')}`);
+    const cpu = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k} ${v}%`).join(', ');
+    lines.push(`  CPU in the window, % of one core (${availableParallelism()} cores): ${cpu(r.cpuPercent)}`);
+    lines.push(`    during the passes' launches: ${cpu(r.cpuPercentDuringLaunches)}; during the rest of the passes: ${cpu(r.cpuPercentDuringRest)}`);
+    lines.push(`  this process's event loop delay in the window, p50 / p99 / max: ${r.eventLoopDelayMs.p50} / ${r.eventLoopDelayMs.p99} / ${r.eventLoopDelayMs.max} ms`);
+    lines.push(`  the Dag object at the window's end: ${Math.round(r.dagBytes / 1024)} KiB of JSON; status lists: ${Object.entries(r.dagStatusCounts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    lines.push(`  status.successes of the Dag every 2 s in the window: ${r.successRecords.join(' ')}`);
+  }
+  for (const note of dags.notes) lines.push(`  note: ${note}`);
+  if (dags.anomalies.length > 0) lines.push('', 'Dags, SUSPICIOUS (the controller did what it should not):', ...dags.anomalies.map((a) => `  - ${a}`));
+  if (dags.failures.length > 0) lines.push('', 'Dags benchmark FAILED:', ...dags.failures.map((f) => `  - ${f}`));
+  if (!dagsClean) lines.push(`  (controller logs: ${dags.logFiles.join(', ')})`);
+}
 if (failure !== undefined) lines.push('', `controller benchmark FAILED: ${failure}${latency === undefined ? '' : `\n(controller log: ${latency.logFile})`}`);
 console.log(lines.join('\n'));
-if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ latency, memory, memorySkipped, failure }, null, 2));
-process.exitCode = failure === undefined ? 0 : 1;
+if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ latency, memory, memorySkipped, dags, dagsSkipped, failure }, null, 2));
+process.exitCode = failure === undefined && (dags === undefined || dags.failures.length === 0) ? 0 : 1;

@@ -296,6 +296,11 @@ export class JobWatch {
     return this.informer.stop();
   }
 
+  /** Calls `listener` with every Job added or updated from now on. */
+  onJob(listener: (job: V1Job) => void): void {
+    this.listeners.add(listener);
+  }
+
   list(filter: (job: V1Job) => boolean): V1Job[] {
     return [...this.jobs.values()].filter(filter);
   }

@@ -36,6 +36,11 @@ export interface EngineOptions {
    * (SuccessFloor), so the saved state stays bounded. Defaults to 600; a fold keeps half.
    */
   maxSuccessesPerDag?: number;
+  /**
+   * A Dag that appears after the first world waits this long before its first task starts, so
+   * the DagDependencies applied with it arrive first. Defaults to 0.
+   */
+  newDagGraceMs?: number;
 }
 
 /**
@@ -50,6 +55,10 @@ export class Engine {
   private readonly leases = new Map<string, Lease>();
   private readonly retries = new Map<string, RetryRecord>();
   private readonly successes: SuccessBook;
+  private readonly newDagGraceMs: number;
+  /** Worlds given so far, and the time of the one being compiled (for onOwnerCreated). */
+  private worlds = 0;
+  private compiling = 0;
   private readonly runBook = new RunBook();
   private readonly compiler: WorldCompiler;
   private readonly queue: NodeRecord[] = [];
@@ -62,6 +71,7 @@ export class Engine {
     this.holder = options.holder;
     this.maxLaunches = options.maxLaunchesPerPlan ?? 500;
     this.maxEvents = options.maxEventsPerPlan ?? 200;
+    this.newDagGraceMs = options.newDagGraceMs ?? 0;
     this.successes = new SuccessBook(Math.max(2, options.maxSuccessesPerDag ?? 600));
     const snap = options.snapshot;
     const observations = new Map<string, Observation>(snap?.observations ?? []);
@@ -84,6 +94,9 @@ export class Engine {
         }
       },
       onRemoved: (node) => this.forget(node),
+      onOwnerCreated: (owner) => {
+        if (owner.ref.kind === 'Dag' && this.worlds > 0) owner.startsAfter = this.compiling + this.newDagGraceMs;
+      },
       onOwnerRemoved: (owner) => {
         if (owner.ref.kind !== 'Dag') return;
         this.pass.removedRuns.push(...this.runBook.forgetDag(owner.ref));
@@ -97,7 +110,9 @@ export class Engine {
 
   /** The declared objects changed (or were first given). Only the affected owners are compiled. */
   setWorld(world: World, now: number): void {
+    this.compiling = now;
     this.compiler.setWorld(world, now);
+    this.worlds++;
   }
 
   /** A checker's verdict for one node. Returns false for a node that no longer exists. */
@@ -269,6 +284,11 @@ export class Engine {
     return this.runBook.all();
   }
 
+  /** Forgets the finished runs of users' DagRuns that were deleted. */
+  forgetDeletedRuns(exists: (namespace: string, name: string) => boolean): void {
+    this.runBook.forgetDeleted(exists);
+  }
+
   /** Objects that are not valid (a cycle, an unknown reference, a bad calendar), and why. */
   problems(): ObjectProblem[] {
     return this.compiler.problems();
@@ -297,7 +317,10 @@ export class Engine {
       this.applyLease(node, d, now);
       if (d.check) this.requestCheck(node, now);
       let { phase, reason, message } = d;
-      if (d.start) {
+      if (d.start && node.owner.startsAfter > now) {
+        ({ phase, reason, message } = { phase: 'Pending', reason: 'NewDag', message: 'a new Dag waits a moment for the DagDependencies applied with it' });
+        d.wakeAt = Math.min(d.wakeAt, node.owner.startsAfter);
+      } else if (d.start) {
         const started = this.tryStart(node, now);
         if (started !== undefined) {
           launched = true;
@@ -414,7 +437,11 @@ export class Engine {
         values: node.values,
         deadlineSeconds: Math.ceil(node.policy.workingTimeoutMs / 1000),
       };
-      if (node.policy.task !== undefined) launch.task = node.policy.task;
+      if (node.policy.task !== undefined) {
+        launch.task = node.policy.task;
+        const run = this.runBook.openRun(owner.ref, period);
+        if (run !== undefined) (run.tasks ??= {})[node.policy.task] = { attempts: attempt, action: name };
+      }
       this.pass.launches.push(launch);
     }
     this.event(node, 'Normal', 'ActionStarted', `started ${name} (attempt ${attempt})`);
@@ -487,6 +514,12 @@ export class Engine {
     const period = node.period ?? '';
     const run = this.runBook.finish(node.owner.ref, period, phase, now, message);
     if (run === undefined) return;
+    // How each task stood when the run ended: later runs of the period change the live nodes.
+    for (const task of node.deps) {
+      if (task.owner !== node.owner || task.policy.task === undefined) continue;
+      const record = (run.tasks ??= {})[task.policy.task];
+      run.tasks[task.policy.task] = { attempts: record?.attempts ?? 0, ...(record?.action !== undefined ? { action: record.action } : {}), phase: task.phase, message: task.message };
+    }
     node.owner.openRuns.delete(period);
     if (phase === 'Succeeded') this.successes.runSucceeded(node.owner);
     this.pass.changedRuns.push(run);

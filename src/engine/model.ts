@@ -87,6 +87,11 @@ export class OwnerModel {
   /** Dags: periods with an open run. */
   openRuns = new Set<string>();
   historyLimit = 3;
+  /**
+   * Dags added after the first world start nothing before this time: objects applied together
+   * arrive one by one, and a DagDependency seen after its Dag must still hold it back.
+   */
+  startsAfter = 0;
   /** Dags: task successes held per period (folded into a SuccessFloor when there are too many). */
   successCount = 0;
   generation = 0;

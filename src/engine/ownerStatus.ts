@@ -20,6 +20,8 @@ export interface OwnerStatus {
   valid: { ok: boolean; reason: string; message: string };
   /** Dags: the latest period whose every task succeeded. */
   lastPeriod?: string;
+  /** Dags: periods with a task running (WorkingOnIt counts those only waiting on an upstream too). */
+  running?: number;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -73,8 +75,14 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
   };
   if (owner.ref.kind === 'Dag') {
     let last: string | undefined;
-    for (const node of owner.nodes) if (node.policy.rule === 'all' && node.phase === 'Satisfied' && (last === undefined || (node.period ?? '') > last)) last = node.period;
+    let running = 0;
+    for (const node of owner.nodes) {
+      if (node.policy.rule !== 'all') continue;
+      if (node.phase === 'Satisfied' && (last === undefined || (node.period ?? '') > last)) last = node.period;
+      if (node.phase === 'WorkingOnIt' && node.reason !== 'UpstreamWorking') running++;
+    }
     if (last !== undefined) status.lastPeriod = last;
+    status.running = running;
   }
   return status;
 }

@@ -66,17 +66,42 @@ export class RunBook {
       reason: request?.reason ?? fallbackReason,
       phase: 'Running',
       startedAt: now,
+      ...(request?.name !== undefined ? { byUser: true } : {}),
     };
     this.add(run);
+    return { run, forgotten: this.trim(dag.namespace, key, historyLimit) };
+  }
+
+  /**
+   * Forgets the oldest finished runs of a period beyond the history limit. A user's DagRun counts
+   * but is not forgotten: it is theirs, and its record stays until they delete it.
+   */
+  private trim(namespace: string, key: string, historyLimit: number): RunRecord[] {
     const names = this.byPeriod.get(key) ?? [];
+    let excess = names.length - historyLimit;
     const forgotten: RunRecord[] = [];
-    while (names.length > historyLimit) {
-      const old = this.runs.get(`${dag.namespace}/${names.shift() as string}`);
-      if (old === undefined || old.phase === 'Running') continue;
-      this.runs.delete(`${old.namespace}/${old.name}`);
-      forgotten.push(old);
+    const kept: string[] = [];
+    for (const name of names) {
+      const run = this.runs.get(`${namespace}/${name}`);
+      if (run === undefined) continue;
+      if (excess > 0 && run.byUser !== true && run.phase !== 'Running') {
+        this.runs.delete(`${namespace}/${name}`);
+        forgotten.push(run);
+        excess--;
+      } else kept.push(name);
     }
-    return { run, forgotten };
+    this.byPeriod.set(key, kept);
+    return forgotten;
+  }
+
+  /** Forgets the finished runs of users' DagRuns that no longer exist (`exists` says which do). */
+  forgetDeleted(exists: (namespace: string, name: string) => boolean): void {
+    for (const [key, run] of this.runs) {
+      if (run.byUser !== true || run.phase === 'Running' || exists(run.namespace, run.name)) continue;
+      this.runs.delete(key);
+      const period = runKey({ kind: 'Dag', namespace: run.namespace, name: run.dag }, run.period);
+      this.byPeriod.set(period, (this.byPeriod.get(period) ?? []).filter((n) => n !== run.name));
+    }
   }
 
   /** Closes the open run of a period, if any. A success also settles the re-run request. */

@@ -77,6 +77,14 @@ export interface RunRequest {
 
 export type RunPhase = 'Running' | 'Succeeded' | 'Failed';
 
+/** What a run did with one task: its latest attempt, and how the task stood when the run ended. */
+export interface RunTaskRecord {
+  attempts: number;
+  action?: string;
+  phase?: Phase;
+  message?: string;
+}
+
 /** One run of a Dag for one period: opened when its first task starts, closed when all succeed or one fails. */
 export interface RunRecord {
   name: string;
@@ -90,6 +98,10 @@ export interface RunRecord {
   message?: string;
   /** The latest `homeostat.dev/rerun` annotation value of this run that was turned into a request. */
   rerunToken?: string;
+  /** A user's DagRun: kept until the user deletes it, outside the history limit. */
+  byUser?: boolean;
+  /** Per task name. */
+  tasks?: Record<string, RunTaskRecord>;
 }
 
 /** Everything the engine must not lose across restarts (DESIGN rule 3: only what the world cannot tell). */

@@ -18,6 +18,8 @@ export interface CompilerHooks {
   onCreated(node: NodeRecord): void;
   onRemoved(node: NodeRecord): void;
   onOwnerRemoved(owner: OwnerModel): void;
+  /** An owner seen for the first time. */
+  onOwnerCreated?(owner: OwnerModel): void;
   /** The node's definition or inputs may have changed: decide it again. */
   onTouched(node: NodeRecord): void;
 }
@@ -173,6 +175,7 @@ export class WorldCompiler {
       const [kind, namespace, name] = key.split('/') as [OwnerRef['kind'], string, string];
       const owner = existing ?? new OwnerModel(key, { kind, namespace, name });
       this.byKey.set(key, owner);
+      if (existing === undefined) this.hooks.onOwnerCreated?.(owner);
       if (!drafted.ok) {
         this.dropNodes(owner, owner.nodes);
         owner.nodes = [];

@@ -45,6 +45,8 @@ export interface ControllerOptions {
   /** Backoff of failing port calls in the reconciler. */
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /** How long a Dag created while running waits for its DagDependencies (ReconcilerOptions). Defaults to 2 s. */
+  newDagGraceMs?: number;
   /** Wraps the action runner (tests inject failures here). */
   wrapActions?: (runner: ActionRunner) => ActionRunner;
   /** ConfigMaps of `valuesFrom` are read again this often. Defaults to 5 min. */
@@ -147,6 +149,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       log,
       ...(options.retryInitialMs !== undefined ? { retryInitialMs: options.retryInitialMs } : {}),
       ...(options.retryMaxMs !== undefined ? { retryMaxMs: options.retryMaxMs } : {}),
+      ...(options.newDagGraceMs !== undefined ? { newDagGraceMs: options.newDagGraceMs } : {}),
       ...(metrics !== undefined ? { metrics } : {}),
       onPass: () => {
         // A snapshot copies every lease and retry record: at most once a second.

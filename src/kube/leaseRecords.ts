@@ -7,7 +7,7 @@
  */
 import { MAX_SUCCESS_RECORDS } from '../api/schema/dag.js';
 import { MAX_RETRY_RECORDS } from '../api/schema/expectation.js';
-import type { EngineSnapshot, Lease, RetryRecord, RunReason, RunRecord, RunRequest, SuccessFloor, TaskSuccess } from '../engine/index.js';
+import type { EngineSnapshot, Lease, Phase, RetryRecord, RunReason, RunRecord, RunRequest, RunTaskRecord, SuccessFloor, TaskSuccess } from '../engine/index.js';
 import { MANAGED_BY_LABEL, MANAGER, type RawObject } from './worldCache.js';
 
 /** A lease in `.status.leases`: the engine's Lease, with times as RFC 3339 and the node as `key`. */
@@ -295,7 +295,7 @@ export function snapshotFromObjects(owners: readonly RawObject[], dagRuns: reado
   const seq = new Map<string, number>();
   for (const dr of dagRuns) {
     const spec = dr.spec as { dag?: string; period?: string; reason?: RunRecord['reason'] } | undefined;
-    const status = dr.status as { phase?: string; startedAt?: string; finishedAt?: string; rerun?: string } | undefined;
+    const status = dr.status as { phase?: string; startedAt?: string; finishedAt?: string; rerun?: string; tasks?: { name?: string; phase?: Phase; attempts?: number; action?: string; message?: string }[] } | undefined;
     const startedAt = ms(status?.startedAt);
     if (spec?.dag === undefined || spec.period === undefined || startedAt === undefined || Number.isNaN(startedAt)) continue;
     if (status?.phase !== 'Running' && status?.phase !== 'Succeeded' && status?.phase !== 'Failed') continue;
@@ -312,6 +312,8 @@ export function snapshotFromObjects(owners: readonly RawObject[], dagRuns: reado
       startedAt,
       ...(finishedAt !== undefined && !Number.isNaN(finishedAt) ? { finishedAt } : {}),
       ...(typeof status.rerun === 'string' ? { rerunToken: status.rerun } : {}),
+      ...(dr.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGER ? { byUser: true } : {}),
+      ...(Array.isArray(status.tasks) ? { tasks: runTasksOf(status.tasks, status.phase !== 'Running') } : {}),
     });
     const n = /-(\d+)$/.exec(name);
     if (dr.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGER && n !== null) {
@@ -321,6 +323,20 @@ export function snapshotFromObjects(owners: readonly RawObject[], dagRuns: reado
   }
   snapshot.runSeq = [...seq.entries()];
   return snapshot;
+}
+
+/** A DagRun's status.tasks as the run record keeps them (phases only for a finished run). */
+function runTasksOf(tasks: { name?: string; phase?: Phase; attempts?: number; action?: string; message?: string }[], finished: boolean): Record<string, RunTaskRecord> {
+  const out: Record<string, RunTaskRecord> = {};
+  for (const t of tasks) {
+    if (typeof t.name !== 'string') continue;
+    out[t.name] = {
+      attempts: typeof t.attempts === 'number' ? t.attempts : 0,
+      ...(typeof t.action === 'string' ? { action: t.action } : {}),
+      ...(finished && t.phase !== undefined ? { phase: t.phase, message: t.message ?? '' } : {}),
+    };
+  }
+  return out;
 }
 
 /** JSON with sorted keys: two equal documents give the same text. */

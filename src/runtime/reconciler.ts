@@ -15,6 +15,12 @@ export interface ReconcilerOptions {
   /** Backoff of failing port calls: the first wait, doubled per failure up to the max. Defaults to 500 ms and 30 s. */
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /**
+   * A Dag that appears while running waits this long before its first task starts, so the
+   * DagDependencies applied with it (`kubectl apply -f dir/` sends one object at a time) arrive
+   * first. Defaults to 2 s.
+   */
+  newDagGraceMs?: number;
   /** Called after every pass (the dev loop checks convergence here). */
   onPass?: () => void;
   /** Counted per pass: passes and their duration by result, and the nodes left pending. */
@@ -90,7 +96,7 @@ export class Reconciler {
    */
   static async start(ports: Ports, options: ReconcilerOptions): Promise<Reconciler> {
     const snapshot = await ports.state.load();
-    const engine = new Engine({ holder: options.holder, ...(snapshot !== undefined ? { snapshot } : {}) });
+    const engine = new Engine({ holder: options.holder, newDagGraceMs: options.newDagGraceMs ?? 2_000, ...(snapshot !== undefined ? { snapshot } : {}) });
     const reconciler = new Reconciler(ports, options, engine);
     const held = (snapshot?.leases ?? []).filter((l) => l.outcome === undefined && !l.action.startsWith('run:'));
     if (held.length > 0) {
@@ -204,11 +210,7 @@ export class Reconciler {
     const runs = hadInput.world && !this.resynced ? { changedRuns: this.engine.runs(), changedOwners: plan.changedOwners } : plan;
     if (hadInput.world) this.resynced = true;
     for (const r of this.composer.runs(runs)) this.runWrites.set(r.run.name, r);
-    for (const run of plan.removedRuns) {
-      this.runWrites.set(run.name, { run, removed: true });
-      // A user's DagRun outlives its run record (only the controller's own are deleted): it must not ask again.
-      this.requestedRuns.add(`${run.namespace}/${run.name}`);
-    }
+    for (const run of plan.removedRuns) this.runWrites.set(run.name, { run, removed: true });
 
     // DESIGN rule 2: the leases are durable before any of their actions starts.
     if (hadInput.any || busy(plan) || this.unsaved) {
@@ -257,6 +259,8 @@ export class Reconciler {
       this.worldChanged = false;
       try {
         this.engine.setWorld(this.declared.world, now);
+        const dagRuns = new Set(this.declared.side.dagRuns.map((r) => `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`));
+        this.engine.forgetDeletedRuns((namespace, name) => dagRuns.has(`${namespace}/${name}`));
         for (const r of newDagRunRequests(this.declared.side.dagRuns, this.engine.snapshot(), this.requestedRuns, now)) {
           this.requestedRuns.add(r.askedKey);
           this.engine.requestRun(r.dag, r.period, r.request);

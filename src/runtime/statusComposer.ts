@@ -78,6 +78,12 @@ export class StatusComposer {
     if (model === undefined) return [];
     return model.nodes
       .filter((n) => n.period === run.period && n.policy.task !== undefined)
-      .map((n) => ({ name: n.policy.task as string, phase: n.phase, message: n.message, lease: this.engine.lease(n.id), retry: this.engine.retry(n.id) }));
+      .map((n) => {
+        const name = n.policy.task as string;
+        const recorded = run.tasks?.[name];
+        // A finished run shows its tasks as they stood when it ended, not as a later run left them.
+        if (run.phase !== 'Running' && recorded?.phase !== undefined) return { name, phase: recorded.phase, message: recorded.message ?? '', lease: undefined, retry: undefined, recorded };
+        return { name, phase: n.phase, message: n.message, lease: this.engine.lease(n.id), retry: this.engine.retry(n.id), ...(recorded !== undefined ? { recorded } : {}) };
+      });
   }
 }

@@ -4,7 +4,7 @@
  * mode into status.json), so `kubectl get` and `homeostat get` print the same columns.
  */
 import type { Condition, DagRunStatus, DagStatus, ExpectationStatus } from '../api/types.js';
-import type { Lease, OwnerStatus, RetryRecord, RunRecord } from '../engine/index.js';
+import type { Lease, OwnerStatus, RetryRecord, RunRecord, RunTaskRecord } from '../engine/index.js';
 
 const stamp = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -30,7 +30,7 @@ export function dagStatus(s: OwnerStatus, conditions: Condition[], generation: n
   return {
     observedGeneration: generation,
     phase: s.phase,
-    periods: { total: s.total, succeeded: c.Satisfied, running: c.WorkingOnIt, failed: c.Failed },
+    periods: { total: s.total, succeeded: c.Satisfied, running: s.running ?? c.WorkingOnIt, failed: c.Failed },
     succeeded: s.satisfied,
     ...(s.lastPeriod !== undefined ? { lastPeriod: s.lastPeriod } : {}),
     ...waitingOf(s, 'period'),
@@ -54,6 +54,8 @@ export interface RunTask {
   message: string;
   lease: Lease | undefined;
   retry: RetryRecord | undefined;
+  /** What the run recorded of the task (its latest attempt survives the lease). */
+  recorded?: RunTaskRecord;
 }
 
 /** A DagRun's status: the run record, and each task's phase for the run's period. */
@@ -66,8 +68,8 @@ export function dagRunStatus(run: RunRecord, tasks: RunTask[]): DagRunStatus {
     tasks: tasks.map((t) => ({
       name: t.name,
       phase: t.phase,
-      attempts: Math.max(t.lease?.attempt ?? 0, t.retry?.attempts ?? 0),
-      ...(t.lease !== undefined ? { action: t.lease.action } : {}),
+      attempts: Math.max(t.lease?.attempt ?? 0, t.retry?.attempts ?? 0, t.recorded?.attempts ?? 0),
+      ...((t.lease?.action ?? t.recorded?.action) !== undefined ? { action: t.lease?.action ?? t.recorded?.action } : {}),
       message: t.message.slice(0, 1024),
     })),
   };

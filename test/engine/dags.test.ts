@@ -273,5 +273,82 @@ describe('a Dag', () => {
       expect(sim.engine.runs()).toHaveLength(2);
       expect(sim.plans.flatMap((p) => p.removedRuns)).toHaveLength(3);
     });
+
+    it("counts a user's DagRun in the history limit but never forgets it, until the user deletes it", () => {
+      const sim = new Simulation({ dags: [dag('etl', [{ name: 'extract' }], daily(YESTERDAY), { historyLimit: 1 })] });
+      sim.settle();
+      sim.advance(MIN);
+      sim.engine.requestRun({ namespace: 'default', name: 'etl' }, YESTERDAY, { at: sim.now, reason: 'Manual', name: 'mine' });
+      sim.settle();
+      for (let i = 0; i < 2; i++) {
+        sim.advance(MIN);
+        sim.engine.requestRun({ namespace: 'default', name: 'etl' }, YESTERDAY, { at: sim.now, reason: 'Manual' });
+        sim.settle();
+      }
+      expect(sim.engine.runs().map((r) => `${r.name}${r.byUser === true ? ' (user)' : ''}`)).toEqual(['mine (user)', 'etl-2026-03-09-4']);
+      expect(sim.plans.flatMap((p) => p.removedRuns).map((r) => r.name)).toEqual(['etl-2026-03-09-1', 'etl-2026-03-09-3']);
+      // With the user's run and the latest, the limit (1) is passed: only the controller's own go.
+      expect(sim.engine.runs().filter((r) => r.byUser !== true)).toHaveLength(1);
+      sim.engine.forgetDeletedRuns(() => false);
+      expect(sim.engine.runs().map((r) => r.name)).toEqual(['etl-2026-03-09-4']);
+    });
+
+    it('a finished run keeps each task as it ended: attempts, Job and phase, whatever later runs do', () => {
+      const sim = new Simulation({ dags: [dag('etl', [{ name: 'extract', retry: { limit: 1, backoff: { initial: '1m' } } }, { name: 'load', dependsOn: ['extract'] }], daily(YESTERDAY))] });
+      let failures = 1;
+      sim.onLaunch = (l) => (l.task === 'extract' && failures-- > 0 ? 'fail' : 'succeed');
+      sim.runUntil(sim.now + HOUR, MIN);
+      const [first] = sim.engine.runs();
+      expect(first?.phase).toBe('Succeeded');
+      expect(first?.tasks).toEqual({
+        extract: { attempts: 2, action: sim.launchesOf(taskId('etl', 'extract', YESTERDAY))[1]?.lease.action, phase: 'Satisfied', message: expect.any(String) },
+        load: { attempts: 1, action: sim.launchesOf(taskId('etl', 'load', YESTERDAY))[0]?.lease.action, phase: 'Satisfied', message: expect.any(String) },
+      });
+      sim.onLaunch = () => 'hang';
+      sim.advance(MIN);
+      sim.engine.requestRun({ namespace: 'default', name: 'etl' }, YESTERDAY, { at: sim.now, reason: 'Manual' });
+      sim.settle();
+      expect(first?.tasks?.extract?.phase).toBe('Satisfied');
+      expect(sim.engine.runs()[1]?.tasks).toEqual({ extract: { attempts: 1, action: expect.any(String) } });
+    });
+  });
+});
+
+describe('a Dag applied with its DagDependency, one object at a time', () => {
+  const up = dag('up', [{ name: 'load' }], daily(YESTERDAY));
+  const down = dag('down', [{ name: 'use' }], daily(YESTERDAY));
+  const wiring = dagDependency('down-inputs', 'down', [{ dag: 'up' }]);
+
+  it('a Dag seen after the first world starts nothing for newDagGraceMs, so its DagDependency arriving next still holds it back', () => {
+    const sim = new Simulation({ dags: [up] }, undefined, { newDagGraceMs: 2_000 });
+    sim.onLaunch = () => 'hang';
+    sim.settle();
+    sim.setWorld({ dags: [up, down] }); // kubectl apply: the Dag first...
+    sim.settle();
+    expect(sim.phaseOf(taskId('down', 'use', YESTERDAY))).toBe('Pending/NewDag');
+    sim.advance(500);
+    sim.setWorld({ dags: [up, down], dagDependencies: [wiring] }); // ...its DagDependency 0.5 s later
+    sim.runUntil(sim.now + 5_000, 500);
+    expect(sim.launchesOf(taskId('down', 'use', YESTERDAY))).toHaveLength(0);
+    expect(sim.phaseOf(taskId('down', 'use', YESTERDAY))).toBe('WorkingOnIt/UpstreamWorking');
+    sim.finish(taskId('up', 'load', YESTERDAY));
+    sim.settle();
+    expect(sim.launchesOf(taskId('down', 'use', YESTERDAY))).toHaveLength(1);
+  });
+
+  it('without a DagDependency, the new Dag starts once the grace has passed', () => {
+    const sim = new Simulation({ dags: [up] }, undefined, { newDagGraceMs: 2_000 });
+    sim.settle();
+    const added = sim.now;
+    sim.setWorld({ dags: [up, down] });
+    sim.runUntil(added + 5_000, 250);
+    const [launch] = sim.launchesOf(taskId('down', 'use', YESTERDAY));
+    expect(launch?.lease.acquiredAt).toBe(added + 2_000);
+  });
+
+  it('the Dags of the first world (a start, a restart) do not wait', () => {
+    const sim = new Simulation({ dags: [up, down] }, undefined, { newDagGraceMs: 2_000 });
+    sim.settle();
+    expect(sim.launchesOf(taskId('down', 'use', YESTERDAY))).toHaveLength(1);
   });
 });

@@ -31,6 +31,9 @@ describe('the Mediator scenario', () => {
     const sim = story((d) => (d === 'enrich' ? 'succeed' : 'hang'));
     expect(sim.launchesOf(enrichJoin(TODAY))).toHaveLength(0);
     expect(sim.phaseOf(enrichJoin(TODAY))).toBe('WorkingOnIt/UpstreamWorking');
+    // `kubectl get dag`'s RUNNING counts periods with a task running: enrich has none.
+    const statusOf = (name: string) => ownerStatus(sim.engine.owner({ kind: 'Dag', namespace: 'default', name }) as never, (id) => sim.engine.lease(id), (id) => sim.engine.retry(id));
+    expect([statusOf('enrich').running, statusOf('sold').running]).toEqual([0, 1]);
 
     sim.finish(taskId('sold', 'load', TODAY));
     sim.settle();

@@ -111,6 +111,18 @@ describe('folding old task successes', () => {
     expect(launched(sim, before)).toEqual([]);
   });
 
+  it('a backfill of a Dag added while running starts its periods oldest first, so its successes fold as they come', () => {
+    const hourly = dag('rate', [{ name: 'only' }], { from: '2026-02-01T00:00', every: 'PT1H' }, { maxActiveRuns: 50 });
+    const sim = new Simulation({}, undefined, { maxSuccessesPerDag: 200, newDagGraceMs: 2_000 });
+    sim.settle();
+    sim.setWorld({ dags: [hourly] });
+    sim.runUntil(sim.now + 10_000, 1_000);
+    const starts = sim.launches.map((l) => l.partition);
+    expect(starts.slice(0, 50)).toEqual([...starts.slice(0, 50)].sort());
+    expect(starts).toHaveLength(900);
+    expect(sim.engine.snapshot().successes.length).toBeLessThanOrEqual(200 + 50);
+  });
+
   it('folds are stable: a settled Dag is not folded again on every pass', () => {
     const sim = ran(20);
     const first = floorOf(sim.engine.snapshot(), 'sold');

@@ -36,6 +36,8 @@ export class Scene {
       holder: `test-${this.controllers.length}`,
       retryInitialMs: 100,
       retryMaxMs: 1_000,
+      // Short, but the path taken: the tests apply a Dag's DagDependency before the Dag.
+      newDagGraceMs: 300,
       ...options,
     });
     this.controllers.push(controller);
@@ -166,3 +168,19 @@ ${extra}`;
 /** The conditions of a status, by type: `status/reason`. */
 export const conditionsOf = (status: Record<string, unknown>): Record<string, string> =>
   Object.fromEntries(((status.conditions ?? []) as { type: string; status: string; reason: string }[]).map((c) => [c.type, `${c.status}/${c.reason}`]));
+
+/**
+ * What an action Job is for, read from the labels and annotations Homeostat writes on it
+ * (src/kube/labels.ts): `owner/task@period` for a Dag task, `owner@partition` for an Expectation.
+ */
+export const actionTag = (job: V1Job): string => {
+  const labels = job.metadata?.labels ?? {};
+  const annotations = job.metadata?.annotations ?? {};
+  const owner = annotations['homeostat.dev/owner'] ?? labels['homeostat.dev/owner'] ?? '?';
+  const task = labels['homeostat.dev/task'];
+  const partition = annotations['homeostat.dev/partition'] ?? '';
+  return task !== undefined ? `${owner}/${task}@${partition}` : `${owner}@${partition}`;
+};
+
+/** Whether an action Job has neither ended nor is being deleted. */
+export const runningJob = (job: V1Job): boolean => !ended(job) && job.metadata?.deletionTimestamp === undefined;

@@ -233,10 +233,12 @@ describe('StatusStore', () => {
         kind: 'DagRun',
         metadata: { name, namespace: 'ns', ...(mine ? { labels: { 'app.kubernetes.io/managed-by': 'homeostat' } } : {}) },
         spec: { dag: 'load', period: '2026-01-05', reason: mine ? 'Schedule' : 'Manual' },
-        status: { phase, startedAt: '2026-01-06T00:00:00Z' },
+        status: { phase, startedAt: '2026-01-06T00:00:00Z', tasks: [{ name: 'extract', phase: 'Satisfied', attempts: 2, action: 'load-extract-x2', message: 'done' }] },
       });
       const snap = snapshotFromObjects([], [run('load-2026-01-05-2', true, 'Succeeded'), run('rerun', false, 'Running'), run('pending', false, 'Pending')]);
-      expect(snap.runs.map((r) => `${r.name} ${r.phase} ${r.reason}`)).toEqual(['load-2026-01-05-2 Succeeded Schedule', 'rerun Running Manual']);
+      expect(snap.runs.map((r) => `${r.name} ${r.phase} ${r.reason}${r.byUser === true ? ' (user)' : ''}`)).toEqual(['load-2026-01-05-2 Succeeded Schedule', 'rerun Running Manual (user)']);
+      // A finished run keeps how its tasks ended; a running one only their latest attempt.
+      expect(snap.runs.map((r) => r.tasks)).toEqual([{ extract: { attempts: 2, action: 'load-extract-x2', phase: 'Satisfied', message: 'done' } }, { extract: { attempts: 2, action: 'load-extract-x2' } }]);
       expect(snap.runSeq).toEqual([['ns/load|2026-01-05', 2]]);
     });
 
