@@ -220,7 +220,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
         log.info({ graceMs }, 'stopping: no new work; waiting for the calls in flight');
         invalid.stop();
         await world.stop();
-        const stopped = running.stop();
+        const stopped = running.stop().then(() => store.settled());
         const timedOut = await Promise.race([stopped.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);
         if (timedOut) log.warn({ graceMs }, 'calls still in flight after the grace period; leaving them');
         jobChecks.stop();

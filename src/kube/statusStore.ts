@@ -68,6 +68,8 @@ export interface StatusStoreOptions {
   namespace?: string;
   /** Attempts of one write that meets 409 Conflicts. Defaults to 5. */
   maxAttempts?: number;
+  /** How soon a failed write nothing waited for is tried again. Defaults to 2 s. */
+  retryMs?: number;
   /** Writes in flight at once. Defaults to 16. */
   concurrency?: number;
   onWrite?: (kind: ObjectRef['kind']) => void;
@@ -98,6 +100,9 @@ export class StatusStore implements StateStore, StatusWriter {
   writes = 0;
   private readonly entries = new Map<string, Entry>();
   private readonly unsaved = new Set<string>();
+  /** Owners with a lease not yet written: `save` waits for these. */
+  private readonly urgent = new Set<string>();
+  private retryTimer: NodeJS.Timeout | undefined;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -123,15 +128,46 @@ export class StatusStore implements StateStore, StatusWriter {
         state.successes ??= [];
         state.runRequests ??= [];
       }
-      const before = stableJson(entry.state ?? emptyState(kind));
-      if (stableJson(state) === before) continue;
+      const before = entry.state ?? emptyState(kind);
+      if (stableJson(state) === stableJson(before)) continue;
+      // New or renewed live leases: what an action may rely on.
+      const known = new Set(before.leases.map((l) => stableJson(l)));
+      if (state.leases.some((l) => l.outcome === undefined && !known.has(stableJson(l)))) this.urgent.add(key);
       entry.state = state;
       this.unsaved.add(key);
     }
+    // Only new (or renewed) leases must be in the API before their actions start (DESIGN rule 2). The rest
+    // (a finished lease, a success, a retry record) is written too, but nothing waits for it: a
+    // success not yet written is found again from its Job after a restart.
     const keys = [...this.unsaved];
-    const results = await Promise.allSettled(keys.map((key) => this.flush(this.entries.get(key) as Entry).then(() => void this.unsaved.delete(key))));
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${keys[i]}: ${describeError(r.reason)}`] : []));
+    const writes = keys.map((key) => this.flush(this.entries.get(key) as Entry).then(() => {
+      this.unsaved.delete(key);
+      this.urgent.delete(key);
+    }));
+    const urgent = keys.flatMap((key, i) => (this.urgent.has(key) ? [{ key, write: writes[i] as Promise<void> }] : []));
+    for (const [i, write] of writes.entries()) if (!this.urgent.has(keys[i] as string)) write.catch((error: unknown) => this.writeLater(keys[i] as string, error));
+    const results = await Promise.allSettled(urgent.map((u) => u.write));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${urgent[i]?.key}: ${describeError(r.reason)}`] : []));
     if (failed.length > 0) throw new Error(`the leases of ${failed.length} objects could not be written: ${failed.slice(0, 3).join('; ')}`);
+  }
+
+  /** Resolves once every write started so far has ended (a stopping controller waits for it). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.entries.values()].map((e) => e.chain));
+  }
+
+  /** A write nothing waited for failed: it is tried again soon, and by every later save. */
+  private writeLater(key: string, error: unknown): void {
+    this.options.log.warn({ object: key, error: describeError(error) }, 'writing a status failed; retrying');
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      for (const k of this.unsaved) {
+        const entry = this.entries.get(k);
+        if (entry !== undefined) this.flush(entry).then(() => void this.unsaved.delete(k), (e: unknown) => this.writeLater(k, e));
+      }
+    }, this.options.retryMs ?? 2_000);
+    this.retryTimer.unref();
   }
 
   prepareStatus(object: ObjectRef, status: Record<string, unknown>): void {
@@ -220,6 +256,7 @@ export class StatusStore implements StateStore, StatusWriter {
   forget(ref: ObjectRef): void {
     this.entries.delete(refKey(ref));
     this.unsaved.delete(refKey(ref));
+    this.urgent.delete(refKey(ref));
   }
 
   private entry(ref: ObjectRef): Entry {

@@ -115,6 +115,35 @@ describe('StatusStore', () => {
       expect(calls).toBe(1);
     });
 
+    it('waits only for new leases: a finished lease or a retry record is written without holding up the launch, and retried when it fails', async () => {
+      api.add('Expectation', 'other');
+      await store.save(snapshot([lease(`${EXP}|a`)]));
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const slow = api.replaceStatus.bind(api);
+      api.replaceStatus = async (ref, body) => {
+        if (ref.name === 'daily') await held;
+        return slow(ref, body);
+      };
+      const OTHER = 'Expectation/ns/other';
+      // daily's lease finished (not urgent); other gained a lease (urgent): save resolves once other is written.
+      await store.save(snapshot([lease(`${EXP}|a`, 1, { outcome: 'succeeded', finishedAt: T0 + 1 }), lease(`${OTHER}|b`)]));
+      expect(api.status('Expectation', 'other')?.leases).toEqual([expect.objectContaining({ key: 'b' })]);
+      expect(api.status('Expectation', 'daily')?.leases).toEqual([expect.not.objectContaining({ outcome: 'succeeded' })]);
+      release();
+      await store.settled();
+      expect(api.status('Expectation', 'daily')?.leases).toEqual([expect.objectContaining({ outcome: 'succeeded' })]);
+    });
+
+    it('tries a failed write that nothing waited for again by itself', async () => {
+      store = new StatusStore({ api, log: silentLogger(), recordEvent: () => undefined, retryMs: 10 });
+      api.failPuts = 1;
+      await store.save(snapshot([], [[`${EXP}|a`, retry(T0)]]));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await store.settled();
+      expect(api.status('Expectation', 'daily')?.retries).toEqual([expect.objectContaining({ key: 'a' })]);
+    });
+
     it('writes nothing when no lease or retry record changed', async () => {
       const snap = snapshot([lease(`${EXP}|a`)]);
       await store.save(snap);
@@ -140,6 +169,7 @@ describe('StatusStore', () => {
     it('keeps at most 500 retry records per owner, dropping the oldest, and counts them', async () => {
       const retries: [string, RetryRecord][] = Array.from({ length: 520 }, (_, i) => [`${EXP}|p=${String(i).padStart(3, '0')}`, retry(T0 + i * 1000)]);
       await store.save(snapshot([], retries));
+      await store.settled();
       const status = api.status('Expectation', 'daily') as { retries: { key: string }[]; retriesDropped: number };
       expect(status.retries).toHaveLength(500);
       expect(status.retriesDropped).toBe(20);
@@ -251,6 +281,7 @@ describe('StatusStore', () => {
         runRequests: [['ns/etl|2026-01-04', { at: T0 + 2_000, reason: 'Manual', rerunOf: { run: 'etl-2026-01-04-1', token: 'again' } }]],
       };
       await store.save(dagSnapshot);
+      await store.settled();
       expect(api.status('Dag', 'etl')).toMatchObject({
         successes: [{ task: 'load', period: '2026-01-05', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: '2026-03-01T10:00:01.000Z' }],
         successFloor: { through: '2026-01-03', at: '2026-03-01T09:59:55.000Z', except: ['2026-01-02'] },
@@ -265,6 +296,7 @@ describe('StatusStore', () => {
       expect(api.status('Dag', 'etl')).toMatchObject({ phase: 'Satisfied', successes: [{ task: 'load' }] });
       // A request done is cleared.
       await store.save({ ...dagSnapshot, runRequests: [] });
+      await store.settled();
       expect(api.status('Dag', 'etl')?.runRequests).toEqual([]);
     });
 
