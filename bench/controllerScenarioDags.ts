@@ -606,7 +606,7 @@ async function runRate(plane: ControlPlane, options: DagsOptions, deadline: Dead
     const requestsBefore = kc.requests.length;
     const passesBefore = passes.length;
     const windowEnd = t0 + options.rateWindowS * 1000;
-    // The Dag's success records over the window (the engine folds them past 600 by default).
+    // The Dag's success records over the window (the engine folds them past 200 by default).
     const successCounts: number[] = [];
     let lastPoll = 0;
     await until('the window to end', async () => {
@@ -652,7 +652,7 @@ async function runRate(plane: ControlPlane, options: DagsOptions, deadline: Dead
       }
       launchesPerPass.push(p.launches);
     }
-    if (Math.max(0, ...successCounts) > 1_000) out.anomalies.push(`rate: the Dag's status held up to ${Math.max(...successCounts)} success records in the window (every 2 s: ${successCounts.join(' ')}); the engine folds past 600 by default, and the CRD refuses more than 5000`);
+    if (Math.max(0, ...successCounts) > 600) out.anomalies.push(`rate: the Dag's status held up to ${Math.max(...successCounts)} success records in the window (every 2 s: ${successCounts.join(' ')}); the engine folds past 200 by default, and the CRD refuses more than 5000`);
     // The same rate counted from pass to pass (the launches come in one burst per pass).
     const aligned = passes.slice(passesBefore).filter((p) => p.start >= t0 && p.start <= t1 && p.launches > 0);
     const first = aligned[0];

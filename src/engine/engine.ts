@@ -33,7 +33,7 @@ export interface EngineOptions {
   snapshot?: EngineSnapshot;
   /**
    * Task successes a Dag may hold before its oldest settled periods are folded into one record
-   * (SuccessFloor), so the saved state stays bounded. Defaults to 600; a fold keeps half.
+   * (SuccessFloor), so the saved state stays bounded. Defaults to 200; a fold keeps half (a smaller status is a faster lease write).
    */
   maxSuccessesPerDag?: number;
   /**
@@ -72,7 +72,7 @@ export class Engine {
     this.maxLaunches = options.maxLaunchesPerPlan ?? 500;
     this.maxEvents = options.maxEventsPerPlan ?? 200;
     this.newDagGraceMs = options.newDagGraceMs ?? 0;
-    this.successes = new SuccessBook(Math.max(2, options.maxSuccessesPerDag ?? 600));
+    this.successes = new SuccessBook(Math.max(2, options.maxSuccessesPerDag ?? 200));
     const snap = options.snapshot;
     const observations = new Map<string, Observation>(snap?.observations ?? []);
     if (snap !== undefined) {

@@ -18,7 +18,7 @@ const task = obj(
   ['name', 'job'],
 );
 
-/** At most this many task successes in a Dag's status; the engine folds old ones well before (600). */
+/** At most this many task successes in a Dag's status; the engine folds old ones well before (200 by default). */
 export const MAX_SUCCESS_RECORDS = 5000;
 
 const time = (what: string) => str(what, { format: 'date-time', maxLength: 64 });
