@@ -400,3 +400,42 @@ export function expectationObject(name: string, spec: Record<string, unknown>): 
 }
 
 export const ACTION = { job: { template: { spec: { containers: [{ name: 'build', image: 'example/build:1', args: ['--build'] }] } } } };
+
+/** The moments one latency sample went through (performance.now()): upstream Complete to downstream Job seen. */
+export interface SampleMoments {
+  /** The bench's PATCH that completed the upstream Job was sent. */
+  t0: number;
+  /** ...and answered. */
+  patched: number;
+  /** The controller's watch heard of it. */
+  seen: number;
+  pass: { start: number; end: number };
+  write: { start: number; end: number };
+  launchStart: number;
+  launchEnd: number;
+  /** The bench's watch saw the downstream Job. */
+  seenAt: number;
+}
+
+/**
+ * Where a latency sample's time goes: the chain (its steps add up to the latency), then two
+ * overlapping figures in parentheses. `write` names the lease write of the scenario.
+ */
+export function latencySteps(write: string, extra: string[] = []): Record<string, number[]> {
+  const names = ['PATCH Complete -> controller watch', 'watch event -> plan start', 'plan', 'plan -> lease write start', write, 'lease written -> launch', 'launch -> Job seen by the bench watch', '(the kubelet PATCH, answered)', '(launch -> POST job answered)', ...extra];
+  return Object.fromEntries(names.map((n) => [n, [] as number[]]));
+}
+
+/** Adds one sample's moments to `latencySteps(write)`. */
+export function addSample(steps: Record<string, number[]>, write: string, m: SampleMoments): void {
+  const push = (step: string, ms: number) => steps[step]?.push(ms);
+  push('PATCH Complete -> controller watch', m.seen - m.t0);
+  push('watch event -> plan start', m.pass.start - m.seen);
+  push('plan', m.pass.end - m.pass.start);
+  push('plan -> lease write start', m.write.start - m.pass.end);
+  push(write, m.write.end - m.write.start);
+  push('lease written -> launch', m.launchStart - m.write.end);
+  push('launch -> Job seen by the bench watch', m.seenAt - m.launchStart);
+  push('(the kubelet PATCH, answered)', m.patched - m.t0);
+  push('(launch -> POST job answered)', m.launchEnd - m.launchStart);
+}

@@ -47,6 +47,8 @@ import {
   splitCompleteJob,
   tally,
   until,
+  addSample,
+  latencySteps,
 } from './controllerScenario.js';
 import type { Quantiles } from './controllerScenarioLatency.js';
 
@@ -369,18 +371,8 @@ async function runSampled(plane: ControlPlane, phase: SampledPhase, periods: num
     const t0Measure = now();
     const latencies: number[] = [];
     const measured: RecordedRequest[] = [];
-    const steps: Record<string, number[]> = {
-      'PATCH Complete -> controller watch': [],
-      'watch event -> plan start': [],
-      plan: [],
-      'plan -> lease write start': [],
-      'lease write (save: PUT Dag status)': [],
-      'lease written -> launch': [],
-      'launch -> Job seen by the bench watch': [],
-      '(the kubelet PATCH, answered)': [],
-      '(launch -> POST job answered)': [],
-      '(passes from Complete to launch)': [],
-    };
+    const WRITE = 'lease write (save: PUT Dag status)';
+    const steps = latencySteps(WRITE, ['(passes from Complete to launch)']);
     for (const p of days) {
       deadline.check(`measuring ${phase.what}`);
       const upTag = phase.upstream(p);
@@ -408,17 +400,8 @@ async function runSampled(plane: ControlPlane, phase: SampledPhase, periods: num
       const pass = cycle.find((x) => x.launches > 0);
       const write = saves.slice(savesBefore).find((w) => pass !== undefined && w.start >= pass.end);
       if (seen !== undefined && pass !== undefined && write !== undefined && ls !== undefined && le !== undefined) {
-        const push = (step: string, ms: number) => steps[step]?.push(ms);
-        push('PATCH Complete -> controller watch', seen - t0);
-        push('watch event -> plan start', pass.start - seen);
-        push('plan', pass.end - pass.start);
-        push('plan -> lease write start', write.start - pass.end);
-        push('lease write (save: PUT Dag status)', write.end - write.start);
-        push('lease written -> launch', ls - write.end);
-        push('launch -> Job seen by the bench watch', seenAt - ls);
-        push('(the kubelet PATCH, answered)', patched - t0);
-        push('(launch -> POST job answered)', le - ls);
-        push('(passes from Complete to launch)', cycle.filter((x) => x.start <= ls).length);
+        addSample(steps, WRITE, { t0, patched, seen, pass, write, launchStart: ls, launchEnd: le, seenAt });
+        steps['(passes from Complete to launch)']?.push(cycle.filter((x) => x.start <= ls).length);
       }
       // The downstream succeeds too (not timed); the next sample waits until the controller has heard and is quiet.
       const downName = downJob.metadata?.name ?? '';

@@ -35,6 +35,8 @@ import {
   tally,
   until,
   writeCheckerPod,
+  addSample,
+  latencySteps,
 } from './controllerScenario.js';
 
 export interface Quantiles {
@@ -194,18 +196,8 @@ export async function runLatency(plane: ControlPlane, pairs: number, deadline: D
     const t0Measure = now();
     const latencies: number[] = [];
     const duringWrite = new Map<string, number[]>();
-    // The chain (its steps add up to the latency), then two overlapping figures in parentheses.
-    const steps: Record<string, number[]> = {
-      'PATCH Complete -> controller watch': [],
-      'watch event -> plan start': [],
-      plan: [],
-      'plan -> lease write start': [],
-      'lease write (save: PUT status)': [],
-      'lease written -> launch': [],
-      'launch -> Job seen by the bench watch': [],
-      '(the kubelet PATCH, answered)': [],
-      '(launch -> POST job answered)': [],
-    };
+    const WRITE = 'lease write (save: PUT status)';
+    const steps = latencySteps(WRITE);
     for (const n of names) {
       deadline.check('measuring latency');
       const job = verifications.get(`up-${n}`) as V1Job;
@@ -231,16 +223,7 @@ export async function runLatency(plane: ControlPlane, pairs: number, deadline: D
       // The bench's watch may hear of the Job before the controller has read the POST's answer.
       const le = await until('the launch to return', () => launchEnd.get(`down-${n}`), 5_000, deadline, 1).catch(() => undefined);
       if (seen !== undefined && pass !== undefined && write !== undefined && ls !== undefined && le !== undefined) {
-        const push = (step: string, ms: number) => steps[step]?.push(ms);
-        push('PATCH Complete -> controller watch', seen - t0);
-        push('watch event -> plan start', pass.start - seen);
-        push('plan', pass.end - pass.start);
-        push('plan -> lease write start', write.start - pass.end);
-        push('lease write (save: PUT status)', write.end - write.start);
-        push('lease written -> launch', ls - write.end);
-        push('launch -> Job seen by the bench watch', seenAt - ls);
-        push('(the kubelet PATCH, answered)', patched - t0);
-        push('(launch -> POST job answered)', le - ls);
+        addSample(steps, WRITE, { t0, patched, seen, pass, write, launchStart: ls, launchEnd: le, seenAt });
         const during = kc.requests.filter((r) => r.verb !== 'watch' && r.start >= pass.end && r.start <= write.end);
         for (const [kind, count] of tally(during)) duringWrite.set(kind, [...(duringWrite.get(kind) ?? []), count]);
       }

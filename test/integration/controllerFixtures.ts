@@ -61,14 +61,14 @@ export class Scene {
     return JSON.parse((await this.kubectl(['get', kind, name, '-o', 'json'])).stdout) as T;
   }
 
-  async status(name: string): Promise<Record<string, unknown>> {
-    return (await this.get('exp', name)).status ?? {};
+  async status(name: string, kind = 'exp'): Promise<Record<string, unknown>> {
+    return (await this.get(kind, name)).status ?? {};
   }
 
-  /** Waits until the Expectation's status matches `check` (which throws until it does). */
-  async until(name: string, check: (status: Record<string, unknown>) => void, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+  /** Waits until the Expectation's (or another kind's) status matches `check` (which throws until it does). */
+  async until(name: string, check: (status: Record<string, unknown>) => void, timeoutMs = 20_000, kind = 'exp'): Promise<Record<string, unknown>> {
     return eventually(async () => {
-      const status = await this.status(name);
+      const status = await this.status(name, kind);
       check(status);
       return status;
     }, timeoutMs);

@@ -156,17 +156,13 @@ export class DagScene extends Scene {
     await eventually(async () => expect(this.controller?.reconciler.idle()).toBe(true), 10_000);
   }
 
-  async dag(name: string): Promise<Record<string, unknown>> {
-    return (await this.get('dag', name)).status ?? {};
+  dag(name: string): Promise<Record<string, unknown>> {
+    return this.status(name, 'dag');
   }
 
   /** Waits until the Dag's status matches `check` (which throws until it does). */
-  async untilDag(name: string, check: (status: Record<string, unknown>) => void, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-    return eventually(async () => {
-      const status = await this.dag(name);
-      check(status);
-      return status;
-    }, timeoutMs);
+  untilDag(name: string, check: (status: Record<string, unknown>) => void, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+    return this.until(name, check, timeoutMs, 'dag');
   }
 
   /** `kubectl get dr [-l homeostat.dev/dag=<dag>] -o json`, flattened. */
