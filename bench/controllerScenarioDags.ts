@@ -22,12 +22,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { KubernetesObject, V1Job } from '@kubernetes/client-node';
-import { fromConfig } from '../src/kube/client.js';
-import { type Controller, startController } from '../src/kube/controller.js';
-import type { ResilientInformer } from '../src/kube/resilientInformer.js';
-import { createLogger } from '../src/runtime/log.js';
-import type { ActionRunner } from '../src/runtime/ports.js';
+import type { ActionLaunch } from '../src/engine/index.js';
 import type { ControlPlane } from '../test/integration/harness/controlPlane.js';
+import { type Instrumented, type Pass, type Span, startInstrumented } from './instrumentedController.js';
 import {
   API_VERSION,
   type Deadline,
@@ -40,7 +37,6 @@ import {
   pct,
   RawApi,
   type RecordedRequest,
-  RecordingKubeConfig,
   roleOf,
   round,
   sortNum,
@@ -197,92 +193,11 @@ function dependencyObject(name: string, dag: string, upstream: string): Kubernet
 
 // ---- the controller, in-process, instrumented -------------------------------------------------
 
-interface Span {
-  start: number;
-  end: number;
-}
-interface Pass extends Span {
-  launches: number;
-}
-
-interface Instrumented {
-  controller: Controller;
-  kc: RecordingKubeConfig;
-  passes: Pass[];
-  saves: Span[];
-  /** By tag (dag/task@period). */
-  launchStart: Map<string, number>;
-  launchEnd: Map<string, number>;
-  /** When the controller's own Job informer saw a Job end, by Job name. */
-  endedSeen: Map<string, number>;
-  logFile: string;
-  /** Until the controller has sent nothing for `ms`, has nothing in flight and its reconciler is idle. */
-  quiet(ms: number, deadline: Deadline): Promise<unknown>;
-  stop(): Promise<void>;
-}
-
-async function startInstrumented(plane: ControlPlane, namespace: string, reuseConnections: boolean): Promise<Instrumented> {
+/** The instrumented controller of one phase, and where its log goes. */
+async function startPhaseController(plane: ControlPlane, namespace: string, reuseConnections: boolean): Promise<Instrumented & { logFile: string }> {
   const logFile = join(tmpdir(), `homeostat-bench-dags-${namespace}-${process.pid}.log`);
-  const kc = new RecordingKubeConfig(reuseConnections);
-  kc.loadFromFile(plane.kubeconfigPath);
-  const launchStart = new Map<string, number>();
-  const launchEnd = new Map<string, number>();
-  const tag = (l: Parameters<ActionRunner['launch']>[0]) => `${l.owner.name}/${l.task ?? ''}@${l.partition}`;
-  const wrapActions = (runner: ActionRunner): ActionRunner => ({
-    onEnded: (listener) => runner.onEnded(listener),
-    launch: async (launch) => {
-      launchStart.set(tag(launch), now());
-      await runner.launch(launch);
-      launchEnd.set(tag(launch), now());
-    },
-    cancel: (cancel) => runner.cancel(cancel),
-    adopt: (leases) => runner.adopt(leases),
-  });
-  const controller = await startController({
-    clients: fromConfig(kc),
-    log: createLogger({ level: 'info', destination: logFile, name: 'controller' }),
-    namespace,
-    holder: 'bench',
-    wrapActions,
-  });
-  // Hooks on the running instances (no source change).
-  const passes: Pass[] = [];
-  const engine = controller.reconciler.engine;
-  const plan = engine.plan.bind(engine);
-  engine.plan = (at: number) => {
-    const start = now();
-    const out = plan(at);
-    passes.push({ start, end: now(), launches: out.launches.length });
-    return out;
-  };
-  const saves: Span[] = [];
-  const save = controller.store.save.bind(controller.store);
-  controller.store.save = async (snapshot) => {
-    const start = now();
-    try {
-      return await save(snapshot);
-    } finally {
-      saves.push({ start, end: now() });
-    }
-  };
-  const endedSeen = new Map<string, number>();
-  const jobs = controller.informers.find((i) => i.resource === 'jobs') as unknown as ResilientInformer<V1Job>;
-  jobs.on('update', (job) => {
-    const name = job.metadata?.name ?? '';
-    if (jobEnded(job) && !endedSeen.has(name)) endedSeen.set(name, now());
-  });
-  return {
-    controller,
-    kc,
-    passes,
-    saves,
-    launchStart,
-    launchEnd,
-    endedSeen,
-    logFile,
-    quiet: (ms, deadline) => until('the controller to be quiet', () => (kc.inFlight === 0 && now() - kc.lastEndAt >= ms && controller.reconciler.idle() ? true : undefined), 30_000, deadline, 2),
-    stop: () => controller.stop(5_000),
-  };
+  const tagOf = (l: ActionLaunch) => `${l.owner.name}/${l.task ?? ''}@${l.partition}`;
+  return { ...(await startInstrumented(plane, { namespace, logFile, reuseConnections, tagOf })), logFile };
 }
 
 /** Warnings and errors in a controller log (pino JSON lines: level 40 and up), by message. */
@@ -341,12 +256,12 @@ async function runSampled(plane: ControlPlane, phase: SampledPhase, periods: num
   const { namespace: ns } = phase;
   const api = new RawApi(plane.kubeConfig);
   const watch = new JobWatch(plane.kubeConfig, ns);
-  let inst: Instrumented | undefined;
+  let inst: (Instrumented & { logFile: string }) | undefined;
   try {
     await api.createNamespace(ns);
     for (const { plural, object } of phase.objects) await api.apply(plural, ns, object);
     await watch.start();
-    inst = await startInstrumented(plane, ns, reuse);
+    inst = await startPhaseController(plane, ns, reuse);
     out.logFiles.push(inst.logFile);
     const days = Array.from({ length: periods }, (_, i) => day(i));
     const jobOf = (tag: string) => watch.list((j) => roleOf(j) === 'action' && tagOf(j) === tag)[0];
@@ -518,7 +433,7 @@ async function runRate(plane: ControlPlane, options: DagsOptions, deadline: Dead
   const { ratePeriods: periods, rateActive: active } = options;
   const api = new RawApi(plane.kubeConfig);
   const watch = new JobWatch(plane.kubeConfig, ns);
-  let inst: Instrumented | undefined;
+  let inst: (Instrumented & { logFile: string }) | undefined;
   let stopped = false;
   let workers: Promise<void>[] = [];
   const cpuSamples: CpuSample[] = [];
@@ -527,7 +442,7 @@ async function runRate(plane: ControlPlane, options: DagsOptions, deadline: Dead
   try {
     await api.createNamespace(ns);
     await watch.start();
-    inst = await startInstrumented(plane, ns, reuse);
+    inst = await startPhaseController(plane, ns, reuse);
     out.logFiles.push(inst.logFile);
     const { kc, passes, saves, launchStart, launchEnd } = inst;
 

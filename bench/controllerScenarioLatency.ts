@@ -9,14 +9,10 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { fromConfig } from '../src/kube/client.js';
-import { startController } from '../src/kube/controller.js';
-import type { ResilientInformer } from '../src/kube/resilientInformer.js';
-import { createLogger } from '../src/runtime/log.js';
-import type { ActionRunner } from '../src/runtime/ports.js';
 import type { ControlPlane } from '../test/integration/harness/controlPlane.js';
 import {
   ACTION,
+  addSample,
   type Deadline,
   expectationObject,
   JobWatch,
@@ -26,7 +22,6 @@ import {
   parallel,
   pct,
   RawApi,
-  RecordingKubeConfig,
   roleOf,
   round,
   sortNum,
@@ -35,9 +30,9 @@ import {
   tally,
   until,
   writeCheckerPod,
-  addSample,
   latencySteps,
 } from './controllerScenario.js';
+import { startInstrumented } from './instrumentedController.js';
 
 export interface Quantiles {
   p50: number;
@@ -78,12 +73,6 @@ export interface LatencyFigures {
 
 const NS = 'bench-latency';
 
-interface Pass {
-  start: number;
-  end: number;
-  launches: number;
-}
-
 export async function runLatency(plane: ControlPlane, pairs: number, deadline: Deadline, progress: (line: string) => void, reuseConnections = false): Promise<LatencyFigures> {
   const t0Setup = now();
   const api = new RawApi(plane.kubeConfig);
@@ -102,60 +91,11 @@ export async function runLatency(plane: ControlPlane, pairs: number, deadline: D
     await watch.start();
 
     // ---- the controller, in-process, every request recorded --------------------------------
-    const kc = new RecordingKubeConfig(reuseConnections);
-    kc.loadFromFile(plane.kubeconfigPath);
-    const launchStart = new Map<string, number>();
-    const launchEnd = new Map<string, number>();
-    const wrapActions = (runner: ActionRunner): ActionRunner => ({
-      onEnded: (listener) => runner.onEnded(listener),
-      launch: async (launch) => {
-        launchStart.set(launch.owner.name, now());
-        await runner.launch(launch);
-        launchEnd.set(launch.owner.name, now());
-      },
-      cancel: (cancel) => runner.cancel(cancel),
-      adopt: (leases) => runner.adopt(leases),
-    });
-    const tStart = now();
-    const controller = await startController({
-      clients: fromConfig(kc),
-      log: createLogger({ level: 'info', destination: logFile, name: 'controller' }),
-      namespace: NS,
-      holder: 'bench',
-      wrapActions,
-    });
-    const controllerSyncMs = now() - tStart;
-    stop = () => controller.stop(5_000);
-
-    // Hooks on the running instances (no source change): plan and save timings, and when the
-    // controller's own Job watch saw a checker Job complete.
-    const passes: Pass[] = [];
-    const engine = controller.reconciler.engine;
-    const plan = engine.plan.bind(engine);
-    engine.plan = (at: number) => {
-      const start = now();
-      const out = plan(at);
-      passes.push({ start, end: now(), launches: out.launches.length });
-      return out;
-    };
-    const saves: { start: number; end: number }[] = [];
-    const save = controller.store.save.bind(controller.store);
-    controller.store.save = async (snapshot) => {
-      const start = now();
-      try {
-        return await save(snapshot);
-      } finally {
-        saves.push({ start, end: now() });
-      }
-    };
-    const informerOf = <T extends V1Job | V1Pod>(resource: string) => controller.informers.find((i) => i.resource === resource) as unknown as ResilientInformer<T>;
-    const controllerJobs = informerOf<V1Job>('jobs');
-    const controllerPods = informerOf<V1Pod>('pods');
-    const completedSeen = new Map<string, number>();
-    controllerJobs.on('update', (job) => {
-      const name = job.metadata?.name ?? '';
-      if (jobEnded(job) && !completedSeen.has(name)) completedSeen.set(name, now());
-    });
+    const inst = await startInstrumented(plane, { namespace: NS, logFile, reuseConnections, tagOf: (launch) => launch.owner.name });
+    const { kc, passes, saves, launchStart, launchEnd, endedSeen: completedSeen } = inst;
+    const controllerSyncMs = inst.syncMs;
+    stop = inst.stop;
+    const controllerPods = inst.informer<V1Pod>('pods');
 
     // ---- setup: initial checks unsatisfied, up's actions run and succeed --------------------
     const answered = new Set<string>();
