@@ -3,6 +3,7 @@ import { type Decision, decide, failedRetry, type InputsFacts, backoffMs } from 
 import { type NodeRecord, OwnerModel } from './model.js';
 import { RunBook } from './runBook.js';
 import { SuccessBook } from './successBook.js';
+import { dagNodeId, WHOLE_DAG } from './wiring.js';
 import { TimerHeap } from './timerHeap.js';
 import type {
   ActionCancel,
@@ -21,7 +22,7 @@ import type {
   Verdict,
 } from './types.js';
 import { WorldCompiler, type ObjectProblem } from './worldCompiler.js';
-import type { World } from './compile.js';
+import { ownerKeyOf, type World } from './compile.js';
 
 export interface EngineOptions {
   /** Who holds the leases this engine grants (a controller identity). */
@@ -243,7 +244,7 @@ export class Engine {
       retries: [...this.retries.entries()],
       successes: this.successes.entries(),
       successFloors: this.successes.floorEntries(),
-      runRequests: [...this.runBook.requests.entries()],
+      runRequests: this.runRequests(),
       runs: this.runBook.all(),
       runSeq: this.runBook.seqEntries(),
     };
@@ -282,6 +283,16 @@ export class Engine {
 
   runs(): RunRecord[] {
     return this.runBook.all();
+  }
+
+  /** The task nodes of one period of a Dag (the inputs of its whole-Dag node), without a scan. */
+  tasksOfPeriod(dag: { namespace: string; name: string }, period: string): readonly NodeRecord[] {
+    return this.compiler.node(dagNodeId(ownerKeyOf('Dag', dag.namespace, dag.name), WHOLE_DAG, period))?.deps ?? [];
+  }
+
+  /** Re-runs asked for and not done yet, by `namespace/dag|period`. */
+  runRequests(): [string, RunRequest][] {
+    return [...this.runBook.requests.entries()];
   }
 
   /** Forgets the finished runs of users' DagRuns that were deleted. */
@@ -469,7 +480,7 @@ export class Engine {
   private openRun(node: NodeRecord, now: number): void {
     const owner = node.owner;
     const period = node.period ?? '';
-    const everSucceeded = this.successes.any(owner, period);
+    const everSucceeded = this.successes.any(owner, period, this.tasksOfPeriod(owner.ref, period));
     const { run, forgotten } = this.runBook.start(owner.ref, period, everSucceeded ? 'Dependency' : 'Schedule', now, owner.historyLimit);
     owner.openRuns.add(period);
     this.pass.changedRuns.push(run);

@@ -40,11 +40,11 @@ export class SuccessBook {
     return this.records.get(node.id) ?? this.folded(node);
   }
 
-  /** Whether any task of the Dag ever succeeded for the period. */
-  any(owner: OwnerModel, period: string): boolean {
+  /** Whether any of a period's tasks ever succeeded. */
+  any(owner: OwnerModel, period: string, tasks: readonly NodeRecord[]): boolean {
     const floor = this.floors.get(owner.key);
     if (floor !== undefined && period <= floor.through && floor.except?.includes(period) !== true) return true;
-    return owner.nodes.some((n) => n.period === period && n.policy.rule === 'make' && this.records.has(n.id));
+    return tasks.some((n) => this.records.has(n.id));
   }
 
   record(node: NodeRecord, success: TaskSuccess): void {

@@ -139,15 +139,17 @@ export class StatusStore implements StateStore, StatusWriter {
     // Only new (or renewed) leases must be in the API before their actions start (DESIGN rule 2). The rest
     // (a finished lease, a success, a retry record) is written too, but nothing waits for it: a
     // success not yet written is found again from its Job after a restart.
-    const keys = [...this.unsaved];
-    const writes = keys.map((key) => this.flush(this.entries.get(key) as Entry).then(() => {
-      this.unsaved.delete(key);
-      this.urgent.delete(key);
-    }));
-    const urgent = keys.flatMap((key, i) => (this.urgent.has(key) ? [{ key, write: writes[i] as Promise<void> }] : []));
-    for (const [i, write] of writes.entries()) if (!this.urgent.has(keys[i] as string)) write.catch((error: unknown) => this.writeLater(keys[i] as string, error));
-    const results = await Promise.allSettled(urgent.map((u) => u.write));
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${urgent[i]?.key}: ${describeError(r.reason)}`] : []));
+    const waited: { key: string; write: Promise<void> }[] = [];
+    for (const key of [...this.unsaved]) {
+      const write = this.flush(this.entries.get(key) as Entry).then(() => {
+        this.unsaved.delete(key);
+        this.urgent.delete(key);
+      });
+      if (this.urgent.has(key)) waited.push({ key, write });
+      else write.catch((error: unknown) => this.writeLater(key, error));
+    }
+    const results = await Promise.allSettled(waited.map((w) => w.write));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${waited[i]?.key}: ${describeError(r.reason)}`] : []));
     if (failed.length > 0) throw new Error(`the leases of ${failed.length} objects could not be written: ${failed.slice(0, 3).join('; ')}`);
   }
 

@@ -88,6 +88,15 @@ const refKey = (kind: string, namespace: string, name: string): string => `${kin
 /** What makes an object's declaration change: status writes leave it alone. */
 const fingerprint = (o: KubernetesObject): string => `${o.metadata?.uid ?? ''}|${o.metadata?.generation ?? ''}|${o.metadata?.deletionTimestamp ?? ''}|${o.metadata?.annotations?.[RERUN_ANNOTATION] ?? ''}`;
 
+/**
+ * Whether an object is part of the World. DagRuns the controller created record its runs; they
+ * are not requests (and their creation is no news), unless one asks for its period again with
+ * the rerun annotation.
+ */
+function declares(kind: KindName, raw: KubernetesObject): boolean {
+  return !(kind === 'DagRun' && raw.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGER && raw.metadata.annotations?.[RERUN_ANNOTATION] === undefined);
+}
+
 /** A validated object with the annotations the API server has now. */
 function withAnnotations<T extends { metadata: { annotations?: Record<string, string> } }>(object: T, raw: KubernetesObject): T {
   const annotations = raw.metadata?.annotations;
@@ -179,9 +188,7 @@ export class WorldCache {
     for (const kind of KIND_NAMES) {
       for (const raw of this.informers[kind].list()) {
         if (raw.metadata?.deletionTimestamp !== undefined) continue;
-        // DagRuns the controller created record its runs; they are not requests, unless one asks
-        // for its period again with the rerun annotation.
-        if (kind === 'DagRun' && raw.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGER && raw.metadata.annotations?.[RERUN_ANNOTATION] === undefined) continue;
+        if (!declares(kind, raw)) continue;
         const result = this.validate(kind, raw);
         if (!result.ok) {
           invalid.push({
@@ -227,6 +234,11 @@ export class WorldCache {
 
   private changed(kind: KindName, object: RawObject, added: boolean): void {
     const key = refKey(kind, nsOf(object), object.metadata?.name ?? '');
+    if (!declares(kind, object)) {
+      // Not part of the World (the controller's own DagRun): a new World only if it was before.
+      if (this.fingerprints.delete(key)) this.schedule();
+      return;
+    }
     const print = fingerprint(object);
     if (!added && this.fingerprints.get(key) === print) return;
     this.fingerprints.set(key, print);
@@ -235,9 +247,8 @@ export class WorldCache {
 
   private removed(kind: KindName, object: RawObject): void {
     const key = refKey(kind, nsOf(object), object.metadata?.name ?? '');
-    this.fingerprints.delete(key);
     this.validated.delete(key);
-    this.schedule();
+    if (this.fingerprints.delete(key)) this.schedule();
   }
 
   /** Hands over a new World after the debounce window (not before the first sync). */

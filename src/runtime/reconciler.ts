@@ -261,7 +261,7 @@ export class Reconciler {
         this.engine.setWorld(this.declared.world, now);
         const dagRuns = new Set(this.declared.side.dagRuns.map((r) => `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`));
         this.engine.forgetDeletedRuns((namespace, name) => dagRuns.has(`${namespace}/${name}`));
-        for (const r of newDagRunRequests(this.declared.side.dagRuns, this.engine.snapshot(), this.requestedRuns, now)) {
+        for (const r of newDagRunRequests(this.declared.side.dagRuns, { runs: this.engine.runs(), runRequests: this.engine.runRequests() }, this.requestedRuns, now)) {
           this.requestedRuns.add(r.askedKey);
           this.engine.requestRun(r.dag, r.period, r.request);
         }

@@ -74,10 +74,8 @@ export class StatusComposer {
   }
 
   private tasksOf(run: RunRecord): RunTask[] {
-    const model = this.engine.owner({ kind: 'Dag', namespace: run.namespace, name: run.dag });
-    if (model === undefined) return [];
-    return model.nodes
-      .filter((n) => n.period === run.period && n.policy.task !== undefined)
+    return this.engine
+      .tasksOfPeriod({ namespace: run.namespace, name: run.dag }, run.period)
       .map((n) => {
         const name = n.policy.task as string;
         const recorded = run.tasks?.[name];
