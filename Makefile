@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 EXAMPLES ?= examples/quickstart
 DEPS := node_modules/.package-lock.json
 
-.PHONY: run run-once run-controller test test-unit test-integration envtest lint build generate bench clean deps
+.PHONY: run run-once run-controller test test-unit test-packages test-integration envtest helm image chart lint build generate bench clean deps
 
 # package.json pins unrs-resolver (a jest dependency) to 1.12.2: some of 1.13.0's optional platform
 # packages are not on the registry, and npm >= 11.16 then writes a lock file its own `npm ci` rejects.
@@ -39,20 +39,37 @@ run-controller: build
 	kubectl apply -f crds/ -f manifests/namespace.yaml
 	node dist/cli/main.js controller --metrics-addr $(METRICS_ADDR) $(if $(NAMESPACE),--namespace $(NAMESPACE)) --leader-election-namespace homeostat-system
 
-## test: every test suite: unit, then integration against a real kube-apiserver + etcd (skipped
-## loudly when their binaries cannot be had; with CI=true that is a failure).
-test: test-unit test-integration
+## test: every test suite: unit; the packages' (checker SDK, example checkers against a real S3
+## server and PostgreSQL); then integration against a real kube-apiserver + etcd, the images and the
+## chart. What cannot be had is skipped loudly; with CI=true that is a failure.
+test: test-unit test-packages test-integration
 
 test-unit: build
 	npm test --silent
 
 ## test-integration: test/integration; the binaries are built once from the Go module proxy (~8 min cold).
-test-integration: $(DEPS)
+test-integration: $(DEPS) image
 	npm run test:integration --silent
+
+## test-packages: the tests of packages/ (the checker SDK and the example checkers).
+test-packages: build
+	npm run test:packages --silent
 
 ## envtest: build (once) and cache the kube-apiserver and etcd binaries of the integration tests.
 envtest:
 	hack/envtest/setup.sh
+
+## helm: build (once) and cache helm from the Go module proxy (hack/helm/setup.sh).
+helm:
+	hack/helm/setup.sh
+
+## chart: lint charts/homeostat and render it with default and non-default values.
+chart:
+	hack/helm/chart.sh
+
+## image: the OCI image archives under dist/images/, built without a Docker daemon (hack/image/build.sh).
+image: build
+	hack/image/build.sh
 
 lint: $(DEPS)
 	tsc -p tsconfig.json --noEmit
