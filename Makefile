@@ -16,7 +16,12 @@ $(DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-dist/.built: $(DEPS) $(shell find src -name '*.ts' -not -name '*.test.ts') tsconfig.json tsconfig.build.json
+# The checker SDK (packages/checker-sdk) first: the controller imports its protocol and compact verdict.
+packages/checker-sdk/dist/.built: $(DEPS) $(shell find packages/checker-sdk/src -name '*.ts') packages/checker-sdk/tsconfig.json packages/checker-sdk/package.json tsconfig.json
+	tsc -p packages/checker-sdk
+	@touch $@
+
+dist/.built: $(DEPS) packages/checker-sdk/dist/.built $(shell find src -name '*.ts' -not -name '*.test.ts') tsconfig.json tsconfig.build.json
 	tsc -p tsconfig.build.json
 	@touch $@
 

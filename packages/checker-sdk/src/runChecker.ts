@@ -1,7 +1,7 @@
 /**
  * The checker SDK: a checker image (or an embedded-mode command) in a few lines.
  *
- *   import { runChecker } from './sdk.js'; // dist/checkers/sdk.js: needs only Node and its two siblings
+ *   import { runChecker } from '@homeostat/checker-sdk';
  *   await runChecker(async (partition, params) => ((await exists(params.path)) ? 'satisfied' : 'unsatisfied'));
  *
  * The request comes from HOMEOSTAT_REQUEST (Job mode) or stdin (embedded mode). The function runs

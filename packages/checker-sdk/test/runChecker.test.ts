@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { decodeTerminationMessage } from '../../src/checkers/compactVerdict.js';
-import type { CheckerRequest } from '../../src/checkers/protocol.js';
-import { type CheckFunction, type CheckOutcome, checkPartitions, readRequest, runChecker, type RunCheckerOptions } from '../../src/checkers/sdk.js';
+import { decodeTerminationMessage } from '../src/compactVerdict.js';
+import type { CheckerRequest } from '../src/protocol.js';
+import { type CheckFunction, type CheckOutcome, checkPartitions, readRequest, runChecker, type RunCheckerOptions } from '../src/runChecker.js';
 
 const request: CheckerRequest = {
   expectation: { namespace: 'default', name: 'clicks' },

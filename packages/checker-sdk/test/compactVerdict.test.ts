@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { decodeCompactVerdict, decodeTerminationMessage, encodeCompactVerdict, TERMINATION_MESSAGE_LIMIT } from '../../src/checkers/compactVerdict.js';
-import type { CheckerResult, CheckerState } from '../../src/checkers/protocol.js';
+import { decodeCompactVerdict, decodeTerminationMessage, encodeCompactVerdict, TERMINATION_MESSAGE_LIMIT } from '../src/compactVerdict.js';
+import type { CheckerResult, CheckerState } from '../src/protocol.js';
 
 const keysOf = (n: number) => Array.from({ length: n }, (_, i) => `date=d${i}`);
 const bytes = (text: string) => Buffer.byteLength(text);
