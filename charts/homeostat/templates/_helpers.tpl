@@ -1,0 +1,92 @@
+{{/* The chart name, for the app.kubernetes.io/name label. */}}
+{{- define "homeostat.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+The prefix of every resource name: the release name when it contains the chart name (release
+"homeostat" gives homeostat-controller, the names manifests/ and the tests use), else
+<release>-homeostat. At most 45 characters, so <fullname>-leader-election fits a label's 63.
+*/}}
+{{- define "homeostat.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 45 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 45 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 45 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The controller's name: Deployment, Service, ClusterRole, and the leader election Lease. */}}
+{{- define "homeostat.controller" -}}
+{{- printf "%s-controller" (include "homeostat.fullname" .) -}}
+{{- end -}}
+
+{{- define "homeostat.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "homeostat.controller" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "homeostat.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels of every resource. */}}
+{{- define "homeostat.labels" -}}
+helm.sh/chart: {{ include "homeostat.chart" . }}
+app.kubernetes.io/name: {{ include "homeostat.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: homeostat
+{{- end -}}
+
+{{/* The controller Pods' selector (immutable in a Deployment: never add to it). */}}
+{{- define "homeostat.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "homeostat.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: controller
+{{- end -}}
+
+{{- define "homeostat.controllerLabels" -}}
+{{ include "homeostat.labels" . }}
+app.kubernetes.io/component: controller
+{{- end -}}
+
+{{/* repository@digest, else repository:tag (tag defaults to appVersion). */}}
+{{- define "homeostat.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Where action Jobs reach the controller. */}}
+{{- define "homeostat.advertiseUrl" -}}
+{{- default (printf "http://%s.%s.svc:%v" (include "homeostat.controller" .) .Release.Namespace .Values.service.port) .Values.advertiseUrl -}}
+{{- end -}}
+
+{{/* The one watched namespace, or "" for every namespace; fails for several (the controller takes one --namespace). */}}
+{{- define "homeostat.watchNamespace" -}}
+{{- $ns := uniq .Values.watchNamespaces -}}
+{{- if gt (len $ns) 1 -}}
+{{- fail (printf "watchNamespaces: the controller watches every namespace or exactly one (--namespace), not %d (%s); leave it empty or name one" (len $ns) (join ", " $ns)) -}}
+{{- end -}}
+{{- first $ns | default "" -}}
+{{- end -}}
+
+{{/* Render-time checks that the schema cannot express. */}}
+{{- define "homeostat.validate" -}}
+{{- if and (gt (int .Values.replicas) 1) (not .Values.leaderElection.enabled) -}}
+{{- fail (printf "replicas: %d replicas without leaderElection.enabled would all act at once; set replicas: 1 or leaderElection.enabled: true" (int .Values.replicas)) -}}
+{{- end -}}
+{{- $_ := include "homeostat.watchNamespace" . -}}
+{{- end -}}
