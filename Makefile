@@ -80,7 +80,8 @@ lint: $(DEPS)
 	tsc -p tsconfig.json --noEmit
 	eslint src test bench scripts
 
-## generate: crds/ and src/api/generated/ from the one schema source in src/api/schema/.
+## generate: crds/ and src/api/generated/ from the one schema source in src/api/schema/, the chart's copy
+## of the CRDs (charts/homeostat/files/crds/) and manifests/ rendered from the chart (helm from hack/helm/setup.sh).
 generate: $(DEPS)
 	tsx scripts/generate.ts
 

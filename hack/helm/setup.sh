@@ -6,6 +6,7 @@
 #
 #   HOMEOSTAT_CACHE  cache root (default ~/.cache/homeostat); helm goes to $HOMEOSTAT_CACHE/helm/bin/helm
 #   HOMEOSTAT_HELM   an existing helm binary to use instead (printed as is, nothing is built)
+#   HOMEOSTAT_HELM_NO_BUILD=1  exit 3 instead of building when helm is not cached (for tests)
 #   GO               go binary (default: go on PATH, else /usr/local/go/bin/go)
 #
 # A cold build takes ~4 min on 2 cores plus module downloads; GOMODCACHE/GOCACHE
@@ -35,6 +36,11 @@ if cached; then
   log "cached ($STAMP)"
   echo "$HELM"
   exit 0
+fi
+
+if [[ -n ${HOMEOSTAT_HELM_NO_BUILD:-} ]]; then
+  log "not built yet (run hack/helm/setup.sh or make helm)"
+  exit 3
 fi
 
 # Serialize concurrent runs (parallel jest workers, `make chart` in another shell):
