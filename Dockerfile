@@ -1,0 +1,76 @@
+# syntax=docker/dockerfile:1
+# Homeostat's images for Docker, Podman or Buildah with a registry. `make image` builds the same
+# images without a daemon (hack/image/build.sh): the same Node release, the same esbuild bundles
+# (hack/image/bundle.sh, used here too), the same layout, user and entrypoints; there the runtime
+# layer is assembled from Debian bookworm's .debs, here it is distroless/cc-debian12 (glibc,
+# libstdc++, CA certificates, nonroot 65532), which is built from the same packages.
+#
+#   docker build -t ghcr.io/homeostat/homeostat:0.1.0 .                                   # the controller and CLI
+#   docker build --target checker -t ghcr.io/homeostat/homeostat-checker:0.1.0 .          # base for checker images
+#   docker build --target checker-example --build-arg CHECKER=s3-objects \
+#     -t ghcr.io/homeostat/homeostat-checker-s3-objects:0.1.0 .                            # or sql-rows, file-exists
+#
+# Labels: pass --build-arg REVISION=$(git rev-parse HEAD) --build-arg CREATED=$(git log -1 --format=%cI).
+ARG NODE_VERSION=24.21.0
+
+# ---- build: compile, test nothing, bundle ---------------------------------------------------------
+FROM docker.io/library/node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /src
+# Dependencies first, so a source change does not reinstall them.
+COPY package.json package-lock.json ./
+COPY packages/checker-sdk/package.json packages/checker-sdk/
+COPY packages/checker-s3-objects/package.json packages/checker-s3-objects/
+COPY packages/checker-sql-rows/package.json packages/checker-sql-rows/
+COPY packages/checker-file-exists/package.json packages/checker-file-exists/
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json tsconfig.build.json ./
+COPY src src
+COPY packages packages
+COPY hack/image hack/image
+ENV PATH=/src/node_modules/.bin:$PATH
+RUN tsc -p packages/checker-sdk && tsc -p tsconfig.build.json \
+ && hack/image/bundle.sh controller /out/homeostat \
+ && hack/image/bundle.sh checker-sdk /out/checker \
+ && for c in s3-objects sql-rows file-exists; do hack/image/bundle.sh checker-$c /out/checker-$c; done
+
+# ---- runtime: glibc + libstdc++ + CA certificates + nonroot, and Node -------------------------------
+FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
+ARG NODE_VERSION
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED
+COPY --from=build /usr/local/bin/node /usr/local/bin/node
+ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+USER 65532:65532
+LABEL org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="https://github.com/homeostat/homeostat" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      dev.homeostat.node.version="${NODE_VERSION}"
+
+# ---- checker: the base of checker images -------------------------------------------------------------
+# COPY your checker (ESM) to /app/checker.mjs; it can `import { runChecker } from '@homeostat/checker-sdk'`.
+# A StateChecker's args reach it as process.argv.slice(2).
+FROM runtime AS checker
+COPY --from=build /out/checker/files/ /
+WORKDIR /app
+ENTRYPOINT ["/usr/local/bin/node", "/app/checker.mjs"]
+LABEL org.opencontainers.image.title="Homeostat checker base" \
+      org.opencontainers.image.description="Node and @homeostat/checker-sdk: COPY your checker to /app/checker.mjs; it can import { runChecker } from '@homeostat/checker-sdk'."
+
+# ---- checker-example: one of packages/checker-<CHECKER>, bundled ---------------------------------------
+FROM checker AS checker-example
+ARG CHECKER=s3-objects
+COPY --from=build /out/checker-${CHECKER}/files/ /
+LABEL org.opencontainers.image.title="Homeostat example checker ${CHECKER}" \
+      org.opencontainers.image.description="An example Homeostat state checker (packages/checker-${CHECKER}), on homeostat-checker."
+
+# ---- controller: the default target ---------------------------------------------------------------------
+FROM runtime AS controller
+COPY --from=build /out/homeostat/files/ /
+WORKDIR /
+ENTRYPOINT ["/usr/local/bin/homeostat"]
+CMD ["--help"]
+LABEL org.opencontainers.image.title="Homeostat" \
+      org.opencontainers.image.description="The Homeostat controller and CLI: keeps data in the state its users declared."
