@@ -21,3 +21,4 @@ export {
   parseVerdict,
 } from './protocol.js';
 export { decodeCompactVerdict, decodeTerminationMessage, type Encoded, encodeCompactVerdict, TERMINATION_MESSAGE_LIMIT } from './compactVerdict.js';
+export { integerParam, type Param, requiredParam } from './params.js';
