@@ -1,5 +1,8 @@
 // The controller with exactly the permissions of manifests/rbac.yaml (the API server authorizes
-// with RBAC): the ServiceAccount's token, a whole scenario, and not one request forbidden. As in
+// with RBAC): the ServiceAccount's token, a whole scenario, and not one request forbidden.
+// manifests/rbac.yaml is the Helm chart's rendering for release homeostat in homeostat-system
+// (charts/homeostat, `make generate`; test/api/generated.test.ts fails when it is out of date), so
+// this proves the chart's RBAC; helm.test.ts checks a `helm install` grants the same rules. As in
 // the Deployment, it acts only once it holds the leader election Lease (homeostat-system/
 // homeostat-controller, granted by the Role there), and releases it at the end.
 import { readFileSync } from 'node:fs';
@@ -15,7 +18,7 @@ import { cluster, createNamespace, describeIntegration, eventually, installCrds,
 import { REPO_ROOT } from './harness/controlPlane.js';
 import { CHECKER, conditionsOf, expectation, Scene } from './controllerFixtures.js';
 
-describeIntegration('controller: least privilege (manifests/rbac.yaml)', () => {
+describeIntegration('controller: least privilege (manifests/rbac.yaml, rendered from charts/homeostat)', () => {
   let scene: Scene;
   let asController: KubeClients;
   let elector: LeaderElector;
