@@ -18,7 +18,7 @@ describeWith(s3, 'checker-s3-objects against a real S3 API (moto)', (server) => 
   // credentials too, through the AWS SDK's default chain). Jest gives each test file its own process.env.
   Object.assign(process.env, server.env);
   const client = new S3Client(s3ClientConfig(process.env));
-  const put = (key: string, body: string) => client.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: body }));
+  const put = (key: string, body: string) => client.send(new PutObjectCommand({ Bucket: 'lake', Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
   beforeAll(async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'lake' }));
     await put('clicks/date=2026-11-18/part-0.parquet', 'x'.repeat(100));
