@@ -9,3 +9,4 @@ export { type Child, freePort, startChild, waitUntilReady } from './process.js';
 export { type PostgresOptions, type PostgresServer, startPostgres } from './postgres.js';
 export { type S3Server, type S3ServerOptions, startS3Server } from './s3.js';
 export type { Unavailable } from './types.js';
+export { bundleProgram, type ProgramRun, runProgram } from './program.js';

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runChecker, type CheckerRequest, decodeTerminationMessage } from '@homeostat/checker-sdk';
+import { type CheckerRequest, decodeTerminationMessage, parseVerdict, runChecker } from '@homeostat/checker-sdk';
+import { bundleProgram, runProgram } from '../../../test/services/index.js';
 import { checkPath, fileCheck } from '../src/check.js';
 
 const root = mkdtempSync(join(tmpdir(), 'homeostat-file-check-'));
@@ -82,5 +83,19 @@ describe('the checker, end to end (Job mode)', () => {
       unexpected: [],
     });
     expect(JSON.parse(out.join(''))).toEqual({ results: [{ key: 'day=2026-11-18', state: 'satisfied' }, { key: 'day=2026-11-19', state: 'unsatisfied' }, { key: 'day=2026-11-20', state: 'unrecoverable', message: 'the param path is required' }] });
+  });
+});
+
+describe('the program (src/main.ts, bundled as the image bundles it)', () => {
+  it('resolves relative paths under HOMEOSTAT_FILE_ROOT; a mount that is not there fails the batch', async () => {
+    const program = await bundleProgram('packages/checker-file-exists/src/main.ts');
+    const request = { partitions: ['2026-11-18', '2026-11-19'].map((day) => ({ key: `day=${day}`, params: { path: `day=${day}.csv` } })) };
+    const run = await runProgram(program, { env: { HOMEOSTAT_FILE_ROOT: root }, stdin: JSON.stringify(request) });
+    expect(run).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(parseVerdict(run.stdout, ['day=2026-11-18', 'day=2026-11-19'])).toMatchObject({ ok: true, results: new Map([['day=2026-11-18', { state: 'satisfied' }], ['day=2026-11-19', { state: 'unsatisfied' }]]) });
+
+    const unmounted = await runProgram(program, { env: { HOMEOSTAT_FILE_ROOT: join(root, 'not-mounted') }, stdin: JSON.stringify(request) });
+    expect(unmounted).toMatchObject({ exitCode: 1, stdout: '' });
+    expect(unmounted.stderr).toMatch(/every partition failed: ENOENT/);
   });
 });

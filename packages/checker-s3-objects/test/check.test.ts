@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { type CheckerRequest, decodeTerminationMessage, runChecker } from '@homeostat/checker-sdk';
-import { freePort, startS3Server } from '../../../test/services/index.js';
+import { type CheckerRequest, decodeTerminationMessage, parseVerdict, runChecker } from '@homeostat/checker-sdk';
+import { bundleProgram, freePort, runProgram, startS3Server } from '../../../test/services/index.js';
 import { describeWith } from '../../../test/services/jest.js';
 import { checkObjects, s3ClientConfig, s3ObjectsCheck } from '../src/check.js';
 
@@ -68,6 +68,20 @@ describeWith(s3, 'checker-s3-objects against a real S3 API (moto)', (server) => 
     const nowhere = new S3Client(s3ClientConfig({ ...process.env, AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}` }));
     await expect(checkObjects(nowhere, { bucket: 'lake', prefix: 'clicks/date=2026-11-18/' })).rejects.toThrow(/listing s3:\/\/lake\/clicks\/date=2026-11-18\/: .*ECONNREFUSED/);
     nowhere.destroy();
+  });
+
+  it('the program (src/main.ts, bundled as the image bundles it) reads its config from the environment', async () => {
+    const program = await bundleProgram('packages/checker-s3-objects/src/main.ts');
+    const request = { partitions: ['2026-11-18', '2026-11-21'].map((date) => ({ key: `date=${date}`, params: { bucket: 'lake', prefix: `clicks/date=${date}/` } })) };
+    const run = await runProgram(program, { env: server.env, stdin: JSON.stringify(request) });
+    expect(run).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(parseVerdict(run.stdout, ['date=2026-11-18', 'date=2026-11-21'])).toMatchObject({
+      ok: true,
+      results: new Map([
+        ['date=2026-11-18', { state: 'satisfied' }],
+        ['date=2026-11-21', { state: 'unsatisfied', message: 'no object under s3://lake/clicks/date=2026-11-21/' }],
+      ]),
+    });
   });
 
   it('end to end in Job mode: the controller decodes the termination message; a stopped server fails the batch', async () => {

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type CheckerRequest, decodeTerminationMessage, runChecker } from '@homeostat/checker-sdk';
-import { freePort, startPostgres } from '../../../test/services/index.js';
+import { type CheckerRequest, decodeTerminationMessage, parseVerdict, runChecker } from '@homeostat/checker-sdk';
+import { bundleProgram, freePort, runProgram, startPostgres } from '../../../test/services/index.js';
 import { describeWith } from '../../../test/services/jest.js';
 import { checkRows, sqlCheckConfig, sqlPoolConfig, sqlRowsCheck } from '../src/check.js';
 
@@ -93,6 +93,20 @@ describeWith(server, 'checker-sql-rows against a real PostgreSQL', (postgres) =>
     const nowhere = new pg.Pool(sqlPoolConfig({ DATABASE_URL: `postgresql://homeostat:x@127.0.0.1:${await freePort()}/postgres` }));
     await expect(checkRows(nowhere, { query: 'SELECT 1' })).rejects.toThrow(/connecting to PostgreSQL: .*ECONNREFUSED/);
     await nowhere.end();
+  });
+
+  it('the program (src/main.ts, bundled as the image bundles it) connects with DATABASE_URL', async () => {
+    const program = await bundleProgram('packages/checker-sql-rows/src/main.ts');
+    const request = { params: { query }, partitions: ['c1', 'c3'].map((campaign) => ({ key: `campaign=${campaign}`, params: { query, arg1: '2026-11-18', arg2: campaign } })) };
+    const run = await runProgram(program, { env: { DATABASE_URL: postgres.connectionString }, stdin: JSON.stringify(request) });
+    expect(run).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(parseVerdict(run.stdout, ['campaign=c1', 'campaign=c3'])).toMatchObject({
+      ok: true,
+      results: new Map([
+        ['campaign=c1', { state: 'satisfied' }],
+        ['campaign=c3', { state: 'unsatisfied', message: 'the query returned no rows, fewer than 1' }],
+      ]),
+    });
   });
 
   it('end to end in Job mode: the controller decodes the verdict; once the server is stopped the batch fails', async () => {
