@@ -15,7 +15,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseAllDocuments, stringify } from 'yaml';
 import { cluster, createNamespace, describeIntegration, eventually, installCrds, must } from './harness/cluster.js';
 import { REPO_ROOT } from './harness/controlPlane.js';
@@ -25,7 +25,7 @@ import { CHECKER, expectation, Scene } from './controllerFixtures.js';
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** The container's stdout and stderr, written when the file's tests end. */
 const LOG_FILE = join(tmpdir(), 'homeostat-image-controller.log');
-const describeImage = process.getuid?.() === 0 ? describeIntegration : describeIntegration.skip;
+const describeImage = process.getuid?.() === 0 ? describeIntegration : describe.skip;
 if (process.getuid?.() !== 0) console.warn('\n!! IMAGE TESTS SKIPPED: running an image needs root (mount namespaces, chroot)\n');
 
 describeImage('the controller image, in-cluster', () => {
