@@ -58,7 +58,7 @@ export async function startInstrumented(plane: ControlPlane, options: { namespac
   const controller = await startController({
     clients: fromConfig(kc),
     log: createLogger({ level: 'info', destination: options.logFile, name: 'controller' }),
-    namespace: options.namespace,
+    namespaces: [options.namespace],
     holder: 'bench',
     wrapActions,
   });

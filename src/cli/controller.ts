@@ -10,7 +10,8 @@ import { type CliContext, type CliIo, ExitCode } from './program.js';
 
 export interface ControllerCommandOptions {
   kubeconfig?: string;
-  namespace?: string;
+  /** Watch and act in these namespaces only (`--namespace a,b` or repeated). Defaults to every namespace. */
+  namespace?: string[];
   /** `[host]:port`; port 0 picks a free one. Defaults to :8080. */
   metricsAddr?: string;
   logLevel?: string;
@@ -49,17 +50,29 @@ export function register(program: Command, cli: CliContext): void {
     .command('controller')
     .description('Run the controller against a Kubernetes cluster: watch Homeostat objects, launch Jobs, write status. Serves /metrics, /healthz, /readyz, POST /v1/observations and POST /v1/leases/renew on --metrics-addr.')
     .option('--kubeconfig <file>', 'the kubeconfig (default: in-cluster when run in a Pod, else $KUBECONFIG or ~/.kube/config)')
-    .option('--namespace <namespace>', 'watch and act in this namespace only (default: every namespace)')
+    .option('--namespace <namespaces>', 'watch and act in these namespaces only: a comma-separated list, or the flag repeated (default: every namespace)', collectNamespaces)
     .option('--metrics-addr <addr>', 'where to serve metrics, probes and observations, [host]:port', ':8080')
     .option('--advertise-url <url>', 'the server as action Jobs reach it, e.g. https://homeostat.homeostat-system.svc:8080; actions get HOMEOSTAT_LEASE_RENEW_URL from it (default: none)')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--leader-elect [bool]', 'act only while holding the leader election Lease, so several replicas can run; --leader-elect=false runs alone', parseBool, true)
-    .option('--leader-election-namespace <namespace>', `the Lease's namespace (default: $POD_NAMESPACE, else --namespace, else ${DEFAULT_ELECTION_NAMESPACE})`)
+    .option('--leader-election-namespace <namespace>', `the Lease's namespace (default: $POD_NAMESPACE, else the first --namespace, else ${DEFAULT_ELECTION_NAMESPACE})`)
     .option('--leader-election-id <name>', "the Lease's name", DEFAULT_ELECTION_ID)
     .option('--leader-election-lease-duration <duration>', 'how long a standby waits after the Lease last changed before taking it over', '15s')
     .option('--leader-election-renew-deadline <duration>', 'how long the leader keeps acting without renewing the Lease; shorter than the lease duration', '10s')
     .option('--leader-election-retry-period <duration>', 'how often the Lease is renewed or tried', '2s')
     .action(async (options: ControllerCommandOptions) => cli.setExitCode(await runController(options, cli)));
+}
+
+/** DNS-1123 labels, as namespace names are. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** `--namespace a,b --namespace c`: every name once, in order; a bad name is refused at once. */
+export function collectNamespaces(text: string, previous: string[] | undefined): string[] {
+  const names = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const bad = names.find((n) => !NAMESPACE_NAME.test(n));
+  if (bad !== undefined) throw new InvalidArgumentError(`${JSON.stringify(bad)} is not a namespace name (lower-case letters, digits and '-', at most 63)`);
+  if (names.length === 0) throw new InvalidArgumentError('expected one or more namespace names');
+  return [...new Set([...(previous ?? []), ...names])];
 }
 
 /** `--leader-elect`, `--leader-elect=true|false` (also 1/0, yes/no). */
@@ -163,7 +176,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
       await term.stop();
       return ExitCode.Ok;
     }
-    const started = startController({ clients: term.clients, log, metrics, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
+    const started = startController({ clients: term.clients, log, metrics, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
     const first = await Promise.race([started.then((c) => ({ c })), ending]);
     if (typeof first === 'string') {
       log.info({ reason: first }, 'stopping before the controller started');
@@ -215,7 +228,7 @@ function soleTerm(clients: KubeClients, metrics: Metrics): Term {
 }
 
 function electedTerm(clients: KubeClients, options: ControllerCommandOptions, timings: LeaseTimings, log: Logger, metrics: Metrics): Term {
-  const namespace = options.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? options.namespace ?? DEFAULT_ELECTION_NAMESPACE;
+  const namespace = options.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? options.namespace?.[0] ?? DEFAULT_ELECTION_NAMESPACE;
   let started = () => undefined as void;
   let lost = () => undefined as void;
   const leading = new Promise<void>((resolve) => (started = resolve));

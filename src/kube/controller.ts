@@ -24,7 +24,7 @@ import { EventRecorder, kubeEventsApi } from './eventRecorder.js';
 import { HttpCheckRunner } from './httpCheckRunner.js';
 import { JobActionRunner } from './jobActionRunner.js';
 import { JobCheckRunner } from './jobCheckRunner.js';
-import { kubeInformerFactory, ResilientInformer, type ResilientInformerOptions, watchedObjects, type WatchState } from './resilientInformer.js';
+import { combinedFactory, kubeInformerFactory, ResilientInformer, type ResilientInformerOptions, watchedObjects, type WatchState } from './resilientInformer.js';
 import { kubeStatusApi, StatusStore } from './statusStore.js';
 import { type InvalidObject, MANAGED_BY_LABEL, MANAGER, WorldCache, type WorldState } from './worldCache.js';
 
@@ -34,8 +34,8 @@ export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGER}`;
 export interface ControllerOptions {
   clients: KubeClients;
   log: Logger;
-  /** Watch and act in this namespace only. Defaults to every namespace. */
-  namespace?: string;
+  /** Watch and act in these namespaces only. Defaults to every namespace. */
+  namespaces?: readonly string[];
   /** Who holds the leases. Defaults to $POD_NAME, else the host name. */
   holder?: string;
   clock?: Clock;
@@ -84,7 +84,7 @@ export interface Controller {
 }
 
 export async function startController(options: ControllerOptions): Promise<Controller> {
-  const { clients, log, namespace, metrics } = options;
+  const { clients, log, namespaces, metrics } = options;
   const clock = options.clock ?? systemClock;
   const holder = options.holder ?? process.env.POD_NAME ?? hostname();
   // The World may change before the reconciler exists: the latest is kept and handed over then.
@@ -99,13 +99,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
       started.latest = state;
       if (started.reconciler !== undefined) declare(started.reconciler, state);
     },
-    ...(namespace !== undefined ? { namespace } : {}),
+    ...(namespaces !== undefined ? { namespaces } : {}),
     ...(options.informer !== undefined ? { informer: options.informer } : {}),
     ...(options.configMapRefreshMs !== undefined ? { configMapRefreshMs: options.configMapRefreshMs } : {}),
     onRestart: (resource) => metrics?.watchRestarts.inc({ resource }),
   });
-  const jobs = managedInformer<V1Job>('jobs', clients, namespace, informerOptions, metrics);
-  const pods = managedInformer<V1Pod>('pods', clients, namespace, informerOptions, metrics);
+  const jobs = managedInformer<V1Job>('jobs', clients, namespaces, informerOptions, metrics);
+  const pods = managedInformer<V1Pod>('pods', clients, namespaces, informerOptions, metrics);
 
   const uidOf = (ref: OwnerRef | ObjectRef) => world.uidOf(ref);
   const checkerOf = (ref: { namespace: string; name: string }) => world.checker(ref);
@@ -115,7 +115,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     log: log.child({ component: 'status' }),
     recordEvent: (e) => events.recordEvent(e),
     current: (ref) => world.object(ref),
-    ...(namespace !== undefined ? { namespace } : {}),
+    ...(namespaces !== undefined ? { namespaces } : {}),
     onWrite: (kind) => metrics?.statusWrites.inc({ kind }),
     onConflict: (kind) => metrics?.statusConflicts.inc({ kind }),
   });
@@ -140,7 +140,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   jobs.start();
   pods.start();
   await Promise.all([world.whenSynced(), jobs.whenSynced(), pods.whenSynced()]);
-  log.info({ namespace: namespace ?? '(all)', holder }, 'caches synced; loading the saved leases');
+  log.info({ namespaces: namespaces ?? '(all)', holder }, 'caches synced; loading the saved leases');
 
   const reconciler = await Reconciler.start(
     { actions, checks, state: store, status: store, clock },
@@ -233,15 +233,19 @@ export async function startController(options: ControllerOptions): Promise<Contr
 }
 
 /** An informer of the Jobs or Pods Homeostat created. */
-function managedInformer<T extends V1Job | V1Pod>(resource: 'jobs' | 'pods', clients: KubeClients, namespace: string | undefined, options: Omit<ResilientInformerOptions<T>, 'resource' | 'factory'>, metrics: Metrics | undefined): ResilientInformer<T> {
+function managedInformer<T extends V1Job | V1Pod>(resource: 'jobs' | 'pods', clients: KubeClients, namespaces: readonly string[] | undefined, options: Omit<ResilientInformerOptions<T>, 'resource' | 'factory'>, metrics: Metrics | undefined): ResilientInformer<T> {
   const labelSelector = MANAGED_SELECTOR;
   const group = resource === 'jobs' ? '/apis/batch/v1' : '/api/v1';
-  const path = namespace !== undefined ? `${group}/namespaces/${namespace}/${resource}` : `${group}/${resource}`;
-  const list = (): Promise<KubernetesListObject<T>> => {
-    if (resource === 'jobs') return (namespace !== undefined ? clients.batch.listNamespacedJob({ namespace, labelSelector }) : clients.batch.listJobForAllNamespaces({ labelSelector })) as Promise<KubernetesListObject<T>>;
-    return (namespace !== undefined ? clients.core.listNamespacedPod({ namespace, labelSelector }) : clients.core.listPodForAllNamespaces({ labelSelector })) as Promise<KubernetesListObject<T>>;
+  const inNamespace = (namespace: string | undefined) => {
+    const path = namespace !== undefined ? `${group}/namespaces/${namespace}/${resource}` : `${group}/${resource}`;
+    const list = (): Promise<KubernetesListObject<T>> => {
+      if (resource === 'jobs') return (namespace !== undefined ? clients.batch.listNamespacedJob({ namespace, labelSelector }) : clients.batch.listJobForAllNamespaces({ labelSelector })) as Promise<KubernetesListObject<T>>;
+      return (namespace !== undefined ? clients.core.listNamespacedPod({ namespace, labelSelector }) : clients.core.listPodForAllNamespaces({ labelSelector })) as Promise<KubernetesListObject<T>>;
+    };
+    return kubeInformerFactory<T>({ config: clients.config, path, list, labelSelector });
   };
-  return new ResilientInformer<T>({ ...options, resource, factory: kubeInformerFactory<T>({ config: clients.config, path, list, labelSelector }), onRestart: () => metrics?.watchRestarts.inc({ resource }) });
+  const factory = namespaces === undefined ? inNamespace(undefined) : combinedFactory(namespaces.map(inNamespace));
+  return new ResilientInformer<T>({ ...options, resource, factory, onRestart: () => metrics?.watchRestarts.inc({ resource }) });
 }
 
 const liveLeases = (reconciler: Reconciler | undefined): number => reconciler?.engine.snapshot().leases.filter((l) => l.outcome === undefined).length ?? 0;

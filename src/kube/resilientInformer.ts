@@ -51,6 +51,42 @@ export function kubeInformerFactory<T extends KubernetesObject>(source: KubeInfo
   };
 }
 
+/**
+ * One core over several cores, e.g. the same resource in each watched namespace: events from any,
+ * the objects of all. An error from any one is the composite's error; a restart then starts only
+ * the cores that failed (or never started): starting a ListWatch that is running aborts its watch,
+ * which would fail it and restart the others, for ever.
+ */
+export function combinedFactory<T>(factories: readonly InformerFactory<T>[]): InformerFactory<T> {
+  if (factories.length === 1) return factories[0] as InformerFactory<T>;
+  return (activity) => {
+    const cores = factories.map((factory) => ({ core: factory(activity), running: false }));
+    const errorListeners: ((error?: unknown) => void)[] = [];
+    for (const entry of cores) {
+      entry.core.on('error', (error?: unknown) => {
+        entry.running = false;
+        for (const listener of errorListeners) listener(error);
+      });
+    }
+    return {
+      on: (verb: ObjectEvent | 'error', callback: (x: never) => void) => {
+        if (verb === 'error') errorListeners.push(callback as (error?: unknown) => void);
+        else for (const { core } of cores) core.on(verb, callback as (o: T) => void);
+      },
+      start: async () => {
+        const idle = cores.filter((entry) => !entry.running);
+        for (const entry of idle) entry.running = true;
+        await Promise.all(idle.map((entry) => entry.core.start()));
+      },
+      stop: async () => {
+        for (const entry of cores) entry.running = false;
+        await Promise.all(cores.map(({ core }) => core.stop()));
+      },
+      list: () => cores.flatMap(({ core }) => core.list()),
+    };
+  };
+}
+
 class ActivityWatch extends Watch {
   constructor(config: KubeConfig, private readonly activity: () => void) {
     super(config);

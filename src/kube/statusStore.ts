@@ -64,8 +64,8 @@ export interface StatusStoreOptions {
   recordEvent: (event: EngineEvent) => void;
   /** The object as the informers last saw it (its status and resourceVersion), if they have. */
   current?: (ref: ObjectRef) => RawObject | undefined;
-  /** Load from this namespace only. Defaults to every namespace. */
-  namespace?: string;
+  /** Load from these namespaces only. Defaults to every namespace. */
+  namespaces?: readonly string[];
   /** Attempts of one write that meets 409 Conflicts. Defaults to 5. */
   maxAttempts?: number;
   /** How soon a failed write nothing waited for is tried again. Defaults to 2 s. */
@@ -109,8 +109,9 @@ export class StatusStore implements StateStore, StatusWriter {
   constructor(private readonly options: StatusStoreOptions) {}
 
   async load(): Promise<EngineSnapshot | undefined> {
-    const { api, namespace } = this.options;
-    const [expectations, dags, dagRuns] = await Promise.all([api.list('Expectation', namespace), api.list('Dag', namespace), api.list('DagRun', namespace)]);
+    const { api, namespaces } = this.options;
+    const listed = (kind: ObjectRef['kind']) => (namespaces === undefined ? api.list(kind, undefined) : Promise.all(namespaces.map((namespace) => api.list(kind, namespace))).then((lists) => lists.flat()));
+    const [expectations, dags, dagRuns] = await Promise.all([listed('Expectation'), listed('Dag'), listed('DagRun')]);
     for (const o of [...expectations, ...dags]) {
       const entry = this.entry({ kind: o.kind as ObjectRef['kind'], namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '' });
       entry.state = stateFromStatus(o.status, o.kind);

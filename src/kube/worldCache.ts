@@ -1,6 +1,6 @@
 /**
  * The declared objects, as the API server has them: one resilient informer per Homeostat kind
- * (every namespace, or one), turned into the engine's World on every change that matters.
+ * (every namespace, or a list), turned into the engine's World on every change that matters.
  *
  * Every object is validated with the same validator as `homeostat validate` and embedded mode;
  * an invalid one is kept out of the World and reported (the controller gives it Valid=False),
@@ -21,7 +21,7 @@ import { addDeclared } from '../runtime/declaredState.js';
 import { MANAGED_BY_LABEL, MANAGER, RERUN_ANNOTATION } from '../api/wellKnown.js';
 import type { DeclaredState } from '../runtime/reconciler.js';
 import { describeError, type KubeClients, statusOf } from './client.js';
-import { type InformerFactory, kubeInformerFactory, ResilientInformer, type ResilientInformerOptions } from './resilientInformer.js';
+import { combinedFactory, type InformerFactory, kubeInformerFactory, ResilientInformer, type ResilientInformerOptions } from './resilientInformer.js';
 
 export const KIND_PLURALS: Record<KindName, string> = {
   StateChecker: 'statecheckers',
@@ -52,8 +52,8 @@ export type RawObject = KubernetesObject & { spec?: unknown; status?: Record<str
 
 export interface WorldCacheOptions {
   clients: KubeClients;
-  /** Watch this namespace only. Defaults to every namespace. */
-  namespace?: string;
+  /** Watch these namespaces only (one watch per kind and namespace). Defaults to every namespace. */
+  namespaces?: readonly string[];
   log: Logger;
   /** Called with the new World after a change (debounced), and once after the first sync. */
   onChange: (state: WorldState) => void;
@@ -212,11 +212,17 @@ export class WorldCache {
 
   private kubeFactory(plural: string): InformerFactory<RawObject> {
     const { custom, config } = this.options.clients;
-    const ns = this.options.namespace;
-    const path = ns !== undefined ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
-    const list = (): Promise<KubernetesListObject<RawObject>> =>
-      (ns !== undefined ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural }) : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as Promise<KubernetesListObject<RawObject>>;
-    return kubeInformerFactory<RawObject>({ config, path, list });
+    const namespaces = this.options.namespaces;
+    if (namespaces === undefined) {
+      const list = () => custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }) as Promise<KubernetesListObject<RawObject>>;
+      return kubeInformerFactory<RawObject>({ config, path: `/apis/${GROUP}/${VERSION}/${plural}`, list });
+    }
+    return combinedFactory(
+      namespaces.map((namespace) => {
+        const list = () => custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural }) as Promise<KubernetesListObject<RawObject>>;
+        return kubeInformerFactory<RawObject>({ config, path: `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`, list });
+      }),
+    );
   }
 
   /** Validates the declaration (not the status); the result is kept per uid and generation. */

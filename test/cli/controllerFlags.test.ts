@@ -27,3 +27,19 @@ describe('homeostat controller: leader election flags', () => {
     expect(out).toContain('--leader-election-lease-duration');
   });
 });
+
+describe('homeostat controller: --namespace', () => {
+  it('takes a comma-separated list, repeated flags, and keeps each name once in order', () => {
+    let names = controller.collectNamespaces('team-a, team-b', undefined);
+    names = controller.collectNamespaces('team-c,team-a', names);
+    expect(names).toEqual(['team-a', 'team-b', 'team-c']);
+  });
+
+  it.each([['Team_A'], [','], ['a,-b']])('refuses %j with the bad name', async (value) => {
+    let err = '';
+    const code = await runCli(['controller', `--namespace=${value}`], [controller], { out: () => undefined, err: (t) => void (err += t) });
+    expect(code).toBe(ExitCode.Usage);
+    expect(err).toMatch(/--namespace/);
+    expect(err).toMatch(/not a namespace name|one or more namespace names/);
+  });
+});

@@ -32,7 +32,7 @@ export class Scene {
     const controller = await startController({
       clients: this.clients,
       log: createLogger({ level: 'debug', destination: this.logFile, name: 'controller' }),
-      namespace: this.ns,
+      namespaces: [this.ns],
       holder: `test-${this.controllers.length}`,
       retryInitialMs: 100,
       retryMaxMs: 1_000,

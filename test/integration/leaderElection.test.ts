@@ -236,7 +236,7 @@ spec:
       const exit = runController(
         {
           kubeconfig: cluster().kubeconfigPath,
-          namespace: scene.ns,
+          namespace: [scene.ns],
           metricsAddr: '127.0.0.1:0',
           logLevel: 'silent',
           interrupted,

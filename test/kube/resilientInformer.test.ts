@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { ResilientInformer } from '../../src/kube/resilientInformer.js';
+import { combinedFactory, ResilientInformer } from '../../src/kube/resilientInformer.js';
 import { silentLogger } from '../../src/runtime/log.js';
 import { FakeClock, FakeCore, flush } from './fakes.js';
 
@@ -187,5 +187,41 @@ describe('ResilientInformer', () => {
     expect(core().stopped).toBe(true);
     await flush();
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe('combinedFactory (one informer over several namespaces)', () => {
+  const obj2 = (namespace: string, name: string): KubernetesObject => ({ metadata: { namespace, name, resourceVersion: '1' } });
+
+  it('lists the objects of every namespace, and restarts only the namespace whose watch failed', async () => {
+    const clock = new FakeClock();
+    const servers = [new Map([['a/x', obj2('a', 'x')]]), new Map([['b/y', obj2('b', 'y')]])];
+    const cores: FakeCore<KubernetesObject>[] = [];
+    const informer = new ResilientInformer<KubernetesObject>({
+      resource: 'things',
+      log: silentLogger(),
+      clock,
+      factory: combinedFactory(
+        servers.map((server) => (activity: () => void) => {
+          const core = new FakeCore(server, activity);
+          cores.push(core);
+          return core;
+        }),
+      ),
+    });
+    informer.start();
+    await informer.whenSynced();
+    expect(informer.list().map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`).sort()).toEqual(['a/x', 'b/y']);
+    const [inA, inB] = cores as [FakeCore<KubernetesObject>, FakeCore<KubernetesObject>];
+    expect([inA.starts, inB.starts]).toEqual([1, 1]);
+
+    inB.fail(new Error('socket hang up'));
+    while (inB.starts === 1) await clock.advance(250);
+    await flush();
+    // A running ListWatch aborts its watch when started again: the healthy one is left alone.
+    expect([inA.starts, inB.starts]).toEqual([1, 2]);
+    expect(informer.get('b', 'y')).toBeDefined();
+    await informer.stop();
+    expect([inA.stopped, inB.stopped]).toEqual([true, true]);
   });
 });
