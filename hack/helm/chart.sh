@@ -42,7 +42,8 @@ expect default '--advertise-url=http://homeostat-controller.homeostat-system.svc
 expect default 'runAsNonRoot: true'
 expect default 'readOnlyRootFilesystem: true'
 expect default 'image: ghcr.io/homeostat/homeostat:0.1.0$'
-expect full-values '--namespace=team-a'
+expect full-values '--namespace=team-a,team-b'
+expect full-values '^  namespace: team-b$'
 expect full-values 'image: registry.example.com/homeostat@sha256:0123'
 expect full-values '^kind: ServiceMonitor$'
 expect full-values '^kind: PodDisruptionBudget$'
@@ -55,7 +56,7 @@ grep -q '^kind: ClusterRole$' "$out/default.yaml" && ok "default: a ClusterRole"
 for values in hack/helm/bad-values/*.yaml; do
   if "$HELM" template homeostat "$CHART" -n homeostat-system -f "$values" >/dev/null 2>"$out/bad.err"; then
     fail "$values rendered, but must fail"
-  elif grep -qE "don't meet the specifications of the schema|execution error at .*: (watchNamespaces|replicas):" "$out/bad.err"; then
+  elif grep -qE "don't meet the specifications of the schema|execution error at .*: (replicas):" "$out/bad.err"; then
     ok "$values fails: $(grep -E '^- at |execution error' "$out/bad.err" | head -1 | sed 's/^Error: //')"
   else
     fail "$values fails without a clear message: $(cat "$out/bad.err")"

@@ -129,19 +129,23 @@ describeHelm('helm: the chart on a real API server', () => {
     expect(await canI('get', 'secrets', ns)).toBe('no');
   });
 
-  it('watchNamespaces: [one] grants the controller rules in that namespace only, nothing cluster-wide', async () => {
-    const other = `${release}-one`;
-    await helm(['install', other, CHART, '-n', ns, '--set', 'crds.install=false', '--set', `watchNamespaces={${watched}}`]);
+  it('watchNamespaces: [a, b] grants the controller rules in those namespaces only, nothing cluster-wide', async () => {
+    const other = `${release}-two`;
+    const second = await createNamespace('helm-watched-2');
+    await helm(['install', other, CHART, '-n', ns, '--set', 'crds.install=false', '--set', `watchNamespaces={${watched},${second}}`]);
     const sa = `system:serviceaccount:${ns}:${other}-homeostat-controller`;
-    const can = async (verb: string, resource: string, namespace: string) => (await cluster().kubectl(['auth', 'can-i', verb, resource, '-n', namespace, '--as', sa])).stdout.trim();
+    const can = async (verb: string, resource: string, namespace: string, ...more: string[]) => (await cluster().kubectl(['auth', 'can-i', verb, resource, '-n', namespace, '--as', sa, ...more])).stdout.trim();
     expect(await can('create', 'jobs.batch', watched)).toBe('yes');
+    expect(await can('create', 'jobs.batch', second)).toBe('yes');
+    expect(await can('update', 'dags.homeostat.dev', second, '--subresource=status')).toBe('yes');
     expect(await can('create', 'jobs.batch', ns)).toBe('no');
     expect(await can('list', 'expectations.homeostat.dev', 'default')).toBe('no');
     await absent(['clusterrole', `${other}-homeostat-controller`]);
     const deployment = JSON.stringify(await getJson(['deployment', `${other}-homeostat-controller`, '-n', ns]));
-    expect(deployment).toContain(`--namespace=${watched}`);
+    expect(deployment).toContain(`--namespace=${watched},${second}`);
     await helm(['uninstall', other, '-n', ns]);
     await absent(['role', `${other}-homeostat-controller`, '-n', watched]);
+    await absent(['role', `${other}-homeostat-controller`, '-n', second]);
   });
 
   it('upgrades the CRDs with the release: a field added to a CRD in the chart reaches the API server', async () => {

@@ -74,13 +74,9 @@ app.kubernetes.io/component: controller
 {{- default (printf "http://%s.%s.svc:%v" (include "homeostat.controller" .) .Release.Namespace .Values.service.port) .Values.advertiseUrl -}}
 {{- end -}}
 
-{{/* The one watched namespace, or "" for every namespace; fails for several (the controller takes one --namespace). */}}
-{{- define "homeostat.watchNamespace" -}}
-{{- $ns := uniq .Values.watchNamespaces -}}
-{{- if gt (len $ns) 1 -}}
-{{- fail (printf "watchNamespaces: the controller watches every namespace or exactly one (--namespace), not %d (%s); leave it empty or name one" (len $ns) (join ", " $ns)) -}}
-{{- end -}}
-{{- first $ns | default "" -}}
+{{/* The watched namespaces, comma-separated as --namespace takes them, or "" for every namespace. */}}
+{{- define "homeostat.watchNamespaces" -}}
+{{- join "," (uniq .Values.watchNamespaces) -}}
 {{- end -}}
 
 {{/* Render-time checks that the schema cannot express. */}}
@@ -88,5 +84,4 @@ app.kubernetes.io/component: controller
 {{- if and (gt (int .Values.replicas) 1) (not .Values.leaderElection.enabled) -}}
 {{- fail (printf "replicas: %d replicas without leaderElection.enabled would all act at once; set replicas: 1 or leaderElection.enabled: true" (int .Values.replicas)) -}}
 {{- end -}}
-{{- $_ := include "homeostat.watchNamespace" . -}}
 {{- end -}}
