@@ -54,6 +54,8 @@ test-unit: build
 
 ## test-integration: test/integration; the binaries are built once from the Go module proxy (~8 min cold).
 test-integration: $(DEPS) image
+	@# The image tests run images with crun where it can be had (as root), else unshare + chroot.
+	-@hack/deps/apt.sh crun
 	npm run test:integration --silent
 
 ## test-packages: the tests of packages/ (the checker SDK and the example checkers).
@@ -78,7 +80,7 @@ image: build
 
 lint: $(DEPS)
 	tsc -p tsconfig.json --noEmit
-	eslint src test bench scripts
+	eslint src test bench scripts packages
 
 ## generate: crds/ and src/api/generated/ from the one schema source in src/api/schema/, the chart's copy
 ## of the CRDs (charts/homeostat/files/crds/) and manifests/ rendered from the chart (helm from hack/helm/setup.sh).
@@ -90,4 +92,4 @@ bench: $(DEPS)
 	tsx bench/run.ts
 
 clean:
-	rm -rf dist coverage
+	rm -rf dist coverage packages/*/dist
