@@ -11,8 +11,7 @@
 // waiting for their Lease would make both sides flaky. So it runs with --namespace NS and
 // --leader-election-namespace NS, where the chart's leader-election Role (taken from rbac.yaml,
 // only its namespace changed) is bound to the same ServiceAccount: the Lease NS/homeostat-controller.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -20,9 +19,9 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { cluster, createNamespace, describeIntegration, eventually, installCrds, must } from './harness/cluster.js';
 import { REPO_ROOT } from './harness/controlPlane.js';
 import { imageArchive, imageRuntime, type RunningContainer, runImage, type UnpackedImage, unpackImage } from './harness/runImage.js';
+import { freePort, inClusterEnv, serviceAccountFiles, type ServiceAccountFiles } from './harness/podOfDeployment.js';
 import { CHECKER, expectation, Scene } from './controllerFixtures.js';
 
-const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** The container's stdout and stderr, written when the file's tests end. */
 const LOG_FILE = join(tmpdir(), 'homeostat-image-controller.log');
 const describeImage = process.getuid?.() === 0 ? describeIntegration : describe.skip;
@@ -32,7 +31,7 @@ describeImage('the controller image, in-cluster', () => {
   let image: UnpackedImage;
   let scene: Scene;
   let container: RunningContainer;
-  let saDir: string;
+  let sa: ServiceAccountFiles | undefined;
   const pod = `homeostat-controller-image-${process.pid}`;
 
   beforeAll(async () => {
@@ -49,29 +48,19 @@ describeImage('the controller image, in-cluster', () => {
     await scene.apply(CHECKER);
 
     // What the kubelet mounts for the Pod's ServiceAccount: a bound token, the cluster's CA, the namespace.
-    const token = (await must(cluster().kubectl(['create', 'token', 'homeostat-controller', '-n', 'homeostat-system', '--duration=1h']))).stdout.trim();
-    const server = new URL(cluster().kubeConfig.getCurrentCluster()?.server ?? '');
-    const caFile = cluster().kubeConfig.getCurrentCluster()?.caFile;
-    if (caFile === undefined) throw new Error('the harness kubeconfig names no CA file');
-    saDir = mkdtempSync(join(tmpdir(), 'homeostat-sa-'));
-    // Readable by the container's user, as the kubelet makes a projected volume for runAsUser.
-    chmodSync(saDir, 0o755);
-    writeFileSync(join(saDir, 'token'), token, { mode: 0o644 });
-    writeFileSync(join(saDir, 'ca.crt'), readFileSync(caFile));
-    writeFileSync(join(saDir, 'namespace'), 'homeostat-system');
+    sa = await serviceAccountFiles(cluster(), 'homeostat-controller', 'homeostat-system');
 
     const port = await freePort();
     container = await runImage(image, {
       // The Deployment's args, scoped to this file's namespace (see the comment at the top).
       args: ['controller', `--metrics-addr=:${port}`, '--leader-elect=true', `--namespace=${scene.ns}`, `--leader-election-namespace=${scene.ns}`, '--log-level=debug'],
       env: {
-        KUBERNETES_SERVICE_HOST: server.hostname,
-        KUBERNETES_SERVICE_PORT: server.port,
+        ...inClusterEnv(cluster().kubeConfig),
         POD_NAME: pod,
         POD_NAMESPACE: 'homeostat-system',
         LOG_LEVEL: 'info',
       },
-      mounts: [{ source: saDir, destination: SA_DIR }],
+      mounts: [sa.mount],
       hostname: pod,
     });
     let exited = false;
@@ -90,7 +79,7 @@ describeImage('the controller image, in-cluster', () => {
     await container?.stop(20_000);
     if (container !== undefined) writeFileSync(LOG_FILE, container.output());
     image?.remove();
-    if (saDir !== undefined) rmSync(saDir, { recursive: true, force: true });
+    sa?.remove();
   });
 
   it('wins the leader election Lease as its Pod', async () => {
@@ -126,15 +115,4 @@ function leaderElectionRbacIn(namespace: string): string {
   const picked = docs.filter((d) => (d.kind === 'Role' || d.kind === 'RoleBinding') && d.metadata?.namespace === 'homeostat-system' && /leader-election/.test(d.metadata.name ?? ''));
   if (picked.length !== 2) throw new Error(`manifests/rbac.yaml: expected a leader-election Role and RoleBinding, found ${picked.length}`);
   return picked.map((d) => stringify({ ...d, metadata: { ...d.metadata, namespace } })).join('---\n');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
