@@ -7,30 +7,16 @@
 // The CRDs are cluster-wide and shared with every other test file (installCrds, in parallel
 // workers): this file adopts them into its release, only ever ADDS an optional field to one of them
 // (in a temp copy of the chart, never in src/api/schema), and never deletes them.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { cluster, createNamespace, CRD_DIR, describeIntegration, eventually, installCrds, must } from './harness/cluster.js';
 import { REPO_ROOT } from './harness/controlPlane.js';
-import { isCI } from './harness/env.js';
+import { CHART, findHelm, Helm } from './harness/helm.js';
 
-const CHART = join(REPO_ROOT, 'charts/homeostat');
-
-/** helm from $HOMEOSTAT_HELM or hack/helm/setup.sh (built once, ~1.5 min cold); undefined when it cannot be had. */
-function findHelm(): string | undefined {
-  try {
-    return execFileSync(join(REPO_ROOT, 'hack/helm/setup.sh'), [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  } catch (error) {
-    if (isCI()) throw new Error(`helm is required with CI=true: hack/helm/setup.sh failed: ${String(error)}`);
-    const line = '!'.repeat(78);
-    console.warn(`\n${line}\n!! HELM INTEGRATION TESTS SKIPPED: hack/helm/setup.sh could not build helm\n!! (with CI=true this is a failure)\n${line}\n`);
-    return undefined;
-  }
-}
 const helmPath = findHelm();
 const describeHelm = helmPath === undefined ? describe.skip : describeIntegration;
 
@@ -50,18 +36,8 @@ describeHelm('helm: the chart on a real API server', () => {
   const controller = `${fullname}-controller`;
   let ns: string;
   let watched: string;
-  let home: string;
-
-  async function helm(args: string[]): Promise<string> {
-    const env = { ...process.env, HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data') };
-    try {
-      const { stdout } = await promisify(execFile)(helmPath as string, [...args, '--kubeconfig', cluster().kubeconfigPath], { env, encoding: 'utf8' });
-      return stdout;
-    } catch (error) {
-      const e = error as { stderr?: string; stdout?: string; message: string };
-      throw new Error(`helm ${args.join(' ')} failed: ${e.stderr ?? ''}${e.stdout ?? ''}${e.message}`);
-    }
-  }
+  let runner: Helm;
+  const helm = (args: string[]) => runner.run(args);
   const getJson = async (args: string[]) => JSON.parse((await must(cluster().kubectl(['get', ...args, '-o', 'json']))).stdout) as Record<string, unknown> & Crd;
   const absent = async (args: string[]) => {
     const got = await cluster().kubectl(['get', ...args]);
@@ -71,7 +47,7 @@ describeHelm('helm: the chart on a real API server', () => {
     (await cluster().kubectl(['auth', 'can-i', verb, resource, '-n', namespace, '--as', `system:serviceaccount:${ns}:${controller}`, ...more])).stdout.trim();
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'homeostat-helm-'));
+    runner = new Helm(helmPath as string, cluster().kubeconfigPath);
     ns = await createNamespace('helm');
     watched = await createNamespace('helm-watched');
     // Other files install the CRDs with kubectl. Helm installs only what it owns, so the CRDs are
@@ -81,9 +57,7 @@ describeHelm('helm: the chart on a real API server', () => {
     await must(cluster().kubectl(['annotate', 'crd', ...CRD_NAMES, `meta.helm.sh/release-name=${release}`, `meta.helm.sh/release-namespace=${ns}`, '--overwrite']));
   });
 
-  afterAll(() => {
-    if (home !== undefined) rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => runner?.remove());
 
   it('installs: the CRDs (schema as in crds/, kept on uninstall), the Deployment, Service and ServiceAccount as rendered', async () => {
     const out = await helm(['install', release, CHART, '-n', ns]);

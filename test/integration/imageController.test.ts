@@ -1,38 +1,45 @@
-// The controller image (dist/images/homeostat-VERSION.tar, `make image`) run as the Deployment's Pod
-// would be: its entrypoint with the Deployment's args, as 65532 on a read-only root filesystem, in
-// the cluster by the in-cluster config: KUBERNETES_SERVICE_HOST/PORT, and the ServiceAccount's token
-// (TokenRequest, the API server's default audience), the cluster CA and the namespace at
-// /var/run/secrets/kubernetes.io/serviceaccount. Its RBAC is manifests/rbac.yaml (rendered from
-// charts/homeostat by `make generate`; helm.test.ts checks the two agree).
+// The controller image (dist/images/homeostat-VERSION.tar, `make image`) run as a Pod of the chart's
+// Deployment would be: the chart installed with `helm install` (its ServiceAccount, RBAC and
+// Deployment), then the image's entrypoint with the installed Deployment's args and env, as 65532 on
+// a read-only root filesystem, in the cluster by the in-cluster config: KUBERNETES_SERVICE_HOST/PORT,
+// and the ServiceAccount's token (TokenRequest, the API server's default audience), the cluster CA
+// and the namespace at /var/run/secrets/kubernetes.io/serviceaccount. So image, in-cluster config and
+// the chart's RBAC are proved together.
 //
-// Why its own namespace, for the objects AND the Lease: other files run controllers in parallel
-// against this API server and two of them hold homeostat-system/homeostat-controller
-// (controllerRbac, leaderElection); a cluster-wide controller would act on their objects, and
-// waiting for their Lease would make both sides flaky. So it runs with --namespace NS and
-// --leader-election-namespace NS, where the chart's leader-election Role (taken from rbac.yaml,
-// only its namespace changed) is bound to the same ServiceAccount: the Lease NS/homeostat-controller.
-import { readFileSync, writeFileSync } from 'node:fs';
+// Why a release of its own with watchNamespaces: other files run controllers in parallel against this
+// API server and two of them hold homeostat-system/homeostat-controller (controllerRbac,
+// leaderElection); a cluster-wide controller would act on their objects, and waiting for their Lease
+// would make both sides flaky. The release lives in a namespace of its own (its Lease, ServiceAccount
+// and leader-election Role there) and watches one other namespace (a Role there, nothing
+// cluster-wide). bench/install.ts runs the default, cluster-wide install the same way.
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { parseAllDocuments, stringify } from 'yaml';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { cluster, createNamespace, describeIntegration, eventually, installCrds, must } from './harness/cluster.js';
-import { REPO_ROOT } from './harness/controlPlane.js';
+import { CHART, findHelm, Helm } from './harness/helm.js';
 import { imageArchive, imageRuntime, type RunningContainer, runImage, type UnpackedImage, unpackImage } from './harness/runImage.js';
-import { freePort, inClusterEnv, serviceAccountFiles, type ServiceAccountFiles } from './harness/podOfDeployment.js';
+import { freePort, inClusterEnv, podOfDeployment, serviceAccountFiles, type ServiceAccountFiles } from './harness/podOfDeployment.js';
 import { CHECKER, expectation, Scene } from './controllerFixtures.js';
 
 /** The container's stdout and stderr, written when the file's tests end. */
 const LOG_FILE = join(tmpdir(), 'homeostat-image-controller.log');
-const describeImage = process.getuid?.() === 0 ? describeIntegration : describe.skip;
-if (process.getuid?.() !== 0) console.warn('\n!! IMAGE TESTS SKIPPED: running an image needs root (mount namespaces, chroot)\n');
+const asRoot = process.getuid?.() === 0;
+if (!asRoot) console.warn('\n!! IMAGE TESTS SKIPPED: running an image needs root (mount namespaces, chroot)\n');
+const helmPath = asRoot ? findHelm() : undefined;
+const describeImage = asRoot && helmPath !== undefined ? describeIntegration : describe.skip;
 
 describeImage('the controller image, in-cluster', () => {
   let image: UnpackedImage;
   let scene: Scene;
   let container: RunningContainer;
   let sa: ServiceAccountFiles | undefined;
-  const pod = `homeostat-controller-image-${process.pid}`;
+  let helm: Helm | undefined;
+  let releaseNs: string;
+  const release = `img-${Math.random().toString(36).slice(2, 8)}`;
+  const controller = `${release}-homeostat-controller`;
+  const pod = `${controller}-${process.pid}`;
 
   beforeAll(async () => {
     image = await unpackImage(imageArchive('homeostat'));
@@ -40,26 +47,26 @@ describeImage('the controller image, in-cluster', () => {
     if (runtime !== 'crun' && runtime !== 'chroot') throw new Error(runtime);
 
     await installCrds();
-    const manifests = join(REPO_ROOT, 'manifests');
-    await must(cluster().kubectl(['apply', '-f', join(manifests, 'namespace.yaml'), '-f', join(manifests, 'rbac.yaml')]));
-    scene = new Scene(await createNamespace('image-ctl'));
-    await scene.apply(leaderElectionRbacIn(scene.ns));
+    [releaseNs, scene] = await Promise.all([createNamespace('image-rel'), createNamespace('image-ctl').then((ns) => new Scene(ns))]);
     await scene.kubectl(['create', 'configmap', 'days', '--from-literal=list=d1']);
     await scene.apply(CHECKER);
 
+    // The chart as a user installs it (the CRDs are the harness's, shared with the other files).
+    helm = new Helm(helmPath as string, cluster().kubeconfigPath);
+    await helm.run(['install', release, CHART, '-n', releaseNs, '--set', 'crds.install=false', '--set', `watchNamespaces={${scene.ns}}`]);
+    const deployment = JSON.parse((await must(cluster().kubectl(['get', 'deployment', controller, '-n', releaseNs, '-o', 'json']))).stdout) as V1Deployment;
+    const spec = podOfDeployment(deployment, { name: pod, namespace: releaseNs });
     // What the kubelet mounts for the Pod's ServiceAccount: a bound token, the cluster's CA, the namespace.
-    sa = await serviceAccountFiles(cluster(), 'homeostat-controller', 'homeostat-system');
+    sa = await serviceAccountFiles(cluster(), spec.serviceAccountName, releaseNs);
 
+    // The Deployment's args as installed; only the port moves, as the container shares the host's network.
     const port = await freePort();
+    const args = (spec.args ?? []).map((a) => (a.startsWith('--metrics-addr=') ? `--metrics-addr=127.0.0.1:${port}` : a));
+    expect(args).toEqual(expect.arrayContaining([`--namespace=${scene.ns}`, '--leader-elect=true', `--leader-election-namespace=${releaseNs}`, `--leader-election-id=${controller}`]));
     container = await runImage(image, {
-      // The Deployment's args, scoped to this file's namespace (see the comment at the top).
-      args: ['controller', `--metrics-addr=:${port}`, '--leader-elect=true', `--namespace=${scene.ns}`, `--leader-election-namespace=${scene.ns}`, '--log-level=debug'],
-      env: {
-        ...inClusterEnv(cluster().kubeConfig),
-        POD_NAME: pod,
-        POD_NAMESPACE: 'homeostat-system',
-        LOG_LEVEL: 'info',
-      },
+      ...(spec.command !== undefined ? { command: spec.command } : {}),
+      args,
+      env: { ...inClusterEnv(cluster().kubeConfig), ...spec.env },
       mounts: [sa.mount],
       hostname: pod,
     });
@@ -80,10 +87,12 @@ describeImage('the controller image, in-cluster', () => {
     if (container !== undefined) writeFileSync(LOG_FILE, container.output());
     image?.remove();
     sa?.remove();
+    await helm?.run(['uninstall', release, '-n', releaseNs]).catch(() => undefined);
+    helm?.remove();
   });
 
   it('wins the leader election Lease as its Pod', async () => {
-    const lease = await scene.clients.coordination.readNamespacedLease({ name: 'homeostat-controller', namespace: scene.ns });
+    const lease = await scene.clients.coordination.readNamespacedLease({ name: controller, namespace: releaseNs });
     expect(lease.spec?.holderIdentity).toMatch(new RegExp(`^${pod}_[0-9a-f]+$`));
   });
 
@@ -104,15 +113,7 @@ describeImage('the controller image, in-cluster', () => {
   it('stops on SIGTERM with exit 0 and releases the Lease', async () => {
     const exit = await container.stop(30_000);
     expect(exit).toEqual({ code: 0, signal: null });
-    const lease = await scene.clients.coordination.readNamespacedLease({ name: 'homeostat-controller', namespace: scene.ns });
+    const lease = await scene.clients.coordination.readNamespacedLease({ name: controller, namespace: releaseNs });
     expect(lease.spec?.holderIdentity).toBeUndefined();
   }, 60_000);
 });
-
-/** The chart's leader-election Role and RoleBinding (from manifests/rbac.yaml), moved to `namespace`. */
-function leaderElectionRbacIn(namespace: string): string {
-  const docs = parseAllDocuments(readFileSync(join(REPO_ROOT, 'manifests/rbac.yaml'), 'utf8')).map((d) => d.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } });
-  const picked = docs.filter((d) => (d.kind === 'Role' || d.kind === 'RoleBinding') && d.metadata?.namespace === 'homeostat-system' && /leader-election/.test(d.metadata.name ?? ''));
-  if (picked.length !== 2) throw new Error(`manifests/rbac.yaml: expected a leader-election Role and RoleBinding, found ${picked.length}`);
-  return picked.map((d) => stringify({ ...d, metadata: { ...d.metadata, namespace } })).join('---\n');
-}
