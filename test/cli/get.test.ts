@@ -14,7 +14,7 @@ writeFileSync(
   join(dir, '.homeostat/status.json'),
   JSON.stringify({
     objects: [
-      object('Expectation', 'raw-clicks', {}, { phase: 'WorkingOnIt', satisfied: '7/9', partitions: { workingOnIt: 2, failed: 0 } }),
+      object('Expectation', 'raw-clicks', {}, { phase: 'WorkingOnIt', satisfied: '7/9', partitions: { workingOnIt: 2, failed: 0 }, conditions: [{ type: 'Valid', status: 'True' }] }),
       object('Expectation', 'other', {}, { phase: 'Satisfied', satisfied: '1/1', partitions: { workingOnIt: 0, failed: 0 } }, 'team-b'),
       object('StateChecker', 'file-exists', { mode: 'Job' }, { conditions: [{ type: 'Valid', status: 'True' }] }),
     ],
@@ -31,7 +31,7 @@ function get(kind: string, options: Parameters<typeof runGet>[1] = {}) {
 
 describe('homeostat get', () => {
   it('prints the CRD printer columns of a kind, as kubectl does', () => {
-    expect(get('exp')).toEqual({ code: 0, err: '', out: 'NAME         PHASE         SATISFIED   WORKING   FAILED   AGE\nraw-clicks   WorkingOnIt   7/9         2         0        90s\n' });
+    expect(get('exp')).toEqual({ code: 0, err: '', out: 'NAME         PHASE         SATISFIED   WORKING   FAILED   VALID   AGE\nraw-clicks   WorkingOnIt   7/9         2         0        True    90s\n' });
   });
 
   it('fills columns from JSONPath filters and shows <none> for missing values', () => {
@@ -39,7 +39,7 @@ describe('homeostat get', () => {
   });
 
   it('lists every namespace with -A', () => {
-    expect(get('expectations', { allNamespaces: true }).out.split('\n')[0]).toBe('NAMESPACE   NAME         PHASE         SATISFIED   WORKING   FAILED   AGE');
+    expect(get('expectations', { allNamespaces: true }).out.split('\n')[0]).toBe('NAMESPACE   NAME         PHASE         SATISFIED   WORKING   FAILED   VALID    AGE');
   });
 
   it('names each kind in `all`', () => {

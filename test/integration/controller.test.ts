@@ -52,8 +52,15 @@ describeIntegration('controller: an Expectation from Unknown to Satisfied', () =
     expect(waited.stdout).toContain('condition met');
     const got = await scene.kubectl(['get', 'exp', 'report']);
     const [header, row] = got.stdout.trim().split('\n');
-    expect(header?.trim().split(/\s+/)).toEqual(['NAME', 'PHASE', 'SATISFIED', 'WORKING', 'FAILED', 'AGE']);
-    expect(row?.trim().split(/\s+/).slice(0, 5)).toEqual(['report', 'Satisfied', '1/1', '0', '0']);
+    expect(header?.trim().split(/\s+/)).toEqual(['NAME', 'PHASE', 'SATISFIED', 'WORKING', 'FAILED', 'VALID', 'AGE']);
+    expect(row?.trim().split(/\s+/).slice(0, 6)).toEqual(['report', 'Satisfied', '1/1', '0', '0', 'True']);
+  });
+
+  it('kubectl get exp tells an invalid Expectation (VALID False) from one never checked', async () => {
+    await scene.apply(expectation('orphan').replace('ref: files', 'ref: no-such-checker'));
+    await scene.until('orphan', (s) => expect(conditionsOf(s)).toMatchObject({ Valid: expect.stringMatching(/^False\//) }));
+    const got = await scene.kubectl(['get', 'exp', 'orphan', '--no-headers']);
+    expect(got.stdout.trim().split(/\s+/)[5]).toBe('False');
   });
 
   it('tells the story in Events on the Expectation', async () => {

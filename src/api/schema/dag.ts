@@ -120,5 +120,6 @@ export const dag: KindDefinition = {
     { name: 'Running', type: 'integer', jsonPath: '.status.periods.running', description: 'Periods running now.' },
     { name: 'Failed', type: 'integer', jsonPath: '.status.periods.failed', description: 'Periods with a Failed task.' },
     { name: 'Last', type: 'string', jsonPath: '.status.lastPeriod', description: 'The latest succeeded period.' },
+    { name: 'Valid', type: 'string', jsonPath: '.status.conditions[?(@.type=="Valid")].status', description: 'Whether the declaration is valid (the Valid condition says why not).' },
   ],
 };

@@ -193,5 +193,7 @@ export const expectation: KindDefinition = {
     { name: 'Satisfied', type: 'string', jsonPath: '.status.satisfied', description: 'Satisfied partitions over all.' },
     { name: 'Working', type: 'integer', jsonPath: '.status.partitions.workingOnIt', description: 'Partitions being worked on.' },
     { name: 'Failed', type: 'integer', jsonPath: '.status.partitions.failed', description: 'Failed partitions.' },
+    // Without it an invalid Expectation reads like one never checked (Unknown, 0/0).
+    { name: 'Valid', type: 'string', jsonPath: '.status.conditions[?(@.type=="Valid")].status', description: 'Whether the declaration is valid (the Valid condition says why not).' },
   ],
 };
