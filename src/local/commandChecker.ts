@@ -22,11 +22,16 @@ export interface CommandCheckerOptions {
  * JSON on stdin, the verdict JSON on stdout (src/checkers/protocol.ts). A non-zero exit fails the
  * batch as CheckerFailed with the tail of stderr; the checker's timeout kills it (CheckerTimeout);
  * more than 1 MiB of output kills it (CheckerFailed). Partitions it leaves out stay unknown.
+ * Each checker runs in its own process group, and killing it kills the whole group, so what it
+ * started (a `sleep`, a client's helper) does not outlive it. `killAll` does the same to every
+ * checker still running (a stopping `homeostat dev` leaves none behind).
  */
 export class LocalCommandChecker implements CheckRunner {
   private listener: (answer: CheckAnswer) => void = () => undefined;
   private readonly waiting: CheckRequest[] = [];
   private active = 0;
+  /** Process groups of the checkers running now. */
+  private readonly groups = new Set<number>();
 
   constructor(private readonly options: CommandCheckerOptions) {}
 
@@ -37,6 +42,11 @@ export class LocalCommandChecker implements CheckRunner {
   async request(request: CheckRequest): Promise<void> {
     this.waiting.push(request);
     this.pump();
+  }
+
+  /** Kills every checker running now, with its process group; their batches answer CheckerFailed. */
+  killAll(): void {
+    for (const pid of this.groups) killGroup(pid);
   }
 
   private pump(): void {
@@ -67,7 +77,10 @@ export class LocalCommandChecker implements CheckRunner {
     const [program, ...args] = argv.value as [string, ...string[]];
     const env: Record<string, string | undefined> = { ...process.env, HOMEOSTAT_EXPECTATION: `${request.owner.namespace}/${request.owner.name}` };
     for (const e of spec.env ?? []) env[e.name] = e.value ?? '';
-    const child = spawn(program === 'node' ? process.execPath : program, args, { cwd: this.options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // detached: its own process group, so a kill reaches what the checker started too.
+    const child = spawn(program === 'node' ? process.execPath : program, args, { cwd: this.options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const group = child.pid;
+    if (group !== undefined) this.groups.add(group);
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
@@ -76,10 +89,12 @@ export class LocalCommandChecker implements CheckRunner {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (group !== undefined) this.groups.delete(group);
       answer(a);
     };
     const stop = (reason: CheckFailure, message: string) => {
-      child.kill('SIGKILL');
+      if (group !== undefined) killGroup(group);
+      else child.kill('SIGKILL');
       settle({ request, failure: { reason, message } });
     };
     const timer = setTimeout(() => stop(CheckFailure.CheckerTimeout, `the checker did not answer within ${Math.round(request.timeoutMs / 1000)}s`), request.timeoutMs);
@@ -92,6 +107,9 @@ export class LocalCommandChecker implements CheckRunner {
     child.stdin.on('error', () => undefined); // a checker may exit without reading its request
     child.on('error', (error) => settle({ request, failure: { reason: CheckFailure.CheckerFailed, message: `cannot start ${program}: ${error.message}` } }));
     child.on('close', (code, signal) => {
+      // The checker has answered or died; whatever it left running in its group goes with it.
+      // Only the group: the checker's own pid is free for reuse once it has been reaped.
+      if (group !== undefined) killGroup(group, { groupOnly: true });
       if (code !== 0) {
         const why = signal !== null ? `killed by ${signal}` : `exit code ${String(code)}`;
         const detail = tail(err, 1024);
@@ -103,5 +121,23 @@ export class LocalCommandChecker implements CheckRunner {
       settle(answerFor(request, parsed));
     });
     child.stdin.end(JSON.stringify(body.value));
+  }
+}
+
+/**
+ * SIGKILL to a checker's process group (its pid), or, unless `groupOnly`, to the process alone
+ * when the group cannot be signalled.
+ */
+function killGroup(pid: number, options: { groupOnly?: boolean } = {}): void {
+  if (!Number.isInteger(pid) || pid <= 1) return; // never signal init or "every process"
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    if (options.groupOnly === true) return;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
   }
 }

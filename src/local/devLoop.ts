@@ -124,6 +124,7 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
       watcher.stop();
       if (stopOptions.killActions === true) runner.killAll();
       await reconciler.stop();
+      checks.killAll(); // a verdict arriving now has no one to read it
       await status.close();
       await unlock().catch((error: unknown) => log.warn({ err: error }, 'releasing the state directory lock failed'));
     },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { StateChecker } from '../../src/api/types.js';
 import type { CheckRequest } from '../../src/engine/index.js';
 import { LocalCommandChecker } from '../../src/local/commandChecker.js';
@@ -71,8 +73,31 @@ describe('a local command checker', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('kills the checker\'s whole process group on timeout, leaving no child behind', async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'homeostat-checker-')), 'child.pid');
+    const spawnsSleep = `const c=require('node:child_process').spawn('sleep',['30'],{stdio:'ignore'});require('node:fs').writeFileSync(process.env.PID_FILE,String(c.pid));setTimeout(()=>{},60000)`;
+    const answer = await ask(checkerRunning(spawnsSleep, { env: [{ name: 'PID_FILE', value: pidFile }] }), request(500));
+    expect(answer).toMatchObject({ failure: { reason: 'CheckerTimeout' } });
+    const child = Number(readFileSync(pidFile, 'utf8'));
+    const deadline = Date.now() + 2000;
+    while (isAlive(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const leftBehind = isAlive(child);
+    if (leftBehind) process.kill(child, 'SIGKILL');
+    expect(leftBehind).toBe(false);
+  });
+
   it('fails a batch whose params name a value the partition does not have', async () => {
     const answer = await ask(checkerRunning(answering('{results:[]}')), { ...request(), params: { path: '{{campaign}}' } });
     expect(answer).toMatchObject({ failure: { reason: 'CheckerFailed', message: expect.stringContaining('{{campaign}} names no value') } });
   });
 });
+
+/** Whether a process runs (a zombie waiting to be reaped by its new parent does not). */
+function isAlive(pid: number): boolean {
+  if (!existsSync(`/proc/${pid}`)) return false;
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
