@@ -212,11 +212,22 @@ describeIntegration('JobCheckRunner against a real API server', () => {
     ['a checker without an image', { image: undefined, command: ['check'] }, {}, 'StateChecker files has no image'],
     ['an Http checker', { mode: 'Http' as const, url: 'http://x' }, {}, 'StateChecker files is an Http checker, not a Job checker'],
     ['an arg naming no param', { args: ['{{region}}'] }, {}, 'StateChecker files: args[0]: {{region}} names no value'],
+    // Three partitions, one command line: a per-partition value cannot be there, and the message says what to do.
+    ['an arg naming a partition value, in a batch of three', { args: ['{{date}}'] }, {}, "args[0]: {{date}} names no value (known: bucket); a request of several partitions has one command line, so args and command may name only params that are the same for every partition: set the StateChecker's batchSize to 1"],
+    ['an arg naming a per-partition param, in a batch of three', { args: ['{{path}}'] }, {}, 'args[0]: {{path}} names no value (known: bucket); a request of several partitions'],
   ])('%s fails the batch as CheckerFailed without creating a Job', async (_name, spec, options, message) => {
     const { runner, answers } = newRunner(spec, options);
     await runner.request(request());
     expect(await answered(answers)).toMatchObject({ failure: { reason: 'CheckerFailed', message: expect.stringContaining(message) } });
     expect(runner.waitingFor()).toEqual([]);
+  });
+
+  it('a request of one partition renders its values and its rendered params into args', async () => {
+    const { runner } = newRunner({ args: ['--path', '{{path}}', '--date', '{{date}}', '--bucket', '{{bucket}}'] });
+    const one = request();
+    await runner.request({ ...one, items: one.items.slice(1, 2) });
+    const job = await waitedJob(runner);
+    expect(job.spec?.template.spec?.containers[0]?.args).toEqual(['--path', 'clicks/2026-11-19.csv', '--date', '2026-11-19', '--bucket', 'raw']);
   });
 
   it('a missing StateChecker fails the batch as CheckerFailed', async () => {

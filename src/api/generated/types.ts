@@ -22,7 +22,7 @@ image?: string
  */
 command?: string[]
 /**
- * More arguments after command.
+ * More arguments after command. {{param}} placeholders are rendered: with batchSize 1 from the partition (its values and rendered params), otherwise only from the params that are the same for every partition.
  * 
  * @maxItems 64
  * 

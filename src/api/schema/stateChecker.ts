@@ -19,7 +19,7 @@ export const stateChecker: KindDefinition = {
       ),
       image: str('The container image of a Job-mode checker.', { maxLength: 512 }),
       command: list('The container command; in embedded mode, the local program and its first arguments.', str('One argument.', { maxLength: 4096 }), { maxItems: 64 }),
-      args: list('More arguments after command.', str('One argument.', { maxLength: 4096 }), { maxItems: 64 }),
+      args: list('More arguments after command. {{param}} placeholders are rendered: with batchSize 1 from the partition (its values and rendered params), otherwise only from the params that are the same for every partition.', str('One argument.', { maxLength: 4096 }), { maxItems: 64 }),
       env: list(
         'Environment variables for the checker.',
         obj('One variable.', { name: str('The variable name.', { maxLength: 256 }), value: str('Its value.', { maxLength: 4096 }) }, ['name']),
