@@ -259,6 +259,7 @@ export class Reconciler {
       this.worldChanged = false;
       try {
         this.engine.setWorld(this.declared.world, now);
+        this.composer.declare(this.declared.world);
         const dagRuns = new Set(this.declared.side.dagRuns.map((r) => `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`));
         this.engine.forgetDeletedRuns((namespace, name) => dagRuns.has(`${namespace}/${name}`));
         for (const r of newDagRunRequests(this.declared.side.dagRuns, { runs: this.engine.runs(), runRequests: this.engine.runRequests() }, this.requestedRuns, now)) {

@@ -1,5 +1,5 @@
 import type { Condition, DagDependency, DagRun, StateChecker } from '../api/types.js';
-import { type Engine, ownerConditions, ownerKey, ownerStatus, type OwnerRef, type Plan, type RunRecord } from '../engine/index.js';
+import { type Engine, ownerConditions, ownerKey, ownerStatus, type OwnerRef, type Plan, type RunRecord, type World } from '../engine/index.js';
 import type { ObjectRef } from './ports.js';
 import { dagRunStatus, dagStatus, expectationStatus, type RunTask, validityStatus } from './statusDocuments.js';
 
@@ -24,8 +24,21 @@ const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.nam
  */
 export class StatusComposer {
   private readonly conditions = new Map<string, Condition[]>();
+  /** Owner key -> the generation of the declared object, as last handed to the engine. */
+  private readonly generations = new Map<string, number>();
 
   constructor(private readonly engine: Engine) {}
+
+  /**
+   * The declared objects the engine was just given. Their generations are what a status says it
+   * judged: the engine records an owner's generation only when it compiles, not when it rejects
+   * one (an unknown reference), and an observedGeneration behind the object's reads as "not
+   * reconciled yet" to kstatus, Argo CD and Flux.
+   */
+  declare(world: Pick<World, 'expectations' | 'dags'>): void {
+    this.generations.clear();
+    for (const o of [...world.expectations, ...world.dags]) this.generations.set(ownerKey({ kind: o.kind, namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }), o.metadata.generation ?? 0);
+  }
 
   /** Statuses of the owners the plan changed (removed owners are skipped: nothing to write to). */
   owners(changed: readonly OwnerRef[], now: number): StatusWrite[] {
@@ -35,9 +48,10 @@ export class StatusComposer {
       if (model === undefined) continue;
       const key = ownerKey(ref);
       const summary = ownerStatus(model, (id) => this.engine.lease(id), (id) => this.engine.retry(id));
-      const conditions = ownerConditions(summary, this.conditions.get(key), model.generation, now);
+      const generation = this.generations.get(key) ?? model.generation;
+      const conditions = ownerConditions(summary, this.conditions.get(key), generation, now);
       this.conditions.set(key, conditions);
-      const status = ref.kind === 'Expectation' ? expectationStatus(summary, conditions, model.generation) : dagStatus(summary, conditions, model.generation);
+      const status = ref.kind === 'Expectation' ? expectationStatus(summary, conditions, generation) : dagStatus(summary, conditions, generation);
       out.push({ object: { kind: ref.kind, namespace: ref.namespace, name: ref.name }, status: status as Record<string, unknown> });
     }
     return out;
