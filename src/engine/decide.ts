@@ -21,6 +21,8 @@ export interface NodeFacts {
   checkInFlight: boolean;
   /** When the node may be checked again after a failed check. */
   nextCheckAt: number;
+  /** When an attempt on this node last ended without making the state hold (0: none known). */
+  actedAt: number;
 }
 
 /** What to do about the lease before anything else. */
@@ -131,6 +133,11 @@ export function decide(facts: NodeFacts): Decision {
       check: checkDue,
       wakeAt: Math.min(retry.nextAttemptAt, wakeForCheck),
     });
+  }
+  // The checker is the truth: after an attempt, only an observation taken once its backoff ended
+  // may start the next one, so a state fixed by hand meanwhile is seen first (one check per retry).
+  if (policy.rule === 'check' && obs.at < Math.max(facts.actedAt, retry?.nextAttemptAt ?? 0)) {
+    return decision('Pending', 'Rechecking', `checking the state again before attempt ${(retry?.attempts ?? 0) + 1}`, { check: !facts.checkInFlight });
   }
   return decision('Pending', 'ActionDue', 'the action is due', { start: true, check: checkDue, wakeAt: wakeForCheck });
 }

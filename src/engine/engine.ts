@@ -86,6 +86,8 @@ export class Engine {
       onCreated: (node) => {
         const obs = observations.get(node.id);
         if (obs !== undefined) node.observation = obs;
+        // A saved observation may predate the attempts that failed since: check before the next one.
+        if (obs !== undefined && this.retries.has(node.id)) node.actedAt = obs.at + 1;
         observations.delete(node.id);
         if (this.leases.has(node.id)) node.owner.activeLeases++;
         this.successes.adopt(node);
@@ -326,6 +328,8 @@ export class Engine {
     } else {
       const d = decide(this.facts(node, now));
       this.applyLease(node, d, now);
+      // Failed attempts count since the node was last satisfied: a state fixed by hand clears them.
+      if (d.phase === 'Satisfied' && node.policy.rule === 'check') this.retries.delete(node.id);
       if (d.check) this.requestCheck(node, now);
       let { phase, reason, message } = d;
       if (d.start && node.owner.startsAfter > now) {
@@ -375,6 +379,7 @@ export class Engine {
       inputs: inputsOf(node),
       checkInFlight: node.checkDeadline > 0,
       nextCheckAt: node.nextCheckAt,
+      actedAt: node.actedAt,
     };
   }
 
@@ -406,6 +411,7 @@ export class Engine {
       this.event(node, 'Normal', manual ? 'StateSatisfied' : 'ActionSucceeded', manual ? `the state holds without action ${lease.action}; lease released` : `action ${lease.action} made the state hold`);
       return;
     }
+    node.actedAt = now;
     const previous = this.retries.get(node.id);
     const retry = failedRetry({ now, policy: node.policy, retry: previous?.generation === node.owner.generation ? previous : undefined }, d.lease, node.owner.generation);
     retry.attempts = Math.max(retry.attempts, lease.attempt);

@@ -45,6 +45,11 @@ export class NodeRecord {
   /** The check in flight was asked after the action succeeded: its verdict judges the action. */
   verifying = false;
   nextCheckAt = 0;
+  /**
+   * When an attempt on this node last ended without making the state hold (0: none this engine
+   * knows of). An observation older than that cannot start an action: the node is checked first.
+   */
+  actedAt = 0;
   /** For make and all nodes: when their latest success finished (0: never). */
   doneAt = 0;
 

@@ -36,6 +36,7 @@ describe('a lease', () => {
       sim.advance(MIN - 1);
       expect(sim.step().launches).toHaveLength(0);
       sim.advance(1);
+      expect(sim.step().launches).toHaveLength(0); // the state is checked again first
       const retry = sim.step();
       expect(retry.launches.map((l) => l.lease.attempt)).toEqual([2]);
       expect(retry.launches[0]?.lease.action).not.toBe(sim.launches[0]?.lease.action);
@@ -139,6 +140,7 @@ describe('a lease', () => {
       sim.advance(5 * MIN);
       sim.step(); // attempt 1 expired
       sim.advance(MIN);
+      sim.step(); // checked again
       sim.step(); // attempt 2 launched
       expect(sim.engine.lease(report)?.attempt).toBe(2);
       expect(sim.engine.actionFinished(report, 1, false, sim.now, 'old pod failed')).toBe(false);
@@ -276,6 +278,7 @@ describe('a lease', () => {
       sim.advance(10 * MIN);
       expect(sim.step().cancels).toEqual([expect.objectContaining({ action, reason: 'LeaseExpired' })]);
       sim.advance(MIN);
+      expect(sim.step().checks).toHaveLength(1);
       expect(sim.step().launches.map((l) => l.lease.attempt)).toEqual([2]);
     });
 
