@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { renderList } from '../api/template.js';
 import type { StateChecker } from '../api/types.js';
-import { CheckFailure, MAX_VERDICT_BYTES, parseVerdict, requestBody, tail } from '../checkers/protocol.js';
+import { CheckFailure, commandLineValues, MAX_VERDICT_BYTES, parseVerdict, PER_PARTITION_HINT, requestBody, tail } from '../checkers/protocol.js';
 import type { CheckRequest } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import type { CheckAnswer, CheckRunner } from '../runtime/ports.js';
@@ -69,8 +69,8 @@ export class LocalCommandChecker implements CheckRunner {
     if ((spec.mode ?? 'Job') !== 'Job' || spec.command === undefined || spec.command.length === 0) {
       return failed(CheckFailure.CheckerFailed, `embedded mode runs checkers as local commands: StateChecker ${checker.metadata.name} needs mode Job and a command`);
     }
-    const argv = renderList([...spec.command, ...(spec.args ?? [])], request.params, 'command+args');
-    if (!argv.ok) return failed(CheckFailure.CheckerFailed, argv.error);
+    const argv = renderList([...spec.command, ...(spec.args ?? [])], commandLineValues(request), 'command+args');
+    if (!argv.ok) return failed(CheckFailure.CheckerFailed, request.items.length > 1 ? `${argv.error}; ${PER_PARTITION_HINT}` : argv.error);
     const body = requestBody(request);
     if (!body.ok) return failed(CheckFailure.CheckerFailed, body.error);
 

@@ -86,6 +86,18 @@ describe('a local command checker', () => {
     expect(leftBehind).toBe(false);
   });
 
+  it('renders a one-partition request\'s values and params into args: a checker of batchSize 1 may take them as arguments', async () => {
+    const one = request();
+    const checker = checkerRunning(`process.stdin.resume();process.stdin.on('end',()=>process.stdout.write(JSON.stringify({results:[{key:'date=2026-11-19',state:'unsatisfied',message:process.argv.slice(1).join(' ')}]})))`, { args: ['{{date}}', '{{path}}'] });
+    const answer = await ask(checker, { ...one, items: one.items.slice(1) });
+    expect(answer).toMatchObject({ verdicts: [{ node: 'n2', verdict: 'unsatisfied', message: '2026-11-19 raw/2026-11-19.csv' }] });
+  });
+
+  it('fails a batch of several whose args name a per-partition value, saying what to do', async () => {
+    const answer = await ask(checkerRunning(answering('{results:[]}'), { args: ['{{date}}'] }));
+    expect(answer).toMatchObject({ failure: { reason: 'CheckerFailed', message: expect.stringContaining("{{date}} names no value (known: none); a request of several partitions has one command line") } });
+  });
+
   it('fails a batch whose params name a value the partition does not have', async () => {
     const answer = await ask(checkerRunning(answering('{results:[]}')), { ...request(), params: { path: '{{campaign}}' } });
     expect(answer).toMatchObject({ failure: { reason: 'CheckerFailed', message: expect.stringContaining('{{campaign}} names no value') } });
