@@ -24,9 +24,18 @@ describe('parseManifestText', () => {
     expect(set.documents).toHaveLength(1);
   });
 
-  it('takes other groups that merely start with homeostat.dev as others', () => {
-    const set = parseManifestText(checker('a').replace('homeostat.dev/', 'homeostat.dev.example.com/'), 'm.yaml');
+  it.each([
+    { name: 'a wrong group', apiVersion: 'homeostat.io/v1alpha1' },
+    { name: 'a group that merely starts with homeostat.dev', apiVersion: 'homeostat.dev.example.com/v1alpha1' },
+    { name: 'a core object that is not a ConfigMap', apiVersion: 'v1', kind: 'Secret' },
+    { name: 'another kind of object', apiVersion: 'apps/v1', kind: 'Deployment' },
+  ])('reports $name as not a Homeostat object, never skipping it in silence', ({ apiVersion, kind }) => {
+    const text = checker('a').replace('homeostat.dev/v1alpha1', apiVersion).replace('StateChecker', kind ?? 'StateChecker');
+    const set = parseManifestText(`${configMap}---\n${text}`, 'm.yaml');
     expect([set.documents.length, set.others.length]).toEqual([0, 1]);
+    expect(set.errors).toEqual([
+      { file: 'm.yaml', index: 1, line: 6, column: 1, message: `not a Homeostat object: apiVersion ${apiVersion}, kind ${kind ?? 'StateChecker'} (Homeostat's are homeostat.dev/v1alpha1; besides them only v1 ConfigMaps are read, for valuesFrom)` },
+    ]);
   });
 
   it.each([
@@ -64,6 +73,7 @@ describe('readManifests', () => {
   write('a/z.yml', checker('z'));
   write('a/y.YAML', checker('y'));
   write('c.yaml', configMap);
+  write('d.yaml', checker('d').replace('homeostat.dev/', 'homeostat.io/'));
   write('notes.txt', checker('ignored'));
   write('.homeostat/state.yaml', checker('hidden'));
   write('broken.yaml', 'a: [\n');
@@ -76,7 +86,10 @@ describe('readManifests', () => {
       ['b.yaml', 'b'],
     ]);
     expect(set.others.map((d) => d.file)).toEqual([join(root, 'c.yaml')]);
-    expect(set.errors).toEqual([expect.objectContaining({ file: join(root, 'broken.yaml'), line: 2 })]);
+    expect(set.errors).toEqual([
+      expect.objectContaining({ file: join(root, 'broken.yaml'), line: 2 }),
+      expect.objectContaining({ file: join(root, 'd.yaml'), line: 1, message: expect.stringMatching(/^not a Homeostat object: apiVersion homeostat.io\/v1alpha1/) }),
+    ]);
   });
 
   it('reads a file named explicitly whatever its extension', async () => {

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
-import { GROUP } from './schema/index.js';
+import { API_VERSION, GROUP } from './schema/index.js';
 
 /** One YAML document of a manifest file, not yet validated. */
 export interface ManifestDocument {
@@ -26,8 +26,10 @@ export interface ManifestError {
 
 /**
  * What a file or directory holds: Homeostat objects (apiVersion in the homeostat.dev group),
- * others (ConfigMaps for valuesFrom, anything else with an apiVersion), and what could not be read.
- * Empty documents are left out. Each list is in file order, files in sorted path order.
+ * others (v1 ConfigMaps, for valuesFrom), and what could not be read. Any other document (a wrong
+ * group such as homeostat.io, a Secret, a Deployment) is an error, never skipped in silence: in a
+ * directory Homeostat reads, it is most likely a typo. Empty documents are left out. Each list is
+ * in file order, files in sorted path order.
  */
 export interface ManifestSet {
   documents: ManifestDocument[];
@@ -79,9 +81,19 @@ export function parseManifestText(text: string, file: string): ManifestSet {
       return;
     }
     const group = object.apiVersion.includes('/') ? object.apiVersion.slice(0, object.apiVersion.indexOf('/')) : '';
-    (group === GROUP ? set.documents : set.others).push({ file, index, line: start.line, object });
+    if (group === GROUP) set.documents.push({ file, index, line: start.line, object });
+    else if (object.apiVersion === 'v1' && object.kind === 'ConfigMap') set.others.push({ file, index, line: start.line, object });
+    else set.errors.push({ file, index, ...start, message: notHomeostat(object) });
   });
   return set;
+}
+
+/** How the message of a document that is not a Homeostat object (nor a ConfigMap) starts. */
+export const NOT_HOMEOSTAT = 'not a Homeostat object:';
+
+function notHomeostat(object: Record<string, unknown>): string {
+  const kind = typeof object.kind === 'string' && object.kind !== '' ? object.kind : '(none)';
+  return `${NOT_HOMEOSTAT} apiVersion ${String(object.apiVersion)}, kind ${kind} (Homeostat's are ${API_VERSION}; besides them only v1 ConfigMaps are read, for valuesFrom)`;
 }
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml']);

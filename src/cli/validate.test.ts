@@ -111,6 +111,17 @@ describe('homeostat validate', () => {
     expect(out).toMatch(/1 of 2 objects invalid, \d+ YAML errors?\n$/);
   });
 
+  it('exits 1 on a document that is not a Homeostat object (a wrong group), naming its apiVersion', async () => {
+    const dir = manifests('wrong-group', {
+      'checker.yaml': checker('table-partition'),
+      'exp.yaml': expectation('campaign-csv').replace('homeostat.dev/', 'homeostat.io/'),
+    });
+    const { code, out } = await homeostat('validate', '-f', dir);
+    expect(code).toBe(ExitCode.Failed);
+    expect(out).toMatch(new RegExp(`^${dir}/exp.yaml:1:1: not a Homeostat object: apiVersion homeostat.io/v1alpha1, kind Expectation`, 'm'));
+    expect(out).toMatch(/0 of 1 object invalid, 1 not Homeostat object\n$/);
+  });
+
   it('exits 1 when there is no Homeostat object at all', async () => {
     const dir = manifests('empty', { 'cm.yaml': configMap });
     expect(await homeostat('validate', '-f', dir)).toEqual({ code: ExitCode.Failed, out: `no Homeostat objects in ${dir}\n`, err: '' });

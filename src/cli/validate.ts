@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkGraph, GraphReason, type ObjectKey } from '../api/graphChecks.js';
-import { type ManifestDocument, readManifests } from '../api/manifests.js';
+import { type ManifestDocument, NOT_HOMEOSTAT, readManifests } from '../api/manifests.js';
 import { DEFAULT_NAMESPACE } from '../api/schema/index.js';
 import type { HomeostatObject } from '../api/types.js';
 import { validateObject } from '../api/validate.js';
@@ -20,7 +20,8 @@ export function register(program: Command, cli: CliContext): void {
  * Validates every Homeostat object under `path` and writes what is wrong, one line each:
  * YAML errors as `FILE:LINE:COLUMN: message`, object errors as `FILE[#N]: Kind/name: field: message`
  * (`#N` counts documents from 1 and is shown for files holding more than one), then the whole-graph
- * problems of the objects that passed. Objects of other groups (ConfigMaps) are skipped.
+ * problems of the objects that passed. v1 ConfigMaps are read (for valuesFrom); any other document
+ * that is not a Homeostat object is reported like a YAML error.
  * Resolves to Ok with a one-line summary when all is valid, Failed when anything is not (or no
  * Homeostat object was found), Usage when the path does not exist.
  */
@@ -80,7 +81,9 @@ export async function validateManifests(path: string, io: CliIo): Promise<ExitCo
     io.out(`${plural(total, 'object')} valid\n`);
     return ExitCode.Ok;
   }
-  const unreadable = set.errors.length > 0 ? `, ${plural(set.errors.length, 'YAML error')}` : '';
+  const foreign = set.errors.filter((e) => e.message.startsWith(NOT_HOMEOSTAT)).length;
+  const yaml = set.errors.length - foreign;
+  const unreadable = `${yaml > 0 ? `, ${plural(yaml, 'YAML error')}` : ''}${foreign > 0 ? `, ${foreign} not Homeostat object${foreign === 1 ? '' : 's'}` : ''}`;
   io.out(`${invalid.size} of ${plural(total, 'object')} invalid${unreadable}\n`);
   return ExitCode.Failed;
 }

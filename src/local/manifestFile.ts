@@ -17,7 +17,8 @@ export type FileRead = { ok: true; objects: FileObjects } | { ok: false; problem
 /**
  * Parses and validates one manifest file. The file is all or nothing: one bad document makes the
  * whole file bad (with every reason, one per line), so a half-applied file never runs.
- * Documents of other kinds than Homeostat's and ConfigMap are ignored.
+ * A document that is neither a Homeostat object nor a v1 ConfigMap makes the file bad too (a wrong
+ * group is a typo, not something to skip in silence).
  */
 export function readManifestFile(text: string, file: string): FileRead {
   const set = parseManifestText(text, file);

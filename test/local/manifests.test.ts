@@ -37,6 +37,18 @@ describe('a manifest directory in embedded mode', () => {
     expect(hasOwner(loop, 'typo')).toBe(false);
   });
 
+  it('reports a document that is not a Homeostat object (a wrong group) instead of skipping it in silence', async () => {
+    box = sandbox();
+    box.write('wrong-group.yaml', sensor('wrong-group').replace('homeostat.dev/', 'homeostat.io/'));
+    const loop = await box.start();
+    await loop.stop();
+
+    expect(loop.fileProblems()).toEqual([
+      { file: 'wrong-group.yaml', kept: 0, message: expect.stringMatching(/^wrong-group.yaml:1:1: not a Homeostat object: apiVersion homeostat.io\/v1alpha1, kind Expectation/) },
+    ]);
+    expect(box.lines.filter((l) => l.level === 40 && l.file === 'wrong-group.yaml').map((l) => l.msg)).toEqual(['wrong-group.yaml is not valid; skipped']);
+  });
+
   it('keeps the last good version of a file that breaks, and drops the objects of a removed file', async () => {
     box = sandbox();
     box.write('extra.yaml', sensor('extra'));
