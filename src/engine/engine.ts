@@ -160,6 +160,27 @@ export class Engine {
     return true;
   }
 
+  /**
+   * The action of a lease never started (the controller stopped between saving the lease and
+   * creating its Job): the lease ends, no attempt is counted, and the node is checked afresh
+   * before the action is launched again. Stale reports (another attempt, no lease) are ignored.
+   */
+  actionNotStarted(nodeId: string, attempt: number, now: number, message?: string): boolean {
+    const lease = this.leases.get(nodeId);
+    const node = this.compiler.node(nodeId);
+    if (lease === undefined || lease.attempt !== attempt || lease.outcome !== undefined) return false;
+    this.leases.delete(nodeId);
+    if (node === undefined) return true;
+    this.releaseSlot(node.owner);
+    // The attempt number was not spent: the next launch uses it again (under a new name, its start time).
+    const retry = this.retries.get(nodeId);
+    if (retry !== undefined && retry.attempts >= attempt) retry.attempts = attempt - 1;
+    node.actedAt = now;
+    this.event(node, 'Normal', 'ActionNotStarted', `action ${lease.action} (attempt ${attempt}) never started${message !== undefined ? `: ${message}` : ''}; it is not counted as an attempt`);
+    this.enqueue(node);
+    return true;
+  }
+
   /** A running action asks for more time (heartbeat). */
   renewLease(nodeId: string, attempt: number, until: number): boolean {
     const lease = this.leases.get(nodeId);

@@ -298,6 +298,74 @@ describe('a lease', () => {
       expect(sim.launches.map((l) => l.lease.attempt)).toEqual([1, 2]);
     });
 
+    describe('an adopted lease whose action never started (the controller stopped between saving the lease and creating its Job)', () => {
+      const neverStarted = (spec: Parameters<typeof expectation>[1] = {}) => {
+        const sim = hangingReport(spec);
+        const lease = sim.engine.lease(report);
+        if (lease === undefined) throw new Error('no lease');
+        sim.running.delete(report); // the Job was never created
+        sim.restart();
+        sim.onLaunch = () => 'succeed';
+        return { sim, lease };
+      };
+
+      it('says ActionNotStarted, not a failure, and spends no attempt', () => {
+        const { sim, lease } = neverStarted();
+        expect(sim.engine.actionNotStarted(report, lease.attempt, sim.now, `no Job ${lease.action} exists`)).toBe(true);
+        const said = sim.step().events.map((e) => `${e.type}/${e.reason}: ${e.message}`);
+        expect(sim.engine.lease(report)).toBeUndefined();
+        expect(sim.engine.retry(report)).toBeUndefined();
+        expect(said[0]).toBe(`Normal/ActionNotStarted: action ${lease.action} (attempt 1) never started: no Job ${lease.action} exists; it is not counted as an attempt`);
+        expect(said.filter((e) => e.startsWith('Warning'))).toEqual([]);
+      });
+
+      it('checks the state afresh, then launches the same attempt again under a new name', () => {
+        const { sim, lease } = neverStarted();
+        sim.advance(5 * 1000);
+        sim.engine.actionNotStarted(report, lease.attempt, sim.now);
+        const plan = sim.step();
+        expect(plan.launches).toHaveLength(0);
+        expect(plan.checks.flatMap((c) => c.items.map((i) => i.node))).toEqual([report]);
+        sim.settle();
+        expect(sim.launches.map((l) => l.lease.attempt)).toEqual([1, 1]);
+        expect(sim.launches[1]?.lease.action).not.toBe(lease.action);
+        expect(sim.phaseOf(report)).toBe('Satisfied/StateSatisfied');
+      });
+
+      it('launches nothing when the fresh check says the state holds', () => {
+        const { sim, lease } = neverStarted();
+        sim.data.add(report);
+        sim.engine.actionNotStarted(report, lease.attempt, sim.now);
+        sim.settle();
+        expect(sim.launches).toHaveLength(1);
+        expect(sim.phaseOf(report)).toBe('Satisfied/StateSatisfied');
+      });
+
+      it('never marks a partition Failed from crashes alone, however small the retry limit', () => {
+        const { sim } = neverStarted({ retry: { limit: 0 } });
+        for (let crash = 0; crash < 5; crash++) {
+          const lease = sim.engine.lease(report);
+          if (lease === undefined) throw new Error('no lease');
+          sim.restart();
+          sim.advance(1000);
+          sim.engine.actionNotStarted(report, lease.attempt, sim.now);
+          sim.onLaunch = () => 'hang';
+          sim.step(); // checked afresh
+          sim.step(); // launched again, and the controller stops again before creating the Job
+          sim.running.delete(report);
+        }
+        expect(sim.phaseOf(report)).toBe('WorkingOnIt/ActionStarted');
+        expect(sim.engine.retry(report)).toBeUndefined();
+      });
+
+      it('ignores the report for another attempt, or for a lease already ended', () => {
+        const { sim, lease } = neverStarted();
+        expect(sim.engine.actionNotStarted(report, lease.attempt + 1, sim.now)).toBe(false);
+        expect(sim.engine.actionFinished(report, lease.attempt, false, sim.now)).toBe(true);
+        expect(sim.engine.actionNotStarted(report, lease.attempt, sim.now)).toBe(false);
+      });
+    });
+
     it('counts adopted leases against maxConcurrentActions', () => {
       const sim = new Simulation({ checkers: [checker()], expectations: [expectation('report', { partitions: { campaign: { values: ['1', '2'] } }, maxConcurrentActions: 1 })] });
       sim.onLaunch = () => 'hang';
