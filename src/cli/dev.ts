@@ -107,7 +107,7 @@ async function runUntilDone(loop: DevLoop, options: DevCommandOptions, timeoutMs
 function describe(summary: Convergence, loop: DevLoop): string {
   const lines: string[] = [];
   for (const u of summary.unsatisfied) lines.push(`  ${u.kind}/${u.name}: ${u.phase} (${u.satisfied} satisfied)${u.example !== '' ? `; e.g. ${u.example}` : ''}`);
-  for (const p of summary.invalid) lines.push(`  invalid: ${p.kind}/${p.name}: ${p.reason}: ${p.message}`);
+  for (const p of [...summary.invalid, ...loop.objectProblems()]) lines.push(`  invalid: ${p.kind}/${p.name}: ${p.reason}: ${p.message}`);
   for (const p of loop.fileProblems()) lines.push(`  ${p.kept > 0 ? 'broken (last good version kept)' : 'skipped'}: ${p.message.replace(/\n/g, '\n    ')}`);
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { checkGraph, type GraphProblem } from '../api/graphChecks.js';
 import type { HomeostatObject, StateChecker } from '../api/types.js';
 import { type Convergence, convergence } from '../runtime/convergence.js';
 import type { Logger } from '../runtime/log.js';
@@ -35,6 +36,11 @@ export interface DevLoop {
   readonly watcher: ManifestWatcher;
   /** Broken manifest files now. */
   fileProblems(): FileProblem[];
+  /**
+   * Valid objects the engine does not plan for that are not valid in the whole graph now: DagRuns
+   * naming a Dag that does not exist. Each is Valid=False in status.json and logged once.
+   */
+  objectProblems(): GraphProblem[];
   convergence(): Convergence;
   /**
    * Resolves once every valid Expectation and Dag is Satisfied and nothing is pending, or after
@@ -58,6 +64,8 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
   const localDir = dirname(statePath);
   let checkers = new Map<string, StateChecker>();
   let problems: FileProblem[] = [];
+  let objectProblems: GraphProblem[] = [];
+  const reported = new Set<string>();
   const listeners: (() => void)[] = [];
   const notify = () => listeners.forEach((l) => l());
 
@@ -79,7 +87,18 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
     problems = state.problems;
     const w = state.world;
     const objects: HomeostatObject[] = [...w.checkers, ...w.expectations, ...w.dags, ...w.dagDependencies, ...state.side.dagRuns];
-    status.setObjects(objects);
+    // The engine checks the graph of what it plans for; DagRuns are checked here, so one naming
+    // no Dag says why instead of staying Pending in silence.
+    objectProblems = checkGraph(objects).filter((p) => p.kind === 'DagRun');
+    const now = new Set<string>();
+    for (const p of objectProblems) {
+      const said = `${p.namespace}/${p.name}: ${p.message}`;
+      now.add(said);
+      if (!reported.has(said)) log.warn({ kind: p.kind, namespace: p.namespace, name: p.name, reason: p.reason }, `${p.kind}/${p.name} is not valid: ${p.message} (${p.reason})`);
+    }
+    reported.clear();
+    for (const said of now) reported.add(said);
+    status.setObjects(objects, objectProblems);
     reconciler.setDeclared(state);
   };
   const watcher = new ManifestWatcher(dir, { log: log.child({ component: 'manifests' }), onChange: apply, ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}) });
@@ -98,6 +117,7 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
     runner,
     watcher,
     fileProblems: () => problems,
+    objectProblems: () => objectProblems,
     convergence: () => convergence(reconciler.engine),
     onUpdate: (listener) => void listeners.push(listener),
     untilConverged(timeoutMs) {

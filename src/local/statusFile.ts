@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_VERSION } from '../api/schema/index.js';
-import type { HomeostatObject } from '../api/types.js';
+import type { GraphProblem } from '../api/graphChecks.js';
+import type { Condition, HomeostatObject } from '../api/types.js';
 import type { EngineEvent, RunRecord } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import type { ObjectRef, StatusWriter } from '../runtime/ports.js';
+import { validityStatus } from '../runtime/statusDocuments.js';
 import { writeFileAtomic } from './atomicFile.js';
 import { LOCAL_DIR } from './stateFile.js';
 
@@ -44,6 +46,8 @@ const keyOf = (o: { kind: string; namespace: string; name: string }): string => 
  */
 export class FileStatusWriter implements StatusWriter {
   private declared: HomeostatObject[] = [];
+  /** Valid=False statuses that override what the runtime wrote, by key (DagRuns naming no Dag). */
+  private readonly invalid = new Map<string, { observedGeneration: number; conditions: Condition[] }>();
   private readonly statuses = new Map<string, Record<string, unknown>>();
   private readonly runs = new Map<string, StoredObject>();
   private readonly events: StoredEvent[] = [];
@@ -67,11 +71,23 @@ export class FileStatusWriter implements StatusWriter {
     this.listeners.push(listener);
   }
 
-  /** The declared objects now; statuses of objects no longer declared are dropped. */
-  setObjects(objects: HomeostatObject[]): void {
+  /**
+   * The declared objects now; statuses of objects no longer declared are dropped. `problems` are
+   * the graph problems the engine does not report itself (a DagRun whose Dag does not exist): each
+   * shows as Valid=False with its reason and message, whatever the runtime writes for the object.
+   */
+  setObjects(objects: HomeostatObject[], problems: readonly GraphProblem[] = []): void {
     this.declared = objects;
     const keys = new Set(objects.map((o) => keyOf({ kind: o.kind, namespace: o.metadata.namespace ?? 'default', name: o.metadata.name })));
     for (const key of this.statuses.keys()) if (!keys.has(key)) this.statuses.delete(key);
+    const generations = new Map(objects.map((o) => [keyOf({ kind: o.kind, namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }), o.metadata.generation ?? 0]));
+    const previous = new Map(this.invalid);
+    this.invalid.clear();
+    for (const p of problems) {
+      const key = keyOf(p);
+      if (!generations.has(key)) continue;
+      this.invalid.set(key, validityStatus(p, generations.get(key) ?? 0, previous.get(key)?.conditions, Date.now()));
+    }
     this.changed();
   }
 
@@ -112,7 +128,8 @@ export class FileStatusWriter implements StatusWriter {
       const key = keyOf(ref);
       const run = o.kind === 'DagRun' ? runs.get(`${ref.namespace}/${ref.name}`) : undefined;
       if (run !== undefined) runs.delete(`${ref.namespace}/${ref.name}`);
-      const status = run?.status ?? this.statuses.get(key);
+      const invalid = this.invalid.get(key);
+      const status = run?.status ?? (invalid !== undefined ? { ...this.statuses.get(key), ...invalid } : this.statuses.get(key));
       const creationTimestamp = this.created.get(key) ?? o.metadata.creationTimestamp;
       objects.push({
         apiVersion: o.apiVersion,
