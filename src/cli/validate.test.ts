@@ -122,6 +122,49 @@ describe('homeostat validate', () => {
     expect(out).toMatch(/0 of 1 object invalid, 1 not Homeostat object\n$/);
   });
 
+  describe('one file in its directory\'s context (--with DIR)', () => {
+    const dir = manifests('with', {
+      'checkers.yaml': checker('table-partition'),
+      'csv.yaml': expectation('campaign-csv'),
+      'results.yaml': expectation('campaign-results', '  dependsOn: [{expectation: campaign-csv}]\n'),
+      'broken.yaml': `${expectation('typo', '  recheckevery: 1h\n')}---\nspec: [\n`,
+    });
+    const file = join(dir, 'results.yaml');
+
+    it('fails alone with UnknownReference: its checker is in a sibling file', async () => {
+      const { code, out } = await homeostat('validate', '-f', file);
+      expect(code).toBe(ExitCode.Failed);
+      expect(out).toContain('StateChecker table-partition not found in namespace default (UnknownReference)');
+    });
+
+    it('passes with --with DIR: references resolve to DIR\'s objects, and DIR\'s own problems are not reported', async () => {
+      expect(await homeostat('validate', '-f', file, '--with', dir)).toEqual({ code: ExitCode.Ok, out: '1 object valid\n', err: '' });
+    });
+
+    it('reports the file\'s own problems only, and a reference to an object DIR declares but that is not valid', async () => {
+      const other = manifests('with-own', { 'exp.yaml': expectation('late', '  workingTimeout: 2x\n') + '---\n' + expectation('needs-typo', '  dependsOn: [{expectation: typo}]\n') });
+      const { code, out } = await homeostat('validate', '-f', join(other, 'exp.yaml'), '--with', dir);
+      expect(code).toBe(ExitCode.Failed);
+      expect(out.split('\n')).toEqual([
+        `${other}/exp.yaml#1: Expectation/late: spec.workingTimeout: workingTimeout: "2x" is not a duration (like 90s, 1h30m or PT2H)`,
+        `${other}/exp.yaml#2: Expectation/needs-typo: spec.dependsOn[0].expectation: Expectation typo not found in namespace default; ${dir}/broken.yaml declares it, but it is not valid (UnknownReference)`,
+        '2 of 2 objects invalid',
+        '',
+      ]);
+    });
+
+    it('reports an object of the file that DIR declares in another file too', async () => {
+      const other = manifests('with-twice', { 'csv.yaml': expectation('campaign-csv') });
+      const { code, out } = await homeostat('validate', '-f', join(other, 'csv.yaml'), '--with', dir);
+      expect(code).toBe(ExitCode.Failed);
+      expect(out).toContain(`${other}/csv.yaml: Expectation/campaign-csv: also defined in ${dir}/csv.yaml\n`);
+    });
+
+    it('exits 2 when DIR does not exist', async () => {
+      expect(await homeostat('validate', '-f', file, '--with', join(root, 'nowhere'))).toMatchObject({ code: ExitCode.Usage, err: expect.stringContaining('nowhere: no such file or directory') });
+    });
+  });
+
   it('exits 1 when there is no Homeostat object at all', async () => {
     const dir = manifests('empty', { 'cm.yaml': configMap });
     expect(await homeostat('validate', '-f', dir)).toEqual({ code: ExitCode.Failed, out: `no Homeostat objects in ${dir}\n`, err: '' });

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkGraph, GraphReason, type ObjectKey } from '../api/graphChecks.js';
 import { type ManifestDocument, NOT_HOMEOSTAT, readManifests } from '../api/manifests.js';
@@ -7,13 +8,22 @@ import type { HomeostatObject } from '../api/types.js';
 import { validateObject } from '../api/validate.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
-/** `homeostat validate -f FILE|DIR`. */
+/** `homeostat validate -f FILE|DIR [--with DIR]`. */
 export function register(program: Command, cli: CliContext): void {
   program
     .command('validate')
     .description('Check manifests without a cluster: schemas, CEL rules, durations, calendars, and the references and cycles between objects.')
     .requiredOption('-f, --filename <path>', 'a manifest file, or a directory read recursively for *.yaml and *.yml')
-    .action(async (options: { filename: string }) => cli.setExitCode(await validateManifests(options.filename, cli)));
+    .option('--with <dir>', "check -f in the context of DIR's objects (its directory, say): references to them resolve, and only -f's problems are reported")
+    .action(async (options: { filename: string; with?: string }) => cli.setExitCode(await validateManifests(options.filename, cli, options.with !== undefined ? { context: options.with } : {})));
+}
+
+/** Objects read only so that references resolve to them (`--with DIR`). */
+interface Context {
+  /** Valid objects not declared by what is validated, each with its file. */
+  objects: { object: HomeostatObject; file: string }[];
+  /** Objects present but not valid, by id, with their file: a reference to one says so. */
+  invalid: Map<string, string>;
 }
 
 /**
@@ -22,15 +32,21 @@ export function register(program: Command, cli: CliContext): void {
  * (`#N` counts documents from 1 and is shown for files holding more than one), then the whole-graph
  * problems of the objects that passed. v1 ConfigMaps are read (for valuesFrom); any other document
  * that is not a Homeostat object is reported like a YAML error.
+ * With `context` (`--with DIR`), DIR's objects are read too, so that references to them resolve;
+ * only the problems of `path`'s objects are reported, and an object `path` declares that DIR
+ * declares in another file is reported (`homeostat dev DIR` would keep only one).
  * Resolves to Ok with a one-line summary when all is valid, Failed when anything is not (or no
- * Homeostat object was found), Usage when the path does not exist.
+ * Homeostat object was found), Usage when a path does not exist.
  */
-export async function validateManifests(path: string, io: CliIo): Promise<ExitCode> {
-  if (!existsSync(path)) {
-    io.err(`error: ${path}: no such file or directory\n`);
+export async function validateManifests(path: string, io: CliIo, options: { context?: string } = {}): Promise<ExitCode> {
+  for (const p of [path, ...(options.context !== undefined ? [options.context] : [])]) {
+    if (existsSync(p)) continue;
+    io.err(`error: ${p}: no such file or directory\n`);
     return ExitCode.Usage;
   }
   const set = await readManifests(path);
+  const context = options.context !== undefined ? await readContext(options.context, new Set(set.documents.map((d) => resolve(d.file)))) : undefined;
+  const contextFile = new Map(context?.objects.map(({ object, file }) => [idOf(rawKey(object)), file]));
   const multi = new Set([...set.documents, ...set.others, ...set.errors].filter((d) => (d.index ?? 0) > 0).map((d) => d.file));
   const where = (doc: ManifestDocument) => (multi.has(doc.file) ? `${doc.file}#${doc.index + 1}` : doc.file);
 
@@ -58,18 +74,26 @@ export async function validateManifests(path: string, io: CliIo): Promise<ExitCo
       continue;
     }
     seen.set(key, doc);
+    const elsewhere = contextFile.get(key);
+    if (elsewhere !== undefined) {
+      invalid.add(doc);
+      io.out(`${where(doc)}: ${label(rawKey(result.object))}: also defined in ${elsewhere}\n`);
+      continue;
+    }
     valid.push({ doc, object: result.object });
   }
 
   const docOf = new Map(valid.map(({ doc, object }) => [idOf(rawKey(object)), doc]));
   // A reference to an object that is present but invalid was reported with that object.
-  const problems = checkGraph(valid.map((v) => v.object)).filter(
-    (p) => !(p.reason === GraphReason.UnknownReference && p.ref !== undefined && failedKeys.has(idOf(p.ref))),
+  // Context objects take part in the graph, but only the problems of what is validated are shown.
+  const problems = checkGraph([...valid.map((v) => v.object), ...(context?.objects.map((c) => c.object) ?? [])]).filter(
+    (p) => docOf.has(idOf(p)) && !(p.reason === GraphReason.UnknownReference && p.ref !== undefined && failedKeys.has(idOf(p.ref))),
   );
   for (const p of problems) {
     const doc = docOf.get(idOf(p)) as ManifestDocument;
     invalid.add(doc);
-    io.out(`${where(doc)}: ${label(p)}: ${p.message} (${p.reason})\n`);
+    const brokenIn = p.ref !== undefined ? context?.invalid.get(idOf(p.ref)) : undefined;
+    io.out(`${where(doc)}: ${label(p)}: ${p.message}${brokenIn !== undefined ? `; ${brokenIn} declares it, but it is not valid` : ''} (${p.reason})\n`);
   }
 
   const total = set.documents.length;
@@ -86,6 +110,29 @@ export async function validateManifests(path: string, io: CliIo): Promise<ExitCo
   const unreadable = `${yaml > 0 ? `, ${plural(yaml, 'YAML error')}` : ''}${foreign > 0 ? `, ${foreign} not Homeostat object${foreign === 1 ? '' : 's'}` : ''}`;
   io.out(`${invalid.size} of ${plural(total, 'object')} invalid${unreadable}\n`);
   return ExitCode.Failed;
+}
+
+/**
+ * The objects under `dir` that references may name, leaving out the files in `validated` (FILE
+ * may be inside DIR). Their own problems are not reported: DIR is context, not what is checked.
+ * The first valid copy of an object wins, as in `homeostat dev`.
+ */
+async function readContext(dir: string, validated: ReadonlySet<string>): Promise<Context> {
+  const context: Context = { objects: [], invalid: new Map() };
+  const seen = new Set<string>();
+  for (const doc of (await readManifests(dir)).documents) {
+    if (validated.has(resolve(doc.file))) continue;
+    const result = validateObject(doc.object);
+    if (!result.ok) {
+      context.invalid.set(idOf(rawKey(doc.object)), doc.file);
+      continue;
+    }
+    const key = idOf(rawKey(result.object));
+    if (seen.has(key)) continue;
+    seen.add(key);
+    context.objects.push({ object: result.object, file: doc.file });
+  }
+  return context;
 }
 
 /** Kind, namespace and name of a manifest as written, whether or not it is valid. */
