@@ -1,23 +1,14 @@
 #!/usr/bin/env node
-// The `homeostat` command. Each subcommand is a file in this folder exporting
-// `register(program, cli)`; wiring one in is one line in COMMANDS.
-import { readFileSync } from 'node:fs';
-import { type CliCommand, processIo, runCli } from './program.js';
-import * as controller from './controller.js';
-import * as dev from './dev.js';
-import * as get from './get.js';
-import * as validate from './validate.js';
+// The entry of the `homeostat` command (package.json `bin`, the Makefile, the image). It checks
+// the Node version before anything else is loaded: static imports are hoisted, and on an older
+// Node the Kubernetes client crashes while loading, with a stack trace instead of a reason. So
+// this file imports only the check, and the command itself (homeostat.ts) dynamically.
+import { nodeVersionProblem } from './nodeVersion.js';
 
-const COMMANDS: readonly CliCommand[] = [
-  validate,
-  dev,
-  get,
-  controller,
-];
-
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-process.exitCode = await runCli(process.argv.slice(2), COMMANDS, processIo, { version });
-// A command that has returned has nothing left to do. Should something still hold the event loop
-// (a request cut off when the controller lost its Lease), exit anyway rather than linger: a Pod
-// that lost its Lease must restart to stand again.
-setTimeout(() => process.exit(), 10_000).unref();
+const problem = nodeVersionProblem(process.versions.node, process.execPath);
+if (problem !== undefined) {
+  process.stderr.write(problem);
+  process.exitCode = 1;
+} else {
+  await import('./homeostat.js');
+}
