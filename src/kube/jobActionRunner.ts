@@ -7,7 +7,7 @@ import type { ActionCancel, ActionLaunch, Lease, OwnerRef } from '../engine/inde
 import { valueVariable } from '../api/template.js';
 import type { Logger } from '../runtime/log.js';
 import type { ActionEnd, ActionRunner } from '../runtime/ports.js';
-import { describeError, mergePatch, statusOf } from './client.js';
+import { apiFailure, describeError, mergePatch, statusOf } from './client.js';
 import { describeJobFailure, followJobs, jobEnd, keyOf, objectKey, type WatchedObjects } from './jobWatcher.js';
 import { Annotation, Label, labelValue, ownerLabels, ownerOfNode, selectorOf } from './labels.js';
 
@@ -82,7 +82,7 @@ export class JobActionRunner implements ActionRunner {
       this.followed.delete(key);
       // The API server refused this Job for good (a bad template): retrying will not help.
       if (status === 400 || status === 422) return this.end(key, lease, 'failed', `InvalidJob: ${describeError(error)}`);
-      throw new Error(`creating Job ${key} failed: ${describeError(error)}`);
+      throw apiFailure(error, { verb: 'create', resource: 'jobs.batch', namespace: owner.namespace }, `creating Job ${key}`);
     }
   }
 
@@ -95,7 +95,7 @@ export class JobActionRunner implements ActionRunner {
     try {
       await this.options.batch.deleteNamespacedJob({ name: cancel.action, namespace: cancel.owner.namespace, propagationPolicy: 'Background' });
     } catch (error) {
-      if (statusOf(error) !== 404) throw new Error(`deleting Job ${key} failed: ${describeError(error)}`);
+      if (statusOf(error) !== 404) throw apiFailure(error, { verb: 'delete', resource: 'jobs.batch', namespace: cancel.owner.namespace }, `deleting Job ${key}`);
     }
     // Deleted (or already gone): nothing more will be heard of it that matters.
     if (this.followed.get(key) === followed && followed !== undefined) this.end(key, followed.lease, 'failed', `cancelled: ${cancel.reason}`);
@@ -120,7 +120,9 @@ export class JobActionRunner implements ActionRunner {
 
   /**
    * Looks up each lease's Job (never creates one): a running Job is followed, a finished one is
-   * reported, a missing one is `lost`. Rejects, after trying every lease, when some lookups failed.
+   * reported, a missing one is `notStarted` (the controller stopped between saving the lease and
+   * creating the Job; a Job deleted while nobody watched looks the same, and the engine checks
+   * the state before it launches again). Rejects, after trying every lease, when some lookups failed.
    */
   async adopt(leases: readonly Lease[]): Promise<void> {
     const failures: string[] = [];
@@ -136,7 +138,7 @@ export class JobActionRunner implements ActionRunner {
 
   private async adoptOne(lease: Lease): Promise<void> {
     const namespace = ownerOfNode(lease.node)?.namespace ?? (await this.findNamespace(lease));
-    if (namespace === undefined) return this.end(lease.action, lease, 'lost', `no Job ${lease.action} was found; how the action ended is unknown`);
+    if (namespace === undefined) return this.end(lease.action, lease, 'notStarted', `no Job ${lease.action} exists in any namespace`);
     const key = keyOf(namespace, lease.action);
     if (this.followed.has(key) || this.ended.has(key)) return;
     this.options.log.info({ action: lease.action, namespace }, 'adopting an action Job');
@@ -150,7 +152,7 @@ export class JobActionRunner implements ActionRunner {
     try {
       job = await this.options.batch.readNamespacedJob({ name: lease.action, namespace });
     } catch (error) {
-      if (statusOf(error) === 404) return this.end(key, lease, 'lost', `Job ${lease.action} is gone; how the action ended is unknown`);
+      if (statusOf(error) === 404) return this.end(key, lease, 'notStarted', `no Job ${lease.action} exists in ${namespace}`);
       this.followed.delete(key);
       throw error;
     }
@@ -183,7 +185,8 @@ export class JobActionRunner implements ActionRunner {
 
   private end(key: string, lease: Lease, outcome: ActionEnd['outcome'], message: string): void {
     this.followed.delete(key);
-    this.ended.add(key);
+    // A Job that never existed is not an end to remember: launching that name later must create it.
+    if (outcome !== 'notStarted') this.ended.add(key);
     if (this.ended.size > MAX_REMEMBERED) this.ended.delete(this.ended.values().next().value as string);
     const end: ActionEnd = { node: lease.node, attempt: lease.attempt, action: lease.action, outcome, message };
     this.options.log.debug({ action: lease.action, outcome }, message);

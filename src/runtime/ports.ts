@@ -14,9 +14,11 @@ import type { ActionCancel, ActionLaunch, CheckRequest, EngineEvent, EngineSnaps
 
 /**
  * How an action ended. `lost`: the runner cannot tell (the process ended while nobody watched,
- * or vanished); the reconciler lets the checker judge it where there is one.
+ * or vanished); the reconciler lets the checker judge it where there is one. `notStarted`: an
+ * adopted lease has no action at all (the controller stopped between saving the lease and
+ * creating it); it is not an attempt, and the engine launches it again after a fresh check.
  */
-export type ActionOutcome = 'succeeded' | 'failed' | 'lost';
+export type ActionOutcome = 'succeeded' | 'failed' | 'lost' | 'notStarted';
 
 export interface ActionEnd {
   node: string;

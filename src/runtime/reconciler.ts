@@ -287,6 +287,10 @@ export class Reconciler {
   }
 
   private ended(end: ActionEnd, now: number): void {
+    if (end.outcome === 'notStarted') {
+      this.engine.actionNotStarted(end.node, end.attempt, now, end.message);
+      return;
+    }
     // An end nobody saw (a restart): where a checker judges the node, let it; a Dag task runs again.
     const rule = this.engine.node(end.node)?.policy.rule ?? (end.node.startsWith('Dag/') ? 'make' : 'check');
     const succeeded = end.outcome === 'succeeded' || (end.outcome === 'lost' && rule === 'check');

@@ -213,7 +213,7 @@ spec:
     expect(await endsFor(ends, launch.lease.action)).toMatchObject([{ outcome: 'lost', message: `Job ${launch.lease.action} was deleted before it finished` }]);
   });
 
-  it('adopt reports lost for a missing Job, reports a finished one, follows a running one, and never creates', async () => {
+  it('adopt reports notStarted for a missing Job, reports a finished one, follows a running one, and never creates', async () => {
     const before = newRunner();
     const running = newLaunch();
     const finished = newLaunch();
@@ -225,7 +225,7 @@ spec:
 
     const after = newRunner();
     await after.runner.adopt([running.lease, finished.lease, missing.lease]);
-    expect(await endsFor(after.ends, missing.lease.action)).toMatchObject([{ node: missing.node, outcome: 'lost', message: `Job ${missing.lease.action} is gone; how the action ended is unknown` }]);
+    expect(await endsFor(after.ends, missing.lease.action)).toMatchObject([{ node: missing.node, outcome: 'notStarted', message: `no Job ${missing.lease.action} exists in ${ns}` }]);
     expect(await endsFor(after.ends, finished.lease.action)).toMatchObject([{ outcome: 'succeeded' }]);
     expect(after.runner.runningActions()).toEqual([`${ns}/${running.lease.action}`]);
     expect(await jobsOf(missing)).toEqual([]);

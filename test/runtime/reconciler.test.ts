@@ -156,6 +156,35 @@ describe('the reconciler', () => {
     expect(world.journal.filter((e) => e.startsWith('launch'))).toEqual([`launch ${action}`]);
     expect(world.journal).toContain(`adopt ${action}`);
   });
+
+  it('relaunches an adopted action that never started after a fresh check, saying ActionNotStarted and counting no attempt', async () => {
+    const world = new FakeWorld();
+    const launch = world.ports.actions.launch;
+    world.ports.actions.launch = async (l) => void (world.journal.push(`launch ${l.lease.action}`), world.launches.push(l)); // the controller stops before the Job exists
+    const first = await start(world);
+    declare(first, report());
+    while (world.launches.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await first.stop();
+
+    const events: string[] = [];
+    world.ports.status.recordEvent = (e) => void events.push(`${e.type}/${e.reason}`);
+    world.ports.actions.launch = launch;
+    let ended: (end: ActionEnd) => void = () => undefined;
+    const onEnded = world.ports.actions.onEnded;
+    world.ports.actions.onEnded = (listener) => (onEnded(listener), (ended = listener));
+    world.ports.actions.adopt = async (leases) => {
+      for (const l of leases) setImmediate(() => ended({ node: l.node, attempt: l.attempt, action: l.action, outcome: 'notStarted', message: `no Job ${l.action} exists` }));
+    };
+    const second = await start(world);
+    declare(second, report());
+    await settled(second);
+    expect(second.engine.retry(world.launches[0]?.node ?? '')).toBeUndefined();
+    await second.stop();
+
+    expect(world.launches.map((l) => l.lease.attempt)).toEqual([1, 1]);
+    expect(events).toContain('Normal/ActionNotStarted');
+    expect(events.filter((e) => e.startsWith('Warning'))).toEqual([]);
+  });
 });
 
 /** Instruments that remember what they were told (the shape of prom-client's). */
