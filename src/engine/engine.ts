@@ -413,7 +413,7 @@ export class Engine {
     } else if (target.phase === 'Failed') {
       lease.outcome = 'failed';
       lease.finishedAt = target.doneAt;
-      lease.message = `Dag ${target.owner.ref.name} ${target.period ?? ''} failed: ${target.message}`;
+      lease.message = `${target.describe()} failed: ${target.message}`;
     }
   }
 

@@ -68,10 +68,14 @@ export class NodeRecord {
     readonly period: string | undefined,
   ) {}
 
-  /** Human words for this node, used in messages of the nodes it blocks. */
+  /**
+   * Human words for this node, used in messages of the nodes it blocks: a Dag node by its period
+   * (`Dag ads task load 2026-03-09`), an Expectation partition by its whole key, every key=value
+   * (`Expectation raw date=2026-03-09/campaign=7`), never by its time key alone.
+   */
   describe(): string {
     const what = this.policy.task !== undefined ? `${this.owner.ref.kind} ${this.owner.ref.name} task ${this.policy.task}` : `${this.owner.ref.kind} ${this.owner.ref.name}`;
-    const where = this.period ?? this.partition;
+    const where = this.owner.ref.kind === 'Dag' ? (this.period ?? this.partition) : this.partition;
     return where === '' ? what : `${what} ${where}`;
   }
 }

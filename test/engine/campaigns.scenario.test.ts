@@ -52,7 +52,7 @@ describe.each([
     // The download that keeps failing: Failed after its retries, and its dependents say why they wait.
     expect(sim.phaseOf(brokenCsv)).toBe('Failed/RetriesExhausted');
     expect(sim.phaseOf(results(BROKEN_DOWNLOAD.date, BROKEN_DOWNLOAD.campaign))).toBe('Waiting/UpstreamFailed');
-    expect(sim.messageOf(results(BROKEN_DOWNLOAD.date, BROKEN_DOWNLOAD.campaign))).toMatch(/^Expectation campaign-csv 2026-03-09 is Failed: 3 attempts failed/);
+    expect(sim.messageOf(results(BROKEN_DOWNLOAD.date, BROKEN_DOWNLOAD.campaign))).toMatch(/^Expectation campaign-csv date=2026-03-09\/campaign=7 is Failed: 3 attempts failed/);
     expect(sim.phaseOf(summary(BROKEN_DOWNLOAD.date))).toBe('Waiting/UpstreamFailed');
 
     // The source that no longer exists: Failed with the checker's reason, never acted on.

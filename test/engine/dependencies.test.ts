@@ -1,3 +1,4 @@
+import { ownerConditions, ownerStatus } from '../../src/engine/index.js';
 import { checker, expectation, expId, Simulation } from './simulation.js';
 
 /** dependsOn between Expectations: which upstream partitions each partition waits for. */
@@ -15,6 +16,32 @@ describe('an Expectation that depends on another', () => {
     expect(sim.launches.map((l) => l.node)).toEqual([expId('report', 'campaign=1')]);
     expect(sim.phaseOf(expId('report', 'campaign=2'))).toBe('Waiting/UpstreamNotSatisfied');
     expect(sim.messageOf(expId('report', 'campaign=2'))).toBe('waiting for Expectation raw campaign=2 (Waiting)');
+  });
+
+  it('names the upstream partition by its whole key, every key=value, so one of many campaigns is told apart', () => {
+    const partitions = { date: { from: '2026-03-09', to: '2026-03-09', every: 'P1D' }, campaign: { values: Array.from({ length: 7 }, (_, i) => `cmp-0${i + 1}`) } };
+    const sim = new Simulation({ checkers: [checker()], expectations: [expectation('camp-raw', { partitions }), expectation('camp-report', { partitions, dependsOn: [{ expectation: 'camp-raw' }] })] });
+    const key = (c: string) => `date=2026-03-09/campaign=${c}`;
+    for (let i = 1; i <= 7; i++) if (i !== 3 && i !== 5) sim.data.add(expId('camp-raw', key(`cmp-0${i}`)));
+    sim.unrecoverable.set(expId('camp-raw', key('cmp-05')), 'the export is gone');
+    sim.onLaunch = (l) => (l.node === expId('camp-raw', key('cmp-03')) ? 'hang' : 'succeed');
+    sim.settle();
+    expect(sim.messageOf(expId('camp-report', key('cmp-03')))).toBe(`Expectation camp-raw ${key('cmp-03')} is being worked on`);
+    expect(sim.messageOf(expId('camp-report', key('cmp-05')))).toBe(`Expectation camp-raw ${key('cmp-05')} is Failed: the export is gone`);
+    sim.finish(expId('camp-raw', key('cmp-03')), 'fail');
+    sim.settle();
+    expect(sim.messageOf(expId('camp-report', key('cmp-03')))).toBe(`waiting for Expectation camp-raw ${key('cmp-03')} (Pending)`);
+
+    const owner = sim.engine.owner({ kind: 'Expectation', namespace: 'default', name: 'camp-report' });
+    if (owner === undefined) throw new Error('no owner');
+    const status = ownerStatus(owner, (n) => sim.engine.lease(n), (n) => sim.engine.retry(n));
+    expect(status.waiting.map((w) => `${w.partition}: ${w.message}`)).toEqual([
+      `${key('cmp-05')}: Expectation camp-raw ${key('cmp-05')} is Failed: the export is gone`,
+      `${key('cmp-03')}: waiting for Expectation camp-raw ${key('cmp-03')} (Pending)`,
+    ]);
+    expect(ownerConditions(status, undefined, 1, sim.now).find((c) => c.type === 'Satisfied')?.message).toBe(
+      `5/7 satisfied; ${key('cmp-05')} waits: Expectation camp-raw ${key('cmp-05')} is Failed: the export is gone`,
+    );
   });
 
   it('follows an explicit keys mapping when the upstream names its keys differently', () => {
@@ -38,7 +65,7 @@ describe('an Expectation that depends on another', () => {
     sim.data.add(expId('raw', 'date=2026-03-10/campaign=3'));
     sim.settle();
     expect(sim.launches.map((l) => l.node)).toEqual([expId('report', 'date=2026-03-09')]);
-    expect(sim.messageOf(expId('report', 'date=2026-03-10'))).toBe('waiting for Expectation raw 2026-03-10 (Waiting)');
+    expect(sim.messageOf(expId('report', 'date=2026-03-10'))).toBe('waiting for Expectation raw date=2026-03-10/campaign=2 (Waiting)');
     expect(sim.engine.node(expId('report', 'date=2026-03-10'))?.cause?.id).toBe(expId('raw', 'date=2026-03-10/campaign=2'));
     sim.data.add(expId('raw', 'date=2026-03-10/campaign=2'));
     sim.engine.observe(expId('raw', 'date=2026-03-10/campaign=2'), 'satisfied', sim.now); // a push from the loader
@@ -56,7 +83,7 @@ describe('an Expectation that depends on another', () => {
     for (let h = 0; h < 23; h++) sim.data.add(expId('raw', `hour=2026-03-09T${String(h).padStart(2, '0')}:00`));
     sim.settle();
     expect(sim.launches).toHaveLength(0);
-    expect(sim.messageOf(expId('report', 'date=2026-03-09'))).toBe('waiting for Expectation raw 2026-03-09T23:00 (Waiting)');
+    expect(sim.messageOf(expId('report', 'date=2026-03-09'))).toBe('waiting for Expectation raw hour=2026-03-09T23:00 (Waiting)');
     sim.data.add(expId('raw', 'hour=2026-03-09T23:00'));
     sim.engine.observe(expId('raw', 'hour=2026-03-09T23:00'), 'satisfied', sim.now);
     sim.settle();
@@ -87,7 +114,7 @@ describe('an Expectation that depends on another', () => {
     sim.data.add(expId('raw', 'date=2026-03-09'));
     sim.settle();
     expect(sim.launches.map((l) => l.partition)).toEqual(['hour=2026-03-09T00:00', 'hour=2026-03-09T01:00']);
-    expect(sim.messageOf(expId('report', 'hour=2026-03-08T23:00'))).toBe('waiting for Expectation raw 2026-03-08 (Waiting)');
+    expect(sim.messageOf(expId('report', 'hour=2026-03-08T23:00'))).toBe('waiting for Expectation raw date=2026-03-08 (Waiting)');
   });
 
   it('Latest: a daily report uses the latest weekly dimension that has ended by its day', () => {
