@@ -10,6 +10,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema/kind.js';
+import { PermanentRefusal } from '../runtime/refusals.js';
 
 /** The API clients the Kubernetes adapter uses, from one kubeconfig. */
 export interface KubeClients {
@@ -86,6 +87,29 @@ export function describeError(error: unknown): string {
     return `HTTP ${error.code}${body?.reason !== undefined ? ` ${body.reason}` : ''}${body?.message !== undefined ? `: ${body.message}` : ''}`;
   }
   return error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
+}
+
+/** Refusals retrying soon will not fix (the namespace gone: a 404 where the call names no object). */
+const PERMANENT: Record<number, { reason: string; words: string }> = {
+  401: { reason: 'Unauthorized', words: 'is unauthorized' },
+  403: { reason: 'Forbidden', words: 'is forbidden' },
+  404: { reason: 'NotFound', words: 'failed (not found)' },
+  422: { reason: 'Invalid', words: 'is invalid' },
+};
+
+/**
+ * The error a port throws for a failed API call: a PermanentRefusal for 401, 403, 404 and 422
+ * ("create jobs.batch in namespace X is forbidden: <the server's message>"), which the runtime
+ * backs off for minutes and reports on the owner; anything else (5xx, 429, a network error) a
+ * plain Error ("<what> failed: ...") to retry soon. Callers handle the codes they expect first
+ * (409 on create, 404 on delete).
+ */
+export function apiFailure(error: unknown, call: { verb: string; resource: string; namespace: string }, what: string): Error {
+  const code = statusOf(error);
+  const permanent = code !== undefined ? PERMANENT[code] : undefined;
+  if (permanent === undefined) return new Error(`${what} failed: ${describeError(error)}`);
+  const body = error instanceof ApiException ? (typeof error.body === 'string' ? safeJson(error.body) : (error.body as { message?: string } | undefined)) : undefined;
+  return new PermanentRefusal(permanent.reason, `${call.verb} ${call.resource} in namespace ${call.namespace} ${permanent.words}: ${body?.message ?? `HTTP ${code}`}`);
 }
 
 function safeJson(text: string): { reason?: string; message?: string } | undefined {

@@ -45,6 +45,9 @@ export interface ControllerOptions {
   /** Backoff of failing port calls in the reconciler. */
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /** Backoff of an owner whose calls the API server refused for good (403, 401, 404, 422). Defaults to 1 min doubling to 10 min. */
+  refusalInitialMs?: number;
+  refusalMaxMs?: number;
   /** How long a Dag created while running waits for its DagDependencies (ReconcilerOptions). Defaults to 2 s. */
   newDagGraceMs?: number;
   /** Wraps the action runner (tests inject failures here). */
@@ -149,6 +152,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
       log,
       ...(options.retryInitialMs !== undefined ? { retryInitialMs: options.retryInitialMs } : {}),
       ...(options.retryMaxMs !== undefined ? { retryMaxMs: options.retryMaxMs } : {}),
+      ...(options.refusalInitialMs !== undefined ? { refusalInitialMs: options.refusalInitialMs } : {}),
+      ...(options.refusalMaxMs !== undefined ? { refusalMaxMs: options.refusalMaxMs } : {}),
       ...(options.newDagGraceMs !== undefined ? { newDagGraceMs: options.newDagGraceMs } : {}),
       ...(metrics !== undefined ? { metrics } : {}),
       onPass: () => {

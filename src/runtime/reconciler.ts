@@ -2,8 +2,9 @@ import { type ActionCancel, type ActionLaunch, Engine, type EngineEvent, type Pl
 import { newDagRunRequests } from './dagRunRequests.js';
 import type { Logger } from './log.js';
 import type { ControllerMetrics, ReconcileResult } from './metrics.js';
-import { PendingWrites, retryEach } from './pendingCalls.js';
-import type { ActionEnd, CheckAnswer, Ports } from './ports.js';
+import { PendingWrites } from './pendingCalls.js';
+import type { ActionEnd, CheckAnswer, OwnerRef, Ports } from './ports.js';
+import { callEach, type Refusal, RefusalBook, type RefusalNews } from './refusals.js';
 import { type SideObjects, StatusComposer, type StatusWrite } from './statusComposer.js';
 
 export interface ReconcilerOptions {
@@ -15,6 +16,13 @@ export interface ReconcilerOptions {
   /** Backoff of failing port calls: the first wait, doubled per failure up to the max. Defaults to 500 ms and 30 s. */
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /**
+   * Backoff of an owner whose calls were refused for good (a PermanentRefusal: RBAC, a namespace
+   * gone, an invalid object): the first wait, doubled per refused retry up to the max. Defaults
+   * to 1 min and 10 min.
+   */
+  refusalInitialMs?: number;
+  refusalMaxMs?: number;
   /**
    * A Dag that appears while running waits this long before its first task starts, so the
    * DagDependencies applied with it (`kubectl apply -f dir/` sends one object at a time) arrive
@@ -56,6 +64,7 @@ type Inbound =
 export class Reconciler {
   readonly engine: Engine;
   private readonly composer: StatusComposer;
+  private readonly refusals: RefusalBook;
   private readonly inbox: Inbound[] = [];
   private declared: DeclaredState | undefined;
   private worldChanged = false;
@@ -81,7 +90,8 @@ export class Reconciler {
 
   private constructor(private readonly ports: Ports, private readonly options: ReconcilerOptions, engine: Engine) {
     this.engine = engine;
-    this.composer = new StatusComposer(engine);
+    this.refusals = new RefusalBook({ ...(options.refusalInitialMs !== undefined ? { initialMs: options.refusalInitialMs } : {}), ...(options.refusalMaxMs !== undefined ? { maxMs: options.refusalMaxMs } : {}) });
+    this.composer = new StatusComposer(engine, (owner) => this.refusals.get(owner));
     ports.actions.onEnded((end) => this.enqueue({ kind: 'ended', end }));
     ports.checks.onAnswer((answer) => {
       this.checksInFlight = Math.max(0, this.checksInFlight - 1);
@@ -224,17 +234,24 @@ export class Reconciler {
         ok = false;
       }
     }
+    // Owners whose refusal began, changed or ended: their Degraded condition is written again.
+    const refusedNow = new Map<string, OwnerRef>();
     if (!this.unsaved) {
       // A launch left over from a failed pass is dropped once its lease has ended.
       const current = this.launches.filter((l) => {
         const lease = this.engine.lease(l.node);
         return lease?.action === l.lease.action && lease.outcome === undefined;
       });
-      this.launches = await retryEach(current, (l) => actions.launch(l), (l, e) => log.error({ err: e, action: l.lease.action }, 'launching an action failed; retrying'));
+      const launched = await callEach(this.refusals, current, now, (l) => actions.launch(l), (l, e) => log.error({ err: e, action: l.lease.action }, 'launching an action failed; retrying'), (l, news, r) => this.refused(l.owner, news, r, refusedNow));
+      this.launches = launched.left;
+      for (const owner of launched.cleared) this.accepted(owner, refusedNow);
     }
     // Events are best effort: after the launches, so they never delay one.
     for (const event of plan.events) this.report(event);
-    this.cancels = await retryEach(this.cancels, (c) => actions.cancel(c), (c, e) => log.error({ err: e, action: c.action }, 'cancelling an action failed; retrying'));
+    const cancelled = await callEach(this.refusals, this.cancels, now, (c) => actions.cancel(c), (c, e) => log.error({ err: e, action: c.action }, 'cancelling an action failed; retrying'), (c, news, r) => this.refused(c.owner, news, r, refusedNow));
+    this.cancels = cancelled.left;
+    for (const owner of cancelled.cleared) this.accepted(owner, refusedNow);
+    for (const w of this.composer.owners([...refusedNow.values()], now)) this.statuses.set(keyOf(w), w);
     for (const request of plan.checks) {
       this.checksInFlight++;
       checks.request(request).catch((error: unknown) => {
@@ -245,10 +262,11 @@ export class Reconciler {
     const statusesOk = await this.statuses.flush((w) => status.writeStatus(w.object, w.status), (key, e) => log.error({ err: e, object: key }, 'writing a status failed; retrying'));
     const runsOk = await this.runWrites.flush((w) => ('removed' in w ? status.removeRun(w.run) : status.writeRun(w.run, w.status)), (name, e) => log.error({ err: e, run: name }, 'writing a DagRun failed; retrying'));
     ok &&= statusesOk && runsOk;
-    if (this.launches.length > 0 || this.cancels.length > 0) ok = false;
+    // Calls an owner's refusal holds back wait for its backoff, not the fast retry.
+    if ([...this.launches, ...this.cancels].some((c) => !this.refusals.waiting(c.owner, now))) ok = false;
     if (ok) this.failures = 0;
     else this.failed();
-    this.wakeAt(plan.nextWakeAt, now);
+    this.wakeAt(earliest(plan.nextWakeAt, this.refusedRetryAt(now)), now);
     return ok ? 'ok' : 'retry';
   }
 
@@ -335,6 +353,36 @@ export class Reconciler {
     }
   }
 
+  /**
+   * A call refused for good: said once where users look (the owner's Degraded condition and an
+   * Event, with the same words), then one log line per backoff step, never one per call.
+   */
+  private refused(owner: OwnerRef, news: RefusalNews, refusal: Refusal, changed: Map<string, OwnerRef>): void {
+    if (news === 'new') {
+      changed.set(ownerKey(owner), owner);
+      this.report({ owner, type: 'Warning', reason: refusal.reason, message: refusal.message });
+    } else if (news === 'step') {
+      this.options.log.warn({ owner: `${owner.kind}/${owner.name}`, namespace: owner.namespace, reason: refusal.reason, step: refusal.step, retryInMs: refusal.dueAt - this.ports.clock.now(), suppressed: refusal.suppressed }, `still refused: ${refusal.message}`);
+      refusal.suppressed = 0;
+    }
+  }
+
+  /** A call of an owner that was refused went through: Degraded is the engine's again. */
+  private accepted(owner: OwnerRef, changed: Map<string, OwnerRef>): void {
+    changed.set(ownerKey(owner), owner);
+    this.options.log.info({ owner: `${owner.kind}/${owner.name}`, namespace: owner.namespace }, 'calls refused before go through again');
+  }
+
+  /** When the first call held back by a refusal may go again. */
+  private refusedRetryAt(now: number): number | undefined {
+    let at: number | undefined;
+    for (const c of [...this.launches, ...this.cancels]) {
+      const due = this.refusals.get(c.owner)?.dueAt;
+      if (due !== undefined && due > now) at = Math.min(at ?? Infinity, due);
+    }
+    return at;
+  }
+
   private wakeAt(at: number | undefined, now: number): void {
     this.cancelWake?.();
     this.cancelWake = undefined;
@@ -352,6 +400,9 @@ export class Reconciler {
     this.cancelRetry = this.ports.clock.setTimer(this.ports.clock.now() + delay, () => this.kick());
   }
 }
+
+const ownerKey = (o: OwnerRef): string => `${o.kind}/${o.namespace}/${o.name}`;
+const earliest = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
 
 const keyOf = (w: StatusWrite): string => `${w.object.kind}/${w.object.namespace}/${w.object.name}`;
 

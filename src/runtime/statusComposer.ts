@@ -27,7 +27,11 @@ export class StatusComposer {
   /** Owner key -> the generation of the declared object, as last handed to the engine. */
   private readonly generations = new Map<string, number>();
 
-  constructor(private readonly engine: Engine) {}
+  /** `refusalOf`: why the owner's calls are refused for good, if they are (the Degraded condition says so). */
+  constructor(
+    private readonly engine: Engine,
+    private readonly refusalOf: (owner: OwnerRef) => { reason: string; message: string } | undefined = () => undefined,
+  ) {}
 
   /**
    * The declared objects the engine was just given. Their generations are what a status says it
@@ -49,7 +53,8 @@ export class StatusComposer {
       const key = ownerKey(ref);
       const summary = ownerStatus(model, (id) => this.engine.lease(id), (id) => this.engine.retry(id));
       const generation = this.generations.get(key) ?? model.generation;
-      const conditions = ownerConditions(summary, this.conditions.get(key), generation, now);
+      const previous = this.conditions.get(key);
+      const conditions = refused(ownerConditions(summary, previous, generation, now), this.refusalOf(ref), previous, generation, now);
       this.conditions.set(key, conditions);
       const status = ref.kind === 'Expectation' ? expectationStatus(summary, conditions, generation) : dagStatus(summary, conditions, generation);
       out.push({ object: { kind: ref.kind, namespace: ref.namespace, name: ref.name }, status: status as Record<string, unknown> });
@@ -98,4 +103,16 @@ export class StatusComposer {
         return { name, phase: n.phase, message: n.message, lease: this.engine.lease(n.id), retry: this.engine.retry(n.id), ...(recorded !== undefined ? { recorded } : {}) };
       });
   }
+}
+
+/**
+ * The conditions with Degraded=True saying why the owner's calls are refused for good (the
+ * engine's own Degraded comes back once a call succeeds).
+ */
+function refused(conditions: Condition[], refusal: { reason: string; message: string } | undefined, previous: Condition[] | undefined, generation: number, now: number): Condition[] {
+  if (refusal === undefined) return conditions;
+  const old = previous?.find((c) => c.type === 'Degraded');
+  const lastTransitionTime = old?.status === 'True' ? old.lastTransitionTime : new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const degraded: Condition = { type: 'Degraded', status: 'True', reason: refusal.reason, message: refusal.message.slice(0, 1024), observedGeneration: generation, lastTransitionTime };
+  return conditions.map((c) => (c.type === 'Degraded' ? degraded : c));
 }
