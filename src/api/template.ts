@@ -58,3 +58,31 @@ export function placeholders(text: string): string[] {
 
 /** `date` -> `HOMEOSTAT_VALUE_DATE`, `period-start` -> `HOMEOSTAT_VALUE_PERIOD_START`. */
 export const valueVariable = (key: string): string => `HOMEOSTAT_VALUE_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+
+/**
+ * The values every Dag task gets from its period. A run's params cannot set them: the run is for
+ * that period, and a task told another `period` would write data the engine records elsewhere.
+ */
+export const PERIOD_VALUE_KEYS: readonly string[] = ['period', 'periodStart', 'periodEnd', 'dag', 'task'];
+
+/**
+ * A Dag task's template values for one run: its period's values (with the Dag's `spec.params` as
+ * defaults), the run's params over the defaults, and the period's own values over everything.
+ */
+export function withRunParams(values: Readonly<Record<string, string>>, params: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  if (params === undefined) return values as Record<string, string>;
+  const out = { ...values };
+  for (const [key, value] of Object.entries(params)) if (!PERIOD_VALUE_KEYS.includes(key)) out[key] = value;
+  return out;
+}
+
+/** Two sets of run params ask for the same run (absent and empty are the same). */
+export function sameParams(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b ?? {}).length) return false;
+  return ka.every((k) => Object.hasOwn(b ?? {}, k) && (a as Record<string, string>)[k] === (b as Record<string, string>)[k]);
+}
+
+/** `campaign=7, region=eu`: params in words, for messages. */
+export const describeParams = (params: Readonly<Record<string, string>> | undefined): string =>
+  Object.keys(params ?? {}).length === 0 ? 'no params' : Object.entries(params ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(', ');

@@ -1,4 +1,5 @@
 import { parseDuration } from '../api/duration.js';
+import { placeholders } from '../api/template.js';
 import type { Dag, DagDependency, Expectation, StateChecker } from '../api/types.js';
 import type { Policy } from './model.js';
 import type { MappingOptions } from './partitionMapping.js';
@@ -78,6 +79,18 @@ function actionOf(spec: Expectation['spec']['action']): ActionSpec | undefined {
   return undefined;
 }
 
+/**
+ * The first param whose value names a placeholder that is not one of `known` (an Expectation's
+ * partition keys: the only values its dagRun params are rendered with), in words; or undefined.
+ */
+function unknownPlaceholders(params: Record<string, string>, known: string[]): string | undefined {
+  for (const [key, value] of Object.entries(params)) {
+    const unknown = placeholders(value).filter((p) => !known.includes(p));
+    if (unknown.length > 0) return `${key}: ${unknown.map((p) => `{{${p}}}`).join(', ')} ${unknown.length > 1 ? 'name no partition keys' : 'names no partition key'} (keys: ${known.join(', ') || 'none'})`;
+  }
+  return undefined;
+}
+
 /** Compiles one Expectation. `checkers` by key `namespace/name`. */
 export function draftExpectation(exp: Expectation, checkers: Map<string, StateChecker>, configMaps: World['configMaps'], now: number): Drafted {
   const namespace = nsOf(exp);
@@ -101,6 +114,10 @@ export function draftExpectation(exp: Expectation, checkers: Map<string, StateCh
 
   const ref: OwnerRef = { kind: 'Expectation', namespace, name: exp.metadata.name };
   const action = actionOf(spec.action);
+  if (action?.kind === 'dagRun') {
+    const unknown = unknownPlaceholders(action.params, Object.keys(keys));
+    if (unknown !== undefined) return { ok: false, reason: 'InvalidTemplate', message: `action.dagRun.params.${unknown}` };
+  }
   const policy: Policy = {
     rule: 'check',
     checker: {

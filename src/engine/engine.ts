@@ -1,3 +1,4 @@
+import { describeParams, renderMap, sameParams, withRunParams } from '../api/template.js';
 import { actionName } from './actionNames.js';
 import { type Decision, decide, failedRetry, type InputsFacts, backoffMs } from './decide.js';
 import { type NodeRecord, OwnerModel } from './model.js';
@@ -195,6 +196,13 @@ export class Engine {
   requestRun(dag: { namespace: string; name: string }, period: string, request: RunRequest): boolean {
     const ref: OwnerRef = { kind: 'Dag', namespace: dag.namespace, name: dag.name };
     if (!this.runBook.request(ref, period, request)) return false;
+    // A re-run asked while the period runs: its remaining tasks take the new params.
+    const open = this.runBook.openRun(ref, period);
+    if (open !== undefined && !sameParams(open.params, request.params)) {
+      if (request.params !== undefined && Object.keys(request.params).length > 0) open.params = request.params;
+      else delete open.params;
+      this.pass.changedRuns.push(open);
+    }
     if (request.rerunOf !== undefined) {
       const asked = this.runBook.named(dag.namespace, request.rerunOf.run);
       if (asked !== undefined) {
@@ -358,11 +366,11 @@ export class Engine {
         d.wakeAt = Math.min(d.wakeAt, node.owner.startsAfter);
       } else if (d.start) {
         const started = this.tryStart(node, now);
-        if (started !== undefined) {
+        if ('action' in started) {
           launched = true;
           ({ phase, reason, message } = { phase: 'WorkingOnIt', reason: 'ActionStarted', message: `action ${started.action} (attempt ${started.attempt}) started` });
         } else {
-          ({ phase, reason, message } = { phase: 'Pending', reason: 'ConcurrencyLimit', message: 'waiting for a free slot (concurrency limit)' });
+          ({ phase, reason, message } = { phase: 'Pending', ...started });
         }
       }
       this.setPhase(node, phase, reason, message, d.cause === 'self' ? node : d.cause);
@@ -440,8 +448,11 @@ export class Engine {
     this.event(node, 'Warning', d.lease.reason, `${d.lease.message}; ${retry.failures > node.policy.retryLimit ? 'no retries left' : `retry in ${Math.round(backoffMs(node.policy, retry.failures) / 1000)}s`}`);
   }
 
-  /** Grants a lease and emits the launch, if the owner's concurrency limit allows. */
-  private tryStart(node: NodeRecord, now: number): Lease | undefined {
+  /**
+   * Grants a lease and emits the launch, if the owner's concurrency limit allows; otherwise says
+   * why the node waits.
+   */
+  private tryStart(node: NodeRecord, now: number): Lease | Held {
     const owner = node.owner;
     const isTask = node.policy.rule === 'make';
     const period = node.period ?? '';
@@ -450,13 +461,21 @@ export class Engine {
     } else if (owner.activeLeases >= owner.maxConcurrent) {
       return this.waitForSlot(node);
     }
+    const action = node.policy.action;
+    if (action === undefined) return { reason: 'NoAction', message: 'no action to start' };
+    let runParams: Record<string, string> | undefined;
+    if (action.kind === 'dagRun') {
+      const rendered = renderMap(action.params, node.values, 'action.dagRun.params');
+      if (!rendered.ok) return { reason: 'InvalidTemplate', message: rendered.error };
+      runParams = rendered.value;
+      const busy = node.runTarget !== undefined ? this.runInUse(node.runTarget, runParams) : undefined;
+      if (busy !== undefined) return busy;
+    }
     owner.waitingForSlot.delete(node);
     if (isTask && !owner.openRuns.has(period)) this.openRun(node, now);
 
     const retry = this.retries.get(node.id);
     const attempt = (retry?.generation === owner.generation ? retry.attempts : 0) + 1;
-    const action = node.policy.action;
-    if (action === undefined) return undefined;
     const name = action.kind === 'dagRun' ? `run:${action.dag}` : actionName(owner.ref.name, node.policy.task, node.id, attempt, now);
     const lease: Lease = { node: node.id, attempt, holder: this.holder, action: name, acquiredAt: now, expiresAt: now + node.policy.workingTimeoutMs };
     this.leases.set(node.id, lease);
@@ -464,7 +483,8 @@ export class Engine {
     owner.activeLeases++;
     if (action.kind === 'dagRun') {
       const target = node.runTarget;
-      if (target?.period !== undefined) this.requestRun(target.owner.ref, target.period, { at: now, reason: 'Expectation' });
+      const params = runParams !== undefined && Object.keys(runParams).length > 0 ? { params: runParams } : {};
+      if (target?.period !== undefined) this.requestRun(target.owner.ref, target.period, { at: now, reason: 'Expectation', ...params });
     } else {
       const launch: ActionLaunch = {
         node: node.id,
@@ -472,7 +492,7 @@ export class Engine {
         partition: node.partition,
         lease,
         action,
-        values: node.values,
+        values: isTask ? withRunParams(node.values, this.runBook.paramsOf(owner.ref, period)) : node.values,
         deadlineSeconds: Math.ceil(node.policy.workingTimeoutMs / 1000),
       };
       if (node.policy.task !== undefined) {
@@ -486,9 +506,20 @@ export class Engine {
     return lease;
   }
 
-  private waitForSlot(node: NodeRecord): undefined {
+  /**
+   * A Dag period asked to run with other params and not served yet: a second request would
+   * replace the first, and one of the two askers would get a run that is not theirs. The later
+   * asker waits; the run's end wakes it (it is one of the run target's dependents).
+   */
+  private runInUse(target: NodeRecord, params: Record<string, string>): Held | undefined {
+    const asked = this.runBook.pending(target.owner.ref, target.period ?? '');
+    if (asked === undefined || sameParams(asked.params, params)) return undefined;
+    return { reason: 'RunInUse', message: `${target.describe()} is asked to run with ${describeParams(asked.params)}; a run with ${describeParams(params)} follows it` };
+  }
+
+  private waitForSlot(node: NodeRecord): Held {
     node.owner.waitingForSlot.add(node);
-    return undefined;
+    return { reason: 'ConcurrencyLimit', message: 'waiting for a free slot (concurrency limit)' };
   }
 
   private releaseSlot(owner: OwnerModel): void {
@@ -649,6 +680,12 @@ export class Engine {
     if (node.partition !== '') e.partition = node.partition;
     this.pass.events.push(e);
   }
+}
+
+/** Why a due action did not start: the node stays Pending with this reason. */
+interface Held {
+  reason: string;
+  message: string;
 }
 
 interface PassOutput {

@@ -44,6 +44,25 @@ export class RunBook {
     return this.requests.get(runKey(dag, period))?.at ?? 0;
   }
 
+  /** The params the period's tasks run with now: those of its re-run request, if any. */
+  paramsOf(dag: OwnerRef, period: string): Record<string, string> | undefined {
+    return this.requests.get(runKey(dag, period))?.params;
+  }
+
+  /**
+   * The period's re-run request while it is still to be served: not yet answered by a run that
+   * failed after it was asked (a success settles and removes it). Undefined when there is none.
+   */
+  pending(dag: OwnerRef, period: string): RunRequest | undefined {
+    const key = runKey(dag, period);
+    const request = this.requests.get(key);
+    if (request === undefined) return undefined;
+    const names = this.byPeriod.get(key) ?? [];
+    const latest = names.length > 0 ? this.runs.get(`${dag.namespace}/${names[names.length - 1]}`) : undefined;
+    if (latest?.phase === 'Failed' && (latest.finishedAt ?? 0) >= request.at) return undefined;
+    return request;
+  }
+
   request(dag: OwnerRef, period: string, request: RunRequest): boolean {
     const key = runKey(dag, period);
     const known = this.requests.get(key);
@@ -67,6 +86,7 @@ export class RunBook {
       phase: 'Running',
       startedAt: now,
       ...(request?.name !== undefined ? { byUser: true } : {}),
+      ...(request?.params !== undefined && Object.keys(request.params).length > 0 ? { params: request.params } : {}),
     };
     this.add(run);
     return { run, forgotten: this.trim(dag.namespace, key, historyLimit) };

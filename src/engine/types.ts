@@ -73,6 +73,12 @@ export interface RunRequest {
   name?: string;
   /** A re-run asked on an existing run (its `homeostat.dev/rerun` annotation): that run, and the annotation's value. */
   rerunOf?: { run: string; token: string };
+  /**
+   * Template values for the tasks of this run (a DagRun's `spec.params`, an Expectation's rendered
+   * `action.dagRun.params`). They override the Dag's `spec.params`; the period's own values
+   * (`period`, `periodStart`, `periodEnd`, `dag`, `task`) override them.
+   */
+  params?: Record<string, string>;
 }
 
 export type RunPhase = 'Running' | 'Succeeded' | 'Failed';
@@ -102,6 +108,8 @@ export interface RunRecord {
   byUser?: boolean;
   /** Per task name. */
   tasks?: Record<string, RunTaskRecord>;
+  /** The params of the request that opened the run, if it had any. */
+  params?: Record<string, string>;
 }
 
 /** Everything the engine must not lose across restarts (DESIGN rule 3: only what the world cannot tell). */
