@@ -37,17 +37,19 @@ export function newDagRunRequests(dagRuns: readonly DagRun[], snapshot: Pick<Eng
     const namespace = dr.metadata.namespace ?? 'default';
     const key = `${namespace}/${dr.metadata.name}`;
     const dag = { namespace, name: dr.spec.dag };
+    // The run's params reach its tasks' templates (the period's own values win over them).
+    const params = dr.spec.params !== undefined && Object.keys(dr.spec.params).length > 0 ? { params: dr.spec.params } : {};
     // The controller's own DagRuns record runs; only their rerun annotation asks for anything.
     const ours = dr.metadata.labels?.[MANAGED_BY_LABEL] === MANAGER;
     if (!known.has(key) && !ours) {
-      if (!asked.has(key)) out.push({ dag, period: dr.spec.period, request: { at: now, reason: dr.spec.reason ?? 'Manual', name: dr.metadata.name }, askedKey: key });
+      if (!asked.has(key)) out.push({ dag, period: dr.spec.period, request: { at: now, reason: dr.spec.reason ?? 'Manual', name: dr.metadata.name, ...params }, askedKey: key });
       continue; // a new DagRun's own request covers its annotation too
     }
     const token = dr.metadata.annotations?.[RERUN_ANNOTATION];
     if (token === undefined || token === '') continue;
     const askedKey = `${key}@${token}`;
     if (runs.get(key)?.rerunToken === token || tokens.has(askedKey) || asked.has(askedKey)) continue;
-    out.push({ dag, period: dr.spec.period, request: { at: now, reason: 'Manual', rerunOf: { run: dr.metadata.name, token } }, askedKey });
+    out.push({ dag, period: dr.spec.period, request: { at: now, reason: 'Manual', rerunOf: { run: dr.metadata.name, token }, ...params }, askedKey });
   }
   return out;
 }

@@ -46,6 +46,13 @@ describe('which DagRuns ask for a run', () => {
     }
   });
 
+  it("a DagRun's params go with its request, and with each re-run its annotation asks for", () => {
+    const withParams: DagRun = { ...dagRun('campaign-7'), spec: { dag: 'sold', period: '2026-03-01', params: { campaign: '7' } } };
+    expect(newDagRunRequests([withParams], none, new Set(), NOW).map((a) => a.request)).toEqual([{ at: NOW, reason: 'Manual', name: 'campaign-7', params: { campaign: '7' } }]);
+    const annotated: DagRun = { ...withParams, metadata: { ...withParams.metadata, annotations: { 'homeostat.dev/rerun': 'again' } } };
+    expect(newDagRunRequests([annotated], { runs: [run('campaign-7')], runRequests: [] }, new Set(), NOW).map((a) => a.request.params)).toEqual([{ campaign: '7' }]);
+  });
+
   it('an empty annotation asks nothing', () => {
     expect(newDagRunRequests([dagRun('x', { annotations: { 'homeostat.dev/rerun': '' } })], { runs: [run('x')], runRequests: [] }, new Set(), NOW)).toEqual([]);
   });
