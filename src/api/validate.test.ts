@@ -174,6 +174,18 @@ describe('validateObject: every CEL rule fails with its message', () => {
       message: 'give exactly one of job or dagRun',
     },
     {
+      name: "a DagRun's params setting a value of its period",
+      input: manifest('DagRun', { dag: 'load', period: '2026-01-05', params: { campaign: '7', period: '2020-01-01' } }),
+      path: 'spec.params',
+      message: 'params cannot set period, periodStart, periodEnd, dag or task: the period of the run sets them',
+    },
+    {
+      name: "an Expectation's dagRun params setting a value of the period",
+      input: expectation({ action: { dagRun: { dag: 'd', params: { dag: 'other' } } } }),
+      path: 'spec.action.dagRun.params',
+      message: 'params cannot set period, periodStart, periodEnd, dag or task: the period of the run sets them',
+    },
+    {
       name: 'Job-mode checker (the default mode) without image or command',
       input: manifest('StateChecker', {}),
       path: 'spec',

@@ -272,7 +272,7 @@ dagRun?: {
  */
 dag: string
 /**
- * Parameters passed to the checker or action; values may use `{{key}}` placeholders.
+ * Params of the run, rendered with the partition's values (`campaign: "{{campaign}}"`): its tasks get them as template values, over the Dag's `spec.params`. Partitions of one period asking different params get one run each, in turn.
  */
 params?: {
 /**
@@ -676,7 +676,7 @@ maxActiveRuns?: number
  */
 historyLimit?: number
 /**
- * Parameters passed to the checker or action; values may use `{{key}}` placeholders.
+ * Default template values of every task (`{{key}}` in args and env); a run's params override them, and the period's own values (period, periodStart, periodEnd, dag, task) override both.
  */
 params?: {
 /**
@@ -929,6 +929,15 @@ run: string
  */
 token: string
 }
+/**
+ * The params of the run asked for: the period's tasks get them as template values until the request is done.
+ */
+params?: {
+/**
+ * A value; `{{key}}` placeholders are replaced by partition values.
+ */
+[k: string]: string
+}
 }[]
 /**
  * The latest observations of the object, one per type (Valid, Satisfied, Progressing, Degraded).
@@ -982,7 +991,7 @@ period: string
  */
 reason?: ("Schedule" | "Dependency" | "Expectation" | "Manual")
 /**
- * Parameters passed to the checker or action; values may use `{{key}}` placeholders.
+ * Template values for the tasks of this run (`{{campaign}}` in their args and env): they override the Dag's `spec.params`; the period's own values (period, periodStart, periodEnd, dag, task) cannot be set.
  */
 params?: {
 /**

@@ -107,6 +107,20 @@ export const jobAction: Schema = obj(
 
 export const params = stringMap('Parameters passed to the checker or action; values may use `{{key}}` placeholders.');
 
+/**
+ * A Dag run's params: template values for its tasks. They override the Dag's `spec.params`; the
+ * period's own values cannot be set (the run is for that period).
+ */
+export const runParams = (description: string): Schema => ({
+  ...stringMap(description),
+  'x-kubernetes-validations': [
+    {
+      rule: "!['period', 'periodStart', 'periodEnd', 'dag', 'task'].exists(k, k in self)",
+      message: 'params cannot set period, periodStart, periodEnd, dag or task: the period of the run sets them',
+    },
+  ],
+});
+
 export const ref = (what: string): Schema => name(`The name of the ${what}, in the same namespace.`);
 
 /** How one side's periods map onto another's. */

@@ -1,5 +1,5 @@
-import { duration, int, label, list, obj, str } from './builders.js';
-import { calendar, conditions, jobAction, observedGeneration, params, retry } from './common.js';
+import { duration, int, label, list, obj, str, stringMap } from './builders.js';
+import { calendar, conditions, jobAction, observedGeneration, retry } from './common.js';
 import { leaseList, retriesDropped, retryList, waitingList } from './expectation.js';
 import type { KindDefinition } from './kind.js';
 
@@ -56,6 +56,7 @@ const runRequestList = list(
       run: str('The DagRun.', { maxLength: 253 }),
       token: str('The annotation value.', { maxLength: 253 }),
     }, ['run', 'token']),
+    params: stringMap('The params of the run asked for: the period\'s tasks get them as template values until the request is done.'),
   }, ['period', 'at', 'reason']),
   { maxItems: 10000 },
 );
@@ -79,7 +80,7 @@ export const dag: KindDefinition = {
       }),
       maxActiveRuns: int('How many periods may run at once. Defaults to 16.', { minimum: 1, maximum: 1000, default: 16 }),
       historyLimit: int('How many DagRuns to keep per period. Defaults to 3.', { minimum: 1, maximum: 100, default: 3 }),
-      params,
+      params: stringMap('Default template values of every task (`{{key}}` in args and env); a run\'s params override them, and the period\'s own values (period, periodStart, periodEnd, dag, task) override both.'),
     },
     ['tasks'],
     {

@@ -1,5 +1,5 @@
 import { int, list, obj, str } from './builders.js';
-import { conditions, observedGeneration, params, ref } from './common.js';
+import { conditions, observedGeneration, ref, runParams } from './common.js';
 import type { KindDefinition } from './kind.js';
 
 const RUN_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
@@ -21,7 +21,9 @@ export const dagRun: KindDefinition = {
         default: 'Manual',
         maxLength: 16,
       }),
-      params,
+      params: runParams(
+        'Template values for the tasks of this run (`{{campaign}}` in their args and env): they override the Dag\'s `spec.params`; the period\'s own values (period, periodStart, periodEnd, dag, task) cannot be set.',
+      ),
     },
     ['dag', 'period'],
     { 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'a DagRun is immutable; create a new one to run again' }] },

@@ -1,5 +1,5 @@
 import { type Schema, bool, dict, duration, int, list, name, obj, str } from './builders.js';
-import { calendar, conditions, jobAction, observedGeneration, params, periodMapping, ref, retry } from './common.js';
+import { calendar, conditions, jobAction, observedGeneration, params, periodMapping, ref, retry, runParams } from './common.js';
 import type { KindDefinition } from './kind.js';
 
 const withoutDefaults = (props: Record<string, Schema>): Record<string, Schema> =>
@@ -57,7 +57,16 @@ const action = obj(
   'What to launch when a partition is not satisfied and its inputs are. Without an action the Expectation is a pure sensor.',
   {
     job: jobAction,
-    dagRun: obj('Run a Dag for the period of the partition.', { dag: ref('Dag to run'), params }, ['dag']),
+    dagRun: obj(
+      'Run a Dag for the period of the partition.',
+      {
+        dag: ref('Dag to run'),
+        params: runParams(
+          'Params of the run, rendered with the partition\'s values (`campaign: "{{campaign}}"`): its tasks get them as template values, over the Dag\'s `spec.params`. Partitions of one period asking different params get one run each, in turn.',
+        ),
+      },
+      ['dag'],
+    ),
   },
   [],
   { 'x-kubernetes-validations': [{ rule: 'has(self.job) != has(self.dagRun)', message: 'give exactly one of job or dagRun' }] },
