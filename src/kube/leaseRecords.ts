@@ -58,6 +58,8 @@ export interface StatusRunRequest {
   reason: RunReason;
   name?: string;
   rerunOf?: { run: string; token: string };
+  /** The run's params: the period's tasks get them as template values until the request is done. */
+  params?: Record<string, string>;
 }
 
 /** What `save` keeps in an owner's status. */
@@ -215,6 +217,7 @@ export function ownerStates(snapshot: Pick<EngineSnapshot, 'leases' | 'retries'>
       reason: request.reason,
       ...(request.name !== undefined ? { name: request.name } : {}),
       ...(request.rerunOf !== undefined ? { rerunOf: request.rerunOf } : {}),
+      ...(request.params !== undefined ? { params: request.params } : {}),
     });
   }
   const byKey = <T extends { key: string }>(a: T, b: T) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -270,7 +273,13 @@ function addDagState(snapshot: EngineSnapshot, ownerKey: string, state: OwnerSta
   for (const r of state.runRequests ?? []) {
     const at = validTime(r.at);
     if (typeof r.period !== 'string' || at === undefined) continue;
-    const request: RunRequest = { at, reason: r.reason ?? 'Manual', ...(r.name !== undefined ? { name: r.name } : {}), ...(r.rerunOf !== undefined ? { rerunOf: r.rerunOf } : {}) };
+    const request: RunRequest = {
+      at,
+      reason: r.reason ?? 'Manual',
+      ...(r.name !== undefined ? { name: r.name } : {}),
+      ...(r.rerunOf !== undefined ? { rerunOf: r.rerunOf } : {}),
+      ...(r.params !== undefined && typeof r.params === 'object' ? { params: r.params } : {}),
+    };
     snapshot.runRequests.push([`${dagKey}|${r.period}`, request]);
   }
 }
@@ -294,7 +303,7 @@ export function snapshotFromObjects(owners: readonly RawObject[], dagRuns: reado
   }
   const seq = new Map<string, number>();
   for (const dr of dagRuns) {
-    const spec = dr.spec as { dag?: string; period?: string; reason?: RunRecord['reason'] } | undefined;
+    const spec = dr.spec as { dag?: string; period?: string; reason?: RunRecord['reason']; params?: Record<string, string> } | undefined;
     const status = dr.status as { phase?: string; startedAt?: string; finishedAt?: string; rerun?: string; tasks?: { name?: string; phase?: Phase; attempts?: number; action?: string; message?: string }[] } | undefined;
     const startedAt = ms(status?.startedAt);
     if (spec?.dag === undefined || spec.period === undefined || startedAt === undefined || Number.isNaN(startedAt)) continue;
@@ -312,6 +321,7 @@ export function snapshotFromObjects(owners: readonly RawObject[], dagRuns: reado
       startedAt,
       ...(finishedAt !== undefined && !Number.isNaN(finishedAt) ? { finishedAt } : {}),
       ...(typeof status.rerun === 'string' ? { rerunToken: status.rerun } : {}),
+      ...(spec.params !== undefined && typeof spec.params === 'object' && Object.keys(spec.params).length > 0 ? { params: spec.params } : {}),
       ...(dr.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGER ? { byUser: true } : {}),
       ...(Array.isArray(status.tasks) ? { tasks: runTasksOf(status.tasks, status.phase !== 'Running') } : {}),
     });

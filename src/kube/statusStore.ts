@@ -192,7 +192,7 @@ export class StatusStore implements StateStore, StatusWriter {
         apiVersion: API_VERSION,
         kind: 'DagRun',
         metadata: { name: run.name, namespace: run.namespace, labels: { [MANAGED_BY_LABEL]: MANAGER, [DAG_LABEL]: labelValue(run.dag) } },
-        spec: { dag: run.dag, period: run.period, reason: run.reason },
+        spec: { dag: run.dag, period: run.period, reason: run.reason, ...(run.params !== undefined ? { params: run.params } : {}) },
       };
       try {
         const created = await this.options.api.create(ref, body);

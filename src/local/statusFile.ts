@@ -102,7 +102,7 @@ export class FileStatusWriter implements StatusWriter {
       apiVersion: API_VERSION,
       kind: 'DagRun',
       metadata: { name: run.name, namespace: run.namespace, creationTimestamp: stamp },
-      spec: { dag: run.dag, period: run.period, reason: run.reason },
+      spec: { dag: run.dag, period: run.period, reason: run.reason, ...(run.params !== undefined ? { params: run.params } : {}) },
       status,
     });
     this.changed();

@@ -270,6 +270,9 @@ describe('StatusStore', () => {
       // A finished run keeps how its tasks ended; a running one only their latest attempt.
       expect(snap.runs.map((r) => r.tasks)).toEqual([{ extract: { attempts: 2, action: 'load-extract-x2', phase: 'Satisfied', message: 'done' } }, { extract: { attempts: 2, action: 'load-extract-x2' } }]);
       expect(snap.runSeq).toEqual([['ns/load|2026-01-05', 2]]);
+      // A run's params are in its spec.
+      const withParams = { ...run('campaign-7', false, 'Running'), spec: { dag: 'load', period: '2026-01-05', reason: 'Manual', params: { campaign: '7' } } };
+      expect(snapshotFromObjects([], [withParams]).runs.map((r) => r.params)).toEqual([{ campaign: '7' }]);
     });
 
     it("keeps a Dag's task successes, fold and re-run requests, and reads them back", async () => {
@@ -278,14 +281,20 @@ describe('StatusStore', () => {
         ...snapshot([]),
         successes: [['Dag/ns/etl|load|2026-01-05', { startedAt: T0, finishedAt: T0 + 1_000 }]],
         successFloors: [['Dag/ns/etl', { through: '2026-01-03', at: T0 - 5_000, except: ['2026-01-02'] }]],
-        runRequests: [['ns/etl|2026-01-04', { at: T0 + 2_000, reason: 'Manual', rerunOf: { run: 'etl-2026-01-04-1', token: 'again' } }]],
+        runRequests: [
+          ['ns/etl|2026-01-04', { at: T0 + 2_000, reason: 'Manual', rerunOf: { run: 'etl-2026-01-04-1', token: 'again' } }],
+          ['ns/etl|2026-01-05', { at: T0 + 3_000, reason: 'Expectation', params: { campaign: '7' } }],
+        ],
       };
       await store.save(dagSnapshot);
       await store.settled();
       expect(api.status('Dag', 'etl')).toMatchObject({
         successes: [{ task: 'load', period: '2026-01-05', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: '2026-03-01T10:00:01.000Z' }],
         successFloor: { through: '2026-01-03', at: '2026-03-01T09:59:55.000Z', except: ['2026-01-02'] },
-        runRequests: [{ period: '2026-01-04', at: '2026-03-01T10:00:02.000Z', reason: 'Manual', rerunOf: { run: 'etl-2026-01-04-1', token: 'again' } }],
+        runRequests: [
+          { period: '2026-01-04', at: '2026-03-01T10:00:02.000Z', reason: 'Manual', rerunOf: { run: 'etl-2026-01-04-1', token: 'again' } },
+          { period: '2026-01-05', at: '2026-03-01T10:00:03.000Z', reason: 'Expectation', params: { campaign: '7' } },
+        ],
       });
       const loaded = (await make().load()) as EngineSnapshot;
       expect(loaded.successes).toEqual(dagSnapshot.successes);
@@ -317,6 +326,11 @@ describe('StatusStore', () => {
       expect(created?.metadata?.labels).toEqual({ 'app.kubernetes.io/managed-by': 'homeostat', 'homeostat.dev/dag': 'load' });
       expect(created?.spec).toEqual({ dag: 'load', period: '2026-01-05', reason: 'Schedule' });
       expect(created?.status).toEqual({ phase: 'Running', startedAt: '2026-03-01T10:00:00Z' });
+    });
+
+    it("creates the DagRun of a run asked with params with those params in its spec (a restart reads them back)", async () => {
+      await store.writeRun({ ...record, name: 'load-2026-01-05-2', reason: 'Expectation', params: { campaign: '7' } }, { phase: 'Running' });
+      expect(api.objects.get('DagRun/ns/load-2026-01-05-2')?.spec).toEqual({ dag: 'load', period: '2026-01-05', reason: 'Expectation', params: { campaign: '7' } });
     });
 
     it("writes the status of a user's DagRun without creating it, labels it with its Dag, and never deletes it", async () => {
