@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 import { MIN_NODE_MAJOR, nodeVersionProblem } from '../../src/cli/nodeVersion.js';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -51,6 +51,7 @@ describe('the homeostat entry (src/cli/main.ts) on an old Node', () => {
       expect(run.stderr).toMatch(`homeostat needs Node.js ${MIN_NODE_MAJOR} or newer; ${old} is Node.js ${execFileSync(old as string, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim()}.`);
       expect(run.status).toBe(1);
     } finally {
+      await stop(); // esbuild's service process would keep a run in band (jest -i) from exiting
       rmSync(dir, { recursive: true, force: true });
     }
   });
