@@ -57,8 +57,12 @@ export class RunBook {
     const key = runKey(dag, period);
     const request = this.requests.get(key);
     if (request === undefined) return undefined;
-    const names = this.byPeriod.get(key) ?? [];
-    const latest = names.length > 0 ? this.runs.get(`${dag.namespace}/${names[names.length - 1]}`) : undefined;
+    // The latest run by start time: runs restored from DagRuns come in the API's (name) order.
+    let latest: RunRecord | undefined;
+    for (const name of this.byPeriod.get(key) ?? []) {
+      const run = this.runs.get(`${dag.namespace}/${name}`);
+      if (run !== undefined && (latest === undefined || run.startedAt >= latest.startedAt)) latest = run;
+    }
     if (latest?.phase === 'Failed' && (latest.finishedAt ?? 0) >= request.at) return undefined;
     return request;
   }

@@ -1,3 +1,5 @@
+import { RunBook } from '../../src/engine/runBook.js';
+import type { RunRecord } from '../../src/engine/index.js';
 import { checker, dag, expectation, expId, HOUR, Simulation, taskId } from './simulation.js';
 
 const YESTERDAY = '2026-03-09';
@@ -106,5 +108,20 @@ describe('run params', () => {
     expect(sim.engine.problems()).toEqual([
       { kind: 'Expectation', namespace: 'default', name: 'results', reason: 'InvalidTemplate', message: 'action.dagRun.params.campaign: {{campaign}} names no partition key (keys: date)' },
     ]);
+  });
+});
+
+describe('RunBook.pending', () => {
+  const dagRef = { kind: 'Dag' as const, namespace: 'default', name: 'load' };
+  const run = (name: string, phase: 'Succeeded' | 'Failed', startedAt: number): RunRecord => ({ name, namespace: 'default', dag: 'load', period: YESTERDAY, reason: 'Expectation', phase, startedAt, finishedAt: startedAt + 10 });
+
+  it('a request answered by a failed run is no longer pending, whatever order the runs were restored in (DagRuns come sorted by name)', () => {
+    const book = new RunBook();
+    // load-…-10 started last and failed after the request; load-…-9 succeeded before it.
+    book.restore([run('load-2026-03-09-10', 'Failed', 2_000), run('load-2026-03-09-9', 'Succeeded', 500)], [[`default/load|${YESTERDAY}`, { at: 1_000, reason: 'Expectation', params: { campaign: '7' } }]], []);
+    expect(book.pending(dagRef, YESTERDAY)).toBeUndefined();
+    const asked = new RunBook();
+    asked.restore([run('load-2026-03-09-9', 'Succeeded', 500)], [[`default/load|${YESTERDAY}`, { at: 1_000, reason: 'Expectation', params: { campaign: '7' } }]], []);
+    expect(asked.pending(dagRef, YESTERDAY)?.params).toEqual({ campaign: '7' });
   });
 });
