@@ -46,6 +46,8 @@ describeIntegration('controller: failures, expiry, manual fixes, conflicts', () 
     const nextAttemptAt = Date.parse((backingOff.retries as { nextAttemptAt: string }[])[0]?.nextAttemptAt ?? '');
     expect(nextAttemptAt - failedAt).toBeGreaterThanOrEqual(500); // the 1 s backoff, counted from the failure the controller saw
 
+    // The checker is the truth: when the backoff ends the state is checked again before attempt 2.
+    await scene.answerChecks(() => 'unsatisfied');
     const second = await actionOf('flaky');
     expect(second.metadata?.name).not.toBe(first.metadata?.name);
     expect(second.metadata?.annotations?.['homeostat.dev/attempt']).toBe('2');
@@ -80,6 +82,7 @@ describeIntegration('controller: failures, expiry, manual fixes, conflicts', () 
       const names = (await scene.jobs('action')).map((j) => j.metadata?.name);
       if (names.includes(first.metadata?.name)) throw new Error('the expired Job is still there');
     }, 10_000);
+    await scene.answerChecks(() => 'unsatisfied');
     const second = await actionOf('slow');
     expect(second.metadata?.annotations?.['homeostat.dev/attempt']).toBe('2');
     const status = await scene.status('slow');

@@ -45,14 +45,18 @@ describeIntegration('controller: killed between writing a lease and creating its
     await first.stop(100); // gone: its pass never finishes
 
     // A new controller reads the lease back and adopts it (never launches it again). Its Job
-    // never existed, so how it ended is unknown: the checker judges, then the next attempt runs.
+    // never existed: the action never started, which is no failed attempt (ActionNotStarted);
+    // the checker judges afresh, then the same attempt runs under a new Job name.
     const second = await scene.start();
     const adopted = second.reconciler.engine.lease(`Expectation/${scene.ns}/report|day=d1`);
     expect(adopted).toMatchObject({ action: lease?.action, attempt: 1, acquiredAt: lease?.acquiredAt });
     await scene.answerChecks(() => 'unsatisfied');
     const [job] = await scene.runningActions(1);
     expect(job?.metadata?.name).not.toBe(lease?.action);
-    expect(job?.metadata?.annotations?.['homeostat.dev/attempt']).toBe('2');
+    expect(job?.metadata?.annotations?.['homeostat.dev/attempt']).toBe('1');
+    const events = await scene.events('Expectation', 'report');
+    expect(events.some((e) => /^Normal ActionNotStarted: /.test(e))).toBe(true);
+    expect(events.some((e) => /ActionDidNotSatisfy/.test(e))).toBe(false);
 
     await scene.finishAction(job as never, true);
     await scene.answerChecks(() => 'satisfied');
