@@ -115,7 +115,12 @@ export class LocalActionRunner implements ActionRunner {
     for (const lease of leases) {
       if (this.running.has(lease.action)) continue;
       const record = this.options.table.get(lease.action);
-      if (record === undefined || !isRunning(record.pid, record.program)) {
+      if (record === undefined) {
+        // The lease was saved, but Homeostat stopped before the process was started: no attempt ran.
+        this.end(lease, 'notStarted', 'Homeostat stopped after taking the lease and before starting the process');
+        continue;
+      }
+      if (!isRunning(record.pid, record.program)) {
         this.options.table.remove(lease.action);
         this.end(lease, 'lost', 'the action ended while Homeostat was not running; its exit status is unknown');
         continue;

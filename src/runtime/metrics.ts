@@ -49,7 +49,7 @@ export interface ControllerMetrics {
   actionsLaunched: PlainCounter;
   /** homeostat_actions_cancelled_total: actions cancelled (lease expired, node forgotten). */
   actionsCancelled: PlainCounter;
-  /** homeostat_actions_ended_total{outcome}: actions that ended, by outcome (succeeded, failed, lost). */
+  /** homeostat_actions_ended_total{outcome}: actions that ended, by outcome (succeeded, failed, lost, notStarted). */
   actionsEnded: LabeledCounter<{ outcome: ActionOutcome }>;
   /** homeostat_checker_calls_total{mode}: batched checks requested, by checker mode. */
   checkerCalls: LabeledCounter<{ mode: CheckerMode }>;
