@@ -48,7 +48,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     liveLeases: gauge('live_leases', 'Leases held and not yet ended.'),
     actionsLaunched: counter('actions_launched_total', 'Actions (Jobs, DagRuns, processes) handed to a runner.'),
     actionsCancelled: counter('actions_cancelled_total', 'Actions cancelled (lease expired, node forgotten).'),
-    actionsEnded: counter('actions_ended_total', 'Actions that ended, by outcome (succeeded, failed, lost).', ['outcome']),
+    actionsEnded: counter('actions_ended_total', 'Actions that ended, by outcome (succeeded, failed, lost, notStarted).', ['outcome']),
     checkerCalls: counter('checker_calls_total', 'Batched checks requested, by checker mode.', ['mode']),
     checkerErrors: counter('checker_errors_total', 'Batched checks that got no verdict, by reason.', ['reason']),
     watchRestarts: counter('watch_restarts_total', 'Watches that ended and were started again, by resource.', ['resource']),
