@@ -1,3 +1,4 @@
+import { GraphReason } from '../api/graphChecks.js';
 import type { Condition, DagDependency, DagRun, StateChecker } from '../api/types.js';
 import { type Engine, ownerConditions, ownerKey, ownerStatus, type OwnerRef, type Plan, type RunRecord, type World } from '../engine/index.js';
 import type { ObjectRef } from './ports.js';
@@ -87,7 +88,14 @@ export class StatusComposer {
     for (const c of objects.checkers) add({ kind: 'StateChecker', namespace: nsOf(c), name: c.metadata.name }, c.metadata.generation ?? 0);
     for (const d of objects.dagDependencies) add({ kind: 'DagDependency', namespace: nsOf(d), name: d.metadata.name }, d.metadata.generation ?? 0);
     for (const r of objects.dagRuns) {
-      if (!started.has(`${nsOf(r)}/${r.metadata.name}`)) add({ kind: 'DagRun', namespace: nsOf(r), name: r.metadata.name }, r.metadata.generation ?? 0, { phase: 'Pending' });
+      const ref: ObjectRef = { kind: 'DagRun', namespace: nsOf(r), name: r.metadata.name };
+      if (started.has(`${ref.namespace}/${ref.name}`)) continue;
+      // The engine plans for Dags, not DagRuns: one naming a Dag it does not know says so here,
+      // instead of staying Pending in silence (embedded mode checks the same in devLoop).
+      if (this.engine.owner({ kind: 'Dag', namespace: ref.namespace, name: r.spec.dag }) === undefined && !problems.has(refKey(ref))) {
+        problems.set(refKey(ref), { ...ref, reason: GraphReason.UnknownReference, message: `spec.dag: Dag ${r.spec.dag} not found in namespace ${ref.namespace}, or not valid` });
+      }
+      add(ref, r.metadata.generation ?? 0, { phase: 'Pending' });
     }
     return out;
   }
