@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActionCancel, ActionLaunch, Lease } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
@@ -115,12 +115,14 @@ export class LocalActionRunner implements ActionRunner {
     for (const lease of leases) {
       if (this.running.has(lease.action)) continue;
       const record = this.options.table.get(lease.action);
-      if (record === undefined) {
-        // The lease was saved, but Homeostat stopped before the process was started: no attempt ran.
+      // The log file is opened just before the process is spawned: without it (and without a
+      // record) Homeostat stopped after taking the lease and before starting the action, so no
+      // attempt ran. A record can be gone for an action that did run (it is removed at its end).
+      if (record === undefined && !existsSync(join(this.options.logDir, `${lease.action}.log`))) {
         this.end(lease, 'notStarted', 'Homeostat stopped after taking the lease and before starting the process');
         continue;
       }
-      if (!isRunning(record.pid, record.program)) {
+      if (record === undefined || !isRunning(record.pid, record.program)) {
         this.options.table.remove(lease.action);
         this.end(lease, 'lost', 'the action ended while Homeostat was not running; its exit status is unknown');
         continue;
