@@ -348,6 +348,7 @@ export class Engine {
   private evaluate(node: NodeRecord, now: number): boolean {
     const phaseBefore = node.phase;
     const reasonBefore = node.reason;
+    const messageBefore = node.message;
     const doneBefore = node.doneAt;
     let launched = false;
     if (node.checkDeadline > 0 && now >= node.checkDeadline) this.failCheck(node, 'CheckerTimeout', 'the checker did not answer in time', now);
@@ -379,7 +380,8 @@ export class Engine {
       this.arm(node, Math.min(d.wakeAt, expiry, node.checkDeadline > 0 ? node.checkDeadline : Infinity));
     }
 
-    if (node.phase !== phaseBefore || node.reason !== reasonBefore || node.doneAt !== doneBefore) {
+    // A new message matters downstream too: a whole-Dag period repeats its task's (which input it waits for).
+    if (node.phase !== phaseBefore || node.reason !== reasonBefore || node.message !== messageBefore || node.doneAt !== doneBefore) {
       for (const dependent of node.dependents) this.enqueue(dependent);
     }
     return launched;
@@ -638,12 +640,17 @@ export class Engine {
     const owner = node.owner;
     const from = node.phase;
     const fromReason = node.reason;
+    const fromMessage = node.message;
     node.reason = reason;
     node.message = message;
     node.cause = cause;
     if (phase === 'Failed' || this.retries.has(node.id)) owner.failing.add(node);
     else owner.failing.delete(node);
-    if (from === phase && fromReason === reason) return;
+    if (from === phase && fromReason === reason) {
+      // Same phase, new words (now waiting for another input): the status says so.
+      if (fromMessage !== message) this.compiler.markChanged(owner);
+      return;
+    }
     node.phase = phase;
     if (node.policy.rule !== 'make') {
       owner.counts.set(from, (owner.counts.get(from) ?? 0) - 1);

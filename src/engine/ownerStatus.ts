@@ -14,9 +14,14 @@ export interface OwnerStatus {
   leases: { partition: string; attempt: number; holder: string; action: string; acquiredAt: string; expiresAt: string }[];
   failures: { partition: string; reason: string; message: string; attempts: number }[];
   failuresNotShown: number;
-  /** Nodes Waiting on an input (Dags: whole periods), those blocked by a failure first. */
+  /**
+   * Nodes waiting on an input (Dags: whole periods), those blocked by a failure first: phase
+   * Waiting, or WorkingOnIt with reason UpstreamWorking (an input is being worked on).
+   */
   waiting: { partition: string; reason: string; message: string }[];
   waitingNotShown: number;
+  /** Nodes WorkingOnIt only because an input is being worked on (counted in WorkingOnIt, listed in waiting). */
+  upstreamWorking: number;
   valid: { ok: boolean; reason: string; message: string };
   /** Dags: the latest period whose every task succeeded. */
   lastPeriod?: string;
@@ -54,9 +59,14 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
   const blocked: OwnerStatus['waiting'] = [];
   const other: OwnerStatus['waiting'] = [];
   let waitingCount = 0;
+  let upstreamWorking = 0;
   for (const node of owner.nodes) {
-    if (node.phase !== 'Waiting' || (owner.ref.kind === 'Dag' && node.policy.rule !== 'all')) continue;
+    if (owner.ref.kind === 'Dag' && node.policy.rule !== 'all') continue;
+    // WorkingOnIt/UpstreamWorking waits too (on an input being worked on): the list names that input.
+    const onWork = node.phase === 'WorkingOnIt' && node.reason === 'UpstreamWorking';
+    if (node.phase !== 'Waiting' && !onWork) continue;
     waitingCount++;
+    if (onWork) upstreamWorking++;
     const into = node.reason === 'UpstreamFailed' ? blocked : other;
     if (into.length < MAX_LISTED_FAILURES) into.push({ partition: nodeLabel(node.partition, node.policy.task), reason: node.reason, message: node.message.slice(0, 1024) });
   }
@@ -71,6 +81,7 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
     failuresNotShown: Math.max(0, failing.length - failures.length),
     waiting,
     waitingNotShown: waitingCount - waiting.length,
+    upstreamWorking,
     valid: owner.invalid !== undefined ? { ok: false, reason: owner.invalidReason ?? 'Invalid', message: owner.invalid } : { ok: true, reason: 'Valid', message: 'the object is valid' },
   };
   if (owner.ref.kind === 'Dag') {
@@ -102,7 +113,7 @@ export function ownerConditions(status: OwnerStatus, previous: Condition[] | und
       ? { type: 'Satisfied', status: 'True', reason: 'AllSatisfied', message: `${status.satisfied} satisfied`, observedGeneration: generation }
       : { type: 'Satisfied', status: 'False', reason: status.valid.ok ? status.phase : 'Invalid', message: `${status.satisfied} satisfied${status.waiting[0] !== undefined ? `; ${status.waiting[0].partition} waits: ${status.waiting[0].message}` : ''}`.slice(0, 1024), observedGeneration: generation },
     working > 0
-      ? { type: 'Progressing', status: 'True', reason: 'WorkingOnIt', message: `${c.WorkingOnIt} working, ${c.Pending} pending`, observedGeneration: generation }
+      ? { type: 'Progressing', status: 'True', reason: 'WorkingOnIt', message: progressMessage(status), observedGeneration: generation }
       : { type: 'Progressing', status: 'False', reason: 'Idle', message: 'nothing is being worked on', observedGeneration: generation },
     c.Failed > 0 || status.failures.length > 0
       ? { type: 'Degraded', status: 'True', reason: status.failures[0]?.reason ?? 'Failed', message: `${c.Failed} failed${status.failures[0] !== undefined ? `; ${status.failures[0].partition}: ${status.failures[0].message}` : ''}`.slice(0, 1024), observedGeneration: generation }
@@ -112,4 +123,14 @@ export function ownerConditions(status: OwnerStatus, previous: Condition[] | und
     const old = previous?.find((p) => p.type === w.type);
     return { ...w, lastTransitionTime: old !== undefined && old.status === w.status ? old.lastTransitionTime : new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z') };
   });
+}
+
+/** "2 working, 1 pending", naming what the nodes only waiting on an upstream at work wait for. */
+function progressMessage(status: OwnerStatus): string {
+  const c = status.counts;
+  const own = c.WorkingOnIt - status.upstreamWorking;
+  if (status.upstreamWorking === 0) return `${own} working, ${c.Pending} pending`;
+  const first = status.waiting.find((w) => w.reason === 'UpstreamWorking');
+  const naming = first !== undefined ? ` (${first.partition} waits: ${first.message})` : '';
+  return `${own} working, ${status.upstreamWorking} waiting on an upstream being worked on${naming}, ${c.Pending} pending`.slice(0, 1024);
 }

@@ -42,6 +42,12 @@ describe('the Mediator scenario', () => {
     expect(sim.phaseOf(dagPeriodId('sold', TODAY))).toBe('Satisfied/Succeeded');
     expect(sim.launchesOf(enrichJoin(TODAY))).toHaveLength(0); // sold alone is not enough
     expect(sim.messageOf(enrichJoin(TODAY))).toBe(`Dag ads task load ${TODAY} is being worked on`);
+    // What `kubectl get dag enrich -o yaml` shows: the period waits, naming the upstream at work and its period.
+    const enrich = statusOf('enrich');
+    expect(enrich.waiting).toEqual([{ partition: TODAY, reason: 'UpstreamWorking', message: `Dag ads task load ${TODAY} is being worked on` }]);
+    const conditions = Object.fromEntries(ownerConditions(enrich, undefined, 1, sim.now).map((c) => [c.type, `${c.status}/${c.reason}: ${c.message}`]));
+    expect(conditions.Satisfied).toBe(`False/WorkingOnIt: 36/37 satisfied; ${TODAY} waits: Dag ads task load ${TODAY} is being worked on`);
+    expect(conditions.Progressing).toBe(`True/WorkingOnIt: 0 working, 1 waiting on an upstream being worked on (${TODAY} waits: Dag ads task load ${TODAY} is being worked on), 0 pending`);
 
     sim.finish(taskId('ads', 'load', TODAY));
     sim.settle();
