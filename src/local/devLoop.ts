@@ -41,9 +41,11 @@ export interface DevLoop {
    * naming a Dag that does not exist. Each is Valid=False in status.json and logged once.
    */
   objectProblems(): GraphProblem[];
+  /** Where the declared world stands; a node counts as Satisfied only on a verdict this process obtained. */
   convergence(): Convergence;
   /**
-   * Resolves once every valid Expectation and Dag is Satisfied and nothing is pending, or after
+   * Resolves once every valid Expectation and Dag is Satisfied on verdicts this process obtained
+   * (saved observations are checked again at start) and nothing is pending, or after
    * `timeoutMs` with what is not satisfied. Invalid objects do not block it: they are reported.
    */
   untilConverged(timeoutMs: number): Promise<ConvergenceResult>;
@@ -60,6 +62,8 @@ export interface DevLoop {
 export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
   const dir = resolve(options.dir);
   const log = options.log;
+  // Verdicts observed before this (restored from an earlier process) show, but converge nothing.
+  const started = Date.now();
   const statePath = resolve(options.statePath ?? defaultStatePath(dir));
   const localDir = dirname(statePath);
   let checkers = new Map<string, StateChecker>();
@@ -110,7 +114,7 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
   apply(first);
   log.info({ dir, objects: first.world.expectations.length + first.world.dags.length, problems: first.problems.length }, 'embedded mode started');
 
-  const started = Date.now();
+  const converging = () => convergence(reconciler.engine, { freshSince: started });
   return {
     reconciler,
     status,
@@ -118,14 +122,14 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
     watcher,
     fileProblems: () => problems,
     objectProblems: () => objectProblems,
-    convergence: () => convergence(reconciler.engine),
+    convergence: converging,
     onUpdate: (listener) => void listeners.push(listener),
     untilConverged(timeoutMs) {
       return new Promise((done) => {
         let finished = false;
         const check = () => {
           if (finished || reconciler.passCount === 0 || !reconciler.idle()) return;
-          const summary = convergence(reconciler.engine);
+          const summary = converging();
           if (!summary.converged) return;
           finished = true;
           clearTimeout(timer);
@@ -134,7 +138,7 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
         const timer = setTimeout(() => {
           if (finished) return;
           finished = true;
-          done({ converged: false, afterMs: Date.now() - started, summary: convergence(reconciler.engine) });
+          done({ converged: false, afterMs: Date.now() - started, summary: converging() });
         }, timeoutMs);
         listeners.push(check);
         check();

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EngineSnapshot } from '../engine/index.js';
+import type { EngineSnapshot, Observation } from '../engine/index.js';
 import type { StateStore } from '../runtime/ports.js';
 import { writeFileAtomic } from './atomicFile.js';
 
@@ -21,7 +21,8 @@ interface StateDocument {
 /**
  * The embedded StateStore: one JSON file, replaced atomically on every save (temporary file and
  * rename), so a crash leaves the previous snapshot or the new one. Saves are serialized: the
- * last one called is the last one written.
+ * last one called is the last one written. Observations come back from it as `fromEarlierProcess`
+ * leaves them: for display until this process checks again.
  */
 export class FileStateStore implements StateStore {
   private chain: Promise<void> = Promise.resolve();
@@ -46,7 +47,8 @@ export class FileStateStore implements StateStore {
     if (doc.format !== FORMAT || doc.version !== VERSION || typeof doc.engine !== 'object' || doc.engine === null) {
       throw new Error(`${this.path} is not a Homeostat state file of version ${VERSION}; move it away to start from scratch`);
     }
-    return { ...emptySnapshot(), ...doc.engine };
+    const engine = { ...emptySnapshot(), ...doc.engine };
+    return engine.observations === undefined ? engine : { ...engine, observations: fromEarlierProcess(engine.observations) };
   }
 
   save(snapshot: EngineSnapshot): Promise<void> {
@@ -56,6 +58,16 @@ export class FileStateStore implements StateStore {
     this.chain = next.catch(() => undefined);
     return next;
   }
+}
+
+/**
+ * Observations saved by an earlier process show until this one checks again; they decide nothing.
+ * Satisfied and unrecoverable verdicts are kept, dated 0, so every one is due for a check at once
+ * (the data may have been deleted or fixed meanwhile) and none is fresh for `dev --until-converged`.
+ * Unsatisfied and unknown ones are dropped: the node is checked before any action is launched on it.
+ */
+export function fromEarlierProcess(observations: [string, Observation][]): [string, Observation][] {
+  return observations.flatMap(([node, o]) => (o.verdict === 'satisfied' || o.verdict === 'unrecoverable' ? [[node, { ...o, at: 0 }] as [string, Observation]] : []));
 }
 
 const emptySnapshot = (): EngineSnapshot => ({ leases: [], retries: [], successes: [], runRequests: [], runs: [], runSeq: [] });
