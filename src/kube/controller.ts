@@ -145,6 +145,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   await Promise.all([world.whenSynced(), jobs.whenSynced(), pods.whenSynced()]);
   log.info({ namespaces: namespaces ?? '(all)', holder }, 'caches synced; loading the saved leases');
 
+  const invalid = new InvalidReporter(store, events, clock, log);
   const reconciler = await Reconciler.start(
     { actions, checks, state: store, status: store, clock },
     {
@@ -157,6 +158,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       ...(options.newDagGraceMs !== undefined ? { newDagGraceMs: options.newDagGraceMs } : {}),
       ...(metrics !== undefined ? { metrics } : {}),
       onPass: () => {
+        if (started.reconciler !== undefined) invalid.graphProblems(started.reconciler.engine.problems());
         // A snapshot copies every lease and retry record: at most once a second.
         if (metrics === undefined || clock.now() - started.leasesCountedAt < 1_000) return;
         started.leasesCountedAt = clock.now();
@@ -164,7 +166,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
       },
     },
   );
-  const invalid = new InvalidReporter(store, events, clock, log);
   const declare = (r: Reconciler, state: WorldState) => {
     r.setDeclared(state);
     invalid.report(state.invalid);
@@ -321,10 +322,13 @@ function counted(runner: ActionRunner, metrics: Metrics | undefined): ActionRunn
 /**
  * Objects the validator rejected never reach the engine, so the controller says why itself:
  * Valid=False with the field errors (once per generation and message), and a Warning Event.
- * A write that fails is tried again a few seconds later.
+ * A write that fails is tried again a few seconds later. Objects the engine finds invalid in the
+ * whole graph get their Event here too when the engine does not give them one (DagDependencies).
  */
-class InvalidReporter {
+export class InvalidReporter {
   private readonly reported = new Map<string, string>();
+  /** Graph problems said, by object: `reason: message`. */
+  private readonly graphSaid = new Map<string, string>();
   private retry: (() => void) | undefined;
   private latest: InvalidObject[] = [];
   private stopped = false;
@@ -357,8 +361,32 @@ class InvalidReporter {
     for (const key of [...this.reported.keys()]) if (!current.has(key)) this.reported.delete(key);
   }
 
+  /**
+   * The graph problems after a pass (a DagDependency naming an unknown Dag, or closing a cycle):
+   * each gets a Warning Event on the object itself, with the reason and message of its Valid=False
+   * condition, once per change of either; a problem that goes away and comes back is said again.
+   * Expectations and Dags are left out: the reconciler gives them theirs.
+   */
+  graphProblems(problems: readonly ObjectProblem[]): void {
+    if (this.stopped) return;
+    const current = new Set<string>();
+    for (const p of problems) {
+      if (p.kind === 'Expectation' || p.kind === 'Dag' || !isObjectKind(p.kind)) continue;
+      const key = `${p.kind}/${p.namespace}/${p.name}`;
+      const said = `${p.reason}: ${p.message}`;
+      current.add(key);
+      if (this.graphSaid.get(key) === said) continue;
+      this.graphSaid.set(key, said);
+      this.events.record({ kind: p.kind, namespace: p.namespace, name: p.name }, 'Warning', p.reason, p.message);
+    }
+    for (const key of [...this.graphSaid.keys()]) if (!current.has(key)) this.graphSaid.delete(key);
+  }
+
   stop(): void {
     this.stopped = true;
     this.retry?.();
   }
 }
+
+const OBJECT_KINDS: readonly string[] = ['StateChecker', 'Expectation', 'Dag', 'DagRun', 'DagDependency'] satisfies ObjectRef['kind'][];
+const isObjectKind = (kind: string): kind is ObjectRef['kind'] => OBJECT_KINDS.includes(kind);

@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseAddress } from '../../src/cli/controller.js';
 import type { CheckRequest } from '../../src/engine/index.js';
-import { CheckRouter } from '../../src/kube/controller.js';
+import { CheckRouter, InvalidReporter } from '../../src/kube/controller.js';
+import type { EventRecorder } from '../../src/kube/eventRecorder.js';
+import type { StatusStore } from '../../src/kube/statusStore.js';
+import { silentLogger } from '../../src/runtime/log.js';
+import { systemClock } from '../../src/runtime/ports.js';
 import type { CheckAnswer, CheckRunner } from '../../src/runtime/ports.js';
 import { flush } from './fakes.js';
 
@@ -56,6 +60,38 @@ describe('CheckRouter', () => {
     router.push({ request: request('job'), verdicts: [{ node: 'n', verdict: 'satisfied' }], unanswered: [] });
     expect(answers).toHaveLength(2);
     expect(counted).toEqual(['error CheckerTimeout']);
+  });
+});
+
+describe('InvalidReporter: graph problems the engine gives no Event', () => {
+  const setup = () => {
+    const said: string[] = [];
+    const events = { record: (ref: { kind: string; name: string }, type: string, reason: string, message: string) => void said.push(`${ref.kind}/${ref.name} ${type} ${reason}: ${message}`) };
+    const reporter = new InvalidReporter({} as StatusStore, events as unknown as EventRecorder, systemClock, silentLogger());
+    return { reporter, said };
+  };
+  const ghost = { kind: 'DagDependency', namespace: 'ns', name: 'enrich-needs-ghost', reason: 'UnknownReference', message: 'spec.dependsOn[0].dag: Dag ghost not found' };
+  const cycle = { kind: 'DagDependency', namespace: 'ns', name: 'ping-needs-pong', reason: 'DependencyCycle', message: 'dependency cycle: Dag ping -> Dag pong -> Dag ping' };
+
+  it('a DagDependency gets a Warning with the reason and message, once however many passes report it', () => {
+    const { reporter, said } = setup();
+    for (let pass = 0; pass < 3; pass++) reporter.graphProblems([ghost, cycle]);
+    expect(said).toEqual([`DagDependency/enrich-needs-ghost Warning UnknownReference: ${ghost.message}`, `DagDependency/ping-needs-pong Warning DependencyCycle: ${cycle.message}`]);
+  });
+
+  it('a new message is said again, and so is a problem that went away and came back', () => {
+    const { reporter, said } = setup();
+    reporter.graphProblems([ghost]);
+    reporter.graphProblems([{ ...ghost, message: 'spec.dependsOn[0].dag: Dag phantom not found' }]);
+    reporter.graphProblems([]);
+    reporter.graphProblems([ghost]);
+    expect(said.map((s) => s.replace(/^.*: Dag (\w+) not found$/, '$1'))).toEqual(['ghost', 'phantom', 'ghost']);
+  });
+
+  it('leaves Expectations and Dags to the reconciler, which gives them their Events', () => {
+    const { reporter, said } = setup();
+    reporter.graphProblems([{ ...cycle, kind: 'Dag', name: 'ping' }, { ...ghost, kind: 'Expectation', name: 'e' }]);
+    expect(said).toEqual([]);
   });
 });
 
