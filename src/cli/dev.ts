@@ -28,7 +28,7 @@ export function register(program: Command, cli: CliContext): void {
     .description('Reconcile a manifest directory without a cluster (embedded mode): checkers and actions run as local processes, state is kept in a file, manifests are reloaded when they change.')
     .argument('<dir>', 'the manifest directory (read recursively for *.yaml and *.yml); actions and checkers run in it')
     .option('--state <file>', 'the state file (default: DIR/.homeostat/state.json)')
-    .option('--until-converged', 'exit 0 once every valid Expectation and Dag is Satisfied (exit 1 on timeout)')
+    .option('--until-converged', 'exit 0 once every valid Expectation and Dag is Satisfied, every partition checked by this run (exit 1 on timeout)')
     .option('--timeout <duration>', 'with --until-converged: how long to wait', '120s')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (dir: string, options: DevCommandOptions) => {
