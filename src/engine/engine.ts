@@ -1,7 +1,8 @@
 import { describeParams, renderMap, sameParams, withRunParams } from '../api/template.js';
 import { actionName } from './actionNames.js';
 import { type Decision, decide, failedRetry, type InputsFacts, backoffMs } from './decide.js';
-import { type NodeRecord, OwnerModel } from './model.js';
+import { isCheckerFailure, type NodeRecord, OwnerModel } from './model.js';
+import { CheckerTransitions } from './checkerTransitions.js';
 import { RunBook } from './runBook.js';
 import { SuccessBook } from './successBook.js';
 import { dagNodeId, WHOLE_DAG } from './wiring.js';
@@ -248,6 +249,7 @@ export class Engine {
       this.queueHead = 0;
     }
     this.flushChecks();
+    this.pass.events.push(...this.pass.checker.events());
     // Folding needs every phase to be current: only after a plan that decided every queued node.
     if (this.queueHead >= this.queue.length) this.successes.fold(now, (id) => this.leases.has(id));
     const out = this.pass;
@@ -646,6 +648,14 @@ export class Engine {
     node.cause = cause;
     if (phase === 'Failed' || this.retries.has(node.id)) owner.failing.add(node);
     else owner.failing.delete(node);
+    const checkerWas = owner.checkerFailing.has(node);
+    if (isCheckerFailure(phase, reason)) {
+      owner.checkerFailing.add(node);
+      if (!checkerWas) this.pass.checker.failed(node, reason, message);
+    } else if (checkerWas) {
+      owner.checkerFailing.delete(node);
+      this.pass.checker.recovered(node, phase);
+    }
     if (from === phase && fromReason === reason) {
       // Same phase, new words (now waiting for another input): the status says so.
       if (fromMessage !== message) this.compiler.markChanged(owner);
@@ -680,6 +690,7 @@ export class Engine {
     this.successes.forget(node);
     node.owner.waitingForSlot.delete(node);
     node.owner.failing.delete(node);
+    node.owner.checkerFailing.delete(node);
   }
 
   private event(node: NodeRecord, type: EngineEvent['type'], reason: string, message: string): void {
@@ -702,9 +713,11 @@ interface PassOutput {
   events: EngineEvent[];
   changedRuns: RunRecord[];
   removedRuns: RunRecord[];
+  /** Nodes that went into or came out of a checker failure in this pass: one Event per owner and reason. */
+  checker: CheckerTransitions;
 }
 
-const newPass = (): PassOutput => ({ launches: [], cancels: [], checks: [], events: [], changedRuns: [], removedRuns: [] });
+const newPass = (): PassOutput => ({ launches: [], cancels: [], checks: [], events: [], changedRuns: [], removedRuns: [], checker: new CheckerTransitions() });
 
 function hasQueuedInput(node: NodeRecord): boolean {
   for (const dep of node.deps) if (dep.queued && dep.alive) return true;

@@ -89,6 +89,8 @@ export class OwnerModel {
   space: PartitionSpace | undefined;
   counts = new Map<Phase, number>(PHASES.map((p) => [p, 0]));
   failing = new Set<NodeRecord>();
+  /** Nodes Unknown because their check failed (CheckerFailed, CheckerTimeout, NoVerdict), not never checked. */
+  checkerFailing = new Set<NodeRecord>();
   /** Nodes whose action is due but the concurrency limit is reached, oldest first. */
   waitingForSlot = new Set<NodeRecord>();
   activeLeases = 0;
@@ -115,3 +117,6 @@ export class OwnerModel {
 
   constructor(readonly key: string, readonly ref: OwnerRef) {}
 }
+
+/** Unknown for a reason other than "never checked": the checker crashed, timed out or gave no verdict. */
+export const isCheckerFailure = (phase: Phase, reason: string): boolean => phase === 'Unknown' && reason !== 'NeverChecked';

@@ -1,5 +1,5 @@
 import type { Condition } from '../api/types.js';
-import { type OwnerModel, PHASES } from './model.js';
+import { type NodeRecord, type OwnerModel, PHASES } from './model.js';
 import type { Lease, Phase, RetryRecord } from './types.js';
 
 /** At most this many failures are listed in a status; the rest are counted. */
@@ -20,6 +20,19 @@ export interface OwnerStatus {
    */
   waiting: { partition: string; reason: string; message: string }[];
   waitingNotShown: number;
+  /**
+   * Partitions Unknown because their check failed (crash, timeout, bad output, no verdict for
+   * them), with the checker's reason; at most MAX_LISTED_FAILURES, the rest counted.
+   */
+  checkerFailures: { partition: string; reason: string; message: string }[];
+  checkerFailuresNotShown: number;
+  /**
+   * Why the phase is what it is, in CamelCase: the reason of a node in the overall phase, the one
+   * a person should look at first (a checker failure before "never checked", a node at work itself
+   * before one waiting on an upstream at work, one blocked by a failure before other waiting ones);
+   * the Valid reason when the object is not valid.
+   */
+  reason: string;
   /** Nodes WorkingOnIt only because an input is being worked on (counted in WorkingOnIt, listed in waiting). */
   upstreamWorking: number;
   valid: { ok: boolean; reason: string; message: string };
@@ -55,13 +68,18 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
     const message = node.phase === 'Failed' ? node.message : (retry?.message ?? node.message);
     return { partition: nodeLabel(node.partition, node.policy.task), reason, message: message.slice(0, 1024), attempts: retry?.failures ?? 0 };
   });
+  const checkerFailing = firstById(owner.checkerFailing, MAX_LISTED_FAILURES);
+  const checkerFailures = checkerFailing.map((node) => ({ partition: nodeLabel(node.partition, node.policy.task), reason: node.reason, message: node.message.slice(0, 1024) }));
   // Blocked by a failure first: that is what a person can act on.
   const blocked: OwnerStatus['waiting'] = [];
   const other: OwnerStatus['waiting'] = [];
   let waitingCount = 0;
   let upstreamWorking = 0;
+  const first = new Map<Phase, NodeRecord>();
   for (const node of owner.nodes) {
     if (owner.ref.kind === 'Dag' && node.policy.rule !== 'all') continue;
+    const seen = first.get(node.phase);
+    if (seen === undefined || rank(node) < rank(seen)) first.set(node.phase, node);
     // WorkingOnIt/UpstreamWorking waits too (on an input being worked on): the list names that input.
     const onWork = node.phase === 'WorkingOnIt' && node.reason === 'UpstreamWorking';
     if (node.phase !== 'Waiting' && !onWork) continue;
@@ -71,8 +89,9 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
     if (into.length < MAX_LISTED_FAILURES) into.push({ partition: nodeLabel(node.partition, node.policy.task), reason: node.reason, message: node.message.slice(0, 1024) });
   }
   const waiting = [...blocked, ...other].slice(0, MAX_LISTED_FAILURES);
+  const phase = owner.invalid !== undefined ? 'Unknown' : overallPhase(counts, total);
   const status: OwnerStatus = {
-    phase: owner.invalid !== undefined ? 'Unknown' : overallPhase(counts, total),
+    phase,
     counts,
     total,
     satisfied: `${counts.Satisfied}/${total}`,
@@ -82,6 +101,9 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
     waiting,
     waitingNotShown: waitingCount - waiting.length,
     upstreamWorking,
+    checkerFailures,
+    checkerFailuresNotShown: owner.checkerFailing.size - checkerFailures.length,
+    reason: owner.invalid !== undefined ? (owner.invalidReason ?? 'Invalid') : (first.get(phase)?.reason ?? (total === 0 ? 'NoPartitions' : 'NeverChecked')),
     valid: owner.invalid !== undefined ? { ok: false, reason: owner.invalidReason ?? 'Invalid', message: owner.invalid } : { ok: true, reason: 'Valid', message: 'the object is valid' },
   };
   if (owner.ref.kind === 'Dag') {
@@ -98,11 +120,34 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
   return status;
 }
 
+/** Lower first: which node of a phase gives the owner its reason. */
+function rank(node: NodeRecord): number {
+  if (node.phase === 'Unknown') return node.reason === 'NeverChecked' ? 1 : 0;
+  if (node.phase === 'WorkingOnIt') return node.reason === 'UpstreamWorking' ? 1 : 0;
+  if (node.phase === 'Waiting') return node.reason === 'UpstreamFailed' ? 0 : 1;
+  return 0;
+}
+
+/** The `count` nodes of a set with the smallest ids, in order, without sorting the whole set. */
+function firstById(nodes: ReadonlySet<NodeRecord>, count: number): NodeRecord[] {
+  const out: NodeRecord[] = [];
+  for (const node of nodes) {
+    if (out.length === count && node.id >= (out[count - 1] as NodeRecord).id) continue;
+    let i = out.length;
+    while (i > 0 && (out[i - 1] as NodeRecord).id > node.id) i--;
+    out.splice(i, 0, node);
+    if (out.length > count) out.pop();
+  }
+  return out;
+}
+
 const nodeLabel = (partition: string, task: string | undefined): string => (task !== undefined ? `${task}@${partition}` : partition === '' ? '-' : partition);
 
 /**
  * metav1.Conditions for an owner's status: Valid, Satisfied, Progressing, Degraded. A condition
- * keeps its lastTransitionTime while its status does not change.
+ * keeps its lastTransitionTime while its status does not change. Degraded is True when a node
+ * failed or is failing (its reason wins), or when a check failed (reason CheckerFailing); when
+ * both, the message names both.
  */
 export function ownerConditions(status: OwnerStatus, previous: Condition[] | undefined, generation: number, now: number): Condition[] {
   const c = status.counts;
@@ -115,9 +160,7 @@ export function ownerConditions(status: OwnerStatus, previous: Condition[] | und
     working > 0
       ? { type: 'Progressing', status: 'True', reason: 'WorkingOnIt', message: progressMessage(status), observedGeneration: generation }
       : { type: 'Progressing', status: 'False', reason: 'Idle', message: 'nothing is being worked on', observedGeneration: generation },
-    c.Failed > 0 || status.failures.length > 0
-      ? { type: 'Degraded', status: 'True', reason: status.failures[0]?.reason ?? 'Failed', message: `${c.Failed} failed${status.failures[0] !== undefined ? `; ${status.failures[0].partition}: ${status.failures[0].message}` : ''}`.slice(0, 1024), observedGeneration: generation }
-      : { type: 'Degraded', status: 'False', reason: 'NoFailures', message: 'no failures', observedGeneration: generation },
+    degraded(status, generation),
   ];
   return wanted.map((w) => {
     const old = previous?.find((p) => p.type === w.type);
@@ -133,4 +176,22 @@ function progressMessage(status: OwnerStatus): string {
   const first = status.waiting.find((w) => w.reason === 'UpstreamWorking');
   const naming = first !== undefined ? ` (${first.partition} waits: ${first.message})` : '';
   return `${own} working, ${status.upstreamWorking} waiting on an upstream being worked on${naming}, ${c.Pending} pending`.slice(0, 1024);
+}
+
+/**
+ * Degraded: failed or failing nodes first (reason: the first one's, e.g. RetriesExhausted), then
+ * partitions whose check failed (reason CheckerFailing, the first partition and its own reason in
+ * the message); a failure's message also counts the checker failures, so neither hides the other.
+ */
+function degraded(status: OwnerStatus, generation: number): Omit<Condition, 'lastTransitionTime'> {
+  const noVerdict = status.checkerFailures.length + status.checkerFailuresNotShown;
+  const firstNoVerdict = status.checkerFailures[0];
+  const checkerWords = firstNoVerdict === undefined ? '' : `${noVerdict} without a verdict (${firstNoVerdict.partition}: ${firstNoVerdict.reason}: ${firstNoVerdict.message})`;
+  const failure = status.failures[0];
+  if (status.counts.Failed > 0 || failure !== undefined) {
+    const message = `${status.counts.Failed} failed${failure !== undefined ? `; ${failure.partition}: ${failure.message}` : ''}${checkerWords !== '' ? `; ${checkerWords}` : ''}`;
+    return { type: 'Degraded', status: 'True', reason: failure?.reason ?? 'Failed', message: message.slice(0, 1024), observedGeneration: generation };
+  }
+  if (firstNoVerdict !== undefined) return { type: 'Degraded', status: 'True', reason: 'CheckerFailing', message: checkerWords.slice(0, 1024), observedGeneration: generation };
+  return { type: 'Degraded', status: 'False', reason: 'NoFailures', message: 'no failures', observedGeneration: generation };
 }

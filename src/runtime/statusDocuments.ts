@@ -14,11 +14,15 @@ export function expectationStatus(s: OwnerStatus, conditions: Condition[], gener
   return {
     observedGeneration: generation,
     phase: s.phase,
+    reason: s.reason,
     satisfied: s.satisfied,
     partitions: { total: s.total, satisfied: c.Satisfied, workingOnIt: c.WorkingOnIt, pending: c.Pending, waiting: c.Waiting, failed: c.Failed, unknown: c.Unknown },
     leases: s.leases,
     failures: s.failures,
     failuresNotShown: s.failuresNotShown,
+    // Absent when every check answered: most statuses never carry it.
+    ...(s.checkerFailures.length > 0 ? { checkerFailures: s.checkerFailures } : {}),
+    ...(s.checkerFailuresNotShown > 0 ? { checkerFailuresNotShown: s.checkerFailuresNotShown } : {}),
     ...waitingOf(s, 'partition'),
     conditions,
   };
@@ -30,6 +34,7 @@ export function dagStatus(s: OwnerStatus, conditions: Condition[], generation: n
   return {
     observedGeneration: generation,
     phase: s.phase,
+    reason: s.reason,
     periods: { total: s.total, succeeded: c.Satisfied, running: s.running ?? c.WorkingOnIt, failed: c.Failed },
     succeeded: s.satisfied,
     ...(s.lastPeriod !== undefined ? { lastPeriod: s.lastPeriod } : {}),

@@ -14,7 +14,9 @@ writeFileSync(
   join(dir, '.homeostat/status.json'),
   JSON.stringify({
     objects: [
-      object('Expectation', 'raw-clicks', {}, { phase: 'WorkingOnIt', satisfied: '7/9', partitions: { workingOnIt: 2, failed: 0 }, conditions: [{ type: 'Valid', status: 'True' }] }),
+      object('Expectation', 'raw-clicks', {}, { phase: 'WorkingOnIt', reason: 'ActionRunning', satisfied: '7/9', partitions: { workingOnIt: 2, failed: 0 }, conditions: [{ type: 'Valid', status: 'True' }] }),
+      object('Expectation', 'sensor', {}, { phase: 'Unknown', reason: 'CheckerFailed', satisfied: '0/1', partitions: { workingOnIt: 0, failed: 0 }, conditions: [{ type: 'Valid', status: 'True' }] }, 'team-c'),
+      object('Dag', 'enrich', {}, { phase: 'WorkingOnIt', reason: 'UpstreamWorking', succeeded: '0/3', periods: { running: 0, failed: 0 }, conditions: [{ type: 'Valid', status: 'True' }] }, 'team-c'),
       object('Expectation', 'other', {}, { phase: 'Satisfied', satisfied: '1/1', partitions: { workingOnIt: 0, failed: 0 } }, 'team-b'),
       object('StateChecker', 'file-exists', { mode: 'Job' }, { conditions: [{ type: 'Valid', status: 'True' }] }),
     ],
@@ -31,7 +33,12 @@ function get(kind: string, options: Parameters<typeof runGet>[1] = {}) {
 
 describe('homeostat get', () => {
   it('prints the CRD printer columns of a kind, as kubectl does', () => {
-    expect(get('exp')).toEqual({ code: 0, err: '', out: 'NAME         PHASE         SATISFIED   WORKING   FAILED   VALID   AGE\nraw-clicks   WorkingOnIt   7/9         2         0        True    90s\n' });
+    expect(get('exp')).toEqual({ code: 0, err: '', out: 'NAME         PHASE         SATISFIED   WORKING   FAILED   VALID   REASON          AGE\nraw-clicks   WorkingOnIt   7/9         2         0        True    ActionRunning   90s\n' });
+  });
+
+  it('says why in REASON: a checker failure on an Expectation, an upstream at work on a Dag', () => {
+    expect(get('exp', { namespace: 'team-c' }).out).toBe('NAME     PHASE     SATISFIED   WORKING   FAILED   VALID   REASON          AGE\nsensor   Unknown   0/1         0         0        True    CheckerFailed   90s\n');
+    expect(get('dag', { namespace: 'team-c' }).out).toBe('NAME     PHASE         SUCCEEDED   RUNNING   FAILED   LAST     VALID   REASON            AGE\nenrich   WorkingOnIt   0/3         0         0        <none>   True    UpstreamWorking   90s\n');
   });
 
   it('fills columns from JSONPath filters and shows <none> for missing values', () => {
@@ -39,7 +46,7 @@ describe('homeostat get', () => {
   });
 
   it('lists every namespace with -A', () => {
-    expect(get('expectations', { allNamespaces: true }).out.split('\n')[0]).toBe('NAMESPACE   NAME         PHASE         SATISFIED   WORKING   FAILED   VALID    AGE');
+    expect(get('expectations', { allNamespaces: true }).out.split('\n')[0]).toBe('NAMESPACE   NAME         PHASE         SATISFIED   WORKING   FAILED   VALID    REASON          AGE');
   });
 
   it('names each kind in `all`', () => {

@@ -44,6 +44,7 @@ describe('the Mediator scenario', () => {
     expect(sim.messageOf(enrichJoin(TODAY))).toBe(`Dag ads task load ${TODAY} is being worked on`);
     // What `kubectl get dag enrich -o yaml` shows: the period waits, naming the upstream at work and its period.
     const enrich = statusOf('enrich');
+    expect(enrich.reason).toBe('UpstreamWorking'); // the REASON column of `kubectl get dag`
     expect(enrich.waiting).toEqual([{ partition: TODAY, reason: 'UpstreamWorking', message: `Dag ads task load ${TODAY} is being worked on` }]);
     const conditions = Object.fromEntries(ownerConditions(enrich, undefined, 1, sim.now).map((c) => [c.type, `${c.status}/${c.reason}: ${c.message}`]));
     expect(conditions.Satisfied).toBe(`False/WorkingOnIt: 36/37 satisfied; ${TODAY} waits: Dag ads task load ${TODAY} is being worked on`);

@@ -52,7 +52,7 @@ describeIntegration('controller: an Expectation from Unknown to Satisfied', () =
     expect(waited.stdout).toContain('condition met');
     const got = await scene.kubectl(['get', 'exp', 'report']);
     const [header, row] = got.stdout.trim().split('\n');
-    expect(header?.trim().split(/\s+/)).toEqual(['NAME', 'PHASE', 'SATISFIED', 'WORKING', 'FAILED', 'VALID', 'AGE']);
+    expect(header?.trim().split(/\s+/)).toEqual(['NAME', 'PHASE', 'SATISFIED', 'WORKING', 'FAILED', 'VALID', 'REASON', 'AGE']);
     expect(row?.trim().split(/\s+/).slice(0, 6)).toEqual(['report', 'Satisfied', '1/1', '0', '0', 'True']);
   });
 

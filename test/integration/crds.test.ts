@@ -114,7 +114,7 @@ describeIntegration('CRDs on a real API server', () => {
     await must(inNs(['apply', '-f', '-'], CHECKER + '---' + VALID_EXPECTATION));
     const got = await must(inNs(['get', 'exp']));
     const [header, row] = got.stdout.trim().split('\n');
-    expect(header?.trim().split(/\s+/)).toEqual(['NAME', 'PHASE', 'SATISFIED', 'WORKING', 'FAILED', 'VALID', 'AGE']);
+    expect(header?.trim().split(/\s+/)).toEqual(['NAME', 'PHASE', 'SATISFIED', 'WORKING', 'FAILED', 'VALID', 'REASON', 'AGE']);
     expect(row).toMatch(/^clicks\s/);
     // The server applied the schema defaults.
     const stored = JSON.parse((await must(inNs(['get', 'exp', 'clicks', '-o', 'json']))).stdout) as { spec: Record<string, unknown> };

@@ -66,9 +66,14 @@ describeIntegration('Mediator: enrich runs a day once sold and ads load have suc
     expect(await scene.launched('enrich')).toEqual([]);
     const got = await scene.kubectl(['get', 'dag', 'enrich']);
     const [header, row] = got.stdout.trim().split('\n');
-    expect(header?.trim().split(/\s+/)).toEqual(['NAME', 'PHASE', 'SUCCEEDED', 'RUNNING', 'FAILED', 'LAST', 'VALID', 'AGE']);
+    expect(header?.trim().split(/\s+/)).toEqual(['NAME', 'PHASE', 'SUCCEEDED', 'RUNNING', 'FAILED', 'LAST', 'VALID', 'REASON', 'AGE']);
     // No Job of enrich exists: RUNNING ("Periods running now", status.periods.running) must not count the periods waiting on ads.
     expect(row?.trim().split(/\s+/).slice(0, 5)).toEqual(['enrich', 'WorkingOnIt', '0/3', '0', '0']);
+    // REASON says why (only an upstream is at work), and the Satisfied condition names it and its period.
+    expect(row?.trim().split(/\s+/).at(-2)).toBe('UpstreamWorking'); // before AGE (LAST is blank)
+    const enrich = (await scene.get('dag', 'enrich')).status as { conditions: { type: string; message: string }[]; waiting: unknown[] };
+    expect(enrich.conditions.find((c) => c.type === 'Satisfied')?.message).toMatch(new RegExp(`^0/3 satisfied; ${D1} waits: Dag ads task load ${D1} is being worked on$`));
+    expect(enrich.waiting).toEqual(DAYS.map((d) => ({ period: d, reason: 'UpstreamWorking', message: `Dag ads task load ${d} is being worked on` })));
   }, STEP);
 
   it('enrich for a day starts as soon as ads load has succeeded for that day, and only that day', async () => {

@@ -335,6 +335,10 @@ observedGeneration?: number
  */
 phase?: ("Satisfied" | "WorkingOnIt" | "Pending" | "Waiting" | "Failed" | "Unknown")
 /**
+ * Why the phase is what it is, in CamelCase: the reason of the partition the phase comes from, the one to look at first. E.g. CheckerFailed, CheckerTimeout or NoVerdict for Unknown (NeverChecked before the first verdict), RetriesExhausted or Unrecoverable for Failed, UpstreamFailed for Waiting, ActionRunning or UpstreamWorking (only an input is being worked on) for WorkingOnIt; the Valid condition's reason when the object is not valid.
+ */
+reason?: string
+/**
  * Satisfied partitions over all partitions, e.g. 364/365.
  */
 satisfied?: string
@@ -495,7 +499,32 @@ attempts?: number
  */
 failuresNotShown?: number
 /**
- * Partitions Waiting on an input, with why (at most 20, those blocked by a Failed input first).
+ * Partitions Unknown because their check failed: the checker crashed (CheckerFailed), did not answer in time (CheckerTimeout) or gave no verdict for them (NoVerdict). At most 20; see checkerFailuresNotShown. No action is launched on them; the check is retried after a backoff.
+ * 
+ * @maxItems 20
+ * 
+ * Items: One partition without a verdict.
+ */
+checkerFailures?: {
+/**
+ * The partition.
+ */
+partition: string
+/**
+ * CheckerFailed, CheckerTimeout or NoVerdict.
+ */
+reason: string
+/**
+ * What the checker did.
+ */
+message?: string
+}[]
+/**
+ * How many more partitions without a verdict there are than checkerFailures lists.
+ */
+checkerFailuresNotShown?: number
+/**
+ * Partitions waiting on an input, with why: phase Waiting, or WorkingOnIt with reason UpstreamWorking (an input is being worked on; the message names it). At most 20, those blocked by a Failed input first.
  * 
  * @maxItems 20
  * 
@@ -507,7 +536,7 @@ waiting?: {
  */
 partition: string
 /**
- * A CamelCase reason, e.g. UpstreamFailed.
+ * A CamelCase reason, e.g. UpstreamFailed, UpstreamWorking.
  */
 reason: string
 /**
@@ -699,6 +728,10 @@ observedGeneration?: number
  */
 phase?: ("Satisfied" | "WorkingOnIt" | "Pending" | "Waiting" | "Failed" | "Unknown")
 /**
+ * Why the phase is what it is, in CamelCase: the reason of the period the phase comes from, the one to look at first. E.g. CheckerFailed, CheckerTimeout or NoVerdict for Unknown (NeverChecked before the first verdict), RetriesExhausted or Unrecoverable for Failed, UpstreamFailed for Waiting, ActionRunning or UpstreamWorking (only an input is being worked on) for WorkingOnIt; the Valid condition's reason when the object is not valid.
+ */
+reason?: string
+/**
  * Period counts.
  */
 periods?: {
@@ -822,7 +855,7 @@ generation?: number
  */
 retriesDropped?: number
 /**
- * Periods Waiting on an input, with why (at most 20, those blocked by a Failed input first).
+ * Periods waiting on an input, with why: phase Waiting, or WorkingOnIt with reason UpstreamWorking (an input is being worked on; the message names it). At most 20, those blocked by a Failed input first.
  * 
  * @maxItems 20
  * 
@@ -834,7 +867,7 @@ waiting?: {
  */
 period: string
 /**
- * A CamelCase reason, e.g. UpstreamFailed.
+ * A CamelCase reason, e.g. UpstreamFailed, UpstreamWorking.
  */
 reason: string
 /**

@@ -1,6 +1,6 @@
 import { duration, int, label, list, obj, str, stringMap } from './builders.js';
 import { calendar, conditions, jobAction, observedGeneration, retry } from './common.js';
-import { leaseList, retriesDropped, retryList, waitingList } from './expectation.js';
+import { leaseList, phaseReason, retriesDropped, retryList, waitingList } from './expectation.js';
 import type { KindDefinition } from './kind.js';
 
 const task = obj(
@@ -97,6 +97,7 @@ export const dag: KindDefinition = {
       enum: ['Satisfied', 'WorkingOnIt', 'Pending', 'Waiting', 'Failed', 'Unknown'],
       maxLength: 16,
     }),
+    reason: phaseReason('period'),
     periods: obj('Period counts.', {
       total: int('Periods declared.', { minimum: 0 }),
       succeeded: int('Periods whose every task has succeeded.', { minimum: 0 }),
@@ -122,5 +123,6 @@ export const dag: KindDefinition = {
     { name: 'Failed', type: 'integer', jsonPath: '.status.periods.failed', description: 'Periods with a Failed task.' },
     { name: 'Last', type: 'string', jsonPath: '.status.lastPeriod', description: 'The latest succeeded period.' },
     { name: 'Valid', type: 'string', jsonPath: '.status.conditions[?(@.type=="Valid")].status', description: 'Whether the declaration is valid (the Valid condition says why not).' },
+    { name: 'Reason', type: 'string', jsonPath: '.status.reason', description: 'Why the phase is what it is (e.g. UpstreamWorking: only an upstream is being worked on).' },
   ],
 };

@@ -124,13 +124,20 @@ export const retriesDropped = (nodes: string): Schema =>
 /** Nodes waiting on an input, with why: those blocked by a failed input first. Bounded. */
 export const waitingList = (nodes: string, key: string): Schema =>
   list(
-    `${nodes[0]?.toUpperCase()}${nodes.slice(1)} Waiting on an input, with why (at most 20, those blocked by a Failed input first).`,
+    `${nodes[0]?.toUpperCase()}${nodes.slice(1)} waiting on an input, with why: phase Waiting, or WorkingOnIt with reason UpstreamWorking (an input is being worked on; the message names it). At most 20, those blocked by a Failed input first.`,
     obj(`One waiting ${key}.`, {
       [key]: str(`The ${key}.`, { maxLength: 1024 }),
-      reason: str('A CamelCase reason, e.g. UpstreamFailed.', { maxLength: 64 }),
+      reason: str('A CamelCase reason, e.g. UpstreamFailed, UpstreamWorking.', { maxLength: 64 }),
       message: str('What it waits for, naming the input.', { maxLength: 1024 }),
     }, [key, 'reason']),
     { maxItems: 20 },
+  );
+
+/** status.reason of an Expectation or a Dag: the REASON printer column. */
+export const phaseReason = (node: string): Schema =>
+  str(
+    `Why the phase is what it is, in CamelCase: the reason of the ${node} the phase comes from, the one to look at first. E.g. CheckerFailed, CheckerTimeout or NoVerdict for Unknown (NeverChecked before the first verdict), RetriesExhausted or Unrecoverable for Failed, UpstreamFailed for Waiting, ActionRunning or UpstreamWorking (only an input is being worked on) for WorkingOnIt; the Valid condition's reason when the object is not valid.`,
+    { maxLength: 64 },
   );
 
 const count = (what: string) => int(`Partitions that are ${what}.`, { minimum: 0 });
@@ -169,6 +176,7 @@ export const expectation: KindDefinition = {
       enum: ['Satisfied', 'WorkingOnIt', 'Pending', 'Waiting', 'Failed', 'Unknown'],
       maxLength: 16,
     }),
+    reason: phaseReason('partition'),
     satisfied: str('Satisfied partitions over all partitions, e.g. 364/365.', { maxLength: 32 }),
     partitions: obj('Partition counts per phase.', {
       total: count('declared'),
@@ -193,6 +201,16 @@ export const expectation: KindDefinition = {
       { maxItems: 20 },
     ),
     failuresNotShown: int('How many more failing partitions there are than failures lists.', { minimum: 0 }),
+    checkerFailures: list(
+      'Partitions Unknown because their check failed: the checker crashed (CheckerFailed), did not answer in time (CheckerTimeout) or gave no verdict for them (NoVerdict). At most 20; see checkerFailuresNotShown. No action is launched on them; the check is retried after a backoff.',
+      obj('One partition without a verdict.', {
+        partition: str('The partition.', { maxLength: 1024 }),
+        reason: str('CheckerFailed, CheckerTimeout or NoVerdict.', { maxLength: 64 }),
+        message: str('What the checker did.', { maxLength: 1024 }),
+      }, ['partition', 'reason']),
+      { maxItems: 20 },
+    ),
+    checkerFailuresNotShown: int('How many more partitions without a verdict there are than checkerFailures lists.', { minimum: 0 }),
     waiting: waitingList('partitions', 'partition'),
     waitingNotShown: int('How many more waiting partitions there are than waiting lists.', { minimum: 0 }),
     conditions,
@@ -204,5 +222,6 @@ export const expectation: KindDefinition = {
     { name: 'Failed', type: 'integer', jsonPath: '.status.partitions.failed', description: 'Failed partitions.' },
     // Without it an invalid Expectation reads like one never checked (Unknown, 0/0).
     { name: 'Valid', type: 'string', jsonPath: '.status.conditions[?(@.type=="Valid")].status', description: 'Whether the declaration is valid (the Valid condition says why not).' },
+    { name: 'Reason', type: 'string', jsonPath: '.status.reason', description: 'Why the phase is what it is (e.g. CheckerFailed: the checker crashed).' },
   ],
 };
