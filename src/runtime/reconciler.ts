@@ -11,7 +11,11 @@ export interface ReconcilerOptions {
   /** Who holds the leases this controller grants. */
   holder: string;
   log: Logger;
-  /** Keep observations in saved snapshots, so a restart does not check everything again. Defaults to false. */
+  /**
+   * Keep observations in saved snapshots, so a restart can show what was last seen (embedded mode).
+   * The next process checks everything again before acting or calling it converged
+   * (local/stateFile.ts fromEarlierProcess). Defaults to false.
+   */
   persistObservations?: boolean;
   /** Backoff of failing port calls: the first wait, doubled per failure up to the max. Defaults to 500 ms and 30 s. */
   retryInitialMs?: number;
