@@ -3,22 +3,10 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createNamespace, describeIntegration, installCrds } from './harness/cluster.js';
 import { conditionsOf, Scene } from './controllerFixtures.js';
+import { D1, DAILY, dagRunYaml, dagYaml } from './mediatorFixtures.js';
 
-const RUN = `apiVersion: homeostat.dev/v1alpha1
-kind: DagRun
-metadata: {name: rerun-nightly}
-spec: {dag: nightly, period: "2026-11-20"}
-`;
-
-const DAG = `apiVersion: homeostat.dev/v1alpha1
-kind: Dag
-metadata: {name: nightly}
-spec:
-  periods: {every: P1D, from: "2026-11-20", to: "2026-11-21", timeZone: UTC}
-  tasks:
-    - name: load
-      job: {template: {spec: {containers: [{name: load, image: example/load:1}]}}}
-`;
+const RUN = dagRunYaml('rerun-nightly', 'nightly', D1);
+const DAG = dagYaml('nightly', ['load'], DAILY);
 
 describeIntegration('controller: a DagRun for a Dag that does not exist', () => {
   let scene: Scene;
