@@ -1,6 +1,7 @@
 import { describeParams, renderMap, sameParams, withRunParams } from '../api/template.js';
 import { actionName } from './actionNames.js';
 import { type Decision, decide, failedRetry, type InputsFacts, backoffMs } from './decide.js';
+import { restoredSatisfied } from './lastVerdicts.js';
 import { isCheckerFailure, type NodeRecord, OwnerModel } from './model.js';
 import { CheckerTransitions } from './checkerTransitions.js';
 import { RunBook } from './runBook.js';
@@ -68,6 +69,8 @@ export class Engine {
   private queueHead = 0;
   private readonly timers = new TimerHeap<NodeRecord>();
   private readonly pendingChecks = new Map<string, NodeRecord[]>();
+  /** Records of the last verdicts per owner key, from the snapshot: applied once, when the owner is compiled. */
+  private readonly lastVerdicts: Map<string, unknown>;
   private pass: PassOutput = newPass();
 
   constructor(options: EngineOptions) {
@@ -78,6 +81,7 @@ export class Engine {
     this.successes = new SuccessBook(Math.max(2, options.maxSuccessesPerDag ?? 200));
     const snap = options.snapshot;
     const observations = new Map<string, Observation>(snap?.observations ?? []);
+    this.lastVerdicts = new Map(snap?.lastVerdicts ?? []);
     if (snap !== undefined) {
       for (const lease of snap.leases) this.leases.set(lease.node, lease);
       for (const [k, v] of snap.retries) this.retries.set(k, v);
@@ -118,6 +122,7 @@ export class Engine {
     this.compiling = now;
     this.compiler.setWorld(world, now);
     this.worlds++;
+    if (this.lastVerdicts.size > 0) this.restoreVerdicts();
   }
 
   /** A checker's verdict for one node. Returns false for a node that no longer exists. */
@@ -339,6 +344,29 @@ export class Engine {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  /**
+   * The satisfied partitions of an earlier process's record show as satisfied, dated 0 (as
+   * local/stateFile.ts fromEarlierProcess): due for a check at once, and nothing acts on them —
+   * a fresh unsatisfied verdict replaces them and the action starts as usual.
+   */
+  private restoreVerdicts(): void {
+    for (const [key, record] of this.lastVerdicts) {
+      const [kind, namespace = '', name = ''] = key.split('/');
+      if (kind !== 'Expectation') continue;
+      const owner = this.compiler.owner({ kind, namespace, name });
+      if (owner === undefined) continue;
+      this.lastVerdicts.delete(key);
+      const from = owner.key.length + 1;
+      const byKey = new Map(owner.nodes.map((n) => [n.id.slice(from), n]));
+      for (const k of restoredSatisfied(record, [...byKey.keys()])) {
+        const node = byKey.get(k) as NodeRecord;
+        if (node.observation !== undefined || this.leases.has(node.id)) continue;
+        node.observation = { verdict: 'satisfied', at: 0 };
+        this.enqueue(node);
+      }
+    }
+  }
 
   private enqueue(node: NodeRecord): void {
     if (node.queued || !node.alive) return;

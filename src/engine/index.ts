@@ -4,3 +4,4 @@ export { emptyWorld, type World } from './compile.js';
 export type { ObjectProblem } from './worldCompiler.js';
 export { ownerConditions, ownerStatus, overallPhase, type OwnerStatus } from './ownerStatus.js';
 export * from './types.js';
+export { type LastVerdicts, MAX_NOT_SATISFIED, readRecord, recordVerdicts, restoredSatisfied } from './lastVerdicts.js';

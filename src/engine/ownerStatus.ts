@@ -1,4 +1,5 @@
 import type { Condition } from '../api/types.js';
+import { type LastVerdicts, MAX_NOT_SATISFIED, partitionDigest, recordVerdicts } from './lastVerdicts.js';
 import { type NodeRecord, type OwnerModel, PHASES } from './model.js';
 import type { Lease, Phase, RetryRecord } from './types.js';
 
@@ -40,9 +41,12 @@ export interface OwnerStatus {
   lastPeriod?: string;
   /** Dags: periods with a task running (WorkingOnIt counts those only waiting on an upstream too). */
   running?: number;
+  /** Expectations: which partitions are Satisfied, compactly, for a restarted controller to show (lastVerdicts.ts). */
+  lastVerdicts?: LastVerdicts;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+const digests = new WeakMap<readonly NodeRecord[], string>();
 
 /** The overall phase: Satisfied when every node is, else the most active phase present. */
 export function overallPhase(counts: Record<Phase, number>, total: number): Phase {
@@ -106,6 +110,14 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
     reason: owner.invalid !== undefined ? (owner.invalidReason ?? 'Invalid') : (first.get(phase)?.reason ?? (total === 0 ? 'NoPartitions' : 'NeverChecked')),
     valid: owner.invalid !== undefined ? { ok: false, reason: owner.invalidReason ?? 'Invalid', message: owner.invalid } : { ok: true, reason: 'Valid', message: 'the object is valid' },
   };
+  if (owner.ref.kind === 'Expectation' && owner.invalid === undefined) {
+    const from = owner.key.length + 1;
+    const partitions = owner.nodes.map((n) => ({ key: n.id.slice(from), satisfied: n.phase === 'Satisfied' }));
+    // The compiler gives an owner a new nodes array whenever its partitions change: the digest is computed once per set.
+    let digest = digests.get(owner.nodes);
+    if (digest === undefined) digests.set(owner.nodes, (digest = partitionDigest(partitions.map((p) => p.key))));
+    status.lastVerdicts = recordVerdicts(partitions, MAX_NOT_SATISFIED, digest);
+  }
   if (owner.ref.kind === 'Dag') {
     let last: string | undefined;
     let running = 0;

@@ -124,6 +124,12 @@ export interface EngineSnapshot {
   runSeq: [string, number][];
   /** Optional: embedded mode keeps observations so a restart does not re-check everything at once. */
   observations?: [string, Observation][];
+  /**
+   * Optional: per Expectation (owner key), what its status said the last checks found
+   * (`status.lastVerdicts`, lastVerdicts.ts). Its satisfied partitions show as satisfied, dated 0,
+   * until checked again, like `observations` from an earlier process.
+   */
+  lastVerdicts?: [string, unknown][];
 }
 
 export interface OwnerRef {

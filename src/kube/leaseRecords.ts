@@ -291,6 +291,8 @@ export function snapshotFromObjects(owners: readonly RawObject[], dagRuns: reado
     const ownerKey = refKey({ kind: o.kind ?? '', namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '' });
     const state = stateFromStatus(o.status, o.kind);
     if (o.kind === 'Dag') addDagState(snapshot, ownerKey, state);
+    // What the last checks said: shown until checked again (engine/lastVerdicts.ts).
+    if (o.kind === 'Expectation' && o.status?.lastVerdicts !== undefined) (snapshot.lastVerdicts ??= []).push([ownerKey, o.status.lastVerdicts]);
     for (const item of state.leases) {
       const lease = fromStatusLease(item, ownerKey);
       if (lease !== undefined) snapshot.leases.push(lease);

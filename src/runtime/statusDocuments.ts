@@ -24,6 +24,7 @@ export function expectationStatus(s: OwnerStatus, conditions: Condition[], gener
     ...(s.checkerFailures.length > 0 ? { checkerFailures: s.checkerFailures } : {}),
     ...(s.checkerFailuresNotShown > 0 ? { checkerFailuresNotShown: s.checkerFailuresNotShown } : {}),
     ...waitingOf(s, 'partition'),
+    ...(s.lastVerdicts !== undefined ? { lastVerdicts: s.lastVerdicts } : {}),
     conditions,
   };
 }

@@ -549,6 +549,31 @@ message?: string
  */
 waitingNotShown?: number
 /**
+ * What the last checks said, compactly: every partition not listed in notSatisfied was Satisfied when this status was written. A restarted controller (a rolling update, a failover) shows those as Satisfied until it has checked them again, which it does at once; they never start or hold back an action. Restored only while the partitions are the same set (count and digest); at most 1000 are listed, beyond that complete is false and nothing is restored.
+ */
+lastVerdicts?: {
+/**
+ * How many partitions there were.
+ */
+partitions: number
+/**
+ * An order-free digest of the partition keys: the verdicts apply to that set only.
+ */
+digest: string
+/**
+ * False when more than 1000 partitions were not Satisfied: none is listed, and a restart shows them all as not checked yet.
+ */
+complete: boolean
+/**
+ * Keys of the partitions not Satisfied (Unknown, unsatisfied, being worked on, failed), sorted; at most 1000.
+ * 
+ * @maxItems 1000
+ * 
+ * Items: A partition key.
+ */
+notSatisfied?: string[]
+}
+/**
  * The latest observations of the object, one per type (Valid, Satisfied, Progressing, Degraded).
  * 
  * @maxItems 16

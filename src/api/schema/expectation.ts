@@ -96,6 +96,9 @@ export const leaseList = (nodes: string): Schema =>
     { maxItems: 10000 },
   );
 
+/** At most this many partitions are listed in status.lastVerdicts; beyond it nothing is restored after a restart. */
+export const MAX_NOT_SATISFIED = 1000;
+
 /** At most this many retry records are kept in a status; beyond it the oldest are dropped. */
 export const MAX_RETRY_RECORDS = 500;
 
@@ -213,6 +216,16 @@ export const expectation: KindDefinition = {
     checkerFailuresNotShown: int('How many more partitions without a verdict there are than checkerFailures lists.', { minimum: 0 }),
     waiting: waitingList('partitions', 'partition'),
     waitingNotShown: int('How many more waiting partitions there are than waiting lists.', { minimum: 0 }),
+    lastVerdicts: obj(
+      `What the last checks said, compactly: every partition not listed in notSatisfied was Satisfied when this status was written. A restarted controller (a rolling update, a failover) shows those as Satisfied until it has checked them again, which it does at once; they never start or hold back an action. Restored only while the partitions are the same set (count and digest); at most ${MAX_NOT_SATISFIED} are listed, beyond that complete is false and nothing is restored.`,
+      {
+        partitions: int('How many partitions there were.', { minimum: 0 }),
+        digest: str('An order-free digest of the partition keys: the verdicts apply to that set only.', { maxLength: 32 }),
+        complete: bool(`False when more than ${MAX_NOT_SATISFIED} partitions were not Satisfied: none is listed, and a restart shows them all as not checked yet.`),
+        notSatisfied: list(`Keys of the partitions not Satisfied (Unknown, unsatisfied, being worked on, failed), sorted; at most ${MAX_NOT_SATISFIED}.`, str('A partition key.', { maxLength: 1024 }), { maxItems: MAX_NOT_SATISFIED }),
+      },
+      ['partitions', 'digest', 'complete'],
+    ),
     conditions,
   }),
   printerColumns: [
