@@ -64,7 +64,7 @@ describe('validateObject: a minimal object of every kind is valid and gets its d
           campaign: { values: ['1', '2'] },
           region: { valuesFrom: { configMap: 'regions', key: 'ids' } },
         },
-        dependsOn: [{ expectation: 'campaign-csv' }, { dag: 'join-dimensions', task: 'publish', keys: { day: 'date' } }],
+        dependsOn: [{ expectation: 'campaign-csv', rebuild: 'OnInputChange' }, { dag: 'join-dimensions', task: 'publish', keys: { day: 'date' } }],
         action: { dagRun: { dag: 'load-campaigns', params: { campaign: '{{campaign}}' } } },
         retry: { limit: 5, backoff: { initial: '1m', max: '1h' } },
       }),
@@ -160,6 +160,18 @@ describe('validateObject: every CEL rule fails with its message', () => {
       input: expectation({ dependsOn: [{ expectation: 'e', task: 'publish' }] }),
       path: 'spec.dependsOn[0]',
       message: 'task needs dag',
+    },
+    {
+      name: 'rebuild on a dag dependency',
+      input: expectation({ dependsOn: [{ dag: 'd', rebuild: 'OnInputChange' }] }),
+      path: 'spec.dependsOn[0]',
+      message: 'rebuild applies to expectation dependencies only',
+    },
+    {
+      name: 'rebuild that is not Never or OnInputChange',
+      input: expectation({ dependsOn: [{ expectation: 'e', rebuild: 'Always' }] }),
+      path: 'spec.dependsOn[0].rebuild',
+      message: expect.stringMatching(/Never, OnInputChange|Never.*OnInputChange/) as unknown as string,
     },
     {
       name: 'action with neither job nor dagRun',

@@ -25,6 +25,8 @@ export interface EdgeSpec {
   /** A Dag task, or undefined for a whole Dag (or an Expectation). */
   task?: string;
   mapping: MappingOptions;
+  /** `rebuild: OnInputChange`: a remade input makes the dependent partition due again. */
+  onInputChange?: boolean;
 }
 
 export interface TaskDraft {
@@ -137,6 +139,7 @@ export function draftExpectation(exp: Expectation, checkers: Map<string, StateCh
     target: d.expectation !== undefined ? ownerKeyOf('Expectation', namespace, d.expectation) : ownerKeyOf('Dag', namespace, d.dag ?? ''),
     ...(d.task !== undefined ? { task: d.task } : {}),
     mapping: { ...(d.keys !== undefined ? { keys: d.keys } : {}), periods: d.periods ?? 'Auto' },
+    ...(d.rebuild === 'OnInputChange' && d.expectation !== undefined ? { onInputChange: true } : {}),
   }));
   const draft: OwnerDraft = {
     key: ownerKeyOf('Expectation', namespace, ref.name),

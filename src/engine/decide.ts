@@ -23,6 +23,10 @@ export interface NodeFacts {
   nextCheckAt: number;
   /** When an attempt on this node last ended without making the state hold (0: none known). */
   actedAt: number;
+  /** An input of a `rebuild: OnInputChange` dependency made after this node was built: it is due again. */
+  changedInput?: NodeRecord;
+  /** The lease is a rebuild: the state held before it started, so only a verdict taken after it ended judges it. */
+  rebuilding?: boolean;
 }
 
 /** What to do about the lease before anything else. */
@@ -91,11 +95,16 @@ export function decide(facts: NodeFacts): Decision {
       });
     }
     // The lease ends in this pass; decide the rest as if it were gone, and say what ends it.
-    const after = decide({ ...facts, lease: undefined, ...(leaseVerdict.kind === 'fail' ? { retry: failedRetry(facts, leaseVerdict) } : {}) });
+    const next: NodeFacts = { ...facts, lease: undefined };
+    if (leaseVerdict.kind === 'fail') next.retry = failedRetry(facts, leaseVerdict);
+    // A lease ending satisfied built the node: whether an input changed since is decided once it is recorded.
+    if (leaseVerdict.kind === 'release') delete next.changedInput;
+    const after = decide(next);
     return { ...after, lease: leaseVerdict, start: false };
   }
 
   if (obs?.verdict === 'satisfied') {
+    if (facts.changedInput !== undefined) return decideRebuild(facts, facts.changedInput, checkDue, wakeForCheck);
     return decision('Satisfied', 'StateSatisfied', 'the state holds', { check: checkDue, wakeAt: wakeForCheck });
   }
   if (obs?.verdict === 'unrecoverable') {
@@ -142,11 +151,25 @@ export function decide(facts: NodeFacts): Decision {
   return decision('Pending', 'ActionDue', 'the action is due', { start: true, check: checkDue, wakeAt: wakeForCheck });
 }
 
+/** A satisfied node whose input was made again (rebuild: OnInputChange): its action is due, with the usual retries. */
+function decideRebuild(facts: NodeFacts, input: NodeRecord, checkDue: boolean, wakeForCheck: number): Decision {
+  const { now, policy, retry } = facts;
+  if (retry !== undefined && retry.failures > policy.retryLimit) {
+    return decision('Failed', 'RetriesExhausted', `rebuilding after ${input.describe()} changed: ${retry.failures} attempts failed; last: ${retry.reason}: ${retry.message}`, { cause: 'self', check: checkDue, wakeAt: wakeForCheck });
+  }
+  if (retry !== undefined && now < retry.nextAttemptAt) {
+    return decision('Pending', 'Backoff', `rebuild attempt ${retry.attempts + 1} after backoff (last: ${retry.reason}: ${retry.message})`, { check: checkDue, wakeAt: Math.min(retry.nextAttemptAt, wakeForCheck) });
+  }
+  return decision('Pending', 'InputChanged', `${input.describe()} was made again after this partition was built`, { start: true, check: checkDue, wakeAt: wakeForCheck });
+}
+
 /** Decides whether the lease holds, and if not, how it ends. */
 function judgeLease(facts: NodeFacts, lease: Lease): LeaseVerdict {
   const { now, observation: obs, policy } = facts;
   const running = lease.outcome === undefined;
-  if (obs?.verdict === 'satisfied' && (policy.rule !== 'check' || obs.at >= lease.acquiredAt)) {
+  // A rebuild starts on a state that holds: only a verdict taken once the action ended says it was rebuilt.
+  const judgedFrom = facts.rebuilding === true ? (lease.finishedAt ?? Infinity) : lease.acquiredAt;
+  if (obs?.verdict === 'satisfied' && (policy.rule !== 'check' || obs.at >= judgedFrom)) {
     return { kind: 'release', outcome: 'satisfied', cancel: running };
   }
   if (obs?.verdict === 'unrecoverable' && obs.at >= lease.acquiredAt) return { kind: 'release', outcome: 'unrecoverable', cancel: running };

@@ -135,8 +135,10 @@ export class Engine {
       return true;
     }
     const at = node.checkDeadline > 0 ? node.checkRequestedAt : now;
+    const before = node.observation?.verdict;
     node.observation = { verdict, at, ...(message !== undefined ? { message } : {}) };
     const lease = this.leases.get(nodeId);
+    if (verdict === 'satisfied') this.sawSatisfied(node, before, lease !== undefined, now);
     if (node.verifying && lease?.outcome === 'succeeded' && lease.verified === undefined) lease.verified = verdict;
     node.verifying = false;
     node.checkDeadline = 0;
@@ -178,6 +180,7 @@ export class Engine {
     if (lease === undefined || lease.attempt !== attempt || lease.outcome !== undefined) return false;
     this.leases.delete(nodeId);
     if (node === undefined) return true;
+    node.rebuilding = false;
     this.releaseSlot(node.owner);
     // The attempt number was not spent: the next launch uses it again (under a new name, its start time).
     const retry = this.retries.get(nodeId);
@@ -368,6 +371,30 @@ export class Engine {
     }
   }
 
+  /**
+   * A fresh verdict says the state holds. Without a lease, a state that did not hold was made by
+   * hand (a lease's end says when its action made it, see applyLease); a first sight is learning.
+   */
+  private sawSatisfied(node: NodeRecord, before: Verdict | undefined, leased: boolean, now: number): void {
+    if (node.seenSatisfiedAt === 0) node.seenSatisfiedAt = now;
+    if (!leased && (before === 'unsatisfied' || before === 'unrecoverable')) node.madeAt = node.builtAt = now;
+  }
+
+  /**
+   * The input of a `rebuild: OnInputChange` dependency made after this satisfied node was built
+   * (or, never built by this engine, first seen satisfied), once every input holds; or undefined.
+   * Make's rule for Expectations: after a restart both times start at 0, so nothing is news yet.
+   */
+  private changedInput(node: NodeRecord): NodeRecord | undefined {
+    const since = Math.max(node.builtAt, node.seenSatisfiedAt);
+    if (since === 0 || node.missing !== undefined || node.policy.action === undefined || node.policy.suspended) return undefined;
+    let changed: NodeRecord | undefined;
+    for (const dep of node.rebuildInputs) if (dep.madeAt > since && (changed === undefined || dep.madeAt > changed.madeAt)) changed = dep;
+    if (changed === undefined) return undefined;
+    for (const dep of node.deps) if (dep.phase !== 'Satisfied') return undefined;
+    return changed;
+  }
+
   private enqueue(node: NodeRecord): void {
     if (node.queued || !node.alive) return;
     node.queued = true;
@@ -380,6 +407,7 @@ export class Engine {
     const reasonBefore = node.reason;
     const messageBefore = node.message;
     const doneBefore = node.doneAt;
+    const madeBefore = node.madeAt;
     let launched = false;
     if (node.checkDeadline > 0 && now >= node.checkDeadline) this.failCheck(node, 'CheckerTimeout', 'the checker did not answer in time', now);
 
@@ -399,7 +427,11 @@ export class Engine {
         const started = this.tryStart(node, now);
         if ('action' in started) {
           launched = true;
+          node.rebuilding = d.reason === 'InputChanged';
           ({ phase, reason, message } = { phase: 'WorkingOnIt', reason: 'ActionStarted', message: `action ${started.action} (attempt ${started.attempt}) started` });
+        } else if (d.reason === 'InputChanged') {
+          // A rebuild held back (concurrency limit) still says which input made it due.
+          ({ phase, reason, message } = { phase: 'Pending', reason: d.reason, message: `${d.message}; ${started.message}` });
         } else {
           ({ phase, reason, message } = { phase: 'Pending', ...started });
         }
@@ -411,7 +443,7 @@ export class Engine {
     }
 
     // A new message matters downstream too: a whole-Dag period repeats its task's (which input it waits for).
-    if (node.phase !== phaseBefore || node.reason !== reasonBefore || node.message !== messageBefore || node.doneAt !== doneBefore) {
+    if (node.phase !== phaseBefore || node.reason !== reasonBefore || node.message !== messageBefore || node.doneAt !== doneBefore || node.madeAt !== madeBefore) {
       for (const dependent of node.dependents) this.enqueue(dependent);
     }
     return launched;
@@ -431,6 +463,8 @@ export class Engine {
       observation = { verdict: holds ? 'satisfied' : 'unsatisfied', at: now };
     }
     if (lease !== undefined && lease.outcome === undefined && node.runTarget !== undefined) this.followRun(node, lease);
+    const fresh = observation?.verdict === 'satisfied' && observation.at > 0;
+    const changedInput = node.rebuildInputs.length > 0 && fresh ? this.changedInput(node) : undefined;
     return {
       now,
       policy: node.policy,
@@ -441,6 +475,8 @@ export class Engine {
       checkInFlight: node.checkDeadline > 0,
       nextCheckAt: node.nextCheckAt,
       actedAt: node.actedAt,
+      ...(changedInput !== undefined ? { changedInput } : {}),
+      rebuilding: node.rebuilding,
     };
   }
 
@@ -460,6 +496,7 @@ export class Engine {
   private applyLease(node: NodeRecord, d: Decision, now: number): void {
     const lease = this.leases.get(node.id);
     if (lease === undefined || d.lease.kind === 'keep') return;
+    node.rebuilding = false;
     this.leases.delete(node.id);
     this.releaseSlot(node.owner);
     const cancelReason = d.lease.kind === 'fail' ? d.lease.reason : d.lease.outcome === 'unrecoverable' ? 'Unrecoverable' : 'StateSatisfied';
@@ -469,6 +506,11 @@ export class Engine {
       if (d.lease.outcome === 'unrecoverable') return;
       this.retries.delete(node.id);
       const manual = d.lease.cancel;
+      // Made: by its action, which saw the inputs as they were when it started; or by hand, now.
+      node.madeAt = now;
+      node.builtAt = manual ? now : lease.acquiredAt;
+      // An input made while the action ran is news to it: decided again now that it is built.
+      if (node.rebuildInputs.length > 0) this.enqueue(node);
       this.event(node, 'Normal', manual ? 'StateSatisfied' : 'ActionSucceeded', manual ? `the state holds without action ${lease.action}; lease released` : `action ${lease.action} made the state hold`);
       return;
     }

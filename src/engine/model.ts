@@ -31,6 +31,8 @@ export class NodeRecord {
   missing: string | undefined;
   /** For an Expectation whose action is a Dag run: the whole-Dag node of that period. */
   runTarget: NodeRecord | undefined;
+  /** The inputs of `rebuild: OnInputChange` dependencies (a subset of deps): their remaking makes this node due. */
+  rebuildInputs: NodeRecord[] = [];
 
   phase: Phase = 'Unknown';
   reason = 'NeverChecked';
@@ -52,6 +54,18 @@ export class NodeRecord {
   actedAt = 0;
   /** For make and all nodes: when their latest success finished (0: never). */
   doneAt = 0;
+  /**
+   * For check nodes, in memory only (0: unknown): when this engine saw the state made — a fresh
+   * verdict said it holds right after its own action succeeded, or after it did not hold (a manual
+   * fix). Learning that it holds (the first check, a restart) is not making it.
+   */
+  madeAt = 0;
+  /** When the action that last made this node started (or when it was made by hand): inputs made later are news to it. */
+  builtAt = 0;
+  /** When a fresh verdict first said the state holds (0: not yet): inputs made before are not news to it. */
+  seenSatisfiedAt = 0;
+  /** The lease held is a rebuild (rebuild: OnInputChange): only a verdict taken after the action ended can end it. */
+  rebuilding = false;
 
   wakeAt = Infinity;
   queued = false;

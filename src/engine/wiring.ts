@@ -124,6 +124,7 @@ interface ResolvedEdge {
   problem?: string;
   nodes?: NodeRecord[];
   rows?: (number[] | null)[];
+  onInputChange?: boolean;
 }
 
 function resolveEdge(owner: OwnerModel, edge: EdgeSpec, upstreamOf: (key: string) => Upstream): ResolvedEdge {
@@ -135,11 +136,12 @@ function resolveEdge(owner: OwnerModel, edge: EdgeSpec, upstreamOf: (key: string
   const nodes = up.index.get(edge.task ?? WHOLE_DAG);
   if (nodes === undefined) return { describe, problem: `${describe} does not exist` };
   if (owner.space === undefined) return { describe, problem: 'no partitions' };
-  return { describe, nodes, rows: mapPartitions(owner.space, up.owner.space, edge.mapping) };
+  return { describe, nodes, rows: mapPartitions(owner.space, up.owner.space, edge.mapping), ...(edge.onInputChange === true ? { onInputChange: true } : {}) };
 }
 
 function setInputs(node: NodeRecord, edges: ResolvedEdge[], row: number): void {
   const deps: NodeRecord[] = [];
+  const rebuildInputs: NodeRecord[] = [];
   let missing: string | undefined;
   for (const edge of edges) {
     if (edge.problem !== undefined) {
@@ -153,10 +155,13 @@ function setInputs(node: NodeRecord, edges: ResolvedEdge[], row: number): void {
     }
     for (const i of matched) {
       const dep = edge.nodes?.[i];
-      if (dep !== undefined) deps.push(dep);
+      if (dep === undefined) continue;
+      deps.push(dep);
+      if (edge.onInputChange === true) rebuildInputs.push(dep);
     }
   }
   node.deps = deps;
+  node.rebuildInputs = rebuildInputs;
   node.missing = missing;
   for (const dep of deps) dep.dependents.push(node);
 }
@@ -168,6 +173,7 @@ export function unwire(owner: OwnerModel): void {
     for (const dep of node.deps) touched.add(dep);
     if (node.runTarget !== undefined) touched.add(node.runTarget);
     node.deps = [];
+    node.rebuildInputs = [];
     node.runTarget = undefined;
   }
   for (const dep of touched) dep.dependents = dep.dependents.filter((d) => d.owner !== owner);

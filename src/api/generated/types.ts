@@ -226,6 +226,10 @@ keys?: {
  * How upstream periods map to this one: Same (equal periods), Within (every upstream period inside mine, e.g. 24 hours of a day), Containing (the upstream period that contains mine), Latest (the latest upstream period ending by the end of mine), Auto (Same, Within or Containing from the two lengths). Defaults to Auto.
  */
 periods?: ("Auto" | "Same" | "Within" | "Containing" | "Latest")
+/**
+ * With expectation: when a satisfied partition is built again. Never (the default): only when its checker says it does not hold. OnInputChange: also when one of its mapped input partitions is made again (its action succeeded, or it was fixed by hand) after this partition was last built; its action then runs once, within maxConcurrentActions, and its checker decides. Not persisted yet: a restarted controller does not know what was built before it started, so it misses changes it did not see but never rebuilds twice.
+ */
+rebuild?: ("Never" | "OnInputChange")
 }[]
 /**
  * What to launch when a partition is not satisfied and its inputs are. Without an action the Expectation is a pure sensor.

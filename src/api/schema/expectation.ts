@@ -43,12 +43,17 @@ const dependency = obj(
       str('My key.', { maxLength: 63 }),
     ),
     periods: periodMapping,
+    rebuild: str(
+      'With expectation: when a satisfied partition is built again. Never (the default): only when its checker says it does not hold. OnInputChange: also when one of its mapped input partitions is made again (its action succeeded, or it was fixed by hand) after this partition was last built; its action then runs once, within maxConcurrentActions, and its checker decides. Not persisted yet: a restarted controller does not know what was built before it started, so it misses changes it did not see but never rebuilds twice.',
+      { enum: ['Never', 'OnInputChange'], maxLength: 16 },
+    ),
   },
   [],
   {
     'x-kubernetes-validations': [
       { rule: 'has(self.expectation) != has(self.dag)', message: 'give exactly one of expectation or dag' },
       { rule: '!has(self.task) || has(self.dag)', message: 'task needs dag' },
+      { rule: '!has(self.rebuild) || has(self.expectation)', message: 'rebuild applies to expectation dependencies only' },
     ],
   },
 );
