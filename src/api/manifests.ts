@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
+import { checkJsonShape } from './jsonShape.js';
 import { API_VERSION, GROUP } from './schema/index.js';
 
 /** One YAML document of a manifest file, not yet validated. */
@@ -71,6 +72,11 @@ export function parseManifestText(text: string, file: string): ManifestSet {
       return;
     }
     if (value === null || value === undefined) return;
+    const shape = checkJsonShape(value);
+    if (!shape.ok) {
+      set.errors.push({ file, index, ...start, message: `${shape.path}: ${shape.message}` });
+      return;
+    }
     if (typeof value !== 'object' || Array.isArray(value)) {
       set.errors.push({ file, index, ...start, message: 'a manifest must be a mapping with apiVersion, kind, metadata and spec' });
       return;

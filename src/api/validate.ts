@@ -4,6 +4,7 @@ import { addKubernetesKeywords, CEL_KEYWORD, type CelErrorParams } from './celRu
 import { objectSchema } from './crd.js';
 import { checkFields } from './fieldChecks.js';
 import { type FieldError, formatPath, pointerSegments } from './fieldPath.js';
+import { checkJsonShape } from './jsonShape.js';
 import { DURATION_PATTERN, LABEL_PATTERN, NAME_PATTERN, type Schema } from './schema/builders.js';
 import { API_VERSION, DEFAULT_NAMESPACE, type KindDefinition, KINDS } from './schema/index.js';
 import type { HomeostatObject } from './types.js';
@@ -32,6 +33,9 @@ export function validateObject(input: unknown): ValidationResult {
   if (!isRecord(input)) {
     return { ok: false, errors: [{ path: '', message: 'a manifest must be an object with apiVersion, kind, metadata and spec' }] };
   }
+  // First, with no recursion: a circular or very deep object would overflow every walk below.
+  const shape = checkJsonShape(input);
+  if (!shape.ok) return { ok: false, errors: [{ path: shape.path, message: shape.message }] };
   const object = copyJson(input);
   const errors: FieldError[] = [];
   if (object.apiVersion !== API_VERSION) {
