@@ -46,6 +46,12 @@ describe('the validator and the manifest reader on circular and deep input', () 
     expect(result).toMatchObject({ ok: false, errors: [{ message: `is nested deeper than ${MAX_MANIFEST_DEPTH} levels` }] });
   });
 
+  it('YAML nested thousands of levels deep is an error of its file that says so, not a stack trace', () => {
+    const set = parseManifestText(`apiVersion: homeostat.dev/v1alpha1\nkind: Expectation\nmetadata: {name: deep}\nspec:\n  params: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`, 'deep.yaml');
+    expect(set.documents).toEqual([]);
+    expect(set.errors).toEqual([expect.objectContaining({ file: 'deep.yaml', message: expect.stringMatching(/nested too deeply|nested deeper than/) })]);
+  });
+
   it('a self-referencing YAML alias is an error of its document, with the field path', () => {
     const text = 'apiVersion: homeostat.dev/v1alpha1\nkind: Expectation\nmetadata: {name: loop}\nspec: &s\n  checker: {ref: files, params: *s}\n';
     const set = parseManifestText(text, 'loop.yaml');

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
-import { checkJsonShape } from './jsonShape.js';
+import { checkJsonShape, MAX_MANIFEST_DEPTH } from './jsonShape.js';
 import { API_VERSION, GROUP } from './schema/index.js';
 
 /** One YAML document of a manifest file, not yet validated. */
@@ -50,7 +50,8 @@ export function parseManifestText(text: string, file: string): ManifestSet {
     file,
     ...(index !== undefined ? { index } : {}),
     ...where(error.pos[0]),
-    message: error.message,
+    // The YAML parser recurses: thousands of nested [ or { exhaust its stack, which it reports as is.
+    message: /Maximum call stack size exceeded/.test(error.message) ? `nested too deeply to parse (a manifest may be at most ${MAX_MANIFEST_DEPTH} levels deep)` : error.message,
   });
 
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
