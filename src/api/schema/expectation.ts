@@ -129,16 +129,22 @@ export const retryList = (nodes: string): Schema =>
 export const retriesDropped = (nodes: string): Schema =>
   int(`Retry records of ${nodes} dropped (the oldest first) to keep the status small; after a restart those start their backoff afresh.`, { minimum: 0 });
 
+/** At most 20 nodes (named by `key`) with a reason and a message: why they are not Satisfied. */
+const reasonList = (description: string, item: string, key: string, reason: string, message: string, extra: Record<string, Schema> = {}): Schema =>
+  list(
+    description,
+    obj(item, { [key]: str(`The ${key}.`, { maxLength: 1024 }), reason: str(reason, { maxLength: 64 }), message: str(message, { maxLength: 1024 }), ...extra }, [key, 'reason']),
+    { maxItems: 20 },
+  );
+
 /** Nodes waiting on an input, with why: those blocked by a failed input first. Bounded. */
 export const waitingList = (nodes: string, key: string): Schema =>
-  list(
+  reasonList(
     `${nodes[0]?.toUpperCase()}${nodes.slice(1)} waiting on an input, with why: phase Waiting, or WorkingOnIt with reason UpstreamWorking (an input is being worked on; the message names it). At most 20, those blocked by a Failed input first.`,
-    obj(`One waiting ${key}.`, {
-      [key]: str(`The ${key}.`, { maxLength: 1024 }),
-      reason: str('A CamelCase reason, e.g. UpstreamFailed, UpstreamWorking.', { maxLength: 64 }),
-      message: str('What it waits for, naming the input.', { maxLength: 1024 }),
-    }, [key, 'reason']),
-    { maxItems: 20 },
+    `One waiting ${key}.`,
+    key,
+    'A CamelCase reason, e.g. UpstreamFailed, UpstreamWorking.',
+    'What it waits for, naming the input.',
   );
 
 /** status.reason of an Expectation or a Dag: the REASON printer column. */
@@ -198,25 +204,16 @@ export const expectation: KindDefinition = {
     leases: leaseList('partitions'),
     retries: retryList('partitions'),
     retriesDropped: retriesDropped('partitions'),
-    failures: list(
-      'Partitions that are Failed or failing, with why (at most 20; see failuresNotShown).',
-      obj('One failing partition.', {
-        partition: str('The partition.', { maxLength: 1024 }),
-        reason: str('A CamelCase reason.', { maxLength: 64 }),
-        message: str('What happened.', { maxLength: 1024 }),
-        attempts: int('Failed attempts so far.', { minimum: 0 }),
-      }, ['partition', 'reason']),
-      { maxItems: 20 },
-    ),
+    failures: reasonList('Partitions that are Failed or failing, with why (at most 20; see failuresNotShown).', 'One failing partition.', 'partition', 'A CamelCase reason.', 'What happened.', {
+      attempts: int('Failed attempts so far.', { minimum: 0 }),
+    }),
     failuresNotShown: int('How many more failing partitions there are than failures lists.', { minimum: 0 }),
-    checkerFailures: list(
+    checkerFailures: reasonList(
       'Partitions Unknown because their check failed: the checker crashed (CheckerFailed), did not answer in time (CheckerTimeout) or gave no verdict for them (NoVerdict). At most 20; see checkerFailuresNotShown. No action is launched on them; the check is retried after a backoff.',
-      obj('One partition without a verdict.', {
-        partition: str('The partition.', { maxLength: 1024 }),
-        reason: str('CheckerFailed, CheckerTimeout or NoVerdict.', { maxLength: 64 }),
-        message: str('What the checker did.', { maxLength: 1024 }),
-      }, ['partition', 'reason']),
-      { maxItems: 20 },
+      'One partition without a verdict.',
+      'partition',
+      'CheckerFailed, CheckerTimeout or NoVerdict.',
+      'What the checker did.',
     ),
     checkerFailuresNotShown: int('How many more partitions without a verdict there are than checkerFailures lists.', { minimum: 0 }),
     waiting: waitingList('partitions', 'partition'),
