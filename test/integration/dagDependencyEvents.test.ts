@@ -3,10 +3,9 @@
 // their Valid=False condition, once per change, however many passes the controller makes meanwhile.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createNamespace, describeIntegration, eventually, installCrds } from './harness/cluster.js';
-import { D1, DagScene, dagYaml, dependencyYaml } from './mediatorFixtures.js';
+import { CYCLE_YAML, D1, DagScene, dagYaml, dependencyYaml, ONE_DAY } from './mediatorFixtures.js';
 
 const STEP = 90_000;
-const ONE_DAY = `{from: "${D1}", to: "${D1}", every: P1D, timeZone: UTC}`;
 
 interface Condition {
   type: string;
@@ -42,11 +41,7 @@ describeIntegration('an invalid DagDependency gets its own Event', () => {
       [
         dagYaml('enrich', ['join'], ONE_DAY),
         dependencyYaml('enrich-needs-ghost', 'enrich', [{ dag: 'ghost' }]),
-        dagYaml('ping', ['a'], ONE_DAY),
-        dagYaml('pong', ['b'], ONE_DAY),
-        dependencyYaml('ping-needs-pong', 'ping', [{ dag: 'pong' }]),
-        dependencyYaml('pong-needs-ping', 'pong', [{ dag: 'ping' }]),
-        dagYaml('solo', ['work'], ONE_DAY),
+        ...CYCLE_YAML,
       ].join('---\n'),
     );
   });

@@ -4,10 +4,9 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createNamespace, describeIntegration, eventually, installCrds } from './harness/cluster.js';
 import { conditionsOf } from './controllerFixtures.js';
-import { D1, DagScene, dagYaml, dependencyYaml } from './mediatorFixtures.js';
+import { CYCLE_YAML, D1, DagScene } from './mediatorFixtures.js';
 
 const STEP = 90_000;
-const ONE_DAY = `{from: "${D1}", to: "${D1}", every: P1D, timeZone: UTC}`;
 
 interface Condition {
   type: string;
@@ -25,15 +24,7 @@ describeIntegration('Mediator: a cycle across Dags', () => {
     await installCrds();
     scene = new DagScene(await createNamespace('mediator-cycle'));
     await scene.start();
-    await scene.apply(
-      [
-        dagYaml('ping', ['a'], ONE_DAY),
-        dagYaml('pong', ['b'], ONE_DAY),
-        dependencyYaml('ping-needs-pong', 'ping', [{ dag: 'pong' }]),
-        dependencyYaml('pong-needs-ping', 'pong', [{ dag: 'ping' }]),
-        dagYaml('solo', ['work'], ONE_DAY),
-      ].join('---\n'),
-    );
+    await scene.apply(CYCLE_YAML.join('---\n'));
   });
 
   afterAll(async () => {

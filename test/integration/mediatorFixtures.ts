@@ -56,6 +56,18 @@ spec:
 ${upstreams.map((u) => `    - {dag: ${u.dag}${u.task !== undefined ? `, task: ${u.task}` : ''}${u.periods !== undefined ? `, periods: ${u.periods}` : ''}}`).join('\n')}
 `;
 
+/** One day, D1: the period of the cycle scenes. */
+export const ONE_DAY = `{from: "${D1}", to: "${D1}", every: P1D, timeZone: UTC}`;
+
+/** Dags ping and pong depending on each other through two DagDependencies, and solo beside them. */
+export const CYCLE_YAML = [
+  dagYaml('ping', ['a'], ONE_DAY),
+  dagYaml('pong', ['b'], ONE_DAY),
+  dependencyYaml('ping-needs-pong', 'ping', [{ dag: 'pong' }]),
+  dependencyYaml('pong-needs-ping', 'pong', [{ dag: 'ping' }]),
+  dagYaml('solo', ['work'], ONE_DAY),
+];
+
 /** A DagRun as a user creates one to re-run a period (reason defaults to Manual). */
 export const dagRunYaml = (name: string, dag: string, period: string): string => `apiVersion: homeostat.dev/v1alpha1
 kind: DagRun
