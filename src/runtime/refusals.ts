@@ -5,7 +5,7 @@
  * owner), retried rarely (minutes, doubling), and logged once per backoff step, not per call.
  * Transient failures (5xx, 429, conflicts, timeouts) stay plain errors with the fast backoff.
  */
-import type { OwnerRef } from '../engine/index.js';
+import { ownerKey as keyOf, type OwnerRef } from '../engine/index.js';
 
 /**
  * Thrown by a port when the outside world refused a call for a reason retrying soon will not
@@ -45,8 +45,6 @@ export interface RefusalBookOptions {
   /** The wait doubles per refused retry, up to this. Defaults to 10 min. */
   maxMs?: number;
 }
-
-const keyOf = (o: OwnerRef): string => `${o.kind}/${o.namespace}/${o.name}`;
 
 /** Refusals per owner, with their backoff. */
 export class RefusalBook {
