@@ -11,6 +11,11 @@ export const GraphReason = {
   DuplicateTask: 'DuplicateTask',
   /** The object is on a dependency cycle; the message spells the cycle out. */
   DependencyCycle: 'DependencyCycle',
+  /**
+   * Checking or compiling the object threw (a malformed object the validator let through, or a
+   * bug): the message has the error. Only this object is invalid; the others are checked as usual.
+   */
+  CompileError: 'CompileError',
 } as const;
 export type GraphReason = (typeof GraphReason)[keyof typeof GraphReason];
 
@@ -40,10 +45,22 @@ export interface GraphProblem extends ObjectKey {
 export function checkGraph(objects: readonly HomeostatObject[]): GraphProblem[] {
   const graph = new ObjectIndex(objects);
   const problems: GraphProblem[] = [];
-  for (const object of objects) problems.push(...referenceProblems(object, graph));
+  for (const object of objects) problems.push(...guarded(object, 'checking its references', () => referenceProblems(object, graph)));
   problems.push(...objectCycles(objects, graph));
-  for (const object of objects) if (object.kind === 'Dag') problems.push(...taskProblems(object));
+  for (const object of objects) if (object.kind === 'Dag') problems.push(...guarded(object, 'checking its tasks', () => taskProblems(object)));
   return sortUnique(problems);
+}
+
+/**
+ * The problems `check` finds in one object, or a CompileError when it throws: one malformed
+ * object (a field the validator let through) must not stop the graph check of every other.
+ */
+function guarded(object: HomeostatObject, doing: string, check: () => GraphProblem[]): GraphProblem[] {
+  try {
+    return check();
+  } catch (error) {
+    return [{ ...keyOf(object), reason: GraphReason.CompileError, message: `${doing}: ${error instanceof Error ? error.message : String(error)}` }];
+  }
 }
 
 const keyOf = (object: HomeostatObject): ObjectKey => ({
@@ -155,7 +172,8 @@ function objectCycles(objects: readonly HomeostatObject[], graph: ObjectIndex): 
     edges.set(a, [...(edges.get(a) ?? []), b]);
   };
   const wiring: { dependency: ObjectKey; from: ObjectKey; to: ObjectKey }[] = [];
-  for (const object of objects) {
+  const problems: GraphProblem[] = [];
+  const collectEdges = (object: HomeostatObject): void => {
     const self = keyOf(object);
     if (object.kind === 'Expectation') {
       for (const d of object.spec.dependsOn ?? []) {
@@ -164,16 +182,21 @@ function objectCycles(objects: readonly HomeostatObject[], graph: ObjectIndex): 
       }
     } else if (object.kind === 'DagDependency') {
       const from: ObjectKey = { kind: 'Dag', namespace: self.namespace, name: object.spec.dag };
-      if (graph.get(from) === undefined) continue;
+      if (graph.get(from) === undefined) return;
       for (const d of object.spec.dependsOn) {
         const to: ObjectKey = { kind: 'Dag', namespace: self.namespace, name: d.dag };
         addEdge(from, to);
         wiring.push({ dependency: self, from, to });
       }
     }
+  };
+  for (const object of objects) {
+    problems.push(...guarded(object, 'following its dependencies', () => {
+      collectEdges(object);
+      return [];
+    }));
   }
 
-  const problems: GraphProblem[] = [];
   const spell = (cycle: string[]) => `dependency cycle: ${abridged(cycle.map((id) => labels.get(id) ?? id)).join(' -> ')}`;
   const onCycle = new Map<string, Set<string>>();
   for (const component of cyclicComponents([...labels.keys()], edges)) {

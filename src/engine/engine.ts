@@ -243,7 +243,8 @@ export class Engine {
       if (launchesLeft <= 0) break;
       const node = this.queue[this.queueHead++] as NodeRecord;
       node.queued = false;
-      if (!node.alive) continue;
+      // An invalid owner's nodes are held (WorldCompiler.holdOwner): decided again once it is valid.
+      if (!node.alive || node.owner.invalid !== undefined) continue;
       // Inputs first: a node whose input is still to be re-decided in this pass goes behind it, so it
       // never acts on an input's stale phase (an unsatisfied verdict or a timed-out check not yet applied).
       if (hasQueuedInput(node)) {

@@ -1,4 +1,4 @@
-import { checkGraph } from '../api/graphChecks.js';
+import { checkGraph, GraphReason } from '../api/graphChecks.js';
 import type { Dag, DagDependency, Expectation, HomeostatObject, StateChecker } from '../api/types.js';
 import { draftDag, draftExpectation, emptyWorld, type OwnerDraft, ownerKeyOf, type World } from './compile.js';
 import { type NodeRecord, OwnerModel } from './model.js';
@@ -25,6 +25,7 @@ export interface CompilerHooks {
 }
 
 const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.namespace ?? 'default';
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * Turns declared objects into owners and nodes, and keeps them up to date: only owners whose
@@ -83,22 +84,46 @@ export class WorldCompiler {
   setWorld(world: World, now: number): void {
     this.world = world;
     const objects: HomeostatObject[] = [...world.checkers, ...world.expectations, ...world.dags, ...world.dagDependencies];
-    const graphProblems = checkGraph(objects);
+    const graphProblems: ObjectProblem[] = checkGraph(objects);
     const invalid = new Map<string, ObjectProblem>();
     for (const p of graphProblems) invalid.set(`${p.kind}/${p.namespace}/${p.name}`, p);
+    // An object that makes reading it throw is invalid alone (CompileError); the others compile.
+    const broken = (kind: string, object: HomeostatObject, doing: string, error: unknown): void => {
+      const problem = { kind, namespace: nsOf(object), name: object.metadata.name, reason: GraphReason.CompileError, message: `${doing}: ${errorText(error)}` };
+      if (invalid.has(`${kind}/${problem.namespace}/${problem.name}`)) return; // already invalid: its first problem says why
+      graphProblems.push(problem);
+      invalid.set(`${kind}/${problem.namespace}/${problem.name}`, problem);
+    };
 
     const checkers = new Map(world.checkers.map((c) => [`${nsOf(c)}/${c.metadata.name}`, c]));
     const depsOf = new Map<string, DagDependency[]>();
     for (const d of world.dagDependencies) {
-      const key = ownerKeyOf('Dag', nsOf(d), d.spec.dag);
-      depsOf.set(key, [...(depsOf.get(key) ?? []), d]);
+      try {
+        const key = ownerKeyOf('Dag', nsOf(d), d.spec.dag);
+        depsOf.set(key, [...(depsOf.get(key) ?? []), d]);
+      } catch (error) {
+        broken('DagDependency', d, 'reading its Dag', error);
+      }
     }
     const hashes = new Map<string, string>();
     const refs = new Map<string, string[]>();
     const sources = new Map<string, Expectation | Dag>();
+    /** An owner whose inputs cannot be read: compiled as invalid, its hash changes with its generation and error. */
+    const unreadable = (key: string, object: Expectation | Dag, error: unknown): void => {
+      broken(object.kind, object, 'reading its inputs', error);
+      hashes.set(key, JSON.stringify([object.metadata.generation, invalid.get(key)?.message]));
+      refs.set(key, []);
+    };
     for (const exp of world.expectations) {
       const key = ownerKeyOf('Expectation', nsOf(exp), exp.metadata.name);
       const ns = nsOf(exp);
+      try {
+        hashExpectation(exp, key, ns);
+      } catch (error) {
+        unreadable(key, exp, error);
+      }
+    }
+    function hashExpectation(exp: Expectation, key: string, ns: string): void {
       const usedMaps = Object.values(exp.spec.partitions ?? {}).flatMap((p) => (p.valuesFrom !== undefined ? [world.configMaps.get(`${ns}/${p.valuesFrom.configMap}`) ?? null] : []));
       hashes.set(key, JSON.stringify([exp.metadata.generation, exp.spec, checkers.get(`${ns}/${exp.spec.checker.ref}`)?.spec ?? null, usedMaps, invalid.get(key)?.message]));
       refs.set(key, [
@@ -110,6 +135,13 @@ export class WorldCompiler {
     for (const dag of world.dags) {
       const key = ownerKeyOf('Dag', nsOf(dag), dag.metadata.name);
       const mine = depsOf.get(key) ?? [];
+      try {
+        hashDag(dag, key, mine);
+      } catch (error) {
+        unreadable(key, dag, error);
+      }
+    }
+    function hashDag(dag: Dag, key: string, mine: DagDependency[]): void {
       hashes.set(key, JSON.stringify([dag.metadata.generation, dag.spec, mine.map((d) => d.spec), invalid.get(key)?.message, ...mine.map((d) => invalid.get(`DagDependency/${nsOf(d)}/${d.metadata.name}`)?.message)]));
       refs.set(key, mine.flatMap((d) => d.spec.dependsOn.map((u) => ownerKeyOf('Dag', nsOf(d), u.dag))));
       sources.set(key, dag);
@@ -166,7 +198,12 @@ export class WorldCompiler {
       if (owner !== undefined) unwire(owner);
     }
     for (const key of [...order.filter((k) => changed.has(k)), ...[...changed].filter((k) => !this.refs.has(k))]) {
-      const drafted = draftOf(key);
+      let drafted: ReturnType<typeof draftDag> | undefined;
+      try {
+        drafted = draftOf(key);
+      } catch (error) {
+        drafted = { ok: false, reason: GraphReason.CompileError, message: `compiling: ${errorText(error)}` };
+      }
       const existing = this.byKey.get(key);
       if (drafted === undefined) {
         if (existing !== undefined) this.removeOwner(existing);
@@ -177,20 +214,18 @@ export class WorldCompiler {
       this.byKey.set(key, owner);
       if (existing === undefined) this.hooks.onOwnerCreated?.(owner);
       if (!drafted.ok) {
-        this.dropNodes(owner, owner.nodes);
-        owner.nodes = [];
-        owner.space = undefined;
-        owner.invalid = drafted.message;
-        owner.invalidReason = drafted.reason;
-        owner.nextChangeAt = undefined;
-        this.drafts.delete(key);
-        this.indexes.set(key, new Map());
-        const [k, ns, n] = key.split('/') as [string, string, string];
-        if (!this.problemList.some((p) => p.kind === k && p.namespace === ns && p.name === n)) this.problemList.push({ kind: k, namespace: ns, name: n, reason: drafted.reason, message: drafted.message });
-        this.markChanged(owner);
+        this.holdOwner(owner, drafted.reason, drafted.message);
         continue;
       }
       const draft = drafted.draft;
+      let made: ReturnType<typeof materialize>;
+      try {
+        made = materialize(owner, draft, this.byId);
+      } catch (error) {
+        this.holdOwner(owner, GraphReason.CompileError, `creating its nodes: ${errorText(error)}`);
+        continue;
+      }
+      const { index, created, removed } = made;
       owner.invalid = undefined;
       owner.invalidReason = undefined;
       owner.space = draft.space;
@@ -198,7 +233,6 @@ export class WorldCompiler {
       owner.maxConcurrent = draft.maxConcurrent;
       owner.historyLimit = draft.historyLimit;
       owner.nextChangeAt = draft.nextChangeAt;
-      const { index, created, removed } = materialize(owner, draft, this.byId);
       this.dropNodes(owner, removed);
       for (const node of created) {
         this.byId.set(node.id, node);
@@ -215,9 +249,33 @@ export class WorldCompiler {
       const draft = this.drafts.get(key);
       const index = this.indexes.get(key);
       if (owner === undefined || draft === undefined || index === undefined || owner.invalid !== undefined) continue;
-      wire(owner, draft, index, upstreamOf);
+      try {
+        wire(owner, draft, index, upstreamOf);
+      } catch (error) {
+        unwire(owner);
+        this.holdOwner(owner, GraphReason.CompileError, `wiring its dependencies: ${errorText(error)}`);
+        continue;
+      }
       for (const node of owner.nodes) this.hooks.onTouched(node);
     }
+  }
+
+  /**
+   * The owner is not valid (for now): it says why, and its nodes are held, not dropped. Their
+   * leases, running actions and records stay until the owner is valid again (the same nodes carry
+   * on) or deleted (removeOwner cancels them): a StateChecker deleted by mistake, or a ConfigMap
+   * that cannot be read for a while, must not cancel every running Job. Held nodes are not
+   * decided (Engine.plan skips them): nothing is launched or checked for them meanwhile.
+   */
+  private holdOwner(owner: OwnerModel, reason: string, message: string): void {
+    owner.invalid = message;
+    owner.invalidReason = reason;
+    owner.nextChangeAt = undefined;
+    this.drafts.delete(owner.key);
+    if (!this.indexes.has(owner.key)) this.indexes.set(owner.key, new Map());
+    const [k, ns, n] = owner.key.split('/') as [string, string, string];
+    if (!this.problemList.some((p) => p.kind === k && p.namespace === ns && p.name === n)) this.problemList.push({ kind: k, namespace: ns, name: n, reason, message });
+    this.markChanged(owner);
   }
 
   private dropNodes(owner: OwnerModel, nodes: NodeRecord[]): void {
