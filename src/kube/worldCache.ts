@@ -8,7 +8,10 @@
  * makes a new World: status writes (the controller's own, mostly) do not.
  *
  * ConfigMaps named by `valuesFrom` are read on demand (one GET each, no ConfigMap watch: the
- * controller needs only `get` on ConfigMaps) and read again every `configMapRefreshMs`.
+ * controller needs only `get` on ConfigMaps) and read again every `configMapRefreshMs`. Only a
+ * 404 makes a ConfigMap missing; any other failure (5xx, timeout, connection refused, 403) is
+ * retried with backoff, keeping what was read before, and a ConfigMap never read yet is waited
+ * for: a passing API hiccup never turns an Expectation invalid.
  */
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION } from '../api/schema/kind.js';
@@ -68,8 +71,12 @@ export interface WorldCacheOptions {
   onRestart?: (resource: string) => void;
   /** Replaces the real informers (tests). */
   factoryFor?: (kind: KindName) => InformerFactory<RawObject>;
-  /** Replaces the ConfigMap GET (tests): the data, or undefined when there is no such ConfigMap. */
+  /** Replaces the ConfigMap GET (tests): the data, or undefined when there is no such ConfigMap; throws when the read failed. */
   readConfigMap?: (namespace: string, name: string) => Promise<Record<string, string> | undefined>;
+  /** A failed ConfigMap read is tried again after this long, doubled per failure. Defaults to 1 s. */
+  configMapRetryInitialMs?: number;
+  /** The longest wait between two tries of a failing ConfigMap read. Defaults to 60 s. */
+  configMapRetryMaxMs?: number;
 }
 
 interface Validated {
@@ -110,6 +117,8 @@ export class WorldCache {
   private readonly fingerprints = new Map<string, string>();
   private readonly configMaps = new Map<string, ConfigMapEntry>();
   private readonly fetching = new Set<string>();
+  /** ConfigMap reads that failed: how many times in a row, and the timer of the next try. */
+  private readonly retries = new Map<string, { failures: number; cancel: (() => void) | undefined }>();
   private debounce: (() => void) | undefined;
   private cancelRefresh: (() => void) | undefined;
   private synced = false;
@@ -159,6 +168,7 @@ export class WorldCache {
     this.stopped = true;
     this.debounce?.();
     this.cancelRefresh?.();
+    for (const retry of this.retries.values()) retry.cancel?.();
     await Promise.all(Object.values(this.informers).map((i) => i.stop()));
   }
 
@@ -291,23 +301,38 @@ export class WorldCache {
     return [...keys];
   }
 
-  private fetch(key: string): void {
+  /** Reads a ConfigMap; `retrying` is the backoff timer's own call (others wait for that timer). */
+  private fetch(key: string, retrying = false): void {
     if (this.fetching.has(key)) return;
+    const retry = this.retries.get(key);
+    if (retry !== undefined && !retrying) return;
     this.fetching.add(key);
     const [namespace = '', name = ''] = key.split('/');
     const read = this.options.readConfigMap ?? ((ns: string, n: string) => this.readConfigMap(ns, n));
     read(namespace, name)
       .then(
         (data) => {
+          this.retries.delete(key);
           const old = this.configMaps.get(key);
           this.configMaps.set(key, { data, fetchedAt: this.clock.now() });
           return old === undefined || JSON.stringify(old.data) !== JSON.stringify(data);
         },
         (error: unknown) => {
-          this.options.log.warn({ configMap: key, error: describeError(error) }, 'reading a ConfigMap for valuesFrom failed; keeping what was read before');
-          const old = this.configMaps.get(key);
-          this.configMaps.set(key, { data: old?.data, fetchedAt: this.clock.now() });
-          return old === undefined;
+          // Not a 404: the ConfigMap may well exist. What was read before stays; one never read
+          // stays unread, so the World keeps waiting for it instead of calling it missing.
+          const failures = (this.retries.get(key)?.failures ?? 0) + 1;
+          const initial = this.options.configMapRetryInitialMs ?? 1000;
+          const delay = Math.min(this.options.configMapRetryMaxMs ?? 60_000, initial * 2 ** Math.min(failures - 1, 30));
+          const next = { failures, cancel: undefined as (() => void) | undefined };
+          this.retries.set(key, next);
+          this.options.log.warn({ configMap: key, failures, retryInMs: delay, error: describeError(error) }, 'reading a ConfigMap for valuesFrom failed; keeping what was read before and trying again');
+          if (!this.stopped) {
+            next.cancel = this.clock.setTimer(this.clock.now() + delay, () => {
+              next.cancel = undefined;
+              if (!this.stopped) this.fetch(key, true);
+            });
+          }
+          return false;
         },
       )
       .then((changed) => {
