@@ -27,6 +27,16 @@ export interface CompilerHooks {
 const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.namespace ?? 'default';
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** An Expectation whose valuesFrom ConfigMap could not be read (not missing): held until it can be. */
+function unreadableConfigMap(exp: Expectation, world: World): { ok: false; reason: string; message: string } | undefined {
+  for (const [key, p] of Object.entries(exp.spec.partitions ?? {})) {
+    if (p.valuesFrom === undefined || world.configMaps.has(`${nsOf(exp)}/${p.valuesFrom.configMap}`)) continue;
+    const error = world.configMapErrors?.get(`${nsOf(exp)}/${p.valuesFrom.configMap}`);
+    if (error !== undefined) return { ok: false, reason: 'ConfigMapUnreadable', message: `partitions.${key}.valuesFrom: ConfigMap ${p.valuesFrom.configMap} could not be read (${error}); trying again` };
+  }
+  return undefined;
+}
+
 /**
  * Turns declared objects into owners and nodes, and keeps them up to date: only owners whose
  * inputs changed are compiled again, and only their direct dependents are rewired.
@@ -124,7 +134,11 @@ export class WorldCompiler {
       }
     }
     function hashExpectation(exp: Expectation, key: string, ns: string): void {
-      const usedMaps = Object.values(exp.spec.partitions ?? {}).flatMap((p) => (p.valuesFrom !== undefined ? [world.configMaps.get(`${ns}/${p.valuesFrom.configMap}`) ?? null] : []));
+      const usedMaps = Object.values(exp.spec.partitions ?? {}).flatMap((p) => {
+        if (p.valuesFrom === undefined) return [];
+        const mapKey = `${ns}/${p.valuesFrom.configMap}`;
+        return [world.configMaps.get(mapKey) ?? world.configMapErrors?.get(mapKey) ?? null];
+      });
       hashes.set(key, JSON.stringify([exp.metadata.generation, exp.spec, checkers.get(`${ns}/${exp.spec.checker.ref}`)?.spec ?? null, usedMaps, invalid.get(key)?.message]));
       refs.set(key, [
         ...(exp.spec.dependsOn ?? []).map((d) => (d.expectation !== undefined ? ownerKeyOf('Expectation', ns, d.expectation) : ownerKeyOf('Dag', ns, d.dag ?? ''))),
@@ -160,7 +174,7 @@ export class WorldCompiler {
       const problem = invalid.get(key);
       if (problem !== undefined) return { ok: false, reason: problem.reason, message: problem.message };
       if (source === undefined) return undefined;
-      if (source.kind === 'Expectation') return draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now);
+      if (source.kind === 'Expectation') return unreadableConfigMap(source, world) ?? draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now);
       const mine = depsOf.get(key) ?? [];
       const brokenDep = mine.map((d) => invalid.get(`DagDependency/${nsOf(d)}/${d.metadata.name}`)).find((p) => p !== undefined);
       if (brokenDep !== undefined) return { ok: false, reason: brokenDep.reason, message: `DagDependency ${brokenDep.name}: ${brokenDep.message}` };

@@ -11,7 +11,10 @@
  * controller needs only `get` on ConfigMaps) and read again every `configMapRefreshMs`. Only a
  * 404 makes a ConfigMap missing; any other failure (5xx, timeout, connection refused, 403) is
  * retried with backoff, keeping what was read before, and a ConfigMap never read yet is waited
- * for: a passing API hiccup never turns an Expectation invalid.
+ * for: a passing API hiccup never turns an Expectation invalid. The wait is bounded
+ * (`configMapFirstReadWaitMs`): one ConfigMap that cannot be read must not hold back the World of
+ * every other tenant. After it, the World names the read error (World.configMapErrors) and the
+ * engine holds the Expectations reading it (Valid=False ConfigMapUnreadable, their work kept).
  */
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION } from '../api/schema/kind.js';
@@ -77,6 +80,11 @@ export interface WorldCacheOptions {
   configMapRetryInitialMs?: number;
   /** The longest wait between two tries of a failing ConfigMap read. Defaults to 60 s. */
   configMapRetryMaxMs?: number;
+  /**
+   * How long a new World waits for a ConfigMap whose first read keeps failing before it is handed
+   * over with the read error. Defaults to 60 s.
+   */
+  configMapFirstReadWaitMs?: number;
 }
 
 interface Validated {
@@ -119,6 +127,8 @@ export class WorldCache {
   private readonly fetching = new Set<string>();
   /** ConfigMap reads that failed: how many times in a row, and the timer of the next try. */
   private readonly retries = new Map<string, { failures: number; cancel: (() => void) | undefined }>();
+  /** ConfigMaps never read yet whose reads fail: the error, when the first failure was, and the timer ending the World's wait. */
+  private readonly readErrors = new Map<string, { message: string; since: number; cancelWaitEnd: () => void }>();
   private debounce: (() => void) | undefined;
   private cancelRefresh: (() => void) | undefined;
   private synced = false;
@@ -169,6 +179,7 @@ export class WorldCache {
     this.debounce?.();
     this.cancelRefresh?.();
     for (const retry of this.retries.values()) retry.cancel?.();
+    for (const error of this.readErrors.values()) error.cancelWaitEnd();
     await Promise.all(Object.values(this.informers).map((i) => i.stop()));
   }
 
@@ -216,6 +227,8 @@ export class WorldCache {
     for (const key of this.referencedConfigMaps(world.expectations)) {
       const data = this.configMaps.get(key)?.data;
       if (data !== undefined) world.configMaps.set(key, data);
+      const error = this.configMaps.has(key) ? undefined : this.readErrors.get(key);
+      if (error !== undefined) (world.configMapErrors ??= new Map()).set(key, error.message);
     }
     return { world, side, invalid };
   }
@@ -287,8 +300,15 @@ export class WorldCache {
     }
     // ConfigMaps read for the first time: the World waits for them, so an Expectation is never
     // judged invalid (and its leases dropped) for a ConfigMap that is only on its way.
+    // A first read that keeps failing is waited for a bounded time, then named in the World.
+    const now = this.clock.now();
+    const wait = this.options.configMapFirstReadWaitMs ?? 60_000;
     const missing = this.referencedConfigMaps(state.world.expectations).filter((key) => !this.configMaps.has(key));
-    if (missing.length > 0) {
+    const waiting = missing.filter((key) => {
+      const error = this.readErrors.get(key);
+      return error === undefined || now < error.since + wait;
+    });
+    if (waiting.length > 0) {
       for (const key of missing) this.fetch(key);
       return;
     }
@@ -313,6 +333,8 @@ export class WorldCache {
       .then(
         (data) => {
           this.retries.delete(key);
+          this.readErrors.get(key)?.cancelWaitEnd();
+          this.readErrors.delete(key);
           const old = this.configMaps.get(key);
           this.configMaps.set(key, { data, fetchedAt: this.clock.now() });
           return old === undefined || JSON.stringify(old.data) !== JSON.stringify(data);
@@ -325,6 +347,14 @@ export class WorldCache {
           const delay = Math.min(this.options.configMapRetryMaxMs ?? 60_000, initial * 2 ** Math.min(failures - 1, 30));
           const next = { failures, cancel: undefined as (() => void) | undefined };
           this.retries.set(key, next);
+          const known = this.readErrors.get(key);
+          if (known !== undefined) known.message = describeError(error);
+          else if (!this.configMaps.has(key) && !this.stopped) {
+            // The World waits for this first read until then; a new World then names the error.
+            const since = this.clock.now();
+            const cancelWaitEnd = this.clock.setTimer(since + (this.options.configMapFirstReadWaitMs ?? 60_000), () => this.schedule(0));
+            this.readErrors.set(key, { message: describeError(error), since, cancelWaitEnd });
+          }
           this.options.log.warn({ configMap: key, failures, retryInMs: delay, error: describeError(error) }, 'reading a ConfigMap for valuesFrom failed; keeping what was read before and trying again');
           if (!this.stopped) {
             next.cancel = this.clock.setTimer(this.clock.now() + delay, () => {

@@ -79,3 +79,29 @@ describe('an Expectation whose StateChecker is deleted while its action runs', (
     expect(sim.engine.lease(node)).toBeUndefined();
   });
 });
+
+describe('an Expectation whose valuesFrom ConfigMap cannot be read for a while', () => {
+  const node = expId('load', 'campaign=1');
+  const load = () => expectation('load', { partitions: { campaign: { valuesFrom: { configMap: 'campaigns', key: 'ids' } } } });
+  const readable = () => ({ checkers: [checker()], expectations: [load()], configMaps: new Map([['default/campaigns', { ids: '1\n' }]]) });
+  const unreadable = () => ({ checkers: [checker()], expectations: [load()], configMaps: new Map(), configMapErrors: new Map([['default/campaigns', 'HTTP 503']]) });
+
+  it('is Valid=False ConfigMapUnreadable (not missing), keeps its running action, and carries on once the read works', () => {
+    const sim = new Simulation(readable());
+    sim.onLaunch = () => 'hang';
+    sim.settle();
+    sim.setWorld(unreadable());
+    sim.settle();
+    expect(sim.engine.problems()).toEqual([
+      expect.objectContaining({ name: 'load', reason: 'ConfigMapUnreadable', message: 'partitions.campaign.valuesFrom: ConfigMap campaigns could not be read (HTTP 503); trying again' }),
+    ]);
+    expect(sim.cancels()).toEqual([]);
+    expect(sim.engine.lease(node)).toBeDefined();
+    sim.setWorld(readable());
+    sim.finish(node, 'succeed');
+    sim.settle();
+    expect(sim.phaseOf(node)).toBe('Satisfied/StateSatisfied');
+    expect(sim.launches).toHaveLength(1);
+    expect(sim.cancels()).toEqual([]);
+  });
+});

@@ -181,6 +181,30 @@ describe('WorldCache', () => {
     await cache.stop();
   });
 
+  it('a ConfigMap that cannot be read for a minute no longer holds back the World: the World names the error', async () => {
+    failingReads.set('ns/campaigns', 1_000);
+    put(checker('files'));
+    put(expectation('a', { partitions: { campaign: { valuesFrom: { configMap: 'campaigns', key: 'ids' } } } }));
+    put(expectation('b'));
+    await start();
+    await flush();
+    await clock.advance(59_999);
+    expect(states).toHaveLength(0);
+    await clock.advance(1);
+    await clock.advance(0);
+    expect(states).toHaveLength(1);
+    expect(states[0]?.world.expectations.map((e) => e.metadata.name).sort()).toEqual(['a', 'b']);
+    expect(states[0]?.world.configMapErrors).toEqual(new Map([['ns/campaigns', 'Error: HTTP-Code: 503 Service Unavailable']]));
+    // Still tried (every minute at most); the first success makes a World with the data.
+    failingReads.set('ns/campaigns', 0);
+    configMaps.set('ns/campaigns', { ids: '1\n' });
+    await clock.advance(60_000);
+    await clock.advance(0);
+    expect(states.at(-1)?.world.configMaps.get('ns/campaigns')).toEqual({ ids: '1\n' });
+    expect(states.at(-1)?.world.configMapErrors).toBeUndefined();
+    await cache.stop();
+  });
+
   it('a re-read that fails keeps what was read before, and is retried before the next refresh', async () => {
     configMaps.set('ns/campaigns', { ids: '1\n2\n' });
     put(checker('files'));
