@@ -69,6 +69,32 @@ describe('an Expectation whose StateChecker is deleted while its action runs', (
     expect(sim.cancels()).toEqual([]);
   });
 
+  it('keeps the lease through a restart while it is invalid, and carries on with it afterwards', () => {
+    const sim = running();
+    sim.setWorld(withoutChecker());
+    sim.settle();
+    sim.restart();
+    sim.settle();
+    expect(sim.engine.snapshot().leases).toEqual([expect.objectContaining({ node, attempt: 1 })]);
+    sim.setWorld(withChecker());
+    sim.finish(node, 'succeed');
+    sim.settle();
+    expect(sim.phaseOf(node)).toBe('Satisfied/StateSatisfied');
+    expect(sim.launches).toHaveLength(1);
+    expect(sim.cancels()).toEqual([]);
+  });
+
+  it('cancels the action of a lease kept through a restart once the Expectation is deleted', () => {
+    const sim = running();
+    sim.setWorld(withoutChecker());
+    sim.restart();
+    sim.settle();
+    sim.setWorld({ checkers: [], expectations: [] });
+    sim.settle();
+    expect(sim.cancels()).toEqual([expect.objectContaining({ node, reason: 'NodeRemoved' })]);
+    expect(sim.engine.snapshot().leases).toEqual([]);
+  });
+
   it('cancels the action as before once the Expectation itself is deleted', () => {
     const sim = running();
     sim.setWorld(withoutChecker());
