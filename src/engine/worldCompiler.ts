@@ -4,6 +4,7 @@ import { draftDag, draftExpectation, emptyWorld, type OwnerDraft, ownerKeyOf, ty
 import { type NodeRecord, OwnerModel } from './model.js';
 import type { OwnerRef } from './types.js';
 import { materialize, type NodeIndex, unwire, wire } from './wiring.js';
+import { readersLast } from './ownerOrder.js';
 
 /** Why an object is not valid; the runtime turns it into Valid=False and an Event. */
 export interface ObjectProblem {
@@ -199,7 +200,7 @@ export class WorldCompiler {
   private recompile(changed: Set<string>, now: number, draftOf: (key: string) => ReturnType<typeof draftDag> | undefined): void {
     if (changed.size === 0) return;
     // Dags that inherit periods from a changed Dag change too; readers of a changed owner are rewired.
-    const order = this.topologicalOrder();
+    const order = readersLast(this.refs);
     for (const key of order) {
       const source = this.refs.get(key) ?? [];
       if (key.startsWith('Dag/') && source.some((k) => changed.has(k))) changed.add(key);
@@ -308,20 +309,5 @@ export class WorldCompiler {
     this.indexes.delete(owner.key);
     this.changed.delete(owner);
     this.hooks.onOwnerRemoved(owner);
-  }
-
-  /** Owner keys, each after the owners it reads. Cycles are invalid objects; they are cut here. */
-  private topologicalOrder(): string[] {
-    const order: string[] = [];
-    const state = new Map<string, 'visiting' | 'done'>();
-    const visit = (key: string): void => {
-      if (state.has(key)) return;
-      state.set(key, 'visiting');
-      for (const up of this.refs.get(key) ?? []) if (this.refs.has(up)) visit(up);
-      state.set(key, 'done');
-      order.push(key);
-    };
-    for (const key of [...this.refs.keys()].sort()) visit(key);
-    return order;
   }
 }

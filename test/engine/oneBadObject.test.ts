@@ -1,6 +1,6 @@
 import type { Expectation } from '../../src/api/types.js';
 import { ownerConditions, ownerStatus } from '../../src/engine/index.js';
-import { checker, expectation, expId, Simulation } from './simulation.js';
+import { checker, dag, dagDependency, dagPeriodId, expectation, expId, Simulation } from './simulation.js';
 
 /** Issue 10: no single object, however long its chain or however malformed, stops the others. */
 describe('a world with one hostile or broken object', () => {
@@ -10,16 +10,35 @@ describe('a world with one hostile or broken object', () => {
     return ownerConditions(ownerStatus(owner, (n) => sim.engine.lease(n), (n) => sim.engine.retry(n)), undefined, 1, sim.now).find((c) => c.type === 'Valid');
   };
 
-  it('a chain of 12,000 Expectations (e1 dependsOn e0, ...) compiles and converges, each action launched once', () => {
+  /**
+   * e000000 dependsOn e000001 ... dependsOn e011999: named so that walks taking names in sorted order
+   * start at the far end of the chain, as deep as it goes.
+   */
+  const chainOf = (length: number) => {
+    const name = (i: number) => `e${String(length - 1 - i).padStart(6, '0')}`;
+    return { name, expectations: Array.from({ length }, (_, i) => expectation(name(i), i === 0 ? {} : { dependsOn: [{ expectation: name(i - 1) }] })) };
+  };
+
+  it('a chain of 12,000 Expectations (each depending on the one before) compiles and converges, each action launched once', () => {
     const length = 12_000;
-    const chain = Array.from({ length }, (_, i) => expectation(`e${i}`, i === 0 ? {} : { dependsOn: [{ expectation: `e${i - 1}` }] }));
+    const { name, expectations: chain } = chainOf(length);
     const sim = new Simulation({ checkers: [checker()], expectations: chain });
     expect(sim.engine.problems()).toEqual([]);
     sim.settle(3 * length);
     expect(sim.launches).toHaveLength(length);
     expect(new Set(sim.launches.map((l) => l.node)).size).toBe(length);
-    expect(sim.phaseOf(expId(`e${length - 1}`))).toBe('Satisfied/StateSatisfied');
+    expect(sim.phaseOf(expId(name(length - 1)))).toBe('Satisfied/StateSatisfied');
     expect(sim.engine.owners().every((o) => o.counts.get('Satisfied') === 1)).toBe(true);
+  });
+
+  it('a chain of 12,000 Dags (DagDependencies) compiles: the last inherits the first one\'s periods', () => {
+    const length = 12_000;
+    const name = (i: number) => `d${String(length - 1 - i).padStart(6, '0')}`;
+    const dags = Array.from({ length }, (_, i) => dag(name(i), [{ name: 'load' }], i === 0 ? { cron: '0 0 * * *', from: '2026-03-08T00:00:00Z', timeZone: 'UTC' } : undefined));
+    const wiring = Array.from({ length: length - 1 }, (_, i) => dagDependency(`${name(i + 1)}-inputs`, name(i + 1), [{ dag: name(i) }]));
+    const sim = new Simulation({ dags, dagDependencies: wiring });
+    expect(sim.engine.problems()).toEqual([]);
+    expect(sim.engine.node(dagPeriodId(name(length - 1), '2026-03-09'))).toBeDefined();
   });
 
   // An object the validator let through with a malformed field (stored under an older schema, or a
