@@ -166,8 +166,6 @@ export class WorldCompiler {
     const changed = new Set<string>();
     for (const [key, hash] of hashes) if (this.hashes.get(key) !== hash) changed.add(key);
     for (const key of this.byKey.keys()) if (!hashes.has(key)) changed.add(key);
-    this.hashes.clear();
-    for (const [k, v] of hashes) this.hashes.set(k, v);
 
     this.problemList = graphProblems.map((p) => ({ kind: p.kind, namespace: p.namespace, name: p.name, reason: p.reason, message: p.message }));
     this.recompile(changed, now, (key) => {
@@ -183,6 +181,9 @@ export class WorldCompiler {
       const inherited = inheritFrom !== undefined ? this.byKey.get(ownerKeyOf('Dag', nsOf(source), inheritFrom))?.space : undefined;
       return draftDag(source, mine, now, inherited);
     });
+    // Only now: had the compile thrown (a bug), the next world would compile these owners again.
+    this.hashes.clear();
+    for (const [k, v] of hashes) this.hashes.set(k, v);
   }
 
   /** Time passed: owners whose calendars grew are compiled again (new partitions, new periods). */
