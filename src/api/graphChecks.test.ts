@@ -207,4 +207,30 @@ describe('checkGraph', () => {
     expect(checkGraph([...objects].reverse())).toEqual(expected);
     expect(checkGraph([...objects.slice(4), ...objects.slice(0, 4)])).toEqual(expected);
   });
+
+  describe('long dependency chains (issue 10: 12,000 Expectations overflowed the walk)', () => {
+    const chain = (length: number, closed: boolean) =>
+      Array.from({ length }, (_, i) => expectation(`e${i}`, i > 0 || closed ? { dependsOn: [{ expectation: `e${(i + length - 1) % length}` }] } : {}));
+
+    it('finds nothing wrong with a chain of 12,000 Expectations, each depending on the one before', () => {
+      expect(checkGraph([checker('sc'), ...chain(12_000, false)])).toEqual([]);
+    });
+
+    it('spells a cycle of 12,000 once, abridged, and gives it to each member', () => {
+      const problems = checkGraph([checker('sc'), ...chain(12_000, true)]);
+      expect(problems).toHaveLength(12_000);
+      expect(problems.every((p) => p.reason === GraphReason.DependencyCycle)).toBe(true);
+      expect(problems.find((p) => p.name === 'e5')?.message).toBe(
+        'Expectation e5 is on a dependency cycle: Expectation e0 -> Expectation e11999 -> Expectation e11998 -> Expectation e11997 -> Expectation e11996 -> ' +
+          'Expectation e11995 -> Expectation e11994 -> Expectation e11993 -> Expectation e11992 -> Expectation e11991 -> ... 11990 more -> Expectation e0 (12000 objects on cycles)',
+      );
+    });
+
+    it('abridges a long cycle among the tasks of one Dag', () => {
+      const tasks = Array.from({ length: 20 }, (_, i) => ({ name: `t${String(i).padStart(2, '0')}`, dependsOn: [`t${String((i + 1) % 20).padStart(2, '0')}`] }));
+      expect(lines(checkGraph([dag('d', tasks)]))).toEqual([
+        'Dag/d DependencyCycle: dependency cycle: task t00 -> task t01 -> task t02 -> task t03 -> task t04 -> task t05 -> task t06 -> task t07 -> task t08 -> task t09 -> ... 10 more -> task t00',
+      ]);
+    });
+  });
 });

@@ -11,6 +11,11 @@ export const GraphReason = {
   DuplicateTask: 'DuplicateTask',
   /** The object is on a dependency cycle; the message spells the cycle out. */
   DependencyCycle: 'DependencyCycle',
+  /**
+   * Checking or compiling the object threw (a malformed object the validator let through, or a
+   * bug): the message has the error. Only this object is invalid; the others are checked as usual.
+   */
+  CompileError: 'CompileError',
 } as const;
 export type GraphReason = (typeof GraphReason)[keyof typeof GraphReason];
 
@@ -40,10 +45,22 @@ export interface GraphProblem extends ObjectKey {
 export function checkGraph(objects: readonly HomeostatObject[]): GraphProblem[] {
   const graph = new ObjectIndex(objects);
   const problems: GraphProblem[] = [];
-  for (const object of objects) problems.push(...referenceProblems(object, graph));
+  for (const object of objects) problems.push(...guarded(object, 'checking its references', () => referenceProblems(object, graph)));
   problems.push(...objectCycles(objects, graph));
-  for (const object of objects) if (object.kind === 'Dag') problems.push(...taskProblems(object));
+  for (const object of objects) if (object.kind === 'Dag') problems.push(...guarded(object, 'checking its tasks', () => taskProblems(object)));
   return sortUnique(problems);
+}
+
+/**
+ * The problems `check` finds in one object, or a CompileError when it throws: one malformed
+ * object (a field the validator let through) must not stop the graph check of every other.
+ */
+function guarded(object: HomeostatObject, doing: string, check: () => GraphProblem[]): GraphProblem[] {
+  try {
+    return check();
+  } catch (error) {
+    return [{ ...keyOf(object), reason: GraphReason.CompileError, message: `${doing}: ${error instanceof Error ? error.message : String(error)}` }];
+  }
 }
 
 const keyOf = (object: HomeostatObject): ObjectKey => ({
@@ -135,7 +152,7 @@ function taskProblems(dag: Dag): GraphProblem[] {
   for (const component of cyclicComponents([...counts.keys()], edges)) {
     const first = [...component].sort()[0] as string;
     const cycle = shortestCycle(first, component, edges);
-    problems.push({ ...self, reason: GraphReason.DependencyCycle, message: `dependency cycle: ${cycle.map((t) => `task ${t}`).join(' -> ')}` });
+    problems.push({ ...self, reason: GraphReason.DependencyCycle, message: `dependency cycle: ${abridged(cycle.map((t) => `task ${t}`)).join(' -> ')}` });
   }
   return problems;
 }
@@ -155,7 +172,8 @@ function objectCycles(objects: readonly HomeostatObject[], graph: ObjectIndex): 
     edges.set(a, [...(edges.get(a) ?? []), b]);
   };
   const wiring: { dependency: ObjectKey; from: ObjectKey; to: ObjectKey }[] = [];
-  for (const object of objects) {
+  const problems: GraphProblem[] = [];
+  const collectEdges = (object: HomeostatObject): void => {
     const self = keyOf(object);
     if (object.kind === 'Expectation') {
       for (const d of object.spec.dependsOn ?? []) {
@@ -164,33 +182,58 @@ function objectCycles(objects: readonly HomeostatObject[], graph: ObjectIndex): 
       }
     } else if (object.kind === 'DagDependency') {
       const from: ObjectKey = { kind: 'Dag', namespace: self.namespace, name: object.spec.dag };
-      if (graph.get(from) === undefined) continue;
+      if (graph.get(from) === undefined) return;
       for (const d of object.spec.dependsOn) {
         const to: ObjectKey = { kind: 'Dag', namespace: self.namespace, name: d.dag };
         addEdge(from, to);
         wiring.push({ dependency: self, from, to });
       }
     }
+  };
+  for (const object of objects) {
+    problems.push(...guarded(object, 'following its dependencies', () => {
+      collectEdges(object);
+      return [];
+    }));
   }
 
-  const problems: GraphProblem[] = [];
-  const spell = (cycle: string[]) => `dependency cycle: ${cycle.map((id) => labels.get(id) ?? id).join(' -> ')}`;
+  const spell = (cycle: string[]) => `dependency cycle: ${abridged(cycle.map((id) => labels.get(id) ?? id)).join(' -> ')}`;
   const onCycle = new Map<string, Set<string>>();
   for (const component of cyclicComponents([...labels.keys()], edges)) {
+    // One search per member costs members x edges: a ring of 12,000 would take minutes. A large
+    // component is spelled once, from its first member; each member names itself before it.
+    const shared = component.size > SPELL_EACH_UP_TO ? spell(shortestCycle([...component].sort()[0] as string, component, edges)) : undefined;
     for (const id of component) {
       onCycle.set(id, component);
       const object = graph.get(parseId(id)) as HomeostatObject;
-      problems.push({ ...keyOf(object), reason: GraphReason.DependencyCycle, message: spell(shortestCycle(id, component, edges)) });
+      const message = shared === undefined ? spell(shortestCycle(id, component, edges)) : `${labels.get(id) ?? id} is on a ${shared} (${component.size} objects on cycles)`;
+      problems.push({ ...keyOf(object), reason: GraphReason.DependencyCycle, message });
     }
   }
   // A DagDependency whose wiring closes a cycle is invalid too: it is what a user would change.
   for (const { dependency, from, to } of wiring) {
     const component = onCycle.get(idOf(from));
     if (component === undefined || !component.has(idOf(to))) continue;
+    if (component.size > SPELL_EACH_UP_TO) {
+      problems.push({ ...dependency, reason: GraphReason.DependencyCycle, message: `${labels.get(idOf(from))} -> ${labels.get(idOf(to))} closes a dependency cycle of ${component.size} objects` });
+      continue;
+    }
     const back = idOf(from) === idOf(to) ? [] : shortestCycle(idOf(to), component, edges, idOf(from)).slice(1);
     problems.push({ ...dependency, reason: GraphReason.DependencyCycle, message: spell([idOf(from), idOf(to), ...back]) });
   }
   return problems;
+}
+
+/** Components up to this size spell the cycle from each member; larger ones share one spelling. */
+const SPELL_EACH_UP_TO = 64;
+/** A spelled cycle names at most this many steps, so a message stays readable and small. */
+const SPELL_AT_MOST = 12;
+
+/** The first steps and the last of a long cycle, with how many are left out between them. */
+function abridged(steps: string[]): string[] {
+  if (steps.length <= SPELL_AT_MOST) return steps;
+  const head = steps.slice(0, SPELL_AT_MOST - 2);
+  return [...head, `... ${steps.length - head.length - 1} more`, steps[steps.length - 1] as string];
 }
 
 function parseId(id: string): ObjectKey {
@@ -201,7 +244,8 @@ function parseId(id: string): ObjectKey {
 /**
  * The strongly connected components that contain a cycle (two or more nodes, or one with an edge
  * to itself), by Tarjan's algorithm. Nodes and edges are visited in sorted order, so the result
- * does not depend on the order objects were given in.
+ * does not depend on the order objects were given in. The depth-first walk keeps its own stack:
+ * a chain of 12,000 dependsOn is as deep, and the call stack of a recursive walk would overflow.
  */
 function cyclicComponents(nodes: readonly string[], edges: ReadonlyMap<string, readonly string[]>): Set<string>[] {
   const next = (node: string) => [...new Set(edges.get(node) ?? [])].sort();
@@ -210,19 +254,16 @@ function cyclicComponents(nodes: readonly string[], edges: ReadonlyMap<string, r
   const stack: string[] = [];
   const onStack = new Set<string>();
   const found: Set<string>[] = [];
-  const visit = (node: string) => {
+  /** The walk's frames: a node, its sorted successors and how many of them were followed. */
+  const walk: { node: string; next: string[]; at: number }[] = [];
+  const enter = (node: string) => {
     index.set(node, index.size);
     low.set(node, index.get(node) as number);
     stack.push(node);
     onStack.add(node);
-    for (const to of next(node)) {
-      if (!index.has(to)) {
-        visit(to);
-        low.set(node, Math.min(low.get(node) as number, low.get(to) as number));
-      } else if (onStack.has(to)) {
-        low.set(node, Math.min(low.get(node) as number, index.get(to) as number));
-      }
-    }
+    walk.push({ node, next: next(node), at: 0 });
+  };
+  const leave = (node: string) => {
     if (low.get(node) !== index.get(node)) return;
     const component = new Set<string>();
     let member: string;
@@ -233,7 +274,23 @@ function cyclicComponents(nodes: readonly string[], edges: ReadonlyMap<string, r
     } while (member !== node);
     if (component.size > 1 || next(node).includes(node)) found.push(component);
   };
-  for (const node of [...nodes].sort()) if (!index.has(node)) visit(node);
+  for (const root of [...nodes].sort()) {
+    if (index.has(root)) continue;
+    enter(root);
+    while (walk.length > 0) {
+      const frame = walk[walk.length - 1] as (typeof walk)[number];
+      if (frame.at < frame.next.length) {
+        const to = frame.next[frame.at++] as string;
+        if (!index.has(to)) enter(to);
+        else if (onStack.has(to)) low.set(frame.node, Math.min(low.get(frame.node) as number, index.get(to) as number));
+        continue;
+      }
+      walk.pop();
+      leave(frame.node);
+      const parent = walk[walk.length - 1];
+      if (parent !== undefined) low.set(parent.node, Math.min(low.get(parent.node) as number, low.get(frame.node) as number));
+    }
+  }
   return found;
 }
 

@@ -14,6 +14,11 @@ export interface World {
   dagDependencies: DagDependency[];
   /** `namespace/name` -> ConfigMap data. */
   configMaps: Map<string, Record<string, string>>;
+  /**
+   * `namespace/name` -> why a ConfigMap could not be read (not a 404: it may well exist). The
+   * Expectations reading it are held (Valid=False ConfigMapUnreadable) with their work kept.
+   */
+  configMapErrors?: Map<string, string>;
 }
 
 export const emptyWorld = (): World => ({ checkers: [], expectations: [], dags: [], dagDependencies: [], configMaps: new Map() });

@@ -107,6 +107,7 @@ export class Engine {
         if (owner.ref.kind === 'Dag' && this.worlds > 0) owner.startsAfter = this.compiling + this.newDagGraceMs;
       },
       onOwnerRemoved: (owner) => {
+        this.forgetUnplacedLeases(owner);
         if (owner.ref.kind !== 'Dag') return;
         this.pass.removedRuns.push(...this.runBook.forgetDag(owner.ref));
         this.successes.forgetOwner(owner);
@@ -243,7 +244,8 @@ export class Engine {
       if (launchesLeft <= 0) break;
       const node = this.queue[this.queueHead++] as NodeRecord;
       node.queued = false;
-      if (!node.alive) continue;
+      // An invalid owner's nodes are held (WorldCompiler.holdOwner): decided again once it is valid.
+      if (!node.alive || node.owner.invalid !== undefined) continue;
       // Inputs first: a node whose input is still to be re-decided in this pass goes behind it, so it
       // never acts on an input's stale phase (an unsatisfied verdict or a timed-out check not yet applied).
       if (hasQueuedInput(node)) {
@@ -745,6 +747,20 @@ export class Engine {
     if (at === node.wakeAt) return;
     node.wakeAt = at;
     this.timers.push(at, node);
+  }
+
+  /**
+   * Leases of a deleted owner whose nodes were never created in this process (restored from the
+   * snapshot while the owner was invalid, so held with no nodes): cancelled like those of its nodes.
+   */
+  private forgetUnplacedLeases(owner: OwnerModel): void {
+    const prefix = `${owner.key}|`;
+    for (const [id, lease] of this.leases) {
+      if (!id.startsWith(prefix) || this.compiler.node(id) !== undefined) continue;
+      this.leases.delete(id);
+      this.retries.delete(id);
+      if (lease.outcome === undefined && !lease.action.startsWith('run:')) this.pass.cancels.push({ node: id, owner: owner.ref, action: lease.action, reason: 'NodeRemoved' });
+    }
   }
 
   /** A node that no longer exists: its lease is cancelled and its records dropped. */

@@ -122,7 +122,10 @@ export class OwnerModel {
   generation = 0;
   /** When time passing adds partitions or periods: the owner is compiled again then. */
   nextChangeAt: number | undefined;
-  /** Why the owner cannot be compiled (Valid=False); its nodes are gone while it is set. */
+  /**
+   * Why the owner cannot be compiled (Valid=False). While it is set its nodes are held: kept with
+   * their leases, not wired and not decided (nothing launched or checked) until it is valid again.
+   */
   invalid: string | undefined;
   invalidReason: string | undefined;
   statusChanged = true;

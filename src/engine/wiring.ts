@@ -131,8 +131,9 @@ function resolveEdge(owner: OwnerModel, edge: EdgeSpec, upstreamOf: (key: string
   const [kind, , name] = edge.target.split('/');
   const describe = `${kind} ${name}${edge.task !== undefined ? ` task ${edge.task}` : ''}`;
   const up = upstreamOf(edge.target);
+  // An invalid owner may hold its nodes (see WorldCompiler.holdOwner): nothing is wired to them.
+  if (up.owner?.invalid !== undefined) return { describe, problem: `${describe} is not valid: ${up.owner.invalid}` };
   if (up.owner === undefined || up.index === undefined || up.owner.space === undefined) return { describe, problem: `${describe} does not exist` };
-  if (up.owner.invalid !== undefined) return { describe, problem: `${describe} is not valid: ${up.owner.invalid}` };
   const nodes = up.index.get(edge.task ?? WHOLE_DAG);
   if (nodes === undefined) return { describe, problem: `${describe} does not exist` };
   if (owner.space === undefined) return { describe, problem: 'no partitions' };

@@ -1,9 +1,10 @@
-import { checkGraph } from '../api/graphChecks.js';
+import { checkGraph, GraphReason } from '../api/graphChecks.js';
 import type { Dag, DagDependency, Expectation, HomeostatObject, StateChecker } from '../api/types.js';
 import { draftDag, draftExpectation, emptyWorld, type OwnerDraft, ownerKeyOf, type World } from './compile.js';
 import { type NodeRecord, OwnerModel } from './model.js';
 import type { OwnerRef } from './types.js';
 import { materialize, type NodeIndex, unwire, wire } from './wiring.js';
+import { readersLast } from './ownerOrder.js';
 
 /** Why an object is not valid; the runtime turns it into Valid=False and an Event. */
 export interface ObjectProblem {
@@ -25,6 +26,17 @@ export interface CompilerHooks {
 }
 
 const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.namespace ?? 'default';
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** An Expectation whose valuesFrom ConfigMap could not be read (not missing): held until it can be. */
+function unreadableConfigMap(exp: Expectation, world: World): { ok: false; reason: string; message: string } | undefined {
+  for (const [key, p] of Object.entries(exp.spec.partitions ?? {})) {
+    if (p.valuesFrom === undefined || world.configMaps.has(`${nsOf(exp)}/${p.valuesFrom.configMap}`)) continue;
+    const error = world.configMapErrors?.get(`${nsOf(exp)}/${p.valuesFrom.configMap}`);
+    if (error !== undefined) return { ok: false, reason: 'ConfigMapUnreadable', message: `partitions.${key}.valuesFrom: ConfigMap ${p.valuesFrom.configMap} could not be read (${error}); trying again` };
+  }
+  return undefined;
+}
 
 /**
  * Turns declared objects into owners and nodes, and keeps them up to date: only owners whose
@@ -41,6 +53,8 @@ export class WorldCompiler {
   private refs = new Map<string, string[]>();
   private world: World = emptyWorld();
   private problemList: ObjectProblem[] = [];
+  /** The earliest owner change time, or null when a compile may have moved it. */
+  private nextChange: number | undefined | null = null;
 
   constructor(private readonly hooks: CompilerHooks) {}
 
@@ -75,31 +89,63 @@ export class WorldCompiler {
   }
 
   nextChangeAt(): number | undefined {
+    // Owners' change times move only when they are compiled: kept between compiles, so a plan
+    // does not scan every owner (a 12,000-long chain takes 12,000 plans to converge).
+    if (this.nextChange !== null) return this.nextChange;
     let next: number | undefined;
     for (const owner of this.byKey.values()) if (owner.nextChangeAt !== undefined) next = Math.min(next ?? Infinity, owner.nextChangeAt);
+    this.nextChange = next;
     return next;
   }
 
   setWorld(world: World, now: number): void {
     this.world = world;
     const objects: HomeostatObject[] = [...world.checkers, ...world.expectations, ...world.dags, ...world.dagDependencies];
-    const graphProblems = checkGraph(objects);
+    const graphProblems: ObjectProblem[] = checkGraph(objects);
     const invalid = new Map<string, ObjectProblem>();
     for (const p of graphProblems) invalid.set(`${p.kind}/${p.namespace}/${p.name}`, p);
+    // An object that makes reading it throw is invalid alone (CompileError); the others compile.
+    const broken = (kind: string, object: HomeostatObject, doing: string, error: unknown): void => {
+      const problem = { kind, namespace: nsOf(object), name: object.metadata.name, reason: GraphReason.CompileError, message: `${doing}: ${errorText(error)}` };
+      if (invalid.has(`${kind}/${problem.namespace}/${problem.name}`)) return; // already invalid: its first problem says why
+      graphProblems.push(problem);
+      invalid.set(`${kind}/${problem.namespace}/${problem.name}`, problem);
+    };
 
     const checkers = new Map(world.checkers.map((c) => [`${nsOf(c)}/${c.metadata.name}`, c]));
     const depsOf = new Map<string, DagDependency[]>();
     for (const d of world.dagDependencies) {
-      const key = ownerKeyOf('Dag', nsOf(d), d.spec.dag);
-      depsOf.set(key, [...(depsOf.get(key) ?? []), d]);
+      try {
+        const key = ownerKeyOf('Dag', nsOf(d), d.spec.dag);
+        depsOf.set(key, [...(depsOf.get(key) ?? []), d]);
+      } catch (error) {
+        broken('DagDependency', d, 'reading its Dag', error);
+      }
     }
     const hashes = new Map<string, string>();
     const refs = new Map<string, string[]>();
     const sources = new Map<string, Expectation | Dag>();
+    /** An owner whose inputs cannot be read: compiled as invalid, its hash changes with its generation and error. */
+    const unreadable = (key: string, object: Expectation | Dag, error: unknown): void => {
+      broken(object.kind, object, 'reading its inputs', error);
+      hashes.set(key, JSON.stringify([object.metadata.generation, invalid.get(key)?.message]));
+      refs.set(key, []);
+    };
     for (const exp of world.expectations) {
       const key = ownerKeyOf('Expectation', nsOf(exp), exp.metadata.name);
       const ns = nsOf(exp);
-      const usedMaps = Object.values(exp.spec.partitions ?? {}).flatMap((p) => (p.valuesFrom !== undefined ? [world.configMaps.get(`${ns}/${p.valuesFrom.configMap}`) ?? null] : []));
+      try {
+        hashExpectation(exp, key, ns);
+      } catch (error) {
+        unreadable(key, exp, error);
+      }
+    }
+    function hashExpectation(exp: Expectation, key: string, ns: string): void {
+      const usedMaps = Object.values(exp.spec.partitions ?? {}).flatMap((p) => {
+        if (p.valuesFrom === undefined) return [];
+        const mapKey = `${ns}/${p.valuesFrom.configMap}`;
+        return [world.configMaps.get(mapKey) ?? world.configMapErrors?.get(mapKey) ?? null];
+      });
       hashes.set(key, JSON.stringify([exp.metadata.generation, exp.spec, checkers.get(`${ns}/${exp.spec.checker.ref}`)?.spec ?? null, usedMaps, invalid.get(key)?.message]));
       refs.set(key, [
         ...(exp.spec.dependsOn ?? []).map((d) => (d.expectation !== undefined ? ownerKeyOf('Expectation', ns, d.expectation) : ownerKeyOf('Dag', ns, d.dag ?? ''))),
@@ -110,6 +156,13 @@ export class WorldCompiler {
     for (const dag of world.dags) {
       const key = ownerKeyOf('Dag', nsOf(dag), dag.metadata.name);
       const mine = depsOf.get(key) ?? [];
+      try {
+        hashDag(dag, key, mine);
+      } catch (error) {
+        unreadable(key, dag, error);
+      }
+    }
+    function hashDag(dag: Dag, key: string, mine: DagDependency[]): void {
       hashes.set(key, JSON.stringify([dag.metadata.generation, dag.spec, mine.map((d) => d.spec), invalid.get(key)?.message, ...mine.map((d) => invalid.get(`DagDependency/${nsOf(d)}/${d.metadata.name}`)?.message)]));
       refs.set(key, mine.flatMap((d) => d.spec.dependsOn.map((u) => ownerKeyOf('Dag', nsOf(d), u.dag))));
       sources.set(key, dag);
@@ -119,8 +172,6 @@ export class WorldCompiler {
     const changed = new Set<string>();
     for (const [key, hash] of hashes) if (this.hashes.get(key) !== hash) changed.add(key);
     for (const key of this.byKey.keys()) if (!hashes.has(key)) changed.add(key);
-    this.hashes.clear();
-    for (const [k, v] of hashes) this.hashes.set(k, v);
 
     this.problemList = graphProblems.map((p) => ({ kind: p.kind, namespace: p.namespace, name: p.name, reason: p.reason, message: p.message }));
     this.recompile(changed, now, (key) => {
@@ -128,7 +179,7 @@ export class WorldCompiler {
       const problem = invalid.get(key);
       if (problem !== undefined) return { ok: false, reason: problem.reason, message: problem.message };
       if (source === undefined) return undefined;
-      if (source.kind === 'Expectation') return draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now);
+      if (source.kind === 'Expectation') return unreadableConfigMap(source, world) ?? draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now);
       const mine = depsOf.get(key) ?? [];
       const brokenDep = mine.map((d) => invalid.get(`DagDependency/${nsOf(d)}/${d.metadata.name}`)).find((p) => p !== undefined);
       if (brokenDep !== undefined) return { ok: false, reason: brokenDep.reason, message: `DagDependency ${brokenDep.name}: ${brokenDep.message}` };
@@ -136,10 +187,15 @@ export class WorldCompiler {
       const inherited = inheritFrom !== undefined ? this.byKey.get(ownerKeyOf('Dag', nsOf(source), inheritFrom))?.space : undefined;
       return draftDag(source, mine, now, inherited);
     });
+    // Only now: had the compile thrown (a bug), the next world would compile these owners again.
+    this.hashes.clear();
+    for (const [k, v] of hashes) this.hashes.set(k, v);
   }
 
   /** Time passed: owners whose calendars grew are compiled again (new partitions, new periods). */
   advance(now: number): void {
+    const next = this.nextChangeAt();
+    if (next === undefined || next > now) return;
     const due = new Set<string>();
     for (const owner of this.byKey.values()) if (owner.nextChangeAt !== undefined && owner.nextChangeAt <= now) due.add(owner.key);
     if (due.size > 0) this.setWorldAt(due, now);
@@ -152,8 +208,9 @@ export class WorldCompiler {
 
   private recompile(changed: Set<string>, now: number, draftOf: (key: string) => ReturnType<typeof draftDag> | undefined): void {
     if (changed.size === 0) return;
+    this.nextChange = null;
     // Dags that inherit periods from a changed Dag change too; readers of a changed owner are rewired.
-    const order = this.topologicalOrder();
+    const order = readersLast(this.refs);
     for (const key of order) {
       const source = this.refs.get(key) ?? [];
       if (key.startsWith('Dag/') && source.some((k) => changed.has(k))) changed.add(key);
@@ -166,7 +223,12 @@ export class WorldCompiler {
       if (owner !== undefined) unwire(owner);
     }
     for (const key of [...order.filter((k) => changed.has(k)), ...[...changed].filter((k) => !this.refs.has(k))]) {
-      const drafted = draftOf(key);
+      let drafted: ReturnType<typeof draftDag> | undefined;
+      try {
+        drafted = draftOf(key);
+      } catch (error) {
+        drafted = { ok: false, reason: GraphReason.CompileError, message: `compiling: ${errorText(error)}` };
+      }
       const existing = this.byKey.get(key);
       if (drafted === undefined) {
         if (existing !== undefined) this.removeOwner(existing);
@@ -177,20 +239,18 @@ export class WorldCompiler {
       this.byKey.set(key, owner);
       if (existing === undefined) this.hooks.onOwnerCreated?.(owner);
       if (!drafted.ok) {
-        this.dropNodes(owner, owner.nodes);
-        owner.nodes = [];
-        owner.space = undefined;
-        owner.invalid = drafted.message;
-        owner.invalidReason = drafted.reason;
-        owner.nextChangeAt = undefined;
-        this.drafts.delete(key);
-        this.indexes.set(key, new Map());
-        const [k, ns, n] = key.split('/') as [string, string, string];
-        if (!this.problemList.some((p) => p.kind === k && p.namespace === ns && p.name === n)) this.problemList.push({ kind: k, namespace: ns, name: n, reason: drafted.reason, message: drafted.message });
-        this.markChanged(owner);
+        this.holdOwner(owner, drafted.reason, drafted.message);
         continue;
       }
       const draft = drafted.draft;
+      let made: ReturnType<typeof materialize>;
+      try {
+        made = materialize(owner, draft, this.byId);
+      } catch (error) {
+        this.holdOwner(owner, GraphReason.CompileError, `creating its nodes: ${errorText(error)}`);
+        continue;
+      }
+      const { index, created, removed } = made;
       owner.invalid = undefined;
       owner.invalidReason = undefined;
       owner.space = draft.space;
@@ -198,7 +258,6 @@ export class WorldCompiler {
       owner.maxConcurrent = draft.maxConcurrent;
       owner.historyLimit = draft.historyLimit;
       owner.nextChangeAt = draft.nextChangeAt;
-      const { index, created, removed } = materialize(owner, draft, this.byId);
       this.dropNodes(owner, removed);
       for (const node of created) {
         this.byId.set(node.id, node);
@@ -215,9 +274,33 @@ export class WorldCompiler {
       const draft = this.drafts.get(key);
       const index = this.indexes.get(key);
       if (owner === undefined || draft === undefined || index === undefined || owner.invalid !== undefined) continue;
-      wire(owner, draft, index, upstreamOf);
+      try {
+        wire(owner, draft, index, upstreamOf);
+      } catch (error) {
+        unwire(owner);
+        this.holdOwner(owner, GraphReason.CompileError, `wiring its dependencies: ${errorText(error)}`);
+        continue;
+      }
       for (const node of owner.nodes) this.hooks.onTouched(node);
     }
+  }
+
+  /**
+   * The owner is not valid (for now): it says why, and its nodes are held, not dropped. Their
+   * leases, running actions and records stay until the owner is valid again (the same nodes carry
+   * on) or deleted (removeOwner cancels them): a StateChecker deleted by mistake, or a ConfigMap
+   * that cannot be read for a while, must not cancel every running Job. Held nodes are not
+   * decided (Engine.plan skips them): nothing is launched or checked for them meanwhile.
+   */
+  private holdOwner(owner: OwnerModel, reason: string, message: string): void {
+    owner.invalid = message;
+    owner.invalidReason = reason;
+    owner.nextChangeAt = undefined;
+    this.drafts.delete(owner.key);
+    if (!this.indexes.has(owner.key)) this.indexes.set(owner.key, new Map());
+    const [k, ns, n] = owner.key.split('/') as [string, string, string];
+    if (!this.problemList.some((p) => p.kind === k && p.namespace === ns && p.name === n)) this.problemList.push({ kind: k, namespace: ns, name: n, reason, message });
+    this.markChanged(owner);
   }
 
   private dropNodes(owner: OwnerModel, nodes: NodeRecord[]): void {
@@ -236,20 +319,5 @@ export class WorldCompiler {
     this.indexes.delete(owner.key);
     this.changed.delete(owner);
     this.hooks.onOwnerRemoved(owner);
-  }
-
-  /** Owner keys, each after the owners it reads. Cycles are invalid objects; they are cut here. */
-  private topologicalOrder(): string[] {
-    const order: string[] = [];
-    const state = new Map<string, 'visiting' | 'done'>();
-    const visit = (key: string): void => {
-      if (state.has(key)) return;
-      state.set(key, 'visiting');
-      for (const up of this.refs.get(key) ?? []) if (this.refs.has(up)) visit(up);
-      state.set(key, 'done');
-      order.push(key);
-    };
-    for (const key of [...this.refs.keys()].sort()) visit(key);
-    return order;
   }
 }

@@ -8,7 +8,13 @@
  * makes a new World: status writes (the controller's own, mostly) do not.
  *
  * ConfigMaps named by `valuesFrom` are read on demand (one GET each, no ConfigMap watch: the
- * controller needs only `get` on ConfigMaps) and read again every `configMapRefreshMs`.
+ * controller needs only `get` on ConfigMaps) and read again every `configMapRefreshMs`. Only a
+ * 404 makes a ConfigMap missing; any other failure (5xx, timeout, connection refused, 403) is
+ * retried with backoff, keeping what was read before, and a ConfigMap never read yet is waited
+ * for: a passing API hiccup never turns an Expectation invalid. The wait is bounded
+ * (`configMapFirstReadWaitMs`): one ConfigMap that cannot be read must not hold back the World of
+ * every other tenant. After it, the World names the read error (World.configMapErrors) and the
+ * engine holds the Expectations reading it (Valid=False ConfigMapUnreadable, their work kept).
  */
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION } from '../api/schema/kind.js';
@@ -68,8 +74,17 @@ export interface WorldCacheOptions {
   onRestart?: (resource: string) => void;
   /** Replaces the real informers (tests). */
   factoryFor?: (kind: KindName) => InformerFactory<RawObject>;
-  /** Replaces the ConfigMap GET (tests): the data, or undefined when there is no such ConfigMap. */
+  /** Replaces the ConfigMap GET (tests): the data, or undefined when there is no such ConfigMap; throws when the read failed. */
   readConfigMap?: (namespace: string, name: string) => Promise<Record<string, string> | undefined>;
+  /** A failed ConfigMap read is tried again after this long, doubled per failure. Defaults to 1 s. */
+  configMapRetryInitialMs?: number;
+  /** The longest wait between two tries of a failing ConfigMap read. Defaults to 60 s. */
+  configMapRetryMaxMs?: number;
+  /**
+   * How long a new World waits for a ConfigMap whose first read keeps failing before it is handed
+   * over with the read error. Defaults to 60 s.
+   */
+  configMapFirstReadWaitMs?: number;
 }
 
 interface Validated {
@@ -110,6 +125,10 @@ export class WorldCache {
   private readonly fingerprints = new Map<string, string>();
   private readonly configMaps = new Map<string, ConfigMapEntry>();
   private readonly fetching = new Set<string>();
+  /** ConfigMap reads that failed: how many times in a row, and the timer of the next try. */
+  private readonly retries = new Map<string, { failures: number; cancel: (() => void) | undefined }>();
+  /** ConfigMaps never read yet whose reads fail: the error, when the first failure was, and the timer ending the World's wait. */
+  private readonly readErrors = new Map<string, { message: string; since: number; cancelWaitEnd: () => void }>();
   private debounce: (() => void) | undefined;
   private cancelRefresh: (() => void) | undefined;
   private synced = false;
@@ -159,6 +178,8 @@ export class WorldCache {
     this.stopped = true;
     this.debounce?.();
     this.cancelRefresh?.();
+    for (const retry of this.retries.values()) retry.cancel?.();
+    for (const error of this.readErrors.values()) error.cancelWaitEnd();
     await Promise.all(Object.values(this.informers).map((i) => i.stop()));
   }
 
@@ -206,6 +227,8 @@ export class WorldCache {
     for (const key of this.referencedConfigMaps(world.expectations)) {
       const data = this.configMaps.get(key)?.data;
       if (data !== undefined) world.configMaps.set(key, data);
+      const error = this.configMaps.has(key) ? undefined : this.readErrors.get(key);
+      if (error !== undefined) (world.configMapErrors ??= new Map()).set(key, error.message);
     }
     return { world, side, invalid };
   }
@@ -277,8 +300,15 @@ export class WorldCache {
     }
     // ConfigMaps read for the first time: the World waits for them, so an Expectation is never
     // judged invalid (and its leases dropped) for a ConfigMap that is only on its way.
+    // A first read that keeps failing is waited for a bounded time, then named in the World.
+    const now = this.clock.now();
+    const wait = this.options.configMapFirstReadWaitMs ?? 60_000;
     const missing = this.referencedConfigMaps(state.world.expectations).filter((key) => !this.configMaps.has(key));
-    if (missing.length > 0) {
+    const waiting = missing.filter((key) => {
+      const error = this.readErrors.get(key);
+      return error === undefined || now < error.since + wait;
+    });
+    if (waiting.length > 0) {
       for (const key of missing) this.fetch(key);
       return;
     }
@@ -291,23 +321,48 @@ export class WorldCache {
     return [...keys];
   }
 
-  private fetch(key: string): void {
+  /** Reads a ConfigMap; `retrying` is the backoff timer's own call (others wait for that timer). */
+  private fetch(key: string, retrying = false): void {
     if (this.fetching.has(key)) return;
+    const retry = this.retries.get(key);
+    if (retry !== undefined && !retrying) return;
     this.fetching.add(key);
     const [namespace = '', name = ''] = key.split('/');
     const read = this.options.readConfigMap ?? ((ns: string, n: string) => this.readConfigMap(ns, n));
     read(namespace, name)
       .then(
         (data) => {
+          this.retries.delete(key);
+          this.readErrors.get(key)?.cancelWaitEnd();
+          this.readErrors.delete(key);
           const old = this.configMaps.get(key);
           this.configMaps.set(key, { data, fetchedAt: this.clock.now() });
           return old === undefined || JSON.stringify(old.data) !== JSON.stringify(data);
         },
         (error: unknown) => {
-          this.options.log.warn({ configMap: key, error: describeError(error) }, 'reading a ConfigMap for valuesFrom failed; keeping what was read before');
-          const old = this.configMaps.get(key);
-          this.configMaps.set(key, { data: old?.data, fetchedAt: this.clock.now() });
-          return old === undefined;
+          // Not a 404: the ConfigMap may well exist. What was read before stays; one never read
+          // stays unread, so the World keeps waiting for it instead of calling it missing.
+          const failures = (this.retries.get(key)?.failures ?? 0) + 1;
+          const initial = this.options.configMapRetryInitialMs ?? 1000;
+          const delay = Math.min(this.options.configMapRetryMaxMs ?? 60_000, initial * 2 ** Math.min(failures - 1, 30));
+          const next = { failures, cancel: undefined as (() => void) | undefined };
+          this.retries.set(key, next);
+          const known = this.readErrors.get(key);
+          if (known !== undefined) known.message = describeError(error);
+          else if (!this.configMaps.has(key) && !this.stopped) {
+            // The World waits for this first read until then; a new World then names the error.
+            const since = this.clock.now();
+            const cancelWaitEnd = this.clock.setTimer(since + (this.options.configMapFirstReadWaitMs ?? 60_000), () => this.schedule(0));
+            this.readErrors.set(key, { message: describeError(error), since, cancelWaitEnd });
+          }
+          this.options.log.warn({ configMap: key, failures, retryInMs: delay, error: describeError(error) }, 'reading a ConfigMap for valuesFrom failed; keeping what was read before and trying again');
+          if (!this.stopped) {
+            next.cancel = this.clock.setTimer(this.clock.now() + delay, () => {
+              next.cancel = undefined;
+              if (!this.stopped) this.fetch(key, true);
+            });
+          }
+          return false;
         },
       )
       .then((changed) => {

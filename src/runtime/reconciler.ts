@@ -290,7 +290,8 @@ export class Reconciler {
         }
         this.reportProblems();
       } catch (error) {
-        // A bug, not bad input (objects are validated before they get here): keep the old world.
+        // A bug, not bad input: the engine turns an object it cannot compile into Valid=False
+        // (CompileError) alone, so this is a last resort; the old world is kept.
         this.options.log.error({ err: error }, 'the declared objects could not be compiled; keeping the previous ones');
       }
     }

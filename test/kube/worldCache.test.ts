@@ -22,6 +22,8 @@ describe('WorldCache', () => {
   let states: WorldState[];
   let configMaps: Map<string, Record<string, string>>;
   let reads: string[];
+  /** ConfigMap reads still to fail (as an API server answering 503 would), by `ns/name`. */
+  let failingReads: Map<string, number>;
   let cache: WorldCache;
 
   const put = (o: RawObject) => servers[o.kind as KindName].set(`ns/${o.metadata?.name}`, o);
@@ -34,6 +36,11 @@ describe('WorldCache', () => {
       factoryFor: (kind) => (activity) => (cores[kind] = new FakeCore(servers[kind], activity)),
       readConfigMap: async (ns, name) => {
         reads.push(`${ns}/${name}`);
+        const failures = failingReads.get(`${ns}/${name}`) ?? 0;
+        if (failures > 0) {
+          failingReads.set(`${ns}/${name}`, failures - 1);
+          throw Object.assign(new Error('HTTP-Code: 503 Service Unavailable'), { code: 503 });
+        }
         return configMaps.get(`${ns}/${name}`);
       },
     });
@@ -54,6 +61,7 @@ describe('WorldCache', () => {
     states = [];
     configMaps = new Map();
     reads = [];
+    failingReads = new Map();
   });
 
   it('hands over the first World once every kind is listed', async () => {
@@ -146,6 +154,74 @@ describe('WorldCache', () => {
     expect(states).toHaveLength(1);
     expect(states[0]?.world.configMaps.size).toBe(0);
     expect(states[0]?.world.expectations).toHaveLength(1);
+    await cache.stop();
+  });
+
+  it('a ConfigMap read that fails (503) at start is retried with backoff; the World waits for it instead of calling it missing', async () => {
+    configMaps.set('ns/campaigns', { ids: '1\n2\n' });
+    failingReads.set('ns/campaigns', 2);
+    put(checker('files'));
+    put(expectation('a', { partitions: { campaign: { valuesFrom: { configMap: 'campaigns', key: 'ids' } } } }));
+    await start();
+    await flush();
+    expect(reads).toEqual(['ns/campaigns']);
+    expect(states).toHaveLength(0); // not a World without the ConfigMap: that would make the Expectation invalid
+    await clock.advance(999);
+    expect(reads).toHaveLength(1); // the first retry waits 1 s
+    await clock.advance(1);
+    expect(reads).toHaveLength(2);
+    expect(states).toHaveLength(0);
+    await clock.advance(1999);
+    expect(reads).toHaveLength(2); // then 2 s
+    await clock.advance(1);
+    await clock.advance(0);
+    expect(reads).toHaveLength(3);
+    expect(states).toHaveLength(1);
+    expect(states[0]?.world.configMaps.get('ns/campaigns')).toEqual({ ids: '1\n2\n' });
+    await cache.stop();
+  });
+
+  it('a ConfigMap that cannot be read for a minute no longer holds back the World: the World names the error', async () => {
+    failingReads.set('ns/campaigns', 1_000);
+    put(checker('files'));
+    put(expectation('a', { partitions: { campaign: { valuesFrom: { configMap: 'campaigns', key: 'ids' } } } }));
+    put(expectation('b'));
+    await start();
+    await flush();
+    await clock.advance(59_999);
+    expect(states).toHaveLength(0);
+    await clock.advance(1);
+    await clock.advance(0);
+    expect(states).toHaveLength(1);
+    expect(states[0]?.world.expectations.map((e) => e.metadata.name).sort()).toEqual(['a', 'b']);
+    expect(states[0]?.world.configMapErrors).toEqual(new Map([['ns/campaigns', 'Error: HTTP-Code: 503 Service Unavailable']]));
+    // Still tried (every minute at most); the first success makes a World with the data.
+    failingReads.set('ns/campaigns', 0);
+    configMaps.set('ns/campaigns', { ids: '1\n' });
+    await clock.advance(60_000);
+    await clock.advance(0);
+    expect(states.at(-1)?.world.configMaps.get('ns/campaigns')).toEqual({ ids: '1\n' });
+    expect(states.at(-1)?.world.configMapErrors).toBeUndefined();
+    await cache.stop();
+  });
+
+  it('a re-read that fails keeps what was read before, and is retried before the next refresh', async () => {
+    configMaps.set('ns/campaigns', { ids: '1\n2\n' });
+    put(checker('files'));
+    put(expectation('a', { partitions: { campaign: { valuesFrom: { configMap: 'campaigns', key: 'ids' } } } }));
+    await start();
+    await flush();
+    await clock.advance(0);
+    expect(states).toHaveLength(1);
+    failingReads.set('ns/campaigns', 1);
+    configMaps.set('ns/campaigns', { ids: '1\n2\n3\n' });
+    await clock.advance(300_000);
+    expect(reads).toHaveLength(2);
+    expect(states).toHaveLength(1); // the failed read changed nothing
+    await clock.advance(1000);
+    await clock.advance(0);
+    expect(reads).toHaveLength(3);
+    expect(states.at(-1)?.world.configMaps.get('ns/campaigns')).toEqual({ ids: '1\n2\n3\n' });
     await cache.stop();
   });
 
