@@ -20,8 +20,8 @@ export interface ControllerCommandOptions {
   /** PEM certificate chain and private key: serve HTTPS, re-reading the files when they change. Both or neither. */
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
-  /** How often the TLS files are re-read (tests). Defaults to 10 s. */
-  tlsReloadIntervalMs?: number;
+  /** How often the TLS files are re-read, a Go-style duration. Defaults to 10s. */
+  tlsReloadInterval?: string;
   /** Resolves when the process is asked to stop. Defaults to SIGTERM or SIGINT. */
   interrupted?: Promise<void>;
   /** Called once the server listens, leader or not (tests). */
@@ -60,6 +60,7 @@ export function register(program: Command, cli: CliContext): void {
     .option('--advertise-url <url>', 'the server as action Jobs reach it, e.g. https://homeostat.homeostat-system.svc:8080; actions get HOMEOSTAT_LEASE_RENEW_URL from it (default: none)')
     .option('--tls-cert-file <file>', 'PEM certificate chain to serve HTTPS with (e.g. tls.crt of a kubernetes.io/tls Secret); re-read when it changes. Callers send bearer tokens: without TLS they travel in clear text')
     .option('--tls-private-key-file <file>', 'the PEM private key of --tls-cert-file (tls.key)')
+    .option('--tls-reload-interval <duration>', 'how often the TLS files are re-read; a changed pair serves new connections without a restart', '10s')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--leader-elect [bool]', 'act only while holding the leader election Lease, so several replicas can run; --leader-elect=false runs alone', parseBool, true)
     .option('--leader-election-namespace <namespace>', `the Lease's namespace (default: $POD_NAMESPACE, else the first --namespace, else ${DEFAULT_ELECTION_NAMESPACE})`)
@@ -119,7 +120,12 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     io.err('error: --tls-cert-file and --tls-private-key-file go together: give both, or neither to serve plain HTTP\n');
     return ExitCode.Usage;
   }
-  const tls = options.tlsCertFile !== undefined && options.tlsPrivateKeyFile !== undefined ? { certFile: options.tlsCertFile, keyFile: options.tlsPrivateKeyFile, ...(options.tlsReloadIntervalMs !== undefined ? { reloadIntervalMs: options.tlsReloadIntervalMs } : {}) } : undefined;
+  const reload = parseDuration(options.tlsReloadInterval ?? '10s');
+  if (!reload.ok || reload.value <= 0) {
+    io.err(`error: --tls-reload-interval: ${reload.ok ? 'must be above 0' : reload.error}\n`);
+    return ExitCode.Usage;
+  }
+  const tls = options.tlsCertFile !== undefined && options.tlsPrivateKeyFile !== undefined ? { certFile: options.tlsCertFile, keyFile: options.tlsPrivateKeyFile, reloadIntervalMs: reload.value } : undefined;
   let leaseRenewUrl: string | undefined;
   if (options.advertiseUrl !== undefined) {
     let base: URL;
