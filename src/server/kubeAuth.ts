@@ -1,6 +1,7 @@
 /**
  * ObservationAuth against the API server, as kube-rbac-proxy and aggregated API servers do it:
- * a TokenReview (authentication.k8s.io/v1) says who holds a bearer token, a SubjectAccessReview
+ * a TokenReview (authentication.k8s.io/v1) says who holds a bearer token issued for the audience
+ * homeostat.dev (TOKEN_AUDIENCE; any other token is rejected), a SubjectAccessReview
  * (authorization.k8s.io/v1) says whether RBAC lets them
  *   create expectations/observations (group homeostat.dev) named <expectation> in <namespace>,
  * or expectations/heartbeats for lease renewals.
@@ -8,6 +9,7 @@
  * The controller's own identity needs `create` on tokenreviews and subjectaccessreviews: bind it
  * to the built-in ClusterRole system:auth-delegator. A caller needs, for example:
  *   rules: [{apiGroups: [homeostat.dev], resources: [expectations/observations], resourceNames: [NAME], verbs: [create]}]
+ * Each review is cut off after `timeoutMs` (503 for the caller, not 401).
  */
 import { ApiException, AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema/kind.js';
