@@ -54,8 +54,12 @@ export function renderChartCrdFiles(): Record<string, string> {
   return Object.fromEntries(Object.entries(renderCrdFiles()).map(([file, text]) => [`${CHART_DIR}/files/crds/${file}`, text]));
 }
 
-/** The fixed arguments manifests/ is rendered with: release homeostat in homeostat-system, no CRDs (crds/ has them). */
-export const MANIFEST_TEMPLATE_ARGS = ['template', 'homeostat', CHART_DIR, '--namespace', 'homeostat-system', '--set', 'crds.install=false'];
+/**
+ * The fixed arguments manifests/ is rendered with: release homeostat in homeostat-system, no CRDs
+ * (crds/ has them), and the serving certificate from a Secret the installer creates (a key
+ * generated at render time would be committed to the repository).
+ */
+export const MANIFEST_TEMPLATE_ARGS = ['template', 'homeostat', CHART_DIR, '--namespace', 'homeostat-system', '--set', 'crds.install=false', '--set', 'tls.existingSecret=homeostat-controller-tls'];
 
 /** Which manifests/ file each chart template goes to (rbac.yaml keeps the ServiceAccount, as kubectl apply -k needs it first). */
 const MANIFEST_FILE_OF: Record<string, string> = {
@@ -63,6 +67,7 @@ const MANIFEST_FILE_OF: Record<string, string> = {
   'templates/rbac.yaml': 'rbac.yaml',
   'templates/deployment.yaml': 'deployment.yaml',
   'templates/service.yaml': 'service.yaml',
+  'templates/networkpolicy.yaml': 'networkpolicy.yaml',
 };
 
 /**

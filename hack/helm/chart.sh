@@ -38,7 +38,15 @@ expect default '^  name: homeostat-controller$'
 expect default 'helm.sh/resource-policy: keep'
 expect default '^kind: CustomResourceDefinition$'
 expect default '--leader-election-id=homeostat-controller'
-expect default '--advertise-url=http://homeostat-controller.homeostat-system.svc:8080'
+expect default '--advertise-url=https://homeostat-controller.homeostat-system.svc:8080'
+expect default '--tls-cert-file=/etc/homeostat/tls/tls.crt'
+expect default 'scheme: HTTPS'
+expect default '^kind: NetworkPolicy$'
+expect default '^  name: homeostat-controller-tls$'
+expect cert-manager-values '^kind: Certificate$'
+expect cert-manager-values 'values: \["team-a","homeostat-system"\]'
+expect cert-manager-values 'kubernetes.io/metadata.name: monitoring'
+expect existing-secret-values 'secretName: homeostat-serving-cert'
 expect default 'runAsNonRoot: true'
 expect default 'readOnlyRootFilesystem: true'
 expect default 'image: ghcr.io/homeostat/homeostat:0.1.0$'
@@ -56,7 +64,7 @@ grep -q '^kind: ClusterRole$' "$out/default.yaml" && ok "default: a ClusterRole"
 for values in hack/helm/bad-values/*.yaml; do
   if "$HELM" template homeostat "$CHART" -n homeostat-system -f "$values" >/dev/null 2>"$out/bad.err"; then
     fail "$values rendered, but must fail"
-  elif grep -qE "don't meet the specifications of the schema|execution error at .*: (replicas):" "$out/bad.err"; then
+  elif grep -qE "don't meet the specifications of the schema|execution error at .*: (replicas|tls):" "$out/bad.err"; then
     ok "$values fails: $(grep -E '^- at |execution error' "$out/bad.err" | head -1 | sed 's/^Error: //')"
   else
     fail "$values fails without a clear message: $(cat "$out/bad.err")"

@@ -5,7 +5,7 @@ import { type Controller, startController } from '../kube/controller.js';
 import { checkTimings, DEFAULT_TIMINGS, electionIdentity, kubeLeaseApi, LeaderElector, type LeaseTimings } from '../kube/leaderElection.js';
 import { fenceWrites } from '../kube/leaderFence.js';
 import { createLogger, type Logger } from '../runtime/log.js';
-import { cachedAuth, createMetrics, kubeAuth, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer } from '../server/index.js';
+import { cachedAuth, createMetrics, kubeAuth, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer, tokenBucket } from '../server/index.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
 export interface ControllerCommandOptions {
@@ -17,6 +17,11 @@ export interface ControllerCommandOptions {
   logLevel?: string;
   /** The server's base URL as Jobs reach it; actions get HOMEOSTAT_LEASE_RENEW_URL from it. */
   advertiseUrl?: string;
+  /** PEM certificate chain and private key: serve HTTPS, re-reading the files when they change. Both or neither. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  /** How often the TLS files are re-read, a Go-style duration. Defaults to 10s. */
+  tlsReloadInterval?: string;
   /** Resolves when the process is asked to stop. Defaults to SIGTERM or SIGINT. */
   interrupted?: Promise<void>;
   /** Called once the server listens, leader or not (tests). */
@@ -53,6 +58,9 @@ export function register(program: Command, cli: CliContext): void {
     .option('--namespace <namespaces>', 'watch and act in these namespaces only: a comma-separated list, or the flag repeated (default: every namespace)', collectNamespaces)
     .option('--metrics-addr <addr>', 'where to serve metrics, probes and observations, [host]:port', ':8080')
     .option('--advertise-url <url>', 'the server as action Jobs reach it, e.g. https://homeostat.homeostat-system.svc:8080; actions get HOMEOSTAT_LEASE_RENEW_URL from it (default: none)')
+    .option('--tls-cert-file <file>', 'PEM certificate chain to serve HTTPS with (e.g. tls.crt of a kubernetes.io/tls Secret); re-read when it changes. Callers send bearer tokens: without TLS they travel in clear text')
+    .option('--tls-private-key-file <file>', 'the PEM private key of --tls-cert-file (tls.key)')
+    .option('--tls-reload-interval <duration>', 'how often the TLS files are re-read; a changed pair serves new connections without a restart', '10s')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--leader-elect [bool]', 'act only while holding the leader election Lease, so several replicas can run; --leader-elect=false runs alone', parseBool, true)
     .option('--leader-election-namespace <namespace>', `the Lease's namespace (default: $POD_NAMESPACE, else the first --namespace, else ${DEFAULT_ELECTION_NAMESPACE})`)
@@ -108,15 +116,31 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     io.err(`error: --metrics-addr: ${JSON.stringify(options.metricsAddr)} is not [host]:port\n`);
     return ExitCode.Usage;
   }
+  if ((options.tlsCertFile === undefined) !== (options.tlsPrivateKeyFile === undefined)) {
+    io.err('error: --tls-cert-file and --tls-private-key-file go together: give both, or neither to serve plain HTTP\n');
+    return ExitCode.Usage;
+  }
+  const reload = parseDuration(options.tlsReloadInterval ?? '10s');
+  if (!reload.ok || reload.value <= 0) {
+    io.err(`error: --tls-reload-interval: ${reload.ok ? 'must be above 0' : reload.error}\n`);
+    return ExitCode.Usage;
+  }
+  const tls = options.tlsCertFile !== undefined && options.tlsPrivateKeyFile !== undefined ? { certFile: options.tlsCertFile, keyFile: options.tlsPrivateKeyFile, reloadIntervalMs: reload.value } : undefined;
   let leaseRenewUrl: string | undefined;
   if (options.advertiseUrl !== undefined) {
+    let base: URL;
     try {
-      const base = new URL(options.advertiseUrl);
-      leaseRenewUrl = `${base.origin}${base.pathname.replace(/\/+$/, '')}${LEASE_RENEW_PATH}`;
+      base = new URL(options.advertiseUrl);
     } catch {
       io.err(`error: --advertise-url: ${JSON.stringify(options.advertiseUrl)} is not a URL\n`);
       return ExitCode.Usage;
     }
+    // Actions send their token to this URL: with TLS served, a plain http:// one would not even connect.
+    if (tls !== undefined && base.protocol !== 'https:') {
+      io.err(`error: --advertise-url: ${JSON.stringify(options.advertiseUrl)} must be https:// when --tls-cert-file is given\n`);
+      return ExitCode.Usage;
+    }
+    leaseRenewUrl = `${base.origin}${base.pathname.replace(/\/+$/, '')}${LEASE_RENEW_PATH}`;
   }
   const timings = leaseTimings(options);
   if (typeof timings === 'string') {
@@ -137,11 +161,15 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
   const term = options.leaderElect === true ? electedTerm(clients, options, timings, log, metrics) : soleTerm(clients, metrics);
   let controller: Controller | undefined;
   let server: RunningServer;
-  const auth = cachedAuth(kubeAuth(clients.config));
+  // Only tokens for the audience homeostat.dev, reviewed at most 20 at once then 5 a second per
+  // client address, each review cut off after 5 s (see kubeAuth and cachedAuth).
+  const auth = cachedAuth(kubeAuth(clients.config), { limiter: tokenBucket() });
+  if (tls === undefined) log.warn('serving plain HTTP: the bearer tokens of checkers and actions travel in clear text; give --tls-cert-file and --tls-private-key-file');
   const absent = () => ({ status: 'unavailable' as const, message: term.standby() ?? 'the controller is starting' });
   try {
     server = await startServer({
       ...address,
+      ...(tls !== undefined ? { tls } : {}),
       metrics,
       log,
       health: {

@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorObject } from 'ajv';
 import { formatPath, pointerSegments } from '../api/fieldPath.js';
 import type { Logger } from '../runtime/log.js';
-import type { ObservationAuth, ObservationTarget, Subresource } from './auth.js';
+import type { Limited, ObservationAuth, ObservationTarget, Subresource } from './auth.js';
+import { clientAddress } from './rateLimit.js';
 import { type Problem, type Route, sendJson } from './route.js';
 
 /** Bodies larger than this are refused (413) before or while they are read. */
@@ -84,7 +85,12 @@ async function authorizeAndServe<T>(req: IncomingMessage, read: { complete: bool
   if (type !== 'application/json') return problem(415, 'UnsupportedMediaType', `the body must be application/json${type !== '' ? `, not ${type}` : ''}`);
 
   // 2. Who is it? Before reading the body: nobody anonymous makes us parse a megabyte.
-  const authn = await auth.authenticate(token);
+  const client = clientAddress(req.socket.remoteAddress);
+  const authn = await auth.authenticate(token, client);
+  if (authn.status === 'limited') {
+    log.info({ client }, `${what} request: too many token reviews from this address`);
+    return tooMany(authn);
+  }
   if (authn.status === 'unavailable') {
     log.warn({ reason: authn.reason }, `${what} request: cannot authenticate the caller`);
     return problem(503, 'ServiceUnavailable', 'cannot authenticate the caller now; retry later', { 'Retry-After': '5' });
@@ -105,7 +111,11 @@ async function authorizeAndServe<T>(req: IncomingMessage, read: { complete: bool
   const { target, value } = parsed;
 
   // 4. May this caller do it for this Expectation?
-  const authz = await auth.authorize(caller, target, options.subresource);
+  const authz = await auth.authorize(caller, target, options.subresource, client);
+  if (authz.status === 'limited') {
+    log.info({ client, user: caller.username }, `${what} request: too many access reviews from this address`);
+    return tooMany(authz);
+  }
   if (authz.status === 'unavailable') {
     log.warn({ reason: authz.reason }, `${what} request: cannot authorize the caller`);
     return problem(503, 'ServiceUnavailable', 'cannot authorize the caller now; retry later', { 'Retry-After': '5' });
@@ -209,5 +219,8 @@ export const problem = (status: number, reason: string, message: string, headers
 });
 
 const unauthorized = (message: string) => problem(401, 'Unauthorized', message, { 'WWW-Authenticate': 'Bearer realm="homeostat"' });
+
+const tooMany = (limited: Limited) =>
+  problem(429, 'TooManyRequests', `too many requests from this address need a review by the API server; retry in ${limited.retryAfterSeconds} s`, { 'Retry-After': String(limited.retryAfterSeconds) });
 
 const tooLarge = () => problem(413, 'RequestEntityTooLarge', `the body is larger than ${MAX_BODY_BYTES} bytes`);

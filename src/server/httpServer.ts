@@ -11,9 +11,13 @@
  * /v1/observations and /v1/leases/renew are the only endpoints that change state, and they always
  * authenticate and authorize their callers (authorizedPost.ts). They carry bearer tokens: serve
  * them over TLS (`tls`) unless the network is otherwise trusted (a mesh with mTLS).
+ *
+ * With TLS the whole port is HTTPS, probes and /metrics included (kubelet probes with scheme HTTPS
+ * skip verification; Prometheus scrapes with the CA). One port keeps one NetworkPolicy rule and one
+ * Service port, and leaves no plain-HTTP listener a caller could send a token to by mistake.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../runtime/log.js';
 import { Health, type HealthOptions } from './health.js';
@@ -21,6 +25,7 @@ import { type LeaseOptions, leaseRoutes } from './leases.js';
 import { type Metrics, metricsRoutes } from './metrics.js';
 import { observationRoutes, type ObservationOptions } from './observations.js';
 import { type Route, sendProblem, sendText } from './route.js';
+import { loadTlsFiles, reloadTlsFiles, type TlsFiles, type TlsPair } from './tlsFiles.js';
 
 export interface ServerOptions {
   /** The port to listen on; 0 picks a free one (see RunningServer.port). */
@@ -35,8 +40,13 @@ export interface ServerOptions {
   /** The lease renewal endpoint; without it POST /v1/leases/renew is 404. */
   leases?: LeaseOptions;
   log: Logger;
-  /** PEM certificate chain and key: serve HTTPS instead of HTTP. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * Serve HTTPS instead of HTTP: PEM certificate chain and key given, or files, which are re-read
+   * and served to new connections when they change (tlsFiles.ts).
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer } | TlsFiles;
+  /** Told each time changed TLS files are served (tests). */
+  onTlsReload?: (pair: TlsPair) => void;
   /** How long close() waits for requests in flight before cutting their connections. Defaults to 5 s. */
   closeGraceMs?: number;
 }
@@ -76,7 +86,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     void route(req, res);
   };
-  const server: Server = options.tls !== undefined ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createHttpServer(onRequest);
+  const tls = options.tls;
+  // Files are read (and checked) before listening: a bad pair fails the start, with the file named.
+  const pair = tls === undefined ? undefined : 'certFile' in tls ? loadTlsFiles(tls) : { cert: tls.cert, key: tls.key };
+  const server: Server = pair !== undefined ? createHttpsServer({ cert: pair.cert, key: pair.key }, onRequest) : createHttpServer(onRequest);
+  const stopReloading = tls !== undefined && 'certFile' in tls ? reloadTlsFiles(tls, pair as TlsPair, server as HttpsServer, log, options.onTlsReload) : () => undefined;
   // A client gets 30 s to send a (1 MiB at most) request, 10 s for its headers.
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
@@ -91,6 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   } catch (error) {
     health.close();
+    stopReloading();
     throw error;
   }
   server.on('error', (error) => log.error({ err: error }, 'HTTP server error'));
@@ -104,6 +119,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const close = async () => {
     closing = true;
     health.close();
+    stopReloading();
     const done = new Promise<void>((resolve) => server.close(() => resolve()));
     // Answers still to come end their connections (server.close() closed the idle ones).
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');

@@ -1,6 +1,7 @@
 /**
  * ObservationAuth against the API server, as kube-rbac-proxy and aggregated API servers do it:
- * a TokenReview (authentication.k8s.io/v1) says who holds a bearer token, a SubjectAccessReview
+ * a TokenReview (authentication.k8s.io/v1) says who holds a bearer token issued for the audience
+ * homeostat.dev (TOKEN_AUDIENCE; any other token is rejected), a SubjectAccessReview
  * (authorization.k8s.io/v1) says whether RBAC lets them
  *   create expectations/observations (group homeostat.dev) named <expectation> in <namespace>,
  * or expectations/heartbeats for lease renewals.
@@ -8,6 +9,7 @@
  * The controller's own identity needs `create` on tokenreviews and subjectaccessreviews: bind it
  * to the built-in ClusterRole system:auth-delegator. A caller needs, for example:
  *   rules: [{apiGroups: [homeostat.dev], resources: [expectations/observations], resourceNames: [NAME], verbs: [create]}]
+ * Each review is cut off after `timeoutMs` (503 for the caller, not 401).
  */
 import { ApiException, AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema/kind.js';
@@ -17,33 +19,46 @@ import type { Authentication, Authorization, Caller, ObservationAuth, Observatio
 /** The resource and subresource a caller is authorized against. */
 export const OBSERVATION_RESOURCE = { group: GROUP, resource: 'expectations', subresource: 'observations', verb: 'create' } as const;
 
+/**
+ * The audience a caller's token must be issued for: a projected ServiceAccount token
+ * (`serviceAccountToken: {audience: homeostat.dev}`, or `kubectl create token SA --audience
+ * homeostat.dev`). The API server refuses such a token, so one captured on its way to Homeostat
+ * cannot be replayed against the API server; and a Pod's default token (audience: the API server)
+ * is refused here, so Homeostat is never handed a credential that could act on the cluster.
+ */
+export const TOKEN_AUDIENCE = 'homeostat.dev';
+
+/** How long a TokenReview or SubjectAccessReview may take before the answer is 503. */
+export const DEFAULT_REVIEW_TIMEOUT_MS = 5_000;
+
 export interface KubeAuthOptions {
-  /**
-   * Audiences a token must be issued for (TokenReview spec.audiences), e.g. `["homeostat.dev"]`
-   * for tokens minted with `kubectl create token SA --audience homeostat.dev`: such a token is
-   * useless against the API server, so a leaked one cannot be replayed there. Defaults to none:
-   * the API server's own audiences, i.e. any token the API server itself accepts.
-   */
+  /** Audiences a token must be issued for (TokenReview spec.audiences). Defaults to [TOKEN_AUDIENCE]. */
   audiences?: string[];
+  /** Defaults to DEFAULT_REVIEW_TIMEOUT_MS: a slow API server makes callers retry, not wait. */
+  timeoutMs?: number;
 }
 
 /** Reviews tokens and access with the identity of `config` (which needs system:auth-delegator). */
 export function kubeAuth(config: KubeConfig, options: KubeAuthOptions = {}): ObservationAuth {
   const authentication = config.makeApiClient(AuthenticationV1Api);
   const authorization = config.makeApiClient(AuthorizationV1Api);
-  const audiences = options.audiences !== undefined && options.audiences.length > 0 ? options.audiences : undefined;
+  const audiences = options.audiences ?? [TOKEN_AUDIENCE];
+  if (audiences.length === 0) throw new Error('kubeAuth: at least one token audience is required');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS;
 
   return {
     async authenticate(token: string): Promise<Authentication> {
       let review;
       try {
-        review = await authentication.createTokenReview({
-          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences !== undefined ? { audiences } : {}) } },
-        });
+        review = await withTimeout(
+          authentication.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } } }),
+          timeoutMs,
+          'TokenReview',
+        );
       } catch (error) {
         // describeError keeps the status and the server's message only: the request (and its
         // token) never reaches a log through an ApiException.
-        return { status: 'unavailable', reason: `the TokenReview failed: ${reviewError(error)}` };
+        return { status: 'unavailable', reason: error instanceof ReviewTimeout ? error.message : `the TokenReview failed: ${reviewError(error)}` };
       }
       const status = review.status;
       const username = status?.user?.username;
@@ -51,7 +66,7 @@ export function kubeAuth(config: KubeConfig, options: KubeAuthOptions = {}): Obs
         return { status: 'rejected', reason: status?.error !== undefined && status.error !== '' ? status.error : 'the token is not valid' };
       }
       // The API server answers with the audiences the token is valid for, a subset of those asked.
-      if (audiences !== undefined && !(status.audiences ?? []).some((a) => audiences.includes(a))) {
+      if (!(status.audiences ?? []).some((a) => audiences.includes(a))) {
         return { status: 'rejected', reason: `the token is not for ${audiences.join(' or ')}` };
       }
       const user = status.user!;
@@ -69,7 +84,7 @@ export function kubeAuth(config: KubeConfig, options: KubeAuthOptions = {}): Obs
     async authorize(caller: Caller, target: ObservationTarget, subresource: Subresource = 'observations'): Promise<Authorization> {
       let review;
       try {
-        review = await authorization.createSubjectAccessReview({
+        review = await withTimeout(authorization.createSubjectAccessReview({
           body: {
             apiVersion: 'authorization.k8s.io/v1',
             kind: 'SubjectAccessReview',
@@ -90,9 +105,9 @@ export function kubeAuth(config: KubeConfig, options: KubeAuthOptions = {}): Obs
               },
             },
           },
-        });
+        }), timeoutMs, 'SubjectAccessReview');
       } catch (error) {
-        return { status: 'unavailable', reason: `the SubjectAccessReview failed: ${reviewError(error)}` };
+        return { status: 'unavailable', reason: error instanceof ReviewTimeout ? error.message : `the SubjectAccessReview failed: ${reviewError(error)}` };
       }
       const status = review.status;
       if (status?.allowed === true && status.denied !== true) return { status: 'allowed' };
@@ -100,6 +115,25 @@ export function kubeAuth(config: KubeConfig, options: KubeAuthOptions = {}): Obs
       return { status: 'denied', reason };
     },
   };
+}
+
+class ReviewTimeout extends Error {}
+
+/**
+ * `call`, or a ReviewTimeout after `ms`. The request itself runs on (the generated client takes no
+ * AbortSignal) but its answer is dropped; the caller is told 503 at once.
+ */
+async function withTimeout<T>(call: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReviewTimeout(`the API server did not answer the ${what} within ${ms} ms`)), ms);
+  });
+  try {
+    // race() handles a late rejection of `call` too: nothing goes unhandled.
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function reviewError(error: unknown): string {

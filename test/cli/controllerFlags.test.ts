@@ -43,3 +43,24 @@ describe('homeostat controller: --namespace', () => {
     expect(err).toMatch(/not a namespace name|one or more namespace names/);
   });
 });
+
+describe('homeostat controller: TLS flags', () => {
+  const run = async (args: string[]) => {
+    let err = '';
+    const code = await runCli(['controller', ...args], [controller], { out: () => undefined, err: (t) => void (err += t) });
+    return { code, err };
+  };
+
+  it.each([
+    [['--tls-cert-file=/tls/tls.crt'], /--tls-cert-file and --tls-private-key-file go together/],
+    [['--tls-private-key-file=/tls/tls.key'], /--tls-cert-file and --tls-private-key-file go together/],
+    // Actions send their tokens to the advertised URL: it cannot be plain HTTP when the server is not.
+    [['--tls-cert-file=/tls/tls.crt', '--tls-private-key-file=/tls/tls.key', '--advertise-url=http://homeostat.example:8080'], /--advertise-url: "http:\/\/homeostat.example:8080" must be https:\/\/ when --tls-cert-file is given/],
+    [['--tls-reload-interval=often'], /--tls-reload-interval: "often" is not a duration/],
+    [['--tls-reload-interval=0s'], /--tls-reload-interval: must be above 0/],
+  ])('%j is a usage error', async (args, message) => {
+    const { code, err } = await run(args);
+    expect(code).toBe(ExitCode.Usage);
+    expect(err).toMatch(message);
+  });
+});

@@ -76,7 +76,7 @@ describeHelm('helm: the chart on a real API server', () => {
     expect(pod.serviceAccountName).toBe(controller);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.containers[0]?.image).toBe('ghcr.io/homeostat/homeostat:0.1.0');
-    expect(pod.containers[0]?.args).toEqual(expect.arrayContaining(['--leader-elect=true', `--leader-election-id=${controller}`, `--leader-election-namespace=${ns}`, `--advertise-url=http://${controller}.${ns}.svc:8080`]));
+    expect(pod.containers[0]?.args).toEqual(expect.arrayContaining(['--leader-elect=true', `--leader-election-id=${controller}`, `--leader-election-namespace=${ns}`, `--advertise-url=https://${controller}.${ns}.svc:8080`]));
     await must(cluster().kubectl(['get', 'serviceaccount', controller, '-n', ns]));
     await must(cluster().kubectl(['get', 'service', controller, '-n', ns]));
   });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,13 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { silentLogger } from '../../src/runtime/log.js';
 import { startServer } from '../../src/server/httpServer.js';
 import { createMetrics } from '../../src/server/metrics.js';
+import { install, selfSigned, servedCommonName } from './certs.js';
 import { ALICE_TOKEN, bearer, healthy, observation, postObservations, startTestServer, type TestServer } from './fixtures.js';
+
+/** Resolves once `condition` holds (checked every 10 ms). */
+const until = async (condition: () => boolean) => {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+};
 
 describe('the HTTP server', () => {
   const servers: { close(): Promise<void> }[] = [];
@@ -180,6 +186,41 @@ describe('the HTTP server', () => {
           .end();
       });
       expect(body).toBe('200 ok\n');
+    });
+
+    it('serves a rotated certificate to new connections without a restart, and keeps the last good pair when the files do not match', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'homeostat-tls-'));
+      const live = selfSigned(dir, 'live', 'first');
+      let reloads = 0;
+      let reloaded: () => void = () => undefined;
+      const nextReload = () => new Promise<void>((resolve) => (reloaded = resolve));
+      const server = await start({ tls: { certFile: live.cert, keyFile: live.key, reloadIntervalMs: 20 }, onTlsReload: () => (reloads++, reloaded()) });
+      expect(await servedCommonName(server.port)).toBe('first');
+
+      let next = nextReload();
+      install(selfSigned(dir, 'next', 'second'), live);
+      await next;
+      expect(await servedCommonName(server.port)).toBe('second');
+
+      // A key of another certificate: not loadable, so 'second' keeps serving.
+      const other = selfSigned(dir, 'other', 'third');
+      renameSync(other.key, live.key);
+      await until(() => server.logText().includes('the changed TLS files do not load'));
+      expect(await servedCommonName(server.port)).toBe('second');
+      expect(reloads).toBe(1);
+      // The matching certificate arrives: served.
+      next = nextReload();
+      renameSync(other.cert, live.cert);
+      await next;
+      expect(await servedCommonName(server.port)).toBe('third');
+    });
+
+    it('refuses to start with a key that does not match the certificate, naming the files', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'homeostat-tls-'));
+      const a = selfSigned(dir, 'a', 'a');
+      const b = selfSigned(dir, 'b', 'b');
+      await expect(start({ tls: { certFile: a.cert, keyFile: b.key } })).rejects.toThrow(`the TLS certificate ${a.cert} and key ${b.key}:`);
+      await expect(start({ tls: { certFile: join(dir, 'missing.crt'), keyFile: b.key } })).rejects.toThrow(`cannot read the TLS certificate ${join(dir, 'missing.crt')}`);
     });
   });
 });

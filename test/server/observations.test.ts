@@ -2,7 +2,9 @@ import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { MAX_MESSAGE_LENGTH } from '../../src/checkers/protocol.js';
 import { bearerToken, MAX_BODY_BYTES, MAX_RESULTS, parseObservations } from '../../src/server/observations.js';
-import { ALICE_TOKEN, BOB_TOKEN, bearer, observation, OUTAGE_TOKEN, postObservations, startTestServer, type TestServer } from './fixtures.js';
+import { cachedAuth } from '../../src/server/auth.js';
+import { tokenBucket } from '../../src/server/rateLimit.js';
+import { ALICE_TOKEN, BOB_TOKEN, bearer, FakeAuth, observation, OUTAGE_TOKEN, postObservations, startTestServer, type TestServer } from './fixtures.js';
 
 describe('POST /v1/observations', () => {
   let server: TestServer;
@@ -96,6 +98,28 @@ describe('POST /v1/observations', () => {
       const log = server.logText();
       expect(log).toContain('observations received');
       for (const token of [ALICE_TOKEN, BOB_TOKEN, 'garbage-token-0000', OUTAGE_TOKEN]) expect(log).not.toContain(token);
+    });
+  });
+
+  describe('load from strangers: rate limited per address', () => {
+    it('answers 429 with Retry-After once an address made `burst` token reviews, and makes no more; a known caller still gets in', async () => {
+      const fake = new FakeAuth();
+      const auth = cachedAuth(fake, { limiter: tokenBucket({ burst: 4, perSecond: 1, now: () => 0 }) });
+      const limited = await startTestServer({ observations: { auth, deliver: server.delivered.deliver } });
+      try {
+        // The known caller's first request costs two reviews (token, access), charged; later ones are cached.
+        expect((await postObservations(limited, observation(), bearer(ALICE_TOKEN))).status).toBe(202);
+        const answers = [];
+        for (let i = 0; i < 10; i++) answers.push(await postObservations(limited, observation(), bearer(`stranger-${i}`)));
+        expect(answers.map((a) => a.status)).toEqual([401, 401, 429, 429, 429, 429, 429, 429, 429, 429]);
+        expect(answers[2]?.headers.get('retry-after')).toBe('1');
+        expect(answers[2]?.json).toMatchObject({ reason: 'TooManyRequests' });
+        // Alice's token and access are cached: not charged, not limited.
+        expect((await postObservations(limited, observation(), bearer(ALICE_TOKEN))).status).toBe(202);
+        expect(fake.authentications.filter((t) => t.startsWith('stranger-'))).toEqual(['stranger-0', 'stranger-1']);
+      } finally {
+        await limited.close();
+      }
     });
   });
 

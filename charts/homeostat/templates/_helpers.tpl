@@ -69,9 +69,25 @@ app.kubernetes.io/component: controller
 {{- end -}}
 {{- end -}}
 
-{{/* Where action Jobs reach the controller. */}}
+{{/* Where action Jobs reach the controller: https when the controller serves TLS. */}}
 {{- define "homeostat.advertiseUrl" -}}
-{{- default (printf "http://%s.%s.svc:%v" (include "homeostat.controller" .) .Release.Namespace .Values.service.port) .Values.advertiseUrl -}}
+{{- default (printf "%s://%s.%s.svc:%v" (include "homeostat.scheme" .) (include "homeostat.controller" .) .Release.Namespace .Values.service.port) .Values.advertiseUrl -}}
+{{- end -}}
+
+{{/* https with tls.enabled, else http: the scheme of the port, and the name of the port (meshes read the protocol from it). */}}
+{{- define "homeostat.scheme" -}}
+{{- ternary "https" "http" .Values.tls.enabled -}}
+{{- end -}}
+
+{{/* The Secret the serving certificate is mounted from: tls.existingSecret, else the chart's (cert-manager's or generated). */}}
+{{- define "homeostat.tlsSecret" -}}
+{{- default (printf "%s-tls" (include "homeostat.controller" .)) .Values.tls.existingSecret -}}
+{{- end -}}
+
+{{/* The names the serving certificate is valid for: the Service's, short and long. */}}
+{{- define "homeostat.dnsNames" -}}
+{{- $svc := include "homeostat.controller" . -}}
+{{- list $svc (printf "%s.%s" $svc .Release.Namespace) (printf "%s.%s.svc" $svc .Release.Namespace) (printf "%s.%s.svc.cluster.local" $svc .Release.Namespace) | toJson -}}
 {{- end -}}
 
 {{/* The watched namespaces, comma-separated as --namespace takes them, or "" for every namespace. */}}
@@ -81,6 +97,15 @@ app.kubernetes.io/component: controller
 
 {{/* Render-time checks that the schema cannot express. */}}
 {{- define "homeostat.validate" -}}
+{{- if and .Values.tls.existingSecret .Values.tls.certManager.enabled -}}
+{{- fail "tls: give tls.existingSecret or tls.certManager.enabled, not both: the certificate comes from one place" -}}
+{{- end -}}
+{{- if and .Values.tls.certManager.enabled (not .Values.tls.certManager.issuerRef.name) -}}
+{{- fail "tls: tls.certManager.enabled needs tls.certManager.issuerRef.name, the cert-manager Issuer or ClusterIssuer that signs the controller's certificate" -}}
+{{- end -}}
+{{- if and .Values.tls.enabled .Values.advertiseUrl (not (hasPrefix "https://" .Values.advertiseUrl)) -}}
+{{- fail (printf "tls: advertiseUrl %q must be https:// when tls.enabled: the controller serves HTTPS only" .Values.advertiseUrl) -}}
+{{- end -}}
 {{- if and (gt (int .Values.replicas) 1) (not .Values.leaderElection.enabled) -}}
 {{- fail (printf "replicas: %d replicas without leaderElection.enabled would all act at once; set replicas: 1 or leaderElection.enabled: true" (int .Values.replicas)) -}}
 {{- end -}}
