@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { errorForLog } from './errorText.js';
 
 export type { Logger };
 
@@ -13,11 +14,13 @@ export interface LogOptions {
 
 /**
  * The one way Homeostat creates a logger: JSON lines (pino), with `time` as ISO-8601 so a person
- * can read them too. Child loggers carry context (`log.child({ owner })`).
+ * can read them too. Child loggers carry context (`log.child({ owner })`). Errors under `err` or
+ * `error` are logged through errorText.ts (status code, reason and message; never an API
+ * response's headers or body, nor a token), whatever the caller hands over.
  */
 export function createLogger(options: LogOptions = {}): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  const config = { level, timestamp: pino.stdTimeFunctions.isoTime, base: { logger: options.name ?? 'homeostat' } };
+  const config = { level, timestamp: pino.stdTimeFunctions.isoTime, base: { logger: options.name ?? 'homeostat' }, serializers: { err: errorForLog, error: errorForLog } };
   if (options.destination === undefined) return pino(config);
   const destination = typeof options.destination === 'string' ? pino.destination({ dest: options.destination, mkdir: true, sync: true }) : options.destination;
   return pino(config, destination);
