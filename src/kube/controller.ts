@@ -55,6 +55,8 @@ export interface ControllerOptions {
   wrapActions?: (runner: ActionRunner) => ActionRunner;
   /** ConfigMaps of `valuesFrom` are read again this often. Defaults to 5 min. */
   configMapRefreshMs?: number;
+  /** `valuesFrom` reads only ConfigMaps labelled homeostat.dev/values-source=true (WorldCacheOptions). Defaults to false. */
+  requireValuesSourceLabel?: boolean;
   /** The observation endpoint's URL, sent to Http checkers as `replyTo`. */
   replyTo?: string;
   /** The lease renewal endpoint's URL as Jobs reach it, given to actions as HOMEOSTAT_LEASE_RENEW_URL. */
@@ -127,6 +129,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     ...(namespaces !== undefined ? { namespaces } : {}),
     ...(options.informer !== undefined ? { informer: options.informer } : {}),
     ...(options.configMapRefreshMs !== undefined ? { configMapRefreshMs: options.configMapRefreshMs } : {}),
+    ...(options.requireValuesSourceLabel !== undefined ? { requireValuesSourceLabel: options.requireValuesSourceLabel } : {}),
     onRestart: (resource) => metrics?.watchRestarts.inc({ resource }),
   });
   const jobs = managedInformer<V1Job>('jobs', clients, namespaces, informerOptions, metrics);
