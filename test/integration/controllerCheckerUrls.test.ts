@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CheckerUrlPolicy } from '../../src/kube/checkerUrlPolicy.js';
-import { createNamespace, describeIntegration, installCrds } from './harness/cluster.js';
+import { cluster, createNamespace, describeIntegration, installCrds } from './harness/cluster.js';
 import { Scene } from './controllerFixtures.js';
 
 const SECRET = 'sk-live-4f9a1c2e8b7d';
@@ -73,6 +73,12 @@ describeIntegration('controller: the urls of Http checkers', () => {
     expect(status).toMatchObject({ phase: 'Unknown' });
     expect(status.checkerFailures as Failure[]).toEqual([{ partition: 'day=d1', reason: 'CheckerFailed', message: expect.stringMatching(reason) }]);
     expect(hits.filter((h) => h === '/strict')).toEqual([]);
+  });
+
+  it('the API server refuses a url that is not http(s), naming the field', async () => {
+    const applied = await cluster().kubectl(['apply', '-n', strict.ns, '-f', '-'], { input: sensor('files', 'file:///var/run/secrets/kubernetes.io/serviceaccount/token').split('---')[0] });
+    expect(applied.code).not.toBe(0);
+    expect(applied.stderr).toMatch(/spec\.url: Invalid value: "string": must be an http:\/\/ or https:\/\/ URL with a host/);
   });
 
   it('the same loopback checker is called once an administrator allows 127.0.0.1', async () => {
