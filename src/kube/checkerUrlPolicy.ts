@@ -118,8 +118,8 @@ const refusal = (shown: string, what: string): UrlDecision => ({ ok: false, reas
 /** RFC 1123 host names (what an allow entry that is not an address must be). */
 const HOST_NAME = /^(?=.{1,253}\.?$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*\.?$/i;
 
-/** Lower case, without a trailing dot or the brackets of an IPv6 literal in a URL. */
-const normalHost = (host: string): string => host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+/** Lower case, without a trailing dot, the brackets of an IPv6 literal in a URL, or an IPv6 zone (`fe80::1%eth0`). */
+const normalHost = (host: string): string => host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').replace(/^([0-9a-f:.]+)%.*$/, '$1');
 
 type Family = 'ipv4' | 'ipv6';
 

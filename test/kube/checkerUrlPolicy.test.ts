@@ -97,6 +97,10 @@ describe('guardedLookup: the addresses a name resolves to, checked where the soc
     expect(error?.message).toContain('checks.example (169.254.169.254) is a link-local address');
   });
 
+  it('reads an IPv6 address with a zone (fe80::1%eth0) as the link-local address it is', () => {
+    expect(policy().checkAddress('checks.example', 'fe80::1%eth0')).toEqual({ ok: false, reason: expect.stringContaining('checks.example (fe80::1) is a link-local address') });
+  });
+
   it('fails a name if any of its addresses is refused, not only the first', async () => {
     const { error } = await resolve([{ address: '203.0.113.7', family: 4 }, { address: '::1', family: 6 }], true);
     expect(error?.message).toContain('checks.example (::1) is a loopback address');
