@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { errorForLog } from './errorText.js';
+import { describeError, errorForLog, redact } from './errorText.js';
 
 export type { Logger };
 
@@ -20,10 +20,32 @@ export interface LogOptions {
  */
 export function createLogger(options: LogOptions = {}): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  const config = { level, timestamp: pino.stdTimeFunctions.isoTime, base: { logger: options.name ?? 'homeostat' }, serializers: { err: errorForLog, error: errorForLog } };
+  const config = {
+    level,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    base: { logger: options.name ?? 'homeostat' },
+    serializers: { err: errorForLog, error: errorForLog },
+    hooks: { logMethod: sanitisedArgs },
+  };
   if (options.destination === undefined) return pino(config);
   const destination = typeof options.destination === 'string' ? pino.destination({ dest: options.destination, mkdir: true, sync: true }) : options.destination;
   return pino(config, destination);
+}
+
+/**
+ * pino's logMethod hook: `log.error(error)` alone would make the error's whole message (for an
+ * ApiException: its body and headers) the line's `msg`; it becomes `{ err }` with the safe
+ * description as the message. A message string is redacted (a token pasted into a template).
+ */
+function sanitisedArgs(this: Logger, args: Parameters<Logger['info']>, method: (...args: unknown[]) => void): void {
+  const [first, ...rest] = args as unknown[];
+  if (first instanceof Error) {
+    const [message, ...more] = rest;
+    return method.apply(this, [{ err: first }, typeof message === 'string' ? redact(message) : describeError(first), ...more]);
+  }
+  if (typeof first === 'string') return method.apply(this, [redact(first), ...rest]);
+  const [message, ...more] = rest;
+  return method.apply(this, typeof message === 'string' ? [first, redact(message), ...more] : (args as unknown[]));
 }
 
 /** A logger that drops everything (tests, quiet callers). */

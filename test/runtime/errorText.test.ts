@@ -56,6 +56,24 @@ describe('the logger: an API exception is logged without its headers or body', (
     expect(line).not.toContain('causes');
   });
 
+  it('handed alone (log.error(e)), the line says the safe description, not the exception message', () => {
+    const { log, lines } = capture();
+    log.error(forbidden());
+    log.child({ component: 'x' }).warn(forbidden(), 'creating a Job failed');
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ msg: expect.stringMatching(/^HTTP 403 Forbidden: /), err: { code: 403 } });
+    expect(JSON.parse(lines[1] as string)).toMatchObject({ msg: 'creating a Job failed', err: { code: 403 } });
+    expect(lines.join('\n')).not.toContain(TOKEN);
+    expect(lines.join('\n')).not.toMatch(/authorization|HTTP-Code|Headers/i);
+  });
+
+  it('redacts a token pasted into a message', () => {
+    const { log, lines } = capture();
+    log.warn(`calling with Bearer ${TOKEN}`);
+    log.info({ user: 'x' }, `token=${TOKEN}`);
+    expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+
   it('keeps the code and the stack frames, so a bug can still be found', () => {
     const { log, lines } = capture();
     log.error({ err: forbidden() }, 'x');
