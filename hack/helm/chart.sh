@@ -56,6 +56,8 @@ expect full-values 'image: registry.example.com/homeostat@sha256:0123'
 expect full-values '^kind: ServiceMonitor$'
 expect full-values '^kind: PodDisruptionBudget$'
 expect full-values '^kind: NetworkPolicy$'
+expect full-values '--checker-url-allow=127.0.0.1/32,fd00::/8,metadata.google.internal'
+expect full-values '--values-from-require-label=true'
 grep -q '^kind: ClusterRole$' "$out/default.yaml" && ok "default: a ClusterRole" || fail "default: no ClusterRole"
 # watchNamespaces: the controller's rules in a Role, none in a ClusterRole (only the observation-writer one).
 [[ $(grep -c '^kind: ClusterRole$' "$out/full-values.yaml") == 1 ]] && ok "full-values: one ClusterRole (observation-writer)" || fail "full-values: the controller's rules are cluster-wide"

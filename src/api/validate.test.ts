@@ -209,10 +209,20 @@ describe('validateObject: every CEL rule fails with its message', () => {
       path: 'spec',
       message: 'an Http-mode checker needs a url',
     },
+    ...['file:///etc/passwd', 'gopher://internal:70/x', 'ftp://files.example/verdict', 'http:/no-host', 'metadata.internal/latest'].map((url) => ({
+      name: `Http-mode checker with url ${url} (http and https only)`,
+      input: manifest('StateChecker', { mode: 'Http', url }),
+      path: 'spec.url',
+      message: 'must be an http:// or https:// URL with a host',
+    })),
   ];
   it.each(cases)('$name', ({ input, path, message }) => {
     expect(errorsOf(input)).toEqual([{ path, message }]);
   });
+});
+
+it.each(['http://checks.example/verdict', 'HTTPS://checks.example:8443/v1?x=1'])('an Http-mode checker with url %s is valid', (url) => {
+  expect(validateObject(manifest('StateChecker', { mode: 'Http', url })).ok).toBe(true);
 });
 
 describe('validateObject: fields the schema cannot parse are checked, and the message names the field', () => {

@@ -11,3 +11,11 @@ export const DAG_LABEL = 'homeostat.dev/dag';
 
 /** On a DagRun: each new value asks once for its period to run again, like Airflow's Clear. */
 export const RERUN_ANNOTATION = 'homeostat.dev/rerun';
+
+/**
+ * The label a ConfigMap must carry (value "true") for an Expectation's `valuesFrom` to read it,
+ * when the administrator requires it (--values-from-require-label): the controller reads the
+ * ConfigMap with its own rights, so without it any ConfigMap of a namespace is readable, as
+ * partition keys, by whoever may create an Expectation there.
+ */
+export const VALUES_SOURCE_LABEL = 'homeostat.dev/values-source';

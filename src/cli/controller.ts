@@ -1,7 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../api/duration.js';
 import { describeError, connect, type KubeClients } from '../kube/client.js';
-import { type Controller, startController } from '../kube/controller.js';
+import { CheckerUrlPolicy } from '../kube/checkerUrlPolicy.js';
+import { apiServerPolicy, type Controller, startController } from '../kube/controller.js';
 import { checkTimings, DEFAULT_TIMINGS, electionIdentity, kubeLeaseApi, LeaderElector, type LeaseTimings } from '../kube/leaderElection.js';
 import { fenceWrites } from '../kube/leaderFence.js';
 import { createLogger, type Logger } from '../runtime/log.js';
@@ -12,6 +13,16 @@ export interface ControllerCommandOptions {
   kubeconfig?: string;
   /** Watch and act in these namespaces only (`--namespace a,b` or repeated). Defaults to every namespace. */
   namespace?: string[];
+  /**
+   * Destinations Http-mode checkers may be called at although they are loopback, link-local or
+   * the API server: CIDRs, addresses or host names (`--checker-url-allow a,b` or repeated). Defaults to none.
+   */
+  checkerUrlAllow?: string[];
+  /**
+   * `valuesFrom` reads only ConfigMaps labelled homeostat.dev/values-source=true: the controller
+   * reads them with its own rights for whoever wrote the Expectation. Defaults to false.
+   */
+  valuesFromRequireLabel?: boolean;
   /** `[host]:port`; port 0 picks a free one. Defaults to :8080. */
   metricsAddr?: string;
   logLevel?: string;
@@ -56,6 +67,8 @@ export function register(program: Command, cli: CliContext): void {
     .description('Run the controller against a Kubernetes cluster: watch Homeostat objects, launch Jobs, write status. Serves /metrics, /healthz, /readyz, POST /v1/observations and POST /v1/leases/renew on --metrics-addr.')
     .option('--kubeconfig <file>', 'the kubeconfig (default: in-cluster when run in a Pod, else $KUBECONFIG or ~/.kube/config)')
     .option('--namespace <namespaces>', 'watch and act in these namespaces only: a comma-separated list, or the flag repeated (default: every namespace)', collectNamespaces)
+    .option('--checker-url-allow <entries>', 'let Http checkers call these although they are loopback, link-local or the API server (refused by default): CIDRs, addresses or host names, comma-separated or the flag repeated', collectList)
+    .option('--values-from-require-label [bool]', 'let valuesFrom read only ConfigMaps labelled homeostat.dev/values-source=true (the controller reads them with its own rights, for whoever may create an Expectation in the namespace)', parseBool, false)
     .option('--metrics-addr <addr>', 'where to serve metrics, probes and observations, [host]:port', ':8080')
     .option('--advertise-url <url>', 'the server as action Jobs reach it, e.g. https://homeostat.homeostat-system.svc:8080; actions get HOMEOSTAT_LEASE_RENEW_URL from it (default: none)')
     .option('--tls-cert-file <file>', 'PEM certificate chain to serve HTTPS with (e.g. tls.crt of a kubernetes.io/tls Secret); re-read when it changes. Callers send bearer tokens: without TLS they travel in clear text')
@@ -81,6 +94,13 @@ export function collectNamespaces(text: string, previous: string[] | undefined):
   if (bad !== undefined) throw new InvalidArgumentError(`${JSON.stringify(bad)} is not a namespace name (lower-case letters, digits and '-', at most 63)`);
   if (names.length === 0) throw new InvalidArgumentError('expected one or more namespace names');
   return [...new Set([...(previous ?? []), ...names])];
+}
+
+/** `--checker-url-allow a,b --checker-url-allow c`: every entry once, in order (checked by CheckerUrlPolicy). */
+export function collectList(text: string, previous: string[] | undefined): string[] {
+  const entries = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  if (entries.length === 0) throw new InvalidArgumentError('expected one or more entries');
+  return [...new Set([...(previous ?? []), ...entries])];
 }
 
 /** `--leader-elect`, `--leader-elect=true|false` (also 1/0, yes/no). */
@@ -147,6 +167,11 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     io.err(`error: ${timings}\n`);
     return ExitCode.Usage;
   }
+  const allowed = CheckerUrlPolicy.create({ allow: options.checkerUrlAllow ?? [] });
+  if (!allowed.ok) {
+    io.err(`error: ${allowed.error}\n`);
+    return ExitCode.Usage;
+  }
   const log = createLogger({ level: options.logLevel ?? 'info', name: 'homeostat-controller' });
   let clients: KubeClients;
   try {
@@ -155,6 +180,9 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     io.err(`error: cannot load the kubeconfig: ${describeError(error)}\n`);
     return ExitCode.Failed;
   }
+  // The allow entries were checked above; the API server's own hosts come from the kubeconfig.
+  const urlPolicy = apiServerPolicy(clients, options.checkerUrlAllow ?? []);
+  if (!urlPolicy.ok) throw new Error(urlPolicy.error);
   const signals = options.interrupted === undefined ? watchSignals() : undefined;
   const interrupted = options.interrupted ?? (signals as { received: Promise<void> }).received;
   const metrics = createMetrics();
@@ -204,7 +232,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
       await term.stop();
       return ExitCode.Ok;
     }
-    const started = startController({ clients: term.clients, log, metrics, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
+    const started = startController({ clients: term.clients, log, metrics, checkerUrlPolicy: urlPolicy.value, requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
     const first = await Promise.race([started.then((c) => ({ c })), ending]);
     if (typeof first === 'string') {
       log.info({ reason: first }, 'stopping before the controller started');

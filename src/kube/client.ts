@@ -10,6 +10,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema/kind.js';
+import { describeError } from '../runtime/errorText.js';
 import { PermanentRefusal } from '../runtime/refusals.js';
 
 /** The API clients the Kubernetes adapter uses, from one kubeconfig. */
@@ -77,17 +78,8 @@ export function statusOf(error: unknown): number | undefined {
   return error instanceof ApiException ? error.code : undefined;
 }
 
-/**
- * A loggable description of an API error. ApiException messages embed the response headers and
- * body (which may echo a token); only the status, the reason and the server's message are kept.
- */
-export function describeError(error: unknown): string {
-  if (error instanceof ApiException) {
-    const body = typeof error.body === 'string' ? safeJson(error.body) : (error.body as { reason?: string; message?: string } | undefined);
-    return `HTTP ${error.code}${body?.reason !== undefined ? ` ${body.reason}` : ''}${body?.message !== undefined ? `: ${body.message}` : ''}`;
-  }
-  return error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
-}
+/** A loggable description of an API error: one sanitiser for the whole controller (src/runtime/errorText.ts). */
+export { describeError };
 
 /** Refusals retrying soon will not fix (the namespace gone: a 404 where the call names no object). */
 const PERMANENT: Record<number, { reason: string; words: string }> = {

@@ -21,6 +21,7 @@ import type { Deliver, Metrics, Renew } from '../server/index.js';
 import type { CheckRequest, OwnerRef, Verdict } from '../engine/index.js';
 import type { KubeClients } from './client.js';
 import { EventRecorder, kubeEventsApi } from './eventRecorder.js';
+import { CheckerUrlPolicy } from './checkerUrlPolicy.js';
 import { HttpCheckRunner } from './httpCheckRunner.js';
 import { JobActionRunner } from './jobActionRunner.js';
 import { JobCheckRunner } from './jobCheckRunner.js';
@@ -54,10 +55,33 @@ export interface ControllerOptions {
   wrapActions?: (runner: ActionRunner) => ActionRunner;
   /** ConfigMaps of `valuesFrom` are read again this often. Defaults to 5 min. */
   configMapRefreshMs?: number;
+  /** `valuesFrom` reads only ConfigMaps labelled homeostat.dev/values-source=true (WorldCacheOptions). Defaults to false. */
+  requireValuesSourceLabel?: boolean;
   /** The observation endpoint's URL, sent to Http checkers as `replyTo`. */
   replyTo?: string;
   /** The lease renewal endpoint's URL as Jobs reach it, given to actions as HOMEOSTAT_LEASE_RENEW_URL. */
   leaseRenewUrl?: string;
+  /**
+   * Which urls Http-mode checkers may be called at. Defaults to apiServerPolicy(clients): http(s)
+   * only, loopback, link-local and this cluster's API server refused, nothing allowed.
+   */
+  checkerUrlPolicy?: CheckerUrlPolicy;
+}
+
+/** The strict policy, refusing the API server as this controller reaches it (in-cluster and by its kubeconfig). */
+export function apiServerPolicy(clients: KubeClients, allow: readonly string[] = []): ReturnType<typeof CheckerUrlPolicy.create> {
+  return CheckerUrlPolicy.create({ allow, apiServerHosts: apiServerHosts(clients) });
+}
+
+function apiServerHosts(clients: KubeClients): (string | undefined)[] {
+  const server = clients.config.getCurrentCluster()?.server;
+  let host: string | undefined;
+  try {
+    host = server === undefined ? undefined : new URL(server).hostname;
+  } catch {
+    host = undefined;
+  }
+  return [process.env.KUBERNETES_SERVICE_HOST, host];
 }
 
 /** The controller, running. */
@@ -105,6 +129,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     ...(namespaces !== undefined ? { namespaces } : {}),
     ...(options.informer !== undefined ? { informer: options.informer } : {}),
     ...(options.configMapRefreshMs !== undefined ? { configMapRefreshMs: options.configMapRefreshMs } : {}),
+    ...(options.requireValuesSourceLabel !== undefined ? { requireValuesSourceLabel: options.requireValuesSourceLabel } : {}),
     onRestart: (resource) => metrics?.watchRestarts.inc({ resource }),
   });
   const jobs = managedInformer<V1Job>('jobs', clients, namespaces, informerOptions, metrics);
@@ -135,7 +160,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   const actions = counted(options.wrapActions?.(jobActions) ?? jobActions, metrics);
   const jobChecks = new JobCheckRunner({ batch: clients.batch, core: clients.core, jobs: watchedObjects(jobs), pods: watchedObjects(pods), checkerOf, uidOf, clock, log: log.child({ component: 'checks' }) });
-  const httpChecks = new HttpCheckRunner({ checkerOf, clock, log: log.child({ component: 'checks' }), ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}) });
+  const urlPolicy = options.checkerUrlPolicy ?? CheckerUrlPolicy.strict(apiServerHosts(clients));
+  const httpChecks = new HttpCheckRunner({ checkerOf, clock, urlPolicy, log: log.child({ component: 'checks' }), ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}) });
   const checks = new CheckRouter(jobChecks, httpChecks, checkerOf, metrics);
 
   const informers: WatchState[] = [...Object.values(world.informers), jobs, pods];

@@ -6,6 +6,8 @@ import { requestBody } from '../checkers/protocol.js';
 import type { Logger } from '../runtime/log.js';
 import { type CheckAnswer, type CheckRunner, type Clock, systemClock } from '../runtime/ports.js';
 import { answerFor, type CheckOutcome } from '../runtime/checkAnswer.js';
+import { type CheckerPost, guardedPost, REFUSED_CODE } from './checkerPost.js';
+import { CheckerUrlPolicy } from './checkerUrlPolicy.js';
 
 /** What an Http-mode checker is POSTed: the protocol's request, and where a later answer goes. */
 export interface HttpCheckerRequest extends CheckerRequest {
@@ -24,8 +26,13 @@ export interface HttpCheckRunnerOptions {
   log: Logger;
   /** Defaults to the system clock. */
   clock?: Clock;
-  /** Defaults to the global fetch (undici). */
-  fetch?: typeof fetch;
+  /**
+   * Which destinations may be called (http(s) only; loopback, link-local and the API server
+   * refused unless allowed). Defaults to CheckerUrlPolicy.strict(): nothing allowed.
+   */
+  urlPolicy?: CheckerUrlPolicy;
+  /** Sends the POST. Defaults to guardedPost(urlPolicy), which checks every address it connects to. */
+  post?: CheckerPost;
   /** The observation endpoint's URL, sent as `replyTo`. */
   replyTo?: string;
 }
@@ -54,19 +61,23 @@ interface Pending {
  * either through `deliver(requestId, body)` (for an endpoint that routes by request id), or as
  * pushed observations (POST /v1/observations, by Expectation and key); when the timeout passes
  * after a 202 without a delivery, the request closes without verdicts, leaving pushed ones in
- * place. Any other status, an unreachable service or a malformed verdict fails the batch
- * (CheckerFailed); no response to the POST within the request's timeout is CheckerTimeout.
+ * place. Any other status (redirects are not followed), an unreachable service or a malformed
+ * verdict fails the batch (CheckerFailed, "HTTP 500 from checker <host>": the body of an error is
+ * never copied into status or logs); no response to the POST within the request's timeout is
+ * CheckerTimeout. A url the CheckerUrlPolicy refuses fails the batch before anything is sent.
  * One answer per request: a delivery after it is refused (404).
  */
 export class HttpCheckRunner implements CheckRunner {
   private listener: (answer: CheckAnswer) => void = () => undefined;
   private readonly pending = new Map<string, Pending>();
   private readonly clock: Clock;
-  private readonly fetch: typeof fetch;
+  private readonly urlPolicy: CheckerUrlPolicy;
+  private readonly post: CheckerPost;
 
   constructor(private readonly options: HttpCheckRunnerOptions) {
     this.clock = options.clock ?? systemClock;
-    this.fetch = options.fetch ?? fetch;
+    this.urlPolicy = options.urlPolicy ?? CheckerUrlPolicy.strict();
+    this.post = options.post ?? guardedPost(this.urlPolicy);
   }
 
   onAnswer(listener: (answer: CheckAnswer) => void): void {
@@ -105,6 +116,9 @@ export class HttpCheckRunner implements CheckRunner {
     } catch {
       return failed(`${what}: ${JSON.stringify(checker.spec.url)} is not a URL`);
     }
+    // Before anything is sent; names are checked again on every address they resolve to (checkerPost.ts).
+    const allowed = this.urlPolicy.checkUrl(url);
+    if (!allowed.ok) return failed(`${what}: url ${url.origin}${url.pathname} is refused: ${allowed.reason}`);
     const body = requestBody(request);
     if (!body.ok) return failed(`${what}: ${body.error}`);
 
@@ -126,7 +140,7 @@ export class HttpCheckRunner implements CheckRunner {
       accepted: false,
     });
     // Handed over: the POST goes on while the caller moves on (ports are non-blocking).
-    void this.post(requestId, url, payload, abort.signal, what);
+    void this.send(requestId, url, payload, abort.signal, what);
   }
 
   /**
@@ -143,31 +157,31 @@ export class HttpCheckRunner implements CheckRunner {
     return parsed.ok || parsed.reported ? { ok: true } : { ok: false, status: 400, message: parsed.message };
   }
 
-  private async post(requestId: string, url: URL, payload: HttpCheckerRequest, signal: AbortSignal, what: string): Promise<void> {
+  private async send(requestId: string, url: URL, payload: HttpCheckerRequest, signal: AbortSignal, what: string): Promise<void> {
     const where = `${url.origin}${url.pathname}`; // never the query: it may hold a token
     let status: number;
     let text: string;
     try {
-      const response = await this.fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', [REQUEST_ID_HEADER]: requestId },
-        body: JSON.stringify(payload),
-        signal,
-        redirect: 'error',
-      });
-      status = response.status;
-      text = await readLimited(response, MAX_VERDICT_BYTES);
+      const headers = { 'content-type': 'application/json', accept: 'application/json', [REQUEST_ID_HEADER]: requestId };
+      ({ status, text } = await this.post({ url, headers, body: JSON.stringify(payload), signal, maxBytes: MAX_VERDICT_BYTES }));
     } catch (error) {
       if (signal.aborted) return; // timed out (answered already) or stopped
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      return this.settle(requestId, { reason: CheckFailure.CheckerFailed, message: `${what}: POST ${where} failed: ${cause?.code ?? cause?.message ?? (error as Error).message}` });
+      const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+      if (e.code === REFUSED_CODE) return this.settle(requestId, { reason: CheckFailure.CheckerFailed, message: `${what}: url ${where} is refused: ${e.message ?? ''}` });
+      return this.settle(requestId, { reason: CheckFailure.CheckerFailed, message: `${what}: POST ${where} failed: ${e.code ?? e.cause?.code ?? e.cause?.message ?? e.message ?? String(error)}` });
     }
     if (status === 202) {
       const entry = this.pending.get(requestId);
       if (entry !== undefined) entry.accepted = true;
       return; // the answer comes through deliver(), or as pushed observations
     }
-    if (status !== 200) return this.settle(requestId, { reason: CheckFailure.CheckerFailed, message: `${what}: POST ${where} answered HTTP ${status}${text.trim() === '' ? '' : `: ${tail(text.trim(), 512)}`}` });
+    if (status !== 200) {
+      // The body is never copied into status or logged: behind a refused-by-nobody url may be a
+      // service that answers errors with what it knows (a token, an internal address). The status
+      // code says enough to look at the checker's own logs.
+      this.options.log.debug({ requestId, checker: what, status, bodyBytes: Buffer.byteLength(text) }, 'checker answered an error status');
+      return this.settle(requestId, { reason: CheckFailure.CheckerFailed, message: `${what}: HTTP ${status} from checker ${url.host}` });
+    }
     const entry = this.pending.get(requestId);
     if (entry === undefined) return;
     const parsed = readVerdict(text, entry.request, what);
@@ -204,8 +218,13 @@ function readVerdict(body: string | Uint8Array | Record<string, unknown>, reques
     text = JSON.stringify(body);
   }
   const parsed = parseVerdict(text, request.items.map((i) => i.partition));
-  return parsed.ok ? parsed : { ok: false, reason: parsed.reason, message: `${what}: ${parsed.message}`, reported: false };
+  if (parsed.ok) return parsed;
+  // JSON.parse quotes the start of the text it could not read: not a word of a body into status.
+  const message = parsed.message.startsWith(NOT_JSON) ? NOT_JSON : parsed.message;
+  return { ok: false, reason: parsed.reason, message: `${what}: ${message}`, reported: false };
 }
+
+const NOT_JSON = 'the verdict is not JSON';
 
 /** The `error` of an `{"error": "..."}` body. */
 function errorOf(body: string | Uint8Array): string | undefined {
@@ -216,19 +235,6 @@ function errorOf(body: string | Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The body as text, at most `max` bytes (plus one, so parseVerdict can say it was too large). */
-async function readLimited(response: Response, max: number): Promise<string> {
-  if (response.body === null) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    chunks.push(chunk);
-    size += chunk.byteLength;
-    if (size > max) break;
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, max + 1);
 }
 
 /** A timeout as people write it: `600s`, `1.5s`. */

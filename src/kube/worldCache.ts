@@ -24,7 +24,7 @@ import { emptyWorld } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import { type Clock, type ObjectRef, systemClock } from '../runtime/ports.js';
 import { addDeclared } from '../runtime/declaredState.js';
-import { MANAGED_BY_LABEL, MANAGER, RERUN_ANNOTATION } from '../api/wellKnown.js';
+import { MANAGED_BY_LABEL, MANAGER, RERUN_ANNOTATION, VALUES_SOURCE_LABEL } from '../api/wellKnown.js';
 import type { DeclaredState } from '../runtime/reconciler.js';
 import { describeError, type KubeClients, statusOf } from './client.js';
 import { combinedFactory, type InformerFactory, kubeInformerFactory, ResilientInformer, type ResilientInformerOptions } from './resilientInformer.js';
@@ -85,6 +85,12 @@ export interface WorldCacheOptions {
    * over with the read error. Defaults to 60 s.
    */
   configMapFirstReadWaitMs?: number;
+  /**
+   * `valuesFrom` reads only ConfigMaps labelled homeostat.dev/values-source=true; an Expectation
+   * naming another is invalid (Valid=False, the field path, and the label to add). Defaults to
+   * false: any ConfigMap of the Expectation's namespace.
+   */
+  requireValuesSourceLabel?: boolean;
 }
 
 interface Validated {
@@ -96,7 +102,12 @@ interface Validated {
 interface ConfigMapEntry {
   data: Record<string, string> | undefined;
   fetchedAt: number;
+  /** It exists but lacks the values-source label the administrator requires: its data was not kept. */
+  unlabelled?: boolean;
 }
+
+/** What one ConfigMap read found. */
+type ConfigMapRead = { data: Record<string, string> | undefined; unlabelled?: boolean };
 
 const nsOf = (o: { metadata?: { namespace?: string } }): string => o.metadata?.namespace ?? 'default';
 const refKey = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
@@ -220,6 +231,16 @@ export class WorldCache {
           });
           continue;
         }
+        const refused = kind === 'Expectation' ? this.unlabelledSources(result.object as Expectation) : [];
+        if (refused.length > 0) {
+          invalid.push({
+            ref: { kind, namespace: nsOf(raw), name: raw.metadata?.name ?? '' },
+            generation: raw.metadata?.generation ?? 0,
+            errors: refused,
+            message: refused.map((e) => `${e.path}: ${e.message}`).join('\n'),
+          });
+          continue;
+        }
         // Validation is kept per generation; annotations change without one, so they are taken fresh.
         addDeclared(world, side, kind === 'DagRun' ? withAnnotations(result.object, raw) : result.object);
       }
@@ -315,6 +336,19 @@ export class WorldCache {
     this.options.onChange(state);
   }
 
+  /** The valuesFrom fields of `exp` naming a ConfigMap without the required label. */
+  private unlabelledSources(exp: Expectation): FieldError[] {
+    const errors: FieldError[] = [];
+    for (const [key, p] of Object.entries(exp.spec.partitions ?? {})) {
+      if (p.valuesFrom === undefined || this.configMaps.get(`${nsOf(exp)}/${p.valuesFrom.configMap}`)?.unlabelled !== true) continue;
+      errors.push({
+        path: `spec.partitions.${key}.valuesFrom.configMap`,
+        message: `ConfigMap ${p.valuesFrom.configMap} is not labelled ${VALUES_SOURCE_LABEL}=true; the administrator allows valuesFrom to read only ConfigMaps with that label (kubectl label configmap ${p.valuesFrom.configMap} ${VALUES_SOURCE_LABEL}=true)`,
+      });
+    }
+    return errors;
+  }
+
   private referencedConfigMaps(expectations: readonly Expectation[]): string[] {
     const keys = new Set<string>();
     for (const exp of expectations) for (const p of Object.values(exp.spec.partitions ?? {})) if (p.valuesFrom !== undefined) keys.add(`${nsOf(exp)}/${p.valuesFrom.configMap}`);
@@ -328,16 +362,17 @@ export class WorldCache {
     if (retry !== undefined && !retrying) return;
     this.fetching.add(key);
     const [namespace = '', name = ''] = key.split('/');
-    const read = this.options.readConfigMap ?? ((ns: string, n: string) => this.readConfigMap(ns, n));
+    const hook = this.options.readConfigMap;
+    const read = hook !== undefined ? (ns: string, n: string): Promise<ConfigMapRead> => hook(ns, n).then((data) => ({ data })) : (ns: string, n: string) => this.readConfigMap(ns, n);
     read(namespace, name)
       .then(
-        (data) => {
+        ({ data, unlabelled }) => {
           this.retries.delete(key);
           this.readErrors.get(key)?.cancelWaitEnd();
           this.readErrors.delete(key);
           const old = this.configMaps.get(key);
-          this.configMaps.set(key, { data, fetchedAt: this.clock.now() });
-          return old === undefined || JSON.stringify(old.data) !== JSON.stringify(data);
+          this.configMaps.set(key, { data, fetchedAt: this.clock.now(), ...(unlabelled === true ? { unlabelled } : {}) });
+          return old === undefined || JSON.stringify(old.data) !== JSON.stringify(data) || old.unlabelled !== unlabelled;
         },
         (error: unknown) => {
           // Not a 404: the ConfigMap may well exist. What was read before stays; one never read
@@ -371,12 +406,14 @@ export class WorldCache {
       });
   }
 
-  private async readConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+  private async readConfigMap(namespace: string, name: string): Promise<ConfigMapRead> {
     try {
       const cm = await this.options.clients.core.readNamespacedConfigMap({ namespace, name });
-      return cm.data ?? {};
+      // Read with the controller's rights on behalf of an Expectation's author: without the label, nothing of it is kept.
+      if (this.options.requireValuesSourceLabel === true && cm.metadata?.labels?.[VALUES_SOURCE_LABEL] !== 'true') return { data: undefined, unlabelled: true };
+      return { data: cm.data ?? {} };
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
+      if (statusOf(error) === 404) return { data: undefined };
       throw error;
     }
   }

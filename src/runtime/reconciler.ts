@@ -2,6 +2,7 @@ import { type ActionCancel, type ActionLaunch, Engine, type EngineEvent, type Pl
 import { newDagRunRequests } from './dagRunRequests.js';
 import type { Logger } from './log.js';
 import type { ControllerMetrics, ReconcileResult } from './metrics.js';
+import { describeError } from './errorText.js';
 import { PendingWrites } from './pendingCalls.js';
 import type { ActionEnd, CheckAnswer, OwnerRef, Ports } from './ports.js';
 import { callEach, type Refusal, RefusalBook, type RefusalNews } from './refusals.js';
@@ -260,7 +261,7 @@ export class Reconciler {
       this.checksInFlight++;
       checks.request(request).catch((error: unknown) => {
         this.checksInFlight--;
-        this.enqueue({ kind: 'answer', answer: { request, failure: { reason: 'CheckerFailed', message: `the check could not be started: ${(error as Error).message}` } } });
+        this.enqueue({ kind: 'answer', answer: { request, failure: { reason: 'CheckerFailed', message: `the check could not be started: ${describeError(error)}` } } });
       });
     }
     const statusesOk = await this.statuses.flush((w) => status.writeStatus(w.object, w.status), (key, e) => log.error({ err: e, object: key }, 'writing a status failed; retrying'));

@@ -64,3 +64,16 @@ describe('homeostat controller: TLS flags', () => {
     expect(err).toMatch(message);
   });
 });
+
+describe('homeostat controller: --checker-url-allow', () => {
+  it('takes a comma-separated list and repeated flags, each entry once', () => {
+    expect(controller.collectList('127.0.0.1/32, metadata.internal', ['127.0.0.1/32'])).toEqual(['127.0.0.1/32', 'metadata.internal']);
+  });
+
+  it.each([['10.0.0.0/33'], ['not a host']])('refuses %j, naming the flag and the entry', async (value) => {
+    let err = '';
+    const code = await runCli(['controller', `--checker-url-allow=${value}`], [controller], { out: () => undefined, err: (t) => void (err += t) });
+    expect(code).toBe(ExitCode.Usage);
+    expect(err).toBe(`error: --checker-url-allow: ${JSON.stringify(value)} is not a CIDR, an address or a host name\n`);
+  });
+});

@@ -1,10 +1,13 @@
 // HttpCheckRunner against a real HTTP service on 127.0.0.1 (no API server needed): the service
-// answers at once (200), later through deliver() (202), or fails.
+// answers at once (200), later through deliver() (202), or fails. Loopback is refused by default
+// (issue 10 item 7): these runners are told, as an administrator would (--checker-url-allow),
+// that 127.0.0.1 is allowed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StateChecker } from '../../src/api/types.js';
 import type { CheckRequest } from '../../src/engine/index.js';
+import { CheckerUrlPolicy } from '../../src/kube/checkerUrlPolicy.js';
 import { type HttpCheckerRequest, HttpCheckRunner, REQUEST_ID_HEADER } from '../../src/kube/httpCheckRunner.js';
 import { silentLogger } from '../../src/runtime/log.js';
 import type { CheckAnswer } from '../../src/runtime/ports.js';
@@ -22,6 +25,13 @@ async function receivedAt(path: string): Promise<HttpCheckerRequest> {
 
 /** What the service does with one request, by path. */
 type Behaviour = (body: HttpCheckerRequest, res: ServerResponse, req: IncomingMessage) => void;
+
+/** What an administrator allows so a checker on this machine's loopback can be called. */
+const LOOPBACK_ALLOWED = (() => {
+  const created = CheckerUrlPolicy.create({ allow: ['127.0.0.1'] });
+  if (!created.ok) throw new Error(created.error);
+  return created.value;
+})();
 
 const received: { path: string; body: HttpCheckerRequest; requestIdHeader: string | undefined }[] = [];
 
@@ -70,7 +80,7 @@ describe('HttpCheckRunner against a local HTTP service', () => {
   function ask(path: string, behaviour: Behaviour | undefined, options: { spec?: Partial<StateChecker['spec']>; url?: string; timeoutMs?: number } = {}) {
     if (behaviour !== undefined) behaviours.set(path, behaviour);
     const answers: CheckAnswer[] = [];
-    const runner = new HttpCheckRunner({ checkerOf: () => checker(options.url ?? `${base}${path}`, options.spec), log: silentLogger(), replyTo: 'https://homeostat.example/observations' });
+    const runner = new HttpCheckRunner({ checkerOf: () => checker(options.url ?? `${base}${path}`, options.spec), log: silentLogger(), urlPolicy: LOOPBACK_ALLOWED, replyTo: 'https://homeostat.example/observations' });
     runners.push(runner);
     let answered: (a: CheckAnswer) => void = () => undefined;
     const firstAnswer = new Promise<CheckAnswer>((resolve) => (answered = resolve));
@@ -121,9 +131,41 @@ describe('HttpCheckRunner against a local HTTP service', () => {
     expect(await first()).toMatchObject({ verdicts: [], unanswered: ['n1', 'n2'] });
   });
 
-  it('a 500 fails the batch as CheckerFailed, with the status and the body', async () => {
-    const { first } = ask('/broken', (_body, res) => res.writeHead(500).end('database is down'));
-    expect(await first()).toMatchObject({ failure: { reason: 'CheckerFailed', message: `StateChecker tables: POST ${base}/broken answered HTTP 500: database is down` } });
+  it('a 500 fails the batch as CheckerFailed with the status only: the body never reaches the answer', async () => {
+    const { first } = ask('/broken', (_body, res) => res.writeHead(500).end('database is down; password=hunter2'));
+    const answer = await first();
+    expect(answer).toMatchObject({ failure: { reason: 'CheckerFailed', message: `StateChecker tables: HTTP 500 from checker ${new URL(base).host}` } });
+    expect(JSON.stringify(answer)).not.toContain('hunter2');
+  });
+
+  it('a redirect is not followed: it fails the batch with its status', async () => {
+    const { first } = ask('/moved', (_body, res) => res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end());
+    expect(await first()).toMatchObject({ failure: { reason: 'CheckerFailed', message: `StateChecker tables: HTTP 307 from checker ${new URL(base).host}` } });
+    expect(received.filter((r) => r.path.startsWith('/latest'))).toEqual([]);
+  });
+
+  it('a 200 that is not JSON does not quote the body', async () => {
+    const { first } = ask('/html', (_body, res) => res.writeHead(200).end('<html>token=abc123 internal page</html>'));
+    const answer = await first();
+    expect(answer).toMatchObject({ failure: { reason: 'CheckerFailed', message: 'StateChecker tables: the verdict is not JSON' } });
+    expect(JSON.stringify(answer)).not.toContain('abc123');
+  });
+
+  it.each([
+    ['loopback', (port: number) => `http://127.0.0.1:${port}/x`, '127.0.0.1 is a loopback address'],
+    ['localhost, refused by what it resolves to', (port: number) => `http://localhost:${port}/x`, /localhost \((127\.0\.0\.1|::1)\) is a loopback address/],
+    ['the cloud metadata address', () => 'http://169.254.169.254/latest/meta-data/', '169.254.169.254 is a link-local address'],
+  ])('without an allow entry, %s is refused with the reason and nothing is sent', async (_name, url, reason) => {
+    const before = received.length;
+    const runner = new HttpCheckRunner({ checkerOf: () => checker(url(Number(new URL(base).port))), log: silentLogger() });
+    runners.push(runner);
+    const answers: CheckAnswer[] = [];
+    runner.onAnswer((a) => answers.push(a));
+    await runner.request(request());
+    await eventually(async () => expect(answers).toHaveLength(1));
+    expect(answers[0]).toMatchObject({ failure: { reason: 'CheckerFailed', message: expect.stringMatching(reason) } });
+    expect(answers[0]).toMatchObject({ failure: { message: expect.stringContaining('is refused: ') } });
+    expect(received.length).toBe(before);
   });
 
   it('a 200 with a malformed verdict fails the batch as CheckerFailed', async () => {
@@ -187,7 +229,7 @@ describe('HttpCheckRunner against a local HTTP service', () => {
     ['a url that is not one', { url: 'not a url' }, 'StateChecker tables: "not a url" is not a URL'],
     ['a param naming no value', {}, 'StateChecker tables: partition date=2026-11-18: params.x: {{nope}} names no value'],
   ])('%s fails the batch as CheckerFailed without a POST', async (name, spec, message) => {
-    const runner = new HttpCheckRunner({ checkerOf: () => checker(`${base}/x`, spec), log: silentLogger() });
+    const runner = new HttpCheckRunner({ checkerOf: () => checker(`${base}/x`, spec), urlPolicy: LOOPBACK_ALLOWED, log: silentLogger() });
     const answers: CheckAnswer[] = [];
     runner.onAnswer((a) => answers.push(a));
     const req = request();

@@ -47,7 +47,7 @@ name: string
 value?: string
 }[]
 /**
- * The endpoint of an Http-mode checker.
+ * The endpoint of an Http-mode checker: an http:// or https:// URL. The controller refuses loopback, link-local and the API server unless an administrator allows them (--checker-url-allow).
  */
 url?: string
 /**

@@ -25,7 +25,11 @@ export const stateChecker: KindDefinition = {
         obj('One variable.', { name: str('The variable name.', { maxLength: 256 }), value: str('Its value.', { maxLength: 4096 }) }, ['name']),
         { maxItems: 64 },
       ),
-      url: str('The endpoint of an Http-mode checker.', { maxLength: 2048 }),
+      url: str('The endpoint of an Http-mode checker: an http:// or https:// URL. The controller refuses loopback, link-local and the API server unless an administrator allows them (--checker-url-allow).', {
+        maxLength: 2048,
+        // Only http(s): a file:, gopher: or ftp: url is refused where it is written, not at the first check.
+        'x-kubernetes-validations': [{ rule: "self.matches('^[hH][tT][tT][pP][sS]?://[^/?#]')", message: 'must be an http:// or https:// URL with a host' }],
+      }),
       timeout: duration('How long one check may take before its partitions become Unknown. Defaults to 10m.', '10m'),
       batchSize: int('How many partitions one check request carries at most. Defaults to 100.', {
         minimum: 1,
