@@ -1,4 +1,5 @@
 import { checkGraph } from '../api/graphChecks.js';
+import { checkPodPolicy, type PodPolicy, PolicyReason } from '../api/podPolicy.js';
 import type { Dag, DagDependency, Expectation, HomeostatObject, StateChecker } from '../api/types.js';
 import { draftDag, draftExpectation, emptyWorld, type OwnerDraft, ownerKeyOf, type World } from './compile.js';
 import { type NodeRecord, OwnerModel } from './model.js';
@@ -42,7 +43,11 @@ export class WorldCompiler {
   private world: World = emptyWorld();
   private problemList: ObjectProblem[] = [];
 
-  constructor(private readonly hooks: CompilerHooks) {}
+  /** `podPolicy`: objects that break it are invalid like graph problems (api/podPolicy.ts). */
+  constructor(
+    private readonly hooks: CompilerHooks,
+    private readonly podPolicy?: PodPolicy,
+  ) {}
 
   node(id: string): NodeRecord | undefined {
     return this.byId.get(id);
@@ -83,9 +88,10 @@ export class WorldCompiler {
   setWorld(world: World, now: number): void {
     this.world = world;
     const objects: HomeostatObject[] = [...world.checkers, ...world.expectations, ...world.dags, ...world.dagDependencies];
-    const graphProblems = checkGraph(objects);
+    // Refused by policy after graph problems, so that (more fundamental) reason is the one kept.
+    const problems: ObjectProblem[] = [...checkGraph(objects), ...(this.podPolicy !== undefined ? checkPodPolicy(objects, this.podPolicy) : [])];
     const invalid = new Map<string, ObjectProblem>();
-    for (const p of graphProblems) invalid.set(`${p.kind}/${p.namespace}/${p.name}`, p);
+    for (const p of problems) invalid.set(`${p.kind}/${p.namespace}/${p.name}`, p);
 
     const checkers = new Map(world.checkers.map((c) => [`${nsOf(c)}/${c.metadata.name}`, c]));
     const depsOf = new Map<string, DagDependency[]>();
@@ -122,13 +128,18 @@ export class WorldCompiler {
     this.hashes.clear();
     for (const [k, v] of hashes) this.hashes.set(k, v);
 
-    this.problemList = graphProblems.map((p) => ({ kind: p.kind, namespace: p.namespace, name: p.name, reason: p.reason, message: p.message }));
+    this.problemList = problems.map((p) => ({ kind: p.kind, namespace: p.namespace, name: p.name, reason: p.reason, message: p.message }));
     this.recompile(changed, now, (key) => {
       const source = sources.get(key);
       const problem = invalid.get(key);
       if (problem !== undefined) return { ok: false, reason: problem.reason, message: problem.message };
       if (source === undefined) return undefined;
-      if (source.kind === 'Expectation') return draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now);
+      if (source.kind === 'Expectation') {
+        // Its checks would run the refused checker's Pods: the Expectation cannot work either.
+        const checker = invalid.get(`StateChecker/${nsOf(source)}/${source.spec.checker.ref}`);
+        if (checker?.reason === PolicyReason.PodPolicyViolation) return { ok: false, reason: PolicyReason.CheckerRefused, message: `StateChecker ${source.spec.checker.ref}: ${checker.message}` };
+        return draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now);
+      }
       const mine = depsOf.get(key) ?? [];
       const brokenDep = mine.map((d) => invalid.get(`DagDependency/${nsOf(d)}/${d.metadata.name}`)).find((p) => p !== undefined);
       if (brokenDep !== undefined) return { ok: false, reason: brokenDep.reason, message: `DagDependency ${brokenDep.name}: ${brokenDep.message}` };

@@ -12,6 +12,7 @@
  */
 import { hostname } from 'node:os';
 import type { KubernetesListObject, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { PodPolicy } from '../api/podPolicy.js';
 import type { ObjectProblem } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import { type ActionEnd, type ActionRunner, type CheckAnswer, type CheckRunner, type Clock, type ObjectRef, systemClock } from '../runtime/ports.js';
@@ -58,6 +59,8 @@ export interface ControllerOptions {
   replyTo?: string;
   /** The lease renewal endpoint's URL as Jobs reach it, given to actions as HOMEOSTAT_LEASE_RENEW_URL. */
   leaseRenewUrl?: string;
+  /** The administrator's policy for the Pods of actions and checkers (api/podPolicy.ts). Defaults to none. */
+  podPolicy?: PodPolicy;
 }
 
 /** The controller, running. */
@@ -156,6 +159,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       ...(options.refusalInitialMs !== undefined ? { refusalInitialMs: options.refusalInitialMs } : {}),
       ...(options.refusalMaxMs !== undefined ? { refusalMaxMs: options.refusalMaxMs } : {}),
       ...(options.newDagGraceMs !== undefined ? { newDagGraceMs: options.newDagGraceMs } : {}),
+      ...(options.podPolicy !== undefined ? { podPolicy: options.podPolicy } : {}),
       ...(metrics !== undefined ? { metrics } : {}),
       onPass: () => {
         if (started.reconciler !== undefined) invalid.graphProblems(started.reconciler.engine.problems());
