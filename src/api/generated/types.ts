@@ -10,7 +10,7 @@ export interface StateCheckerSpec {
  */
 mode?: ("Job" | "Http" | "Push")
 /**
- * The container image of a Job-mode checker.
+ * The container image of a Job-mode checker. Its Pod runs under the restricted Pod Security settings (runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped): the image declares a numeric non-root USER.
  */
 image?: string
 /**

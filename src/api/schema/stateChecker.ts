@@ -33,7 +33,7 @@ export const stateChecker: KindDefinition = {
         'Job: the controller runs the checker as a Job and reads its verdict when it completes. Http: a running service is POSTed the request. Push: observations are only reported to the observation endpoint. Defaults to Job.',
         { enum: ['Job', 'Http', 'Push'], default: 'Job', maxLength: 8 },
       ),
-      image: str('The container image of a Job-mode checker.', { maxLength: 512 }),
+      image: str('The container image of a Job-mode checker. Its Pod runs under the restricted Pod Security settings (runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped): the image declares a numeric non-root USER.', { maxLength: 512 }),
       command: list('The container command; in embedded mode, the local program and its first arguments.', str('One argument.', { maxLength: 4096 }), { maxItems: 64 }),
       args: list('More arguments after command. {{param}} placeholders are rendered: with batchSize 1 from the partition (its values and rendered params), otherwise only from the params that are the same for every partition.', str('One argument.', { maxLength: 4096 }), { maxItems: 64 }),
       env: list(
