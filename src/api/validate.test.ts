@@ -215,6 +215,24 @@ describe('validateObject: every CEL rule fails with its message', () => {
       path: 'spec.url',
       message: 'must be an http:// or https:// URL with a host',
     })),
+    {
+      name: 'a checker variable with both a value and valueFrom',
+      input: manifest('StateChecker', { image: 'i', env: [{ name: 'P', value: 'x', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] }),
+      path: 'spec.env[0]',
+      message: 'give value or valueFrom, not both',
+    },
+    {
+      name: 'a checker variable from both a Secret and a ConfigMap',
+      input: manifest('StateChecker', { image: 'i', env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'db', key: 'p' }, configMapKeyRef: { name: 'c', key: 'p' } } }] }),
+      path: 'spec.env[0].valueFrom',
+      message: 'give exactly one of secretKeyRef or configMapKeyRef',
+    },
+    {
+      name: 'a checker envFrom naming neither a Secret nor a ConfigMap',
+      input: manifest('StateChecker', { image: 'i', envFrom: [{ prefix: 'DB_' }] }),
+      path: 'spec.envFrom[0]',
+      message: 'give exactly one of secretRef or configMapRef',
+    },
   ];
   it.each(cases)('$name', ({ input, path, message }) => {
     expect(errorsOf(input)).toEqual([{ path, message }]);

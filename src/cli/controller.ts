@@ -7,9 +7,11 @@ import { checkTimings, DEFAULT_TIMINGS, electionIdentity, kubeLeaseApi, LeaderEl
 import { fenceWrites } from '../kube/leaderFence.js';
 import { createLogger, type Logger } from '../runtime/log.js';
 import { cachedAuth, createMetrics, kubeAuth, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer, tokenBucket } from '../server/index.js';
+import { POD_FEATURES } from '../api/podPolicy.js';
+import { parseCapabilities, parsePodFeatures, parseProtectedNamespaces, parseServiceAccounts, podPolicyOf, type PodPolicyFlags } from './podPolicyFlags.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
-export interface ControllerCommandOptions {
+export interface ControllerCommandOptions extends PodPolicyFlags {
   kubeconfig?: string;
   /** Watch and act in these namespaces only (`--namespace a,b` or repeated). Defaults to every namespace. */
   namespace?: string[];
@@ -81,6 +83,10 @@ export function register(program: Command, cli: CliContext): void {
     .option('--leader-election-lease-duration <duration>', 'how long a standby waits after the Lease last changed before taking it over', '15s')
     .option('--leader-election-renew-deadline <duration>', 'how long the leader keeps acting without renewing the Lease; shorter than the lease duration', '10s')
     .option('--leader-election-retry-period <duration>', 'how often the Lease is renewed or tried', '2s')
+    .option('--protected-namespaces <namespaces>', "refuse Homeostat objects in these namespaces, comma-separated, '' for none (default: the controller's own, $POD_NAMESPACE, else --leader-election-namespace)", parseProtectedNamespaces)
+    .option('--allowed-service-accounts <list>', 'service accounts the Pods of actions and checkers may run as besides default: namespace/name, */name for every namespace, comma-separated (default: none)', parseServiceAccounts)
+    .option('--pod-policy-allow <features>', `host and privilege features Pod templates may use: ${POD_FEATURES.join(', ')}, comma-separated (default: none)`, parsePodFeatures)
+    .option('--allowed-capabilities <capabilities>', 'capabilities containers may add, comma-separated, like NET_BIND_SERVICE (default: none)', parseCapabilities)
     .action(async (options: ControllerCommandOptions) => cli.setExitCode(await runController(options, cli)));
 }
 
@@ -232,7 +238,9 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
       await term.stop();
       return ExitCode.Ok;
     }
-    const started = startController({ clients: term.clients, log, metrics, checkerUrlPolicy: urlPolicy.value, requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
+    const podPolicy = podPolicyOf(options, process.env.POD_NAMESPACE ?? options.leaderElectionNamespace);
+    log.info({ podPolicy }, 'pod policy');
+    const started = startController({ clients: term.clients, log, metrics, podPolicy, checkerUrlPolicy: urlPolicy.value, requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
     const first = await Promise.race([started.then((c) => ({ c })), ending]);
     if (typeof first === 'string') {
       log.info({ reason: first }, 'stopping before the controller started');

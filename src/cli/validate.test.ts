@@ -165,6 +165,19 @@ describe('homeostat validate', () => {
     });
   });
 
+  it("with --pod-policy, reports what the controller's pod policy would refuse, with the field path", async () => {
+    const dir = manifests('pod-policy', {
+      'checker.yaml': `${checker('table-partition').replace('spec: {image: example/check:1}', 'spec: {image: example/check:1, serviceAccountName: s3-reader}')}`,
+      'exp.yaml': expectation('load', '  action: {job: {template: {spec: {hostNetwork: true, containers: [{name: load, image: example/load:1}]}}}}\n'),
+    });
+    expect(await homeostat('validate', '-f', dir)).toMatchObject({ code: ExitCode.Ok });
+    const { code, out } = await homeostat('validate', '-f', dir, '--pod-policy');
+    expect(code).toBe(ExitCode.Failed);
+    expect(out).toContain(`${join(dir, 'exp.yaml')}: Expectation/load: spec.action.job.template.spec.hostNetwork: hostNetwork is not allowed by the controller's pod policy (allow hostNetwork in podPolicy.allow) (PodPolicyViolation)\n`);
+    expect(out).toContain('StateChecker/table-partition: spec.serviceAccountName: service account "s3-reader" is not allowed in namespace default');
+    expect(await homeostat('validate', '-f', dir, '--allowed-service-accounts=default/s3-reader', '--pod-policy-allow=hostNetwork')).toMatchObject({ code: ExitCode.Ok, out: '2 objects valid\n' });
+  });
+
   it('exits 1 when there is no Homeostat object at all', async () => {
     const dir = manifests('empty', { 'cm.yaml': configMap });
     expect(await homeostat('validate', '-f', dir)).toEqual({ code: ExitCode.Failed, out: `no Homeostat objects in ${dir}\n`, err: '' });

@@ -6,6 +6,8 @@ import { type ManifestDocument, NOT_HOMEOSTAT, readManifests } from '../api/mani
 import { DEFAULT_NAMESPACE } from '../api/schema/index.js';
 import type { HomeostatObject } from '../api/types.js';
 import { validateObject } from '../api/validate.js';
+import { checkPodPolicy, POD_FEATURES, type PodPolicy } from '../api/podPolicy.js';
+import { parseCapabilities, parsePodFeatures, parseProtectedNamespaces, parseServiceAccounts, podPolicyOf, type PodPolicyFlags } from './podPolicyFlags.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
 /** `homeostat validate -f FILE|DIR [--with DIR]`. */
@@ -15,7 +17,15 @@ export function register(program: Command, cli: CliContext): void {
     .description('Check manifests without a cluster: schemas, CEL rules, durations, calendars, and the references and cycles between objects.')
     .requiredOption('-f, --filename <path>', 'a manifest file, or a directory read recursively for *.yaml and *.yml')
     .option('--with <dir>', "check -f in the context of DIR's objects (its directory, say): references to them resolve, and only -f's problems are reported")
-    .action(async (options: { filename: string; with?: string }) => cli.setExitCode(await validateManifests(options.filename, cli, options.with !== undefined ? { context: options.with } : {})));
+    .option('--pod-policy', "also check the controller's pod policy (implied by the policy flags below; default: only the default service account, no host or privilege features)")
+    .option('--protected-namespaces <namespaces>', 'as the controller flag: refuse objects in these namespaces', parseProtectedNamespaces)
+    .option('--allowed-service-accounts <list>', 'as the controller flag: namespace/name or */name, comma-separated', parseServiceAccounts)
+    .option('--pod-policy-allow <features>', `as the controller flag: ${POD_FEATURES.join(', ')}`, parsePodFeatures)
+    .option('--allowed-capabilities <capabilities>', 'as the controller flag: capabilities containers may add', parseCapabilities)
+    .action(async (options: { filename: string; with?: string; podPolicy?: boolean } & PodPolicyFlags) => {
+      const policyAsked = options.podPolicy === true || [options.protectedNamespaces, options.allowedServiceAccounts, options.podPolicyAllow, options.allowedCapabilities].some((f) => f !== undefined);
+      cli.setExitCode(await validateManifests(options.filename, cli, { ...(options.with !== undefined ? { context: options.with } : {}), ...(policyAsked ? { podPolicy: podPolicyOf(options, undefined) } : {}) }));
+    });
 }
 
 /** Objects read only so that references resolve to them (`--with DIR`). */
@@ -32,13 +42,14 @@ interface Context {
  * (`#N` counts documents from 1 and is shown for files holding more than one), then the whole-graph
  * problems of the objects that passed. v1 ConfigMaps are read (for valuesFrom); any other document
  * that is not a Homeostat object is reported like a YAML error.
+ * With `podPolicy`, what that pod policy refuses is reported too (api/podPolicy.ts).
  * With `context` (`--with DIR`), DIR's objects are read too, so that references to them resolve;
  * only the problems of `path`'s objects are reported, and an object `path` declares that DIR
  * declares in another file is reported (`homeostat dev DIR` would keep only one).
  * Resolves to Ok with a one-line summary when all is valid, Failed when anything is not (or no
  * Homeostat object was found), Usage when a path does not exist.
  */
-export async function validateManifests(path: string, io: CliIo, options: { context?: string } = {}): Promise<ExitCode> {
+export async function validateManifests(path: string, io: CliIo, options: { context?: string; podPolicy?: PodPolicy } = {}): Promise<ExitCode> {
   for (const p of [path, ...(options.context !== undefined ? [options.context] : [])]) {
     if (existsSync(p)) continue;
     io.err(`error: ${p}: no such file or directory\n`);
@@ -89,10 +100,13 @@ export async function validateManifests(path: string, io: CliIo, options: { cont
   const problems = checkGraph([...valid.map((v) => v.object), ...(context?.objects.map((c) => c.object) ?? [])]).filter(
     (p) => docOf.has(idOf(p)) && !(p.reason === GraphReason.UnknownReference && p.ref !== undefined && failedKeys.has(idOf(p.ref))),
   );
-  for (const p of problems) {
+  // What the controller would refuse under the administrator's pod policy (--pod-policy).
+  const refused = options.podPolicy !== undefined ? checkPodPolicy(valid.map((v) => v.object), options.podPolicy) : [];
+  for (const p of [...problems, ...refused]) {
     const doc = docOf.get(idOf(p)) as ManifestDocument;
     invalid.add(doc);
-    const brokenIn = p.ref !== undefined ? context?.invalid.get(idOf(p.ref)) : undefined;
+    const ref = (p as { ref?: ObjectKey }).ref;
+    const brokenIn = ref !== undefined ? context?.invalid.get(idOf(ref)) : undefined;
     io.out(`${where(doc)}: ${label(p)}: ${p.message}${brokenIn !== undefined ? `; ${brokenIn} declares it, but it is not valid` : ''} (${p.reason})\n`);
   }
 

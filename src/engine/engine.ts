@@ -24,6 +24,7 @@ import type {
   RunRequest,
   Verdict,
 } from './types.js';
+import type { PodPolicy } from '../api/podPolicy.js';
 import { WorldCompiler, type ObjectProblem } from './worldCompiler.js';
 import { ownerKeyOf, type World } from './compile.js';
 
@@ -45,6 +46,11 @@ export interface EngineOptions {
    * the DagDependencies applied with it arrive first. Defaults to 0.
    */
   newDagGraceMs?: number;
+  /**
+   * The administrator's policy for the Pods of actions and checkers: objects that break it (or
+   * live in a protected namespace) are invalid, so nothing is launched for them. Defaults to none.
+   */
+  podPolicy?: PodPolicy;
 }
 
 /**
@@ -113,7 +119,7 @@ export class Engine {
         this.successes.forgetOwner(owner);
       },
       onTouched: (node) => this.enqueue(node),
-    });
+    }, options.podPolicy);
   }
 
   // ---- events -------------------------------------------------------------------------------

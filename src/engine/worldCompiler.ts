@@ -1,4 +1,5 @@
 import { checkGraph, GraphReason } from '../api/graphChecks.js';
+import { checkPodPolicy, type PodPolicy, PolicyReason } from '../api/podPolicy.js';
 import type { Dag, DagDependency, Expectation, HomeostatObject, StateChecker } from '../api/types.js';
 import { draftDag, draftExpectation, emptyWorld, type OwnerDraft, ownerKeyOf, type World } from './compile.js';
 import { type NodeRecord, OwnerModel } from './model.js';
@@ -56,7 +57,11 @@ export class WorldCompiler {
   /** The earliest owner change time, or null when a compile may have moved it. */
   private nextChange: number | undefined | null = null;
 
-  constructor(private readonly hooks: CompilerHooks) {}
+  /** `podPolicy`: objects that break it are invalid like graph problems (api/podPolicy.ts). */
+  constructor(
+    private readonly hooks: CompilerHooks,
+    private readonly podPolicy?: PodPolicy,
+  ) {}
 
   node(id: string): NodeRecord | undefined {
     return this.byId.get(id);
@@ -101,14 +106,15 @@ export class WorldCompiler {
   setWorld(world: World, now: number): void {
     this.world = world;
     const objects: HomeostatObject[] = [...world.checkers, ...world.expectations, ...world.dags, ...world.dagDependencies];
-    const graphProblems: ObjectProblem[] = checkGraph(objects);
+    // Refused by policy after graph problems (a later problem of the same object wins the map).
+    const problems: ObjectProblem[] = [...checkGraph(objects), ...(this.podPolicy !== undefined ? checkPodPolicy(objects, this.podPolicy) : [])];
     const invalid = new Map<string, ObjectProblem>();
-    for (const p of graphProblems) invalid.set(`${p.kind}/${p.namespace}/${p.name}`, p);
+    for (const p of problems) invalid.set(`${p.kind}/${p.namespace}/${p.name}`, p);
     // An object that makes reading it throw is invalid alone (CompileError); the others compile.
     const broken = (kind: string, object: HomeostatObject, doing: string, error: unknown): void => {
       const problem = { kind, namespace: nsOf(object), name: object.metadata.name, reason: GraphReason.CompileError, message: `${doing}: ${errorText(error)}` };
       if (invalid.has(`${kind}/${problem.namespace}/${problem.name}`)) return; // already invalid: its first problem says why
-      graphProblems.push(problem);
+      problems.push(problem);
       invalid.set(`${kind}/${problem.namespace}/${problem.name}`, problem);
     };
 
@@ -173,13 +179,18 @@ export class WorldCompiler {
     for (const [key, hash] of hashes) if (this.hashes.get(key) !== hash) changed.add(key);
     for (const key of this.byKey.keys()) if (!hashes.has(key)) changed.add(key);
 
-    this.problemList = graphProblems.map((p) => ({ kind: p.kind, namespace: p.namespace, name: p.name, reason: p.reason, message: p.message }));
+    this.problemList = problems.map((p) => ({ kind: p.kind, namespace: p.namespace, name: p.name, reason: p.reason, message: p.message }));
     this.recompile(changed, now, (key) => {
       const source = sources.get(key);
       const problem = invalid.get(key);
       if (problem !== undefined) return { ok: false, reason: problem.reason, message: problem.message };
       if (source === undefined) return undefined;
-      if (source.kind === 'Expectation') return unreadableConfigMap(source, world) ?? draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now);
+      if (source.kind === 'Expectation') {
+        // Its checks would run the refused checker's Pods: the Expectation cannot work either.
+        const checker = invalid.get(`StateChecker/${nsOf(source)}/${source.spec.checker.ref}`);
+        if (checker?.reason === PolicyReason.PodPolicyViolation) return { ok: false, reason: PolicyReason.CheckerRefused, message: `StateChecker ${source.spec.checker.ref}: ${checker.message}` };
+        return unreadableConfigMap(source, world) ?? draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now);
+      }
       const mine = depsOf.get(key) ?? [];
       const brokenDep = mine.map((d) => invalid.get(`DagDependency/${nsOf(d)}/${d.metadata.name}`)).find((p) => p !== undefined);
       if (brokenDep !== undefined) return { ok: false, reason: brokenDep.reason, message: `DagDependency ${brokenDep.name}: ${brokenDep.message}` };

@@ -12,6 +12,7 @@
  */
 import { hostname } from 'node:os';
 import type { KubernetesListObject, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { PodPolicy } from '../api/podPolicy.js';
 import type { ObjectProblem } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import { type ActionEnd, type ActionRunner, type CheckAnswer, type CheckRunner, type Clock, type ObjectRef, systemClock } from '../runtime/ports.js';
@@ -66,6 +67,8 @@ export interface ControllerOptions {
    * only, loopback, link-local and this cluster's API server refused, nothing allowed.
    */
   checkerUrlPolicy?: CheckerUrlPolicy;
+  /** The administrator's policy for the Pods of actions and checkers (api/podPolicy.ts). Defaults to none. */
+  podPolicy?: PodPolicy;
 }
 
 /** The strict policy, refusing the API server as this controller reaches it (in-cluster and by its kubeconfig). */
@@ -182,6 +185,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       ...(options.refusalInitialMs !== undefined ? { refusalInitialMs: options.refusalInitialMs } : {}),
       ...(options.refusalMaxMs !== undefined ? { refusalMaxMs: options.refusalMaxMs } : {}),
       ...(options.newDagGraceMs !== undefined ? { newDagGraceMs: options.newDagGraceMs } : {}),
+      ...(options.podPolicy !== undefined ? { podPolicy: options.podPolicy } : {}),
       ...(metrics !== undefined ? { metrics } : {}),
       onPass: () => {
         if (started.reconciler !== undefined) invalid.graphProblems(started.reconciler.engine.problems());

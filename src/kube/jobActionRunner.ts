@@ -10,6 +10,7 @@ import type { ActionEnd, ActionRunner } from '../runtime/ports.js';
 import { apiFailure, describeError, mergePatch, statusOf } from './client.js';
 import { describeJobFailure, followJobs, jobEnd, keyOf, objectKey, type WatchedObjects } from './jobWatcher.js';
 import { Annotation, Label, labelValue, ownerLabels, ownerOfNode, selectorOf } from './labels.js';
+import { withRestrictedDefaults } from './podDefaults.js';
 
 export interface JobActionRunnerOptions {
   batch: BatchV1Api;
@@ -205,8 +206,9 @@ interface PodTemplate {
  * The Job of a launch. The action's pod template, with `{{key}}` placeholders in every
  * container's `command`, `args` and `env` values replaced by whole values (never through a
  * shell); HOMEOSTAT_NODE, HOMEOSTAT_PARTITION, HOMEOSTAT_ATTEMPT, HOMEOSTAT_ACTION and
- * HOMEOSTAT_VALUE_<KEY> (and HOMEOSTAT_LEASE_RENEW_URL when given) added to each container's env; restartPolicy Never; the pod
- * securityContext `runAsNonRoot: true` unless the template sets one. The Job: backoffLimit 0,
+ * HOMEOSTAT_VALUE_<KEY> (and HOMEOSTAT_LEASE_RENEW_URL when given) added to each container's env; restartPolicy Never; the
+ * restricted Pod Security defaults where the template sets nothing (podDefaults.ts). Env entries
+ * with `valueFrom` and `envFrom` pass through as written (the kubelet resolves them). The Job: backoffLimit 0,
  * activeDeadlineSeconds the lease length, ttlSecondsAfterFinished, an ownerReference to the
  * owner, Homeostat's labels (on the Pods too) and annotations.
  */
@@ -239,13 +241,12 @@ export function actionJob(launch: ActionLaunch, ownerUid: string, ttlSecondsAfte
     [Annotation.leaseExpiresAt]: new Date(lease.expiresAt).toISOString(),
     [Annotation.owner]: owner.name,
   };
-  const podSpec: V1PodSpec = {
+  const podSpec: V1PodSpec = withRestrictedDefaults({
     ...spec,
     containers: containers.value,
     ...(initContainers.value.length > 0 ? { initContainers: initContainers.value } : {}),
     restartPolicy: 'Never',
-    securityContext: spec.securityContext ?? { runAsNonRoot: true },
-  };
+  });
   return {
     ok: true,
     value: {

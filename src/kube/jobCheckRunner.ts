@@ -1,4 +1,4 @@
-import type { BatchV1Api, CoreV1Api, V1ContainerStateTerminated, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { BatchV1Api, CoreV1Api, V1ContainerStateTerminated, V1EnvVar, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Parsed } from '../api/duration.js';
 import { API_VERSION } from '../api/schema/kind.js';
 import { renderList } from '../api/template.js';
@@ -11,6 +11,7 @@ import { type CheckAnswer, type CheckRunner, type Clock, systemClock } from '../
 import { describeError, statusOf } from './client.js';
 import { describeJobFailure, followJobs, type JobEnd, jobEnd, keyOf, objectKey, type WatchedObjects } from './jobWatcher.js';
 import { Annotation, checkJobName, Label, ownerLabels } from './labels.js';
+import { withRestrictedDefaults } from './podDefaults.js';
 import { answerFor, type CheckOutcome } from '../runtime/checkAnswer.js';
 
 export interface JobCheckRunnerOptions {
@@ -49,8 +50,9 @@ interface Pending {
 
 /**
  * Runs a Job-mode StateChecker as one Job per request (`<owner>-check-<hash>`): its image,
- * command, args (with `{{param}}` placeholders rendered from the request's params), env and
- * service account, the request JSON in HOMEOSTAT_REQUEST, the verdict in the checker container's
+ * command, args (with `{{param}}` placeholders rendered from the request's params), env (literal
+ * or from Secret and ConfigMap keys), envFrom and service account, its token mounted only when
+ * the checker asks (automountServiceAccountToken), the restricted Pod Security defaults (podDefaults.ts), the request JSON in HOMEOSTAT_REQUEST, the verdict in the checker container's
  * termination message (compactVerdict.ts, or JSON; FallbackToLogsOnError). When the Job completes
  * the verdict is read from its Pod; a missing, malformed or oversized one fails the batch
  * (CheckerFailed), as does a failed Job (with its condition and the Pod's message). No answer
@@ -245,9 +247,11 @@ export function checkerJob(
         ttlSecondsAfterFinished: limits.ttlSecondsAfterFinished,
         template: {
           metadata: { labels: { ...labels, [Label.job]: name } },
-          spec: {
+          spec: withRestrictedDefaults({
             restartPolicy: 'Never',
             ...(spec.serviceAccountName !== undefined ? { serviceAccountName: spec.serviceAccountName } : {}),
+            // A checker reads data, rarely the Kubernetes API: no token unless it asks for one.
+            automountServiceAccountToken: spec.automountServiceAccountToken ?? false,
             containers: [
               {
                 name: CHECKER_CONTAINER,
@@ -255,18 +259,28 @@ export function checkerJob(
                 ...(command.value.length > 0 ? { command: command.value } : {}),
                 ...(args.value.length > 0 ? { args: args.value } : {}),
                 env: [
-                  ...(spec.env ?? []).filter((e) => !reserved.has(e.name)).map((e) => ({ name: e.name, value: e.value ?? '' })),
+                  ...(spec.env ?? []).filter((e) => !reserved.has(e.name)).map(checkerEnvVar),
                   { name: 'HOMEOSTAT_EXPECTATION', value: `${owner.namespace}/${owner.name}` },
                   { name: 'HOMEOSTAT_REQUEST', value: json },
                 ],
+                ...(spec.envFrom !== undefined && spec.envFrom.length > 0 ? { envFrom: spec.envFrom.map((s) => ({ ...s })) } : {}),
                 terminationMessagePolicy: 'FallbackToLogsOnError',
               },
             ],
-          },
+          }),
         },
       },
     },
   };
+}
+
+/**
+ * One variable of the checker container: a literal, or a reference the kubelet resolves when the
+ * Pod starts (a Secret's value never passes through the controller, which needs no right to read it).
+ */
+function checkerEnvVar(e: NonNullable<StateChecker['spec']['env']>[number]): V1EnvVar {
+  if (e.valueFrom !== undefined) return { name: e.name, valueFrom: { ...e.valueFrom } };
+  return { name: e.name, value: e.value ?? '' };
 }
 
 /** A timeout as people write it: `600s`, `1.5s`. */

@@ -76,7 +76,8 @@ export class LocalCommandChecker implements CheckRunner {
 
     const [program, ...args] = argv.value as [string, ...string[]];
     const env: Record<string, string | undefined> = { ...process.env, HOMEOSTAT_EXPECTATION: `${request.owner.namespace}/${request.owner.name}` };
-    for (const e of spec.env ?? []) env[e.name] = e.value ?? '';
+    // A valueFrom variable (a Secret or ConfigMap key) cannot be read here: the one in homeostat dev's own environment, if any, is kept.
+    for (const e of spec.env ?? []) if (e.valueFrom === undefined) env[e.name] = e.value ?? '';
     // detached: its own process group, so a kill reaches what the checker started too.
     const child = spawn(program === 'node' ? process.execPath : program, args, { cwd: this.options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const group = child.pid;

@@ -1,3 +1,4 @@
+import type { PodPolicy } from '../api/podPolicy.js';
 import { type ActionCancel, type ActionLaunch, Engine, type EngineEvent, type Plan, type RunRecord, type World } from '../engine/index.js';
 import { newDagRunRequests } from './dagRunRequests.js';
 import type { Logger } from './log.js';
@@ -34,6 +35,8 @@ export interface ReconcilerOptions {
    * first. Defaults to 2 s.
    */
   newDagGraceMs?: number;
+  /** The administrator's policy for the Pods of actions and checkers (EngineOptions.podPolicy). Defaults to none. */
+  podPolicy?: PodPolicy;
   /** Called after every pass (the dev loop checks convergence here). */
   onPass?: () => void;
   /** Counted per pass: passes and their duration by result, and the nodes left pending. */
@@ -111,7 +114,7 @@ export class Reconciler {
    */
   static async start(ports: Ports, options: ReconcilerOptions): Promise<Reconciler> {
     const snapshot = await ports.state.load();
-    const engine = new Engine({ holder: options.holder, newDagGraceMs: options.newDagGraceMs ?? 2_000, ...(snapshot !== undefined ? { snapshot } : {}) });
+    const engine = new Engine({ holder: options.holder, newDagGraceMs: options.newDagGraceMs ?? 2_000, ...(options.podPolicy !== undefined ? { podPolicy: options.podPolicy } : {}), ...(snapshot !== undefined ? { snapshot } : {}) });
     const reconciler = new Reconciler(ports, options, engine);
     const held = (snapshot?.leases ?? []).filter((l) => l.outcome === undefined && !l.action.startsWith('run:'));
     if (held.length > 0) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import * as controller from '../../src/cli/controller.js';
+import { parseProtectedNamespaces, podPolicyOf } from '../../src/cli/podPolicyFlags.js';
 import { ExitCode, runCli } from '../../src/cli/program.js';
 
 describe('homeostat controller: leader election flags', () => {
@@ -60,6 +61,25 @@ describe('homeostat controller: TLS flags', () => {
     [['--tls-reload-interval=0s'], /--tls-reload-interval: must be above 0/],
   ])('%j is a usage error', async (args, message) => {
     const { code, err } = await run(args);
+    expect(code).toBe(ExitCode.Usage);
+    expect(err).toMatch(message);
+  });
+});
+
+describe('homeostat controller: the pod policy flags', () => {
+  it("protects the controller's own namespace unless --protected-namespaces says otherwise", () => {
+    expect(podPolicyOf({}, 'homeostat-system')).toEqual({ protectedNamespaces: ['homeostat-system'], serviceAccounts: [], allow: [], capabilities: [] });
+    expect(podPolicyOf({ protectedNamespaces: parseProtectedNamespaces('') }, 'homeostat-system').protectedNamespaces).toEqual([]);
+    expect(podPolicyOf({ protectedNamespaces: parseProtectedNamespaces('kube-system, homeostat-system') }, undefined).protectedNamespaces).toEqual(['kube-system', 'homeostat-system']);
+  });
+
+  it.each([
+    [['--allowed-service-accounts=loader'], /"loader" is not namespace\/name/],
+    [['--pod-policy-allow=hostPath,root'], /"root" is not one of hostNetwork, hostPID, hostIPC, hostPath, hostPorts, privileged/],
+    [['--protected-namespaces=Kube_System'], /"Kube_System" is not a namespace name/],
+  ])('%j is a usage error', async (args, message) => {
+    let err = '';
+    const code = await runCli(['controller', ...args], [controller], { out: () => undefined, err: (t) => void (err += t) });
     expect(code).toBe(ExitCode.Usage);
     expect(err).toMatch(message);
   });

@@ -112,7 +112,8 @@ export class Scene {
     const pod = `${name}-pod`;
     await this.clients.core.createNamespacedPod({
       namespace: this.ns,
-      body: { metadata: { name: pod, labels: job.spec?.template.metadata?.labels ?? {} }, spec: { restartPolicy: 'Never', containers: [{ name: CHECKER_CONTAINER, image: container?.image ?? 'x' }] } },
+      // The Pod the job controller would make: its template's spec (so Pod Security admission judges it too).
+      body: { metadata: { name: pod, labels: job.spec?.template.metadata?.labels ?? {} }, spec: job.spec?.template.spec ?? { restartPolicy: 'Never', containers: [{ name: CHECKER_CONTAINER, image: container?.image ?? 'x' }] } },
     });
     const terminated = { exitCode: 0, reason: 'Completed', message: JSON.stringify({ results }), startedAt: stamp(), finishedAt: stamp() };
     await this.clients.core.patchNamespacedPodStatus(

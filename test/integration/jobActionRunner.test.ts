@@ -133,8 +133,10 @@ spec:
     const pod = job.spec?.template;
     expect(pod?.metadata?.labels).toMatchObject({ team: 'ads', 'homeostat.dev/role': 'action', 'homeostat.dev/job': launch.lease.action });
     expect(pod?.spec?.restartPolicy).toBe('Never');
-    expect(pod?.spec?.securityContext).toEqual({ runAsNonRoot: true });
+    // The restricted Pod Security profile's settings, filled in where the template says nothing.
+    expect(pod?.spec?.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     const container = pod?.spec?.containers[0];
+    expect(container?.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(container?.command).toEqual(['load']);
     expect(container?.args).toEqual(['--date', date, '--note', `${date}; rm -rf /`]);
     expect(container?.env).toEqual([
@@ -255,11 +257,11 @@ spec:
     expect(await jobsOf(launch)).toEqual([]);
   });
 
-  it('keeps a pod securityContext the template sets', async () => {
+  it('keeps a pod securityContext the template sets, with the restricted defaults beside it', async () => {
     const { runner } = newRunner();
     const launch = newLaunch({ action: { kind: 'job', template: { spec: { securityContext: { runAsUser: 1000 }, containers: [{ name: 'load', image: 'x' }] } } } });
     await runner.launch(launch);
-    expect((await readJob(launch.lease.action)).spec?.template.spec?.securityContext).toEqual({ runAsUser: 1000 });
+    expect((await readJob(launch.lease.action)).spec?.template.spec?.securityContext).toEqual({ runAsUser: 1000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
   });
 
   it('a launch whose owner uid is not known yet rejects (the reconciler retries it)', async () => {

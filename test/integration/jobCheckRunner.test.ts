@@ -132,6 +132,20 @@ describeIntegration('JobCheckRunner against a real API server', () => {
     });
   });
 
+  it('runs the checker Pod under the restricted settings, with no API token unless the checker asks for one', async () => {
+    const plain = newRunner();
+    await plain.runner.request(request());
+    const pod = (await waitedJob(plain.runner)).spec?.template.spec;
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    expect(pod?.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod?.containers[0]?.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+
+    const reader = newRunner({ automountServiceAccountToken: true });
+    // Another owner, so its Job has a name of its own.
+    await reader.runner.request({ ...request(), owner: { kind: 'Expectation', namespace: ns, name: 'reads-api' } });
+    expect((await waitedJob(reader.runner)).spec?.template.spec?.automountServiceAccountToken).toBe(true);
+  });
+
   it('a checker Job whose Pod carries a compact verdict answers each node, once', async () => {
     const { runner, answers } = newRunner();
     const req = request();

@@ -10,7 +10,7 @@ export interface StateCheckerSpec {
  */
 mode?: ("Job" | "Http" | "Push")
 /**
- * The container image of a Job-mode checker.
+ * The container image of a Job-mode checker. Its Pod runs under the restricted Pod Security settings (runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped): the image declares a numeric non-root USER.
  */
 image?: string
 /**
@@ -30,11 +30,11 @@ command?: string[]
  */
 args?: string[]
 /**
- * Environment variables for the checker.
+ * Environment variables for the checker. A credential belongs in a Secret, named with valueFrom.secretKeyRef: the kubelet reads it when the checker Pod starts, so its value appears neither in this object nor in its status, and the controller needs no right to read Secrets.
  * 
  * @maxItems 64
  * 
- * Items: One variable.
+ * Items: One variable: a literal value, or valueFrom a Secret or ConfigMap key.
  */
 env?: {
 /**
@@ -42,9 +42,87 @@ env?: {
  */
 name: string
 /**
- * Its value.
+ * Its value. Exclusive with valueFrom.
  */
 value?: string
+/**
+ * Where the value comes from (Job-mode checkers): a key of a Secret or a ConfigMap in the checker's namespace, as in a Pod's env.
+ */
+valueFrom?: {
+/**
+ * A key of a Secret in the checker's namespace.
+ */
+secretKeyRef?: {
+/**
+ * The Secret's name.
+ */
+name: string
+/**
+ * The key.
+ */
+key: string
+/**
+ * Start the checker even when the Secret or key does not exist. Defaults to false.
+ */
+optional?: boolean
+}
+/**
+ * A key of a ConfigMap in the checker's namespace.
+ */
+configMapKeyRef?: {
+/**
+ * The ConfigMap's name.
+ */
+name: string
+/**
+ * The key.
+ */
+key: string
+/**
+ * Start the checker even when the ConfigMap or key does not exist. Defaults to false.
+ */
+optional?: boolean
+}
+}
+}[]
+/**
+ * Every key of a Secret or a ConfigMap in the checker's namespace as variables (Job-mode checkers), as in a Pod's envFrom.
+ * 
+ * @maxItems 16
+ * 
+ * Items: One source of variables.
+ */
+envFrom?: {
+/**
+ * Prepended to each key.
+ */
+prefix?: string
+/**
+ * A Secret in the checker's namespace.
+ */
+secretRef?: {
+/**
+ * The Secret's name.
+ */
+name: string
+/**
+ * Start the checker even when the Secret does not exist. Defaults to false.
+ */
+optional?: boolean
+}
+/**
+ * A ConfigMap in the checker's namespace.
+ */
+configMapRef?: {
+/**
+ * The ConfigMap's name.
+ */
+name: string
+/**
+ * Start the checker even when the ConfigMap does not exist. Defaults to false.
+ */
+optional?: boolean
+}
 }[]
 /**
  * The endpoint of an Http-mode checker: an http:// or https:// URL. The controller refuses loopback, link-local and the API server unless an administrator allows them (--checker-url-allow).
@@ -59,9 +137,13 @@ timeout?: string
  */
 batchSize?: number
 /**
- * The service account a Job-mode checker runs as.
+ * The service account a Job-mode checker runs as; the administrator's pod policy lists the ones allowed besides default.
  */
 serviceAccountName?: string
+/**
+ * Mount the service account's API token into the checker Pod. Defaults to false: a checker that reads the Kubernetes API asks for it.
+ */
+automountServiceAccountToken?: boolean
 /**
  * Default parameters merged under each Expectation's checker params.
  */
