@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../runtime/log.js';
 import { cachedAuth, createMetrics, kubeAuth, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer, tokenBucket } from '../server/index.js';
 import { POD_FEATURES } from '../api/podPolicy.js';
 import { parseCapabilities, parsePodFeatures, parseProtectedNamespaces, parseServiceAccounts, podPolicyOf, type PodPolicyFlags } from './podPolicyFlags.js';
+import { readCaFile } from './caFile.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
 export interface ControllerCommandOptions extends PodPolicyFlags {
@@ -30,6 +31,8 @@ export interface ControllerCommandOptions extends PodPolicyFlags {
   logLevel?: string;
   /** The server's base URL as Jobs reach it; actions get HOMEOSTAT_LEASE_RENEW_URL from it. */
   advertiseUrl?: string;
+  /** A PEM file with the CA of the served certificate, given to actions with the URL (HOMEOSTAT_CA_CERT). */
+  advertiseCaFile?: string;
   /** PEM certificate chain and private key: serve HTTPS, re-reading the files when they change. Both or neither. */
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
@@ -75,6 +78,7 @@ export function register(program: Command, cli: CliContext): void {
     .option('--advertise-url <url>', 'the server as action Jobs reach it, e.g. https://homeostat.homeostat-system.svc:8080; actions get HOMEOSTAT_LEASE_RENEW_URL from it (default: none)')
     .option('--tls-cert-file <file>', 'PEM certificate chain to serve HTTPS with (e.g. tls.crt of a kubernetes.io/tls Secret); re-read when it changes. Callers send bearer tokens: without TLS they travel in clear text')
     .option('--tls-private-key-file <file>', 'the PEM private key of --tls-cert-file (tls.key)')
+    .option('--advertise-ca-file <path>', "a PEM file with the CA that signs the served certificate; actions get it as HOMEOSTAT_CA_CERT with HOMEOSTAT_LEASE_RENEW_URL, to trust the controller (default: none, the system's CAs)")
     .option('--tls-reload-interval <duration>', 'how often the TLS files are re-read; a changed pair serves new connections without a restart', '10s')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--leader-elect [bool]', 'act only while holding the leader election Lease, so several replicas can run; --leader-elect=false runs alone', parseBool, true)
@@ -168,6 +172,19 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     }
     leaseRenewUrl = `${base.origin}${base.pathname.replace(/\/+$/, '')}${LEASE_RENEW_PATH}`;
   }
+  let controllerCa: string | undefined;
+  if (options.advertiseCaFile !== undefined) {
+    if (leaseRenewUrl === undefined) {
+      io.err('error: --advertise-ca-file goes with --advertise-url: actions get the CA to reach that URL\n');
+      return ExitCode.Usage;
+    }
+    const ca = readCaFile(options.advertiseCaFile);
+    if (!ca.ok) {
+      io.err(`error: --advertise-ca-file: ${ca.error}\n`);
+      return ExitCode.Usage;
+    }
+    controllerCa = ca.value;
+  }
   const timings = leaseTimings(options);
   if (typeof timings === 'string') {
     io.err(`error: ${timings}\n`);
@@ -240,7 +257,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     }
     const podPolicy = podPolicyOf(options, process.env.POD_NAMESPACE ?? options.leaderElectionNamespace);
     log.info({ podPolicy }, 'pod policy');
-    const started = startController({ clients: term.clients, log, metrics, podPolicy, checkerUrlPolicy: urlPolicy.value, requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
+    const started = startController({ clients: term.clients, log, metrics, podPolicy, checkerUrlPolicy: urlPolicy.value, requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}), ...(controllerCa !== undefined ? { controllerCa } : {}) });
     const first = await Promise.race([started.then((c) => ({ c })), ending]);
     if (typeof first === 'string') {
       log.info({ reason: first }, 'stopping before the controller started');

@@ -62,6 +62,8 @@ export interface ControllerOptions {
   replyTo?: string;
   /** The lease renewal endpoint's URL as Jobs reach it, given to actions as HOMEOSTAT_LEASE_RENEW_URL. */
   leaseRenewUrl?: string;
+  /** The PEM of the CA of the controller's certificate, given to actions with the URL (HOMEOSTAT_CA_CERT). */
+  controllerCa?: string;
   /**
    * Which urls Http-mode checkers may be called at. Defaults to apiServerPolicy(clients): http(s)
    * only, loopback, link-local and this cluster's API server refused, nothing allowed.
@@ -160,6 +162,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     uidOf,
     log: log.child({ component: 'actions' }),
     ...(options.leaseRenewUrl !== undefined ? { leaseRenewUrl: options.leaseRenewUrl } : {}),
+    ...(options.controllerCa !== undefined ? { controllerCa: options.controllerCa } : {}),
   });
   const actions = counted(options.wrapActions?.(jobActions) ?? jobActions, metrics);
   const jobChecks = new JobCheckRunner({ batch: clients.batch, core: clients.core, jobs: watchedObjects(jobs), pods: watchedObjects(pods), checkerOf, uidOf, clock, log: log.child({ component: 'checks' }) });

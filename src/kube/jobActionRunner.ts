@@ -1,4 +1,4 @@
-import type { BatchV1Api, V1Container, V1EnvVar, V1Job, V1PodSpec } from '@kubernetes/client-node';
+import type { BatchV1Api, V1Container, V1EnvVar, V1Job, V1PodSpec, V1VolumeMount } from '@kubernetes/client-node';
 import type { Parsed } from '../api/duration.js';
 import { API_VERSION } from '../api/schema/kind.js';
 import { renderList, renderTemplate } from '../api/template.js';
@@ -11,6 +11,7 @@ import { apiFailure, describeError, mergePatch, statusOf } from './client.js';
 import { describeJobFailure, followJobs, jobEnd, keyOf, objectKey, type WatchedObjects } from './jobWatcher.js';
 import { Annotation, Label, labelValue, ownerLabels, ownerOfNode, selectorOf } from './labels.js';
 import { withRestrictedDefaults } from './podDefaults.js';
+import { type ActionCallback, callbackPodParts } from './actionCallback.js';
 
 export interface JobActionRunnerOptions {
   batch: BatchV1Api;
@@ -23,6 +24,8 @@ export interface JobActionRunnerOptions {
   ttlSecondsAfterFinished?: number;
   /** Where an action renews its lease (POST /v1/leases/renew), given to it as HOMEOSTAT_LEASE_RENEW_URL. */
   leaseRenewUrl?: string;
+  /** The PEM of the CA of the controller's certificate, given to actions as HOMEOSTAT_CA_CERT with the URL. */
+  controllerCa?: string;
 }
 
 interface Followed {
@@ -69,7 +72,8 @@ export class JobActionRunner implements ActionRunner {
     if (launch.action.kind !== 'job') return this.end(key, lease, 'failed', `the Kubernetes action runner cannot launch a ${launch.action.kind} action`);
     const uid = this.options.uidOf(owner);
     if (uid === undefined) throw new Error(`the uid of ${owner.kind} ${owner.namespace}/${owner.name} is not known yet`);
-    const job = actionJob(launch, uid, this.options.ttlSecondsAfterFinished ?? 86_400, this.options.leaseRenewUrl);
+    const callback = this.options.leaseRenewUrl !== undefined ? { leaseRenewUrl: this.options.leaseRenewUrl, ...(this.options.controllerCa !== undefined ? { caPem: this.options.controllerCa } : {}) } : undefined;
+    const job = actionJob(launch, uid, this.options.ttlSecondsAfterFinished ?? 86_400, callback);
     if (!job.ok) return this.end(key, lease, 'failed', `TemplateError: ${job.error}`);
 
     // Followed before it exists, so no informer event about it can be missed.
@@ -212,24 +216,25 @@ interface PodTemplate {
  * activeDeadlineSeconds the lease length, ttlSecondsAfterFinished, an ownerReference to the
  * owner, Homeostat's labels (on the Pods too) and annotations.
  */
-export function actionJob(launch: ActionLaunch, ownerUid: string, ttlSecondsAfterFinished: number, leaseRenewUrl?: string): Parsed<V1Job> {
+export function actionJob(launch: ActionLaunch, ownerUid: string, ttlSecondsAfterFinished: number, callback?: ActionCallback): Parsed<V1Job> {
   if (launch.action.kind !== 'job') return { ok: false, error: `a ${launch.action.kind} action is not a Job` };
   const { lease, owner } = launch;
   const template = launch.action.template as PodTemplate;
   const spec = template.spec;
   if (spec === undefined || !Array.isArray(spec.containers) || spec.containers.length === 0) return { ok: false, error: 'the Job template has no container' };
 
+  const parts = callback !== undefined ? callbackPodParts(callback) : undefined;
   const env: V1EnvVar[] = [
     ...Object.entries(launch.values).map(([key, value]) => ({ name: valueVariable(key), value })),
     { name: 'HOMEOSTAT_NODE', value: launch.node },
     { name: 'HOMEOSTAT_PARTITION', value: launch.partition },
     { name: 'HOMEOSTAT_ATTEMPT', value: String(lease.attempt) },
     { name: 'HOMEOSTAT_ACTION', value: lease.action },
-    ...(leaseRenewUrl !== undefined ? [{ name: 'HOMEOSTAT_LEASE_RENEW_URL', value: leaseRenewUrl }] : []),
+    ...(parts?.env ?? []),
   ];
-  const containers = renderContainers(spec.containers, launch.values, env, 'containers');
+  const containers = renderContainers(spec.containers, launch.values, env, 'containers', parts?.mount);
   if (!containers.ok) return containers;
-  const initContainers = renderContainers(spec.initContainers ?? [], launch.values, env, 'initContainers');
+  const initContainers = renderContainers(spec.initContainers ?? [], launch.values, env, 'initContainers', parts?.mount);
   if (!initContainers.ok) return initContainers;
 
   const labels: Record<string, string> = { ...ownerLabels(owner, 'action'), [Label.nodeHash]: fnv1a(launch.node) };
@@ -245,6 +250,7 @@ export function actionJob(launch: ActionLaunch, ownerUid: string, ttlSecondsAfte
     ...spec,
     containers: containers.value,
     ...(initContainers.value.length > 0 ? { initContainers: initContainers.value } : {}),
+    ...(parts !== undefined ? { volumes: [...(spec.volumes ?? []).filter((v) => v.name !== parts.volume.name), parts.volume] } : {}),
     restartPolicy: 'Never',
   });
   return {
@@ -276,7 +282,7 @@ export function actionJob(launch: ActionLaunch, ownerUid: string, ttlSecondsAfte
 }
 
 /** Renders placeholders in each container and appends `extra` to its env (replacing same names). */
-function renderContainers(containers: readonly V1Container[], values: Readonly<Record<string, string>>, extra: readonly V1EnvVar[], what: string): Parsed<V1Container[]> {
+function renderContainers(containers: readonly V1Container[], values: Readonly<Record<string, string>>, extra: readonly V1EnvVar[], what: string, mount?: V1VolumeMount): Parsed<V1Container[]> {
   const out: V1Container[] = [];
   for (const [i, c] of containers.entries()) {
     const where = `${what}[${i}]`;
@@ -297,7 +303,8 @@ function renderContainers(containers: readonly V1Container[], values: Readonly<R
       if (!value.ok) return { ok: false, error: `${where}.env ${e.name}: ${value.error}` };
       env.push({ ...e, value: value.value });
     }
-    out.push({ ...c, ...(command.value !== undefined ? { command: command.value } : {}), ...(args.value !== undefined ? { args: args.value } : {}), env: [...env, ...extra] });
+    const mounts = mount !== undefined ? { volumeMounts: [...(c.volumeMounts ?? []).filter((m) => m.name !== mount.name && m.mountPath !== mount.mountPath), mount] } : {};
+    out.push({ ...c, ...(command.value !== undefined ? { command: command.value } : {}), ...(args.value !== undefined ? { args: args.value } : {}), env: [...env, ...extra], ...mounts });
   }
   return { ok: true, value: out };
 }

@@ -59,6 +59,8 @@ describe('homeostat controller: TLS flags', () => {
     [['--tls-cert-file=/tls/tls.crt', '--tls-private-key-file=/tls/tls.key', '--advertise-url=http://homeostat.example:8080'], /--advertise-url: "http:\/\/homeostat.example:8080" must be https:\/\/ when --tls-cert-file is given/],
     [['--tls-reload-interval=often'], /--tls-reload-interval: "often" is not a duration/],
     [['--tls-reload-interval=0s'], /--tls-reload-interval: must be above 0/],
+    [['--advertise-ca-file=/tls/ca.crt'], /--advertise-ca-file goes with --advertise-url/],
+    [['--advertise-url=https://homeostat.example:8080', '--advertise-ca-file=/nonexistent/ca.crt'], /--advertise-ca-file: cannot read \/nonexistent\/ca.crt: ENOENT/],
   ])('%j is a usage error', async (args, message) => {
     const { code, err } = await run(args);
     expect(code).toBe(ExitCode.Usage);

@@ -56,7 +56,7 @@ describeIntegration('homeostat controller (the command)', () => {
     tokens.homeostat = await mint(['homeostat.dev']);
     tokens.apiServer = await mint();
 
-    child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'controller', '--kubeconfig', cluster().kubeconfigPath, '--namespace', scene.ns, '--metrics-addr', '127.0.0.1:0', '--advertise-url', ADVERTISED, '--tls-cert-file', live.cert, '--tls-private-key-file', live.key, '--tls-reload-interval', '200ms'], {
+    child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'controller', '--kubeconfig', cluster().kubeconfigPath, '--namespace', scene.ns, '--metrics-addr', '127.0.0.1:0', '--advertise-url', ADVERTISED, '--tls-cert-file', live.cert, '--tls-private-key-file', live.key, '--tls-reload-interval', '200ms', '--advertise-ca-file', live.cert], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -116,17 +116,29 @@ spec:
   });
 
   it('renews a lease through POST /v1/leases/renew: it outlives its workingTimeout, and its Job is kept and given more time', async () => {
-    const token = tokens.homeostat;
     await scene.apply(`${CHECKER}---\n${expectation('beat', '  workingTimeout: 3s\n')}`);
     await scene.answerChecks(() => 'unsatisfied');
     const [job] = await scene.runningActions(1);
-    const env = Object.fromEntries((job?.spec?.template.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+    const pod = job?.spec?.template.spec;
+    const env = Object.fromEntries((pod?.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
     expect(env.HOMEOSTAT_LEASE_RENEW_URL).toBe(`${ADVERTISED}/v1/leases/renew`);
+    // What the action needs to call back: a projected token the controller accepts (not the Pod's
+    // default one, which it refuses), and the CA of the controller's certificate.
+    const tokenVolume = pod?.volumes?.find((v) => v.projected !== undefined);
+    const audience = tokenVolume?.projected?.sources?.[0]?.serviceAccountToken?.audience;
+    expect(audience).toBe('homeostat.dev');
+    expect(pod?.containers[0]?.volumeMounts).toContainEqual({ name: tokenVolume?.name, mountPath: '/var/run/secrets/homeostat.dev/serviceaccount', readOnly: true });
+    expect(env.HOMEOSTAT_TOKEN_FILE).toBe('/var/run/secrets/homeostat.dev/serviceaccount/token');
+    expect(env.HOMEOSTAT_CA_CERT).toBe(readFileSync(live.cert, 'utf8').trim() + '\n');
     const firstExpiry = Date.parse(job?.metadata?.annotations?.['homeostat.dev/lease-expires-at'] ?? '');
+    // As the kubelet fills the projected volume: a token for the volume's audience. The call trusts
+    // only the CA the Job was given.
+    const actionCa = Buffer.from(env.HOMEOSTAT_CA_CERT ?? '');
+    const projected = (await cluster().kubeConfig.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ namespace: scene.ns, name: 'pusher', body: { spec: { expirationSeconds: 600, audiences: [audience ?? ''] } } })).status?.token ?? '';
     const renew = (attempt = Number(env.HOMEOSTAT_ATTEMPT)) =>
-      fetch(`${url}/v1/leases/renew`, {
+      call(`${url}/v1/leases/renew`, actionCa, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${projected}` },
         body: JSON.stringify({ namespace: scene.ns, expectation: 'beat', key: env.HOMEOSTAT_PARTITION ?? '', attempt }),
       });
 
