@@ -142,7 +142,7 @@ export class JobActionRunner implements ActionRunner {
   }
 
   private async adoptOne(lease: Lease): Promise<void> {
-    const namespace = ownerOfNode(lease.node)?.namespace ?? (await this.findNamespace(lease));
+    const namespace = ownerOfNode(lease.node)?.namespace ?? this.findNamespace(lease);
     if (namespace === undefined) return this.end(lease.action, lease, 'notStarted', `no Job ${lease.action} exists in any namespace`);
     const key = keyOf(namespace, lease.action);
     if (this.followed.has(key) || this.ended.has(key)) return;
@@ -168,11 +168,14 @@ export class JobActionRunner implements ActionRunner {
     this.observe(job, false);
   }
 
-  /** A lease's Job in any namespace, by its node-hash label (for node ids without an owner). */
-  private async findNamespace(lease: Lease): Promise<string | undefined> {
-    const labelSelector = `${selectorOf('action')},${Label.nodeHash}=${fnv1a(lease.node)}`;
-    const list = await this.options.batch.listJobForAllNamespaces({ labelSelector });
-    return list.items.find((j) => j.metadata?.name === lease.action)?.metadata?.namespace;
+  /**
+   * A lease's Job in any watched namespace, by its name and node-hash label (for node ids without
+   * an owner). From the Job cache, not a cluster-wide list: a namespaced install may not list Jobs
+   * outside its namespaces, and the cache holds every Job it watches.
+   */
+  private findNamespace(lease: Lease): string | undefined {
+    const hash = fnv1a(lease.node);
+    return this.options.jobs.list().find((j) => j.metadata?.name === lease.action && j.metadata.labels?.[Label.nodeHash] === hash)?.metadata?.namespace;
   }
 
   /** Informer handler: records how a followed Job ended and notifies. */
