@@ -9,7 +9,7 @@ import type { Logger } from '../runtime/log.js';
 import type { ActionEnd, ActionRunner } from '../runtime/ports.js';
 import { apiFailure, describeError, mergePatch, statusOf } from './client.js';
 import { describeJobFailure, followJobs, jobEnd, keyOf, objectKey, type WatchedObjects } from './jobWatcher.js';
-import { Annotation, Label, labelValue, ownerLabels, ownerOfNode, selectorOf } from './labels.js';
+import { Annotation, Label, labelValue, ownerLabels, ownerOfNode } from './labels.js';
 import { withRestrictedDefaults } from './podDefaults.js';
 import { type ActionCallback, callbackPodParts } from './actionCallback.js';
 
