@@ -21,7 +21,10 @@ export function checkJsonShape(value: unknown, maxDepth = MAX_MANIFEST_DEPTH): S
     const inside = new Set(ancestors).add(node);
     // Written as every other field path is (formatPath): a key like `a.b` or `~0` is `["a.b"]`.
     const entries: [PathSegment, unknown][] = Array.isArray(node) ? node.map((v, i) => [i, v]) : Object.entries(node);
-    for (const [step, child] of entries) stack.push({ value: child, path: appendPath(path, step), depth: depth + 1, ancestors: inside });
+    for (const [step, child] of entries) {
+      // Scalars can neither nest nor loop: no path built for the 100,000 items of a list of values.
+      if (child !== null && typeof child === 'object') stack.push({ value: child, path: appendPath(path, step), depth: depth + 1, ancestors: inside });
+    }
   }
   return { ok: true };
 }
