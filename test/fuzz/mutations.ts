@@ -35,14 +35,17 @@ export const deepValue = fc.record({ depth: fc.oneof(fc.integer({ min: 60, max: 
 
 const NUMBERS = [-1, 0, 0.5, -0.0, 1e21, 2 ** 31, 2 ** 53 + 2, -(2 ** 63), Number.MAX_VALUE, Number.MIN_VALUE, NaN, Infinity, -Infinity, 100_001, 10_001, 1001];
 
-/** Any value a YAML or JSON document could put in a field, and a few it could not. */
-export const weirdValue: fc.Arbitrary<unknown> = fc.oneof(
+/**
+ * Any value a YAML or JSON document could put in a field, and a few it could not. Lists have up to
+ * `maxItems` items (250,000 by default: more than any list of the schema allows).
+ */
+export const weirdValue = (maxItems = 250_000): fc.Arbitrary<unknown> => fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...WEIRD_STRINGS) },
   { weight: 2, arbitrary: fc.constantFrom(...NUMBERS) },
   { weight: 1, arbitrary: fc.constantFrom(null, true, false, [], {}, [null], { '': null }) },
   { weight: 1, arbitrary: hugeString },
   { weight: 1, arbitrary: deepValue },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 250_000 }), fc.boolean()).map(([n, strings]) => Array.from({ length: n }, (_, i) => (strings ? String(i) : i))) },
+  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: maxItems }), fc.boolean()).map(([n, strings]) => Array.from({ length: n }, (_, i) => (strings ? String(i) : i))) },
   { weight: 1, arbitrary: fc.dictionary(fc.constantFrom(...WEIRD_KEYS), fc.constantFrom(...WEIRD_STRINGS), { maxKeys: 5 }) },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
@@ -85,10 +88,10 @@ export type Mutation =
   | { op: 'selfReference'; at: number }
   | { op: 'shareSubtree'; at: number; from: number };
 
-export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('set' as const), at: fc.nat(), value: weirdValue }) },
+export const mutation = (maxItems?: number): fc.Arbitrary<Mutation> => fc.oneof(
+  { weight: 6, arbitrary: fc.record({ op: fc.constant('set' as const), at: fc.nat(), value: weirdValue(maxItems) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), at: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('unknownField' as const), at: fc.nat(), key: fc.constantFrom(...WEIRD_KEYS), value: weirdValue }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('unknownField' as const), at: fc.nat(), key: fc.constantFrom(...WEIRD_KEYS), value: weirdValue(maxItems) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('selfReference' as const), at: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('shareSubtree' as const), at: fc.nat(), from: fc.nat() }) },
 );
@@ -139,6 +142,6 @@ export function mutate(manifest: Manifest, mutations: readonly Mutation[]): Mani
   return root;
 }
 
-/** A manifest with one to three mutations. */
-export const mutated = (manifests: fc.Arbitrary<Manifest>): fc.Arbitrary<Manifest> =>
-  fc.tuple(manifests, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([m, ms]) => mutate(m, ms));
+/** A manifest with one to three mutations; `maxItems` bounds the lists they make. */
+export const mutated = (manifests: fc.Arbitrary<Manifest>, maxItems?: number): fc.Arbitrary<Manifest> =>
+  fc.tuple(manifests, fc.array(mutation(maxItems), { minLength: 1, maxLength: 3 })).map(([m, ms]) => mutate(m, ms));

@@ -158,16 +158,19 @@ function runObjects(objects: HomeostatObject[], report: CaseReport, extraConfigM
   };
   const dagRuns = objects.filter((o): o is DagRun => o.kind === 'DagRun');
   const start = performance.now();
-  let engine: Engine;
+  let engine: Engine | undefined;
+  let first: Plan | undefined;
   try {
     engine = new Engine({ holder: 'fuzz' });
     engine.setWorld(world, FUZZ_NOW);
-    engine.plan(FUZZ_NOW);
+    first = engine.plan(FUZZ_NOW);
   } catch (error) {
     report.findings.push({ where: 'engine', what: `setWorld or the first plan: ${crash(error)}` });
     return;
   } finally {
-    report.timings.push({ what: 'compile', ms: performance.now() - start, shape: worldShape(objects) });
+    const ms = performance.now() - start;
+    const nodes = first === undefined ? '' : ` -> ${engine?.owners().reduce((n, o) => n + o.nodes.length, 0)} nodes, ${first.checks.length} checks, ${engine?.problems().length} invalid`;
+    report.timings.push({ what: 'compile', ms, shape: `${worldShape(objects)}${nodes}` });
   }
   try {
     for (const p of engine.problems()) {
