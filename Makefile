@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 EXAMPLES ?= examples/quickstart
 DEPS := node_modules/.package-lock.json
 
-.PHONY: run run-once run-controller test test-unit test-packages test-integration envtest helm image chart lint build generate bench clean deps
+.PHONY: run run-once run-controller test test-unit test-packages test-integration envtest helm image chart lint build generate bench fuzz clean deps
 
 # package.json pins unrs-resolver (a jest dependency) to 1.12.2: some of 1.13.0's optional platform
 # packages are not on the registry, and npm >= 11.16 then writes a lock file its own `npm ci` rejects.
@@ -90,6 +90,14 @@ generate: $(DEPS)
 ## bench: the benchmarks under bench/, printing their figures.
 bench: $(DEPS)
 	tsx bench/run.ts
+
+FUZZ_RUNS ?= 10000
+## fuzz: test/fuzz with FUZZ_RUNS generated cases (10,000; `make test` runs 200), seeded by FUZZ_SEED
+## (fixed unless given), then bench/fuzz.ts: the same cases timed, the slowest objects printed.
+## FUZZ_KNOWN_ENGINE_CRASHES=1 adds the engine crashes of issue 10 (long chains, huge calendars).
+fuzz: $(DEPS)
+	FUZZ_RUNS=$(FUZZ_RUNS) npm test --silent -- test/fuzz
+	FUZZ_RUNS=$(FUZZ_RUNS) tsx bench/fuzz.ts
 
 clean:
 	rm -rf dist coverage packages/*/dist

@@ -16,13 +16,14 @@ const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
  * are written as `["key"]`.
  */
 export function formatPath(segments: readonly PathSegment[]): string {
-  let out = '';
-  for (const segment of segments) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (PLAIN_KEY.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
-  return out;
+  return segments.reduce(appendPath, '');
+}
+
+/** A path one step further: `appendPath(formatPath(segments), s)` is `formatPath([...segments, s])`. */
+export function appendPath(path: string, segment: PathSegment): string {
+  if (typeof segment === 'number') return `${path}[${segment}]`;
+  if (PLAIN_KEY.test(segment)) return path === '' ? segment : `${path}.${segment}`;
+  return `${path}[${JSON.stringify(segment)}]`;
 }
 
 /**

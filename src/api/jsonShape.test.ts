@@ -18,6 +18,13 @@ describe('checkJsonShape: a manifest is a tree of bounded depth', () => {
     expect(checkJsonShape({ spec })).toEqual({ ok: false, path: 'spec.checker.params', message: expect.stringContaining('contains it') });
   });
 
+  it('writes the path as every other field error does, with odd keys quoted (found by the fuzz test)', () => {
+    const spec: Record<string, unknown> = { checker: { ref: 'files' } };
+    (spec.checker as Record<string, unknown>)['a.b'] = { '~0': [spec] };
+    expect(checkJsonShape({ spec })).toMatchObject({ ok: false, path: 'spec.checker["a.b"]["~0"][0]' });
+    expect(checkJsonShape({ ' ': nested(100) })).toMatchObject({ ok: false, path: `[" "]${'.a'.repeat(MAX_MANIFEST_DEPTH - 1)}` });
+  });
+
   it('accepts one object referenced twice, side by side (a YAML alias that is not circular)', () => {
     const shared = { image: 'x' };
     expect(checkJsonShape({ a: shared, b: [shared, shared] })).toEqual({ ok: true });

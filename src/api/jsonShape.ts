@@ -1,3 +1,5 @@
+import { appendPath, type PathSegment } from './fieldPath.js';
+
 /**
  * Whether a parsed manifest is a tree the rest of the code can walk: no node that contains itself (a
  * YAML alias to an enclosing node, `spec: &s {params: *s}`, parses into a circular object) and no
@@ -17,8 +19,12 @@ export function checkJsonShape(value: unknown, maxDepth = MAX_MANIFEST_DEPTH): S
     if (ancestors.has(node)) return { ok: false, path, message: 'refers to an object that contains it (a YAML alias to an enclosing node): a manifest must be a tree' };
     if (depth >= maxDepth) return { ok: false, path, message: `is nested deeper than ${maxDepth} levels` };
     const inside = new Set(ancestors).add(node);
-    const entries: [string, unknown][] = Array.isArray(node) ? node.map((v, i) => [`[${i}]`, v]) : Object.entries(node).map(([k, v]) => [path === '' ? k : `.${k}`, v]);
-    for (const [step, child] of entries) stack.push({ value: child, path: `${path}${step}`, depth: depth + 1, ancestors: inside });
+    // Written as every other field path is (formatPath): a key like `a.b` or `~0` is `["a.b"]`.
+    const entries: [PathSegment, unknown][] = Array.isArray(node) ? node.map((v, i) => [i, v]) : Object.entries(node);
+    for (const [step, child] of entries) {
+      // Scalars can neither nest nor loop: no path built for the 100,000 items of a list of values.
+      if (child !== null && typeof child === 'object') stack.push({ value: child, path: appendPath(path, step), depth: depth + 1, ancestors: inside });
+    }
   }
   return { ok: true };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { type FieldError, validateObject } from './validate.js';
+import { type FieldError, MAX_LISTED_ERRORS, validateObject } from './validate.js';
 
 const API_VERSION = 'homeostat.dev/v1alpha1';
 const job = { template: { spec: { containers: [{ name: 'load', image: 'example/load:1' }] } } };
@@ -386,5 +386,20 @@ describe('validateObject: the envelope and the schema', () => {
   it('lists every problem at once', () => {
     const errors = errorsOf({ apiVersion: 'v1', kind: 'Expectation', metadata: { name: 'x' }, spec: { checker: {}, workingTimeout: '2x', action: {} } });
     expect(errors.map((e) => e.path)).toEqual(['apiVersion', 'spec.checker.ref', 'spec.action', 'spec.workingTimeout']);
+  });
+});
+
+describe('validateObject: huge invalid objects (found by the fuzz test)', () => {
+  it('answers 200,000 bad partition values with a short list of errors, not "Maximum call stack size exceeded"', () => {
+    const numbers = Array.from({ length: 100_000 }, (_, i) => i);
+    const errors = errorsOf(expectation({ partitions: { a: { values: numbers }, b: { values: numbers } } }));
+    expect(errors.length).toBeLessThanOrEqual(MAX_LISTED_ERRORS + 1);
+    expect(errors[0]).toEqual({ path: expect.stringMatching(/^spec\.partitions\.[ab]\.values\[\d+\]$/), message: 'must be a string' });
+  });
+
+  it(`lists at most ${MAX_LISTED_ERRORS} errors, then says how many more there are and from where`, () => {
+    const errors = errorsOf(manifest('DagDependency', { dag: 'd', dependsOn: Array.from({ length: 150 }, (_, i) => String(i)) }));
+    expect(errors).toHaveLength(MAX_LISTED_ERRORS + 1);
+    expect(errors[MAX_LISTED_ERRORS]).toEqual({ path: expect.stringMatching(/^spec\.dependsOn/), message: expect.stringMatching(/^and \d+ more errors from here on \(the first 100 are listed\)$/) });
   });
 });

@@ -27,7 +27,10 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  * `kubectl apply` does with strict field validation.
  *
  * On success the object is a deep copy with schema defaults applied and metadata.namespace
- * defaulted to `default`; the input is never modified. On failure every problem found is listed.
+ * defaulted to `default`; the input is never modified. On failure every problem found is listed,
+ * up to MAX_LISTED_ERRORS (then one more entry counts the rest); an object of more than
+ * MAX_VALUES_FOR_ALL_ERRORS values gets its first schema error only, so a huge list of bad items
+ * costs one pass, not one error object per item.
  */
 export function validateObject(input: unknown): ValidationResult {
   if (!isRecord(input)) {
@@ -48,15 +51,52 @@ export function validateObject(input: unknown): ValidationResult {
   }
   errors.push(...checkMetadata(object));
   if (def !== undefined) {
-    const validate = validatorFor(def);
-    const schemaErrors = validate(object) ? [] : (validate.errors ?? []).map((e) => describe(e, object));
+    const schemaErrors = schemaProblems(def, object).map((e) => describe(e, object));
     const fieldErrors = checkFields(object);
     // A field that fails its parse check also fails its pattern; the parse message says more.
     const parsed = new Set(fieldErrors.map((e) => e.path));
-    errors.push(...schemaErrors.filter((e) => !(e.keyword === 'pattern' && parsed.has(e.path))).map(({ path, message }) => ({ path, message })));
-    errors.push(...fieldErrors);
+    // Loops, not push(...list): a list of 100,000 errors spread into arguments overflows the stack.
+    for (const { keyword, path, message } of schemaErrors) if (!(keyword === 'pattern' && parsed.has(path))) errors.push({ path, message });
+    for (const error of fieldErrors) errors.push(error);
   }
-  return errors.length > 0 ? { ok: false, errors: unique(errors) } : { ok: true, object: object as unknown as HomeostatObject };
+  return errors.length > 0 ? { ok: false, errors: bounded(unique(errors)) } : { ok: true, object: object as unknown as HomeostatObject };
+}
+
+/** At most this many errors are listed; one more entry says how many were left out. */
+export const MAX_LISTED_ERRORS = 100;
+/**
+ * Objects with more values than this (list items, map entries, scalars) get only the first schema
+ * error when invalid: ajv builds one error object per bad item, and a list of 100,000 bad items
+ * then costs seconds to describe (the controller's event loop stalls while it does).
+ */
+export const MAX_VALUES_FOR_ALL_ERRORS = 20_000;
+
+/** The schema errors of an object: all of them, or only the first for a very large object. */
+function schemaProblems(def: KindDefinition, object: Record<string, unknown>): ErrorObject[] {
+  // Most objects are valid: one pass that stops at the first error tells, at the cost of one full pass.
+  const first = validatorFor(def, 'first');
+  if (first(object)) return [];
+  if (countValues(object) > MAX_VALUES_FOR_ALL_ERRORS) return first.errors ?? [];
+  const all = validatorFor(def, 'all');
+  return all(object) ? [] : (all.errors ?? []);
+}
+
+/** How many values a tree holds (checkJsonShape has made sure it is a tree). */
+function countValues(value: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    count++;
+    if (node !== null && typeof node === 'object') for (const child of Object.values(node)) stack.push(child);
+  }
+  return count;
+}
+
+function bounded(errors: FieldError[]): FieldError[] {
+  if (errors.length <= MAX_LISTED_ERRORS) return errors;
+  const next = errors[MAX_LISTED_ERRORS] as FieldError;
+  return [...errors.slice(0, MAX_LISTED_ERRORS), { path: next.path, message: `and ${errors.length - MAX_LISTED_ERRORS} more errors from here on (the first ${MAX_LISTED_ERRORS} are listed)` }];
 }
 
 /** Checks metadata.name and namespace; defaults the namespace in place. */
@@ -78,16 +118,23 @@ function checkMetadata(object: Record<string, unknown>): FieldError[] {
   return errors;
 }
 
-const ajv = addKubernetesKeywords(new Ajv({ allErrors: true, useDefaults: true, strict: true }));
-addFormats.default(ajv);
+/** Two ajv instances: one lists every error, the other stops at the first. */
+const ajvs = { all: newAjv(true), first: newAjv(false) };
 const validators = new Map<string, ValidateFunction>();
 
+function newAjv(allErrors: boolean): Ajv {
+  const ajv = addKubernetesKeywords(new Ajv({ allErrors, useDefaults: true, strict: true }));
+  addFormats.default(ajv);
+  return ajv;
+}
+
 /** The compiled validator of one kind; compiled on first use (a broken CEL rule throws here). */
-function validatorFor(def: KindDefinition): ValidateFunction {
-  let validate = validators.get(def.kind);
+function validatorFor(def: KindDefinition, errors: keyof typeof ajvs): ValidateFunction {
+  const key = `${def.kind}/${errors}`;
+  let validate = validators.get(key);
   if (validate === undefined) {
-    validate = ajv.compile(closeObjects(objectSchema(def)));
-    validators.set(def.kind, validate);
+    validate = ajvs[errors].compile(closeObjects(objectSchema(def)));
+    validators.set(key, validate);
   }
   return validate;
 }
