@@ -2,6 +2,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { DateTime, Duration } from 'luxon';
 import type { Parsed } from '../api/duration.js';
 import { RELATIVE_BOUND } from '../api/relativeTime.js';
+import { countCron, countEvery, type PeriodCount, scaled } from './periodCount.js';
 
 /** One period of a calendar: [start, end) in epoch milliseconds, and how it is written. */
 export interface Period {
@@ -38,6 +39,27 @@ export interface Calendar {
 /** The most periods one calendar may have: a year of minutes is a mistake, not a plan. */
 export const MAX_PERIODS = 400_000;
 
+/** Ticks the enumerations ran so far: tests and the bench check that a refused calendar ran none. */
+let enumerated = 0;
+export const enumeratedTicks = (): number => enumerated;
+
+/**
+ * How many periods a calendar has, without building them (see PeriodCount): exact for `every`,
+ * a lower bound for `cron`. Pure: `now` is given.
+ */
+export function countPeriods(spec: CalendarSpec, now: number, options: CalendarOptions): Parsed<PeriodCount> {
+  const zone = spec.timeZone ?? 'UTC';
+  const start = parseInstant(spec.from, zone, now);
+  if (!start.ok) return { ok: false, error: `from: ${start.error}` };
+  const limit = parseBound(spec.to ?? options.defaultTo, zone, now);
+  if (!limit.ok) return { ok: false, error: `to: ${limit.error}` };
+  const window = { start: start.value, limit: limit.value, completeUntil: options.completeOnly ? now : undefined };
+  return spec.every !== undefined ? countEvery(spec.every, window) : countCron(spec.cron ?? '', zone, window);
+}
+
+/** "8,016" or "at least 503,700": how a count reads in a message. */
+export const tooMany = (count: PeriodCount): string => `${count.exact ? '' : 'at least '}${count.atLeast.toLocaleString('en-US')}`;
+
 const DATE_FORMAT = 'yyyy-MM-dd';
 const DATETIME_FORMAT = "yyyy-MM-dd'T'HH:mm";
 
@@ -45,13 +67,17 @@ const DATETIME_FORMAT = "yyyy-MM-dd'T'HH:mm";
  * Enumerates the periods of a calendar up to `now`. Pure: `now` is given.
  * Periods are contiguous: each ends where the next one starts.
  */
-export function enumeratePeriods(spec: CalendarSpec, now: number, options: CalendarOptions): Parsed<Calendar> {
+export function enumeratePeriods(spec: CalendarSpec, now: number, options: CalendarOptions, maxPeriods = MAX_PERIODS): Parsed<Calendar> {
   const zone = spec.timeZone ?? 'UTC';
   const start = parseInstant(spec.from, zone, now);
   if (!start.ok) return { ok: false, error: `from: ${start.error}` };
   const toText = spec.to ?? options.defaultTo;
   const limit = parseBound(toText, zone, now);
   if (!limit.ok) return { ok: false, error: `to: ${limit.error}` };
+  // Counted before a single period is built: a year of minutes is refused in microseconds.
+  const counted = countPeriods(spec, now, options);
+  if (!counted.ok) return counted;
+  if (counted.value.atLeast > maxPeriods) return { ok: false, error: `${tooMany(counted.value)} periods is more than ${maxPeriods.toLocaleString('en-US')}; narrow the range or lengthen the step` };
 
   const ticks = spec.every !== undefined ? everyTicks(spec.every, start.value, zone) : cronTicks(spec.cron ?? '', start.value, zone);
   if (!ticks.ok) return ticks;
@@ -67,9 +93,10 @@ export function enumeratePeriods(spec: CalendarSpec, now: number, options: Calen
         break;
       }
       starts.push(previous);
-      if (starts.length > MAX_PERIODS) return { ok: false, error: `more than ${MAX_PERIODS} periods; narrow the range or lengthen the step` };
+      if (starts.length > maxPeriods) return { ok: false, error: `more than ${maxPeriods.toLocaleString('en-US')} periods; narrow the range or lengthen the step` };
     }
     previous = tick;
+    enumerated++;
   }
   const bounds = [...starts, ...(previous !== undefined ? [previous] : [])];
   const wholeDays = bounds.every((d) => d.hour === 0 && d.minute === 0 && d.second === 0 && d.millisecond === 0);
@@ -156,16 +183,11 @@ function everyTicks(every: string, start: DateTime, _zone: string): Parsed<Itera
   function* ticks(): Generator<DateTime> {
     // Adding i steps to the start (not one step to the previous tick) keeps month ends stable:
     // Jan 31 + P1M + P1M would drift to Mar 28.
-    for (let i = 0; ; i++) yield start.plus(Duration.fromObject(scale(step, i)));
+    for (let i = 0; ; i++) yield start.plus(Duration.fromObject(scaled(step, i)));
   }
   return { ok: true, value: ticks() };
 }
 
-function scale(step: Duration, factor: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [unit, value] of Object.entries(step.toObject())) out[unit] = (value ?? 0) * factor;
-  return out;
-}
 
 function cronTicks(expression: string, start: DateTime, zone: string): Parsed<Iterable<DateTime>> {
   try {

@@ -1,7 +1,10 @@
 import { checkGraph } from '../api/graphChecks.js';
 import type { Dag, DagDependency, Expectation, HomeostatObject, StateChecker } from '../api/types.js';
-import { draftDag, draftExpectation, emptyWorld, type OwnerDraft, ownerKeyOf, type World } from './compile.js';
+import { countDagPeriods, countOwnerNodes, draftDag, draftExpectation, emptyWorld, type OwnerDraft, ownerKeyOf, type World } from './compile.js';
 import { type NodeRecord, OwnerModel } from './model.js';
+import { type BudgetClaim, refuseOverTotal } from './nodeBudget.js';
+import { DEFAULT_MAX_NODES_PER_OBJECT, DEFAULT_MAX_NODES_TOTAL, TOTAL_NODE_CAP } from './nodeCount.js';
+import type { PeriodCount } from './periodCount.js';
 import type { OwnerRef } from './types.js';
 import { materialize, type NodeIndex, unwire, wire } from './wiring.js';
 
@@ -24,6 +27,12 @@ export interface CompilerHooks {
   onTouched(node: NodeRecord): void;
 }
 
+/** Bounded work: the most nodes one object, and all objects together, may compile to. */
+export interface NodeLimits {
+  maxNodesPerObject?: number;
+  maxNodesTotal?: number;
+}
+
 const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.namespace ?? 'default';
 
 /**
@@ -42,7 +51,13 @@ export class WorldCompiler {
   private world: World = emptyWorld();
   private problemList: ObjectProblem[] = [];
 
-  constructor(private readonly hooks: CompilerHooks) {}
+  private readonly maxPerObject: number;
+  private readonly maxTotal: number;
+
+  constructor(private readonly hooks: CompilerHooks, limits: NodeLimits = {}) {
+    this.maxPerObject = limits.maxNodesPerObject ?? DEFAULT_MAX_NODES_PER_OBJECT;
+    this.maxTotal = limits.maxNodesTotal ?? DEFAULT_MAX_NODES_TOTAL;
+  }
 
   node(id: string): NodeRecord | undefined {
     return this.byId.get(id);
@@ -81,6 +96,15 @@ export class WorldCompiler {
   }
 
   setWorld(world: World, now: number): void {
+    for (const _ of this.setWorldSteps(world, now));
+  }
+
+  /**
+   * setWorld in slices: yields the nodes compiled after each owner, so a caller can give the event
+   * loop back between owners (a lease renewal must not wait for a large world). Nothing else may
+   * use the compiler until the steps are done.
+   */
+  *setWorldSteps(world: World, now: number): Generator<number> {
     this.world = world;
     const objects: HomeostatObject[] = [...world.checkers, ...world.expectations, ...world.dags, ...world.dagDependencies];
     const graphProblems = checkGraph(objects);
@@ -123,19 +147,62 @@ export class WorldCompiler {
     for (const [k, v] of hashes) this.hashes.set(k, v);
 
     this.problemList = graphProblems.map((p) => ({ kind: p.kind, namespace: p.namespace, name: p.name, reason: p.reason, message: p.message }));
-    this.recompile(changed, now, (key) => {
+    const overTotal = this.budget(changed, sources, depsOf, invalid, now);
+    yield* this.recompile(changed, now, (key) => {
       const source = sources.get(key);
       const problem = invalid.get(key);
       if (problem !== undefined) return { ok: false, reason: problem.reason, message: problem.message };
       if (source === undefined) return undefined;
-      if (source.kind === 'Expectation') return draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now);
+      const refused = overTotal.get(key);
+      if (refused !== undefined) return { ok: false, reason: TOTAL_NODE_CAP, message: refused };
+      if (source.kind === 'Expectation') return draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now, this.maxPerObject);
       const mine = depsOf.get(key) ?? [];
       const brokenDep = mine.map((d) => invalid.get(`DagDependency/${nsOf(d)}/${d.metadata.name}`)).find((p) => p !== undefined);
       if (brokenDep !== undefined) return { ok: false, reason: brokenDep.reason, message: `DagDependency ${brokenDep.name}: ${brokenDep.message}` };
       const inheritFrom = source.spec.periods === undefined ? mine[0]?.spec.dependsOn[0]?.dag : undefined;
       const inherited = inheritFrom !== undefined ? this.byKey.get(ownerKeyOf('Dag', nsOf(source), inheritFrom))?.space : undefined;
-      return draftDag(source, mine, now, inherited);
+      return draftDag(source, mine, now, inherited, this.maxPerObject);
     });
+  }
+
+  /**
+   * The total cap, decided on counts before anything is built: owners compiled again, and owners
+   * refused for the total before (room may have freed), claim room; the valid unchanged keep
+   * theirs. Returns the refused; adds the newly admitted to `changed`.
+   */
+  private budget(changed: Set<string>, sources: Map<string, Expectation | Dag>, depsOf: Map<string, DagDependency[]>, invalid: Map<string, unknown>, now: number): Map<string, string> {
+    const claiming = new Set([...changed].filter((k) => sources.has(k) && !invalid.has(k)));
+    for (const owner of this.byKey.values()) if (owner.invalidReason === TOTAL_NODE_CAP && sources.has(owner.key) && !invalid.has(owner.key)) claiming.add(owner.key);
+    let reserved = 0;
+    for (const owner of this.byKey.values()) if (!claiming.has(owner.key) && owner.invalid === undefined) reserved += owner.nodes.length;
+    // A Dag without periods of its own counts those of the Dag it inherits them from, up the chain.
+    const inherited = (dag: Dag): PeriodCount | undefined => {
+      const seen = new Set<string>();
+      for (let key = ownerKeyOf('Dag', nsOf(dag), dag.metadata.name); !seen.has(key); ) {
+        seen.add(key);
+        const up = depsOf.get(key)?.[0]?.spec.dependsOn[0]?.dag;
+        const source = up !== undefined ? sources.get(ownerKeyOf('Dag', nsOf(dag), up)) : undefined;
+        if (source === undefined || source.kind !== 'Dag') return undefined;
+        const own = countDagPeriods(source, now);
+        if (own !== undefined) return own.ok ? own.value : undefined;
+        key = ownerKeyOf('Dag', nsOf(dag), up as string);
+      }
+      return undefined;
+    };
+    const claims: BudgetClaim[] = [];
+    for (const key of claiming) {
+      const source = sources.get(key) as Expectation | Dag;
+      const count = countOwnerNodes(source, this.world.configMaps, now, () => (source.kind === 'Dag' ? inherited(source) : undefined));
+      // Unknown or over the per-object cap: its draft says why, and it holds nothing.
+      if (count === undefined || count.nodes.atLeast > this.maxPerObject) continue;
+      const owner = this.byKey.get(key);
+      claims.push({ key, count, admittedBefore: owner !== undefined && owner.invalid === undefined && owner.nodes.length > 0, createdAt: source.metadata.creationTimestamp ?? '' });
+    }
+    const refused = refuseOverTotal(claims, reserved, this.maxTotal);
+    // Refused before and admitted now: compiled in this world. Refused again: left as it is.
+    for (const key of claiming) if (!changed.has(key) && !refused.has(key)) changed.add(key);
+    for (const key of refused.keys()) if (this.byKey.get(key)?.invalidReason === TOTAL_NODE_CAP && !changed.has(key)) refused.delete(key);
+    return refused;
   }
 
   /** Time passed: owners whose calendars grew are compiled again (new partitions, new periods). */
@@ -146,11 +213,12 @@ export class WorldCompiler {
   }
 
   private setWorldAt(keys: Set<string>, now: number): void {
+    // Time passing grows calendars by a period or so: compiled at once, not in slices.
     for (const key of keys) this.hashes.delete(key);
     this.setWorld(this.world, now);
   }
 
-  private recompile(changed: Set<string>, now: number, draftOf: (key: string) => ReturnType<typeof draftDag> | undefined): void {
+  private *recompile(changed: Set<string>, now: number, draftOf: (key: string) => ReturnType<typeof draftDag> | undefined): Generator<number> {
     if (changed.size === 0) return;
     // Dags that inherit periods from a changed Dag change too; readers of a changed owner are rewired.
     const order = this.topologicalOrder();
@@ -208,6 +276,7 @@ export class WorldCompiler {
       this.drafts.set(key, draft);
       this.indexes.set(key, index);
       this.markChanged(owner);
+      yield owner.nodes.length;
     }
     const upstreamOf = (key: string) => ({ owner: this.byKey.get(key), index: this.indexes.get(key) });
     for (const key of rewire) {
@@ -217,6 +286,7 @@ export class WorldCompiler {
       if (owner === undefined || draft === undefined || index === undefined || owner.invalid !== undefined) continue;
       wire(owner, draft, index, upstreamOf);
       for (const node of owner.nodes) this.hooks.onTouched(node);
+      yield owner.nodes.length;
     }
   }
 
