@@ -6,9 +6,10 @@ import { checkTimings, DEFAULT_TIMINGS, electionIdentity, kubeLeaseApi, LeaderEl
 import { fenceWrites } from '../kube/leaderFence.js';
 import { createLogger, type Logger } from '../runtime/log.js';
 import { cachedAuth, createMetrics, kubeAuth, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer } from '../server/index.js';
+import { type NodeCapFlags, nodeCapOptions, nodeCaps } from './nodeCaps.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
-export interface ControllerCommandOptions {
+export interface ControllerCommandOptions extends NodeCapFlags {
   kubeconfig?: string;
   /** Watch and act in these namespaces only (`--namespace a,b` or repeated). Defaults to every namespace. */
   namespace?: string[];
@@ -46,7 +47,7 @@ const STALE_WATCH_MS = 10 * 60_000;
 
 /** `homeostat controller [--kubeconfig F] [--namespace NS] [--metrics-addr :8080] [--leader-elect=false] ...`. */
 export function register(program: Command, cli: CliContext): void {
-  program
+  const command = program
     .command('controller')
     .description('Run the controller against a Kubernetes cluster: watch Homeostat objects, launch Jobs, write status. Serves /metrics, /healthz, /readyz, POST /v1/observations and POST /v1/leases/renew on --metrics-addr.')
     .option('--kubeconfig <file>', 'the kubeconfig (default: in-cluster when run in a Pod, else $KUBECONFIG or ~/.kube/config)')
@@ -59,8 +60,8 @@ export function register(program: Command, cli: CliContext): void {
     .option('--leader-election-id <name>', "the Lease's name", DEFAULT_ELECTION_ID)
     .option('--leader-election-lease-duration <duration>', 'how long a standby waits after the Lease last changed before taking it over', '15s')
     .option('--leader-election-renew-deadline <duration>', 'how long the leader keeps acting without renewing the Lease; shorter than the lease duration', '10s')
-    .option('--leader-election-retry-period <duration>', 'how often the Lease is renewed or tried', '2s')
-    .action(async (options: ControllerCommandOptions) => cli.setExitCode(await runController(options, cli)));
+    .option('--leader-election-retry-period <duration>', 'how often the Lease is renewed or tried', '2s');
+  nodeCapOptions(command).action(async (options: ControllerCommandOptions) => cli.setExitCode(await runController(options, cli)));
 }
 
 /** DNS-1123 labels, as namespace names are. */
@@ -176,7 +177,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
       await term.stop();
       return ExitCode.Ok;
     }
-    const started = startController({ clients: term.clients, log, metrics, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
+    const started = startController({ clients: term.clients, log, metrics, ...nodeCaps(options), ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
     const first = await Promise.race([started.then((c) => ({ c })), ending]);
     if (typeof first === 'string') {
       log.info({ reason: first }, 'stopping before the controller started');
