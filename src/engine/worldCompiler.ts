@@ -174,7 +174,8 @@ export class WorldCompiler {
     const claiming = new Set([...changed].filter((k) => sources.has(k) && !invalid.has(k)));
     for (const owner of this.byKey.values()) if (owner.invalidReason === TOTAL_NODE_CAP && sources.has(owner.key) && !invalid.has(owner.key)) claiming.add(owner.key);
     let reserved = 0;
-    for (const owner of this.byKey.values()) if (!claiming.has(owner.key) && owner.invalid === undefined) reserved += owner.nodes.length;
+    // Held by the valid owners that stay as they are (deleted ones give their room back now).
+    for (const owner of this.byKey.values()) if (!claiming.has(owner.key) && sources.has(owner.key) && owner.invalid === undefined) reserved += owner.nodes.length;
     // A Dag without periods of its own counts those of the Dag it inherits them from, up the chain.
     const inherited = (dag: Dag): PeriodCount | undefined => {
       const seen = new Set<string>();
