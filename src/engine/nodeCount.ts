@@ -3,9 +3,12 @@ import { tooMany } from './calendar.js';
 import { countPartitions, type KeySpec } from './partitions.js';
 import type { PeriodCount } from './periodCount.js';
 
-/** The default caps: one object, and every object together (a node is a few hundred bytes to a few KiB). */
+/**
+ * The default caps: one object, and every object together. A node costs about 1.2 KB of heap
+ * (bench/compileCap.ts): 600,000 fit the chart's 1 GiB memory limit with room for the caches.
+ */
 export const DEFAULT_MAX_NODES_PER_OBJECT = 400_000;
-export const DEFAULT_MAX_NODES_TOTAL = 1_000_000;
+export const DEFAULT_MAX_NODES_TOTAL = 600_000;
 
 /** How many nodes an owner compiles to, counted before any is built, and how that reads. */
 export interface NodeCount {
