@@ -36,6 +36,9 @@ export interface Calendar {
   typicalLength: number;
 }
 
+/** How a calendar with too many periods ends its error (the compiler tells the node cap by it). */
+export const NARROW_HINT = 'narrow the range or lengthen the step';
+
 /** The most periods one calendar may have: a year of minutes is a mistake, not a plan. */
 export const MAX_PERIODS = 400_000;
 
@@ -77,7 +80,7 @@ export function enumeratePeriods(spec: CalendarSpec, now: number, options: Calen
   // Counted before a single period is built: a year of minutes is refused in microseconds.
   const counted = countPeriods(spec, now, options);
   if (!counted.ok) return counted;
-  if (counted.value.atLeast > maxPeriods) return { ok: false, error: `${tooMany(counted.value)} periods is more than ${maxPeriods.toLocaleString('en-US')}; narrow the range or lengthen the step` };
+  if (counted.value.atLeast > maxPeriods) return { ok: false, error: `${tooMany(counted.value)} periods is more than ${maxPeriods.toLocaleString('en-US')}; ${NARROW_HINT}` };
 
   const ticks = spec.every !== undefined ? everyTicks(spec.every, start.value, zone) : cronTicks(spec.cron ?? '', start.value, zone);
   if (!ticks.ok) return ticks;
@@ -93,7 +96,7 @@ export function enumeratePeriods(spec: CalendarSpec, now: number, options: Calen
         break;
       }
       starts.push(previous);
-      if (starts.length > maxPeriods) return { ok: false, error: `more than ${maxPeriods.toLocaleString('en-US')} periods; narrow the range or lengthen the step` };
+      if (starts.length > maxPeriods) return { ok: false, error: `more than ${maxPeriods.toLocaleString('en-US')} periods; ${NARROW_HINT}` };
     }
     previous = tick;
     enumerated++;

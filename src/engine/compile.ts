@@ -6,6 +6,7 @@ import type { MappingOptions } from './partitionMapping.js';
 import { countDagNodes, countExpectationNodes, DEFAULT_MAX_NODES_PER_OBJECT, type NodeCount, overObjectCap, TOO_MANY_NODES } from './nodeCount.js';
 import { countPartitions, type KeySpec, partitionSpace, type PartitionSpace } from './partitions.js';
 import type { PeriodCount } from './periodCount.js';
+import { NARROW_HINT } from './calendar.js';
 import type { ActionSpec, OwnerRef } from './types.js';
 
 /** The declared objects the engine plans from. ConfigMaps feed `valuesFrom`. */
@@ -139,6 +140,16 @@ export function countOwnerNodes(source: Expectation | Dag, configMaps: World['co
 }
 
 /**
+ * A cron calendar counted short (its count is a lower bound) whose enumeration, stopped at the
+ * cap, found more: over the node cap too. Any other enumeration error is the calendar's own.
+ */
+function cappedEnumeration(count: NodeCount, maxNodes: number, error: string, otherwise: string): Problem {
+  if (!error.endsWith(NARROW_HINT)) return { ok: false, reason: otherwise, message: error };
+  const more = { ...count, nodes: { atLeast: maxNodes + 1, exact: false }, product: count.product.replace(/x at least [\d,]+ periods|at least [\d,]+ periods/, (m) => (m.startsWith('x') ? 'x ' : '') + 'more periods than fit') };
+  return { ok: false, reason: TOO_MANY_NODES, message: overObjectCap(more, maxNodes) as string };
+}
+
+/**
  * Compiles one Expectation. `checkers` by key `namespace/name`. More than `maxNodes` partitions is
  * refused before any is built.
  */
@@ -156,7 +167,7 @@ export function draftExpectation(exp: Expectation, checkers: Map<string, StateCh
   const over = overObjectCap(counted.value, maxNodes);
   if (over !== undefined) return { ok: false, reason: TOO_MANY_NODES, message: over };
   const space = partitionSpace(keys, now, 'today', false, maxNodes);
-  if (!space.ok) return { ok: false, reason: 'InvalidPartitions', message: space.error };
+  if (!space.ok) return counted.value.nodes.exact ? { ok: false, reason: 'InvalidPartitions', message: space.error } : cappedEnumeration(counted.value, maxNodes, space.error, 'InvalidPartitions');
 
   const ref: OwnerRef = { kind: 'Expectation', namespace, name: exp.metadata.name };
   const action = actionOf(spec.action);
@@ -220,7 +231,10 @@ export function draftDag(dag: Dag, dependencies: DagDependency[], now: number, i
     const over = counted !== undefined ? overObjectCap(countDagNodes(dag.spec.tasks.length, counted.value), maxNodes) : undefined;
     if (over !== undefined) return { ok: false, reason: TOO_MANY_NODES, message: over };
     const parsed = partitionSpace({ period: dag.spec.periods as KeySpec }, now, 'now', true, Math.floor(maxNodes / perPeriod));
-    if (!parsed.ok) return { ok: false, reason: 'InvalidPeriods', message: parsed.error.replace('partitions.period.', 'periods.') };
+    if (!parsed.ok) {
+      const message = parsed.error.replace('partitions.period.', 'periods.');
+      return counted === undefined || !counted.ok || counted.value.exact ? { ok: false, reason: 'InvalidPeriods', message } : cappedEnumeration(countDagNodes(dag.spec.tasks.length, counted.value), maxNodes, message, 'InvalidPeriods');
+    }
     space = parsed.value;
   } else {
     const first = mine[0]?.spec.dependsOn[0];

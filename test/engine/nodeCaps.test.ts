@@ -73,6 +73,17 @@ describe('the node cap per object', () => {
     expect(enumeratedTicks() - before).toBe(0);
   });
 
+  it('stops a cron schedule it cannot count (the last day of each month) at the cap, and says so', () => {
+    const before = enumeratedTicks();
+    const drafted = draftDag(dag('month-ends', tasks(9), { from: '1900-01-01', cron: '0 0 L * *' }), [], NOW, undefined, 1_000);
+    expect(drafted.ok ? 'ok' : [drafted.reason, drafted.message]).toEqual([
+      'TooManyNodes',
+      "at least 1,001 nodes (9 tasks and the Dag's own node x more periods than fit) is more than the cap of 1,000 per object; narrow the range, lengthen the step or raise --max-nodes-per-object",
+    ]);
+    // 100 periods fit; the enumeration ran one past them, not the 1,523 months since 1900.
+    expect(enumeratedTicks() - before).toBeLessThanOrEqual(102);
+  });
+
   it('counts partition values times periods, and takes the cap it is given', () => {
     const exp = expectation('campaigns', { partitions: { date: { from: '2026-11-01', every: 'P1D' }, campaign: { values: ['1', '2', '3'] } } });
     const drafted = draftExpectation(exp, checkers, new Map(), NOW, 50);
