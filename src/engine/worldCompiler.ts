@@ -1,10 +1,9 @@
 import { checkGraph } from '../api/graphChecks.js';
 import type { Dag, DagDependency, Expectation, HomeostatObject, StateChecker } from '../api/types.js';
-import { countDagPeriods, countOwnerNodes, draftDag, draftExpectation, emptyWorld, type OwnerDraft, ownerKeyOf, type World } from './compile.js';
+import { draftDag, draftExpectation, emptyWorld, type OwnerDraft, ownerKeyOf, type World } from './compile.js';
 import { type NodeRecord, OwnerModel } from './model.js';
-import { type BudgetClaim, refuseOverTotal } from './nodeBudget.js';
+import { refuseOverTotalCap } from './nodeBudget.js';
 import { DEFAULT_MAX_NODES_PER_OBJECT, DEFAULT_MAX_NODES_TOTAL, TOTAL_NODE_CAP } from './nodeCount.js';
-import type { PeriodCount } from './periodCount.js';
 import type { OwnerRef } from './types.js';
 import { materialize, type NodeIndex, unwire, wire } from './wiring.js';
 
@@ -147,7 +146,7 @@ export class WorldCompiler {
     for (const [k, v] of hashes) this.hashes.set(k, v);
 
     this.problemList = graphProblems.map((p) => ({ kind: p.kind, namespace: p.namespace, name: p.name, reason: p.reason, message: p.message }));
-    const overTotal = this.budget(changed, sources, depsOf, invalid, now);
+    const overTotal = refuseOverTotalCap({ changed, owners: this.byKey, sources, depsOf, invalid, configMaps: world.configMaps, now, maxPerObject: this.maxPerObject, maxTotal: this.maxTotal });
     yield* this.recompile(changed, now, (key) => {
       const source = sources.get(key);
       const problem = invalid.get(key);
@@ -163,47 +162,6 @@ export class WorldCompiler {
       const inherited = inheritFrom !== undefined ? this.byKey.get(ownerKeyOf('Dag', nsOf(source), inheritFrom))?.space : undefined;
       return draftDag(source, mine, now, inherited, this.maxPerObject);
     });
-  }
-
-  /**
-   * The total cap, decided on counts before anything is built: owners compiled again, and owners
-   * refused for the total before (room may have freed), claim room; the valid unchanged keep
-   * theirs. Returns the refused; adds the newly admitted to `changed`.
-   */
-  private budget(changed: Set<string>, sources: Map<string, Expectation | Dag>, depsOf: Map<string, DagDependency[]>, invalid: Map<string, unknown>, now: number): Map<string, string> {
-    const claiming = new Set([...changed].filter((k) => sources.has(k) && !invalid.has(k)));
-    for (const owner of this.byKey.values()) if (owner.invalidReason === TOTAL_NODE_CAP && sources.has(owner.key) && !invalid.has(owner.key)) claiming.add(owner.key);
-    let reserved = 0;
-    // Held by the valid owners that stay as they are (deleted ones give their room back now).
-    for (const owner of this.byKey.values()) if (!claiming.has(owner.key) && sources.has(owner.key) && owner.invalid === undefined) reserved += owner.nodes.length;
-    // A Dag without periods of its own counts those of the Dag it inherits them from, up the chain.
-    const inherited = (dag: Dag): PeriodCount | undefined => {
-      const seen = new Set<string>();
-      for (let key = ownerKeyOf('Dag', nsOf(dag), dag.metadata.name); !seen.has(key); ) {
-        seen.add(key);
-        const up = depsOf.get(key)?.[0]?.spec.dependsOn[0]?.dag;
-        const source = up !== undefined ? sources.get(ownerKeyOf('Dag', nsOf(dag), up)) : undefined;
-        if (source === undefined || source.kind !== 'Dag') return undefined;
-        const own = countDagPeriods(source, now);
-        if (own !== undefined) return own.ok ? own.value : undefined;
-        key = ownerKeyOf('Dag', nsOf(dag), up as string);
-      }
-      return undefined;
-    };
-    const claims: BudgetClaim[] = [];
-    for (const key of claiming) {
-      const source = sources.get(key) as Expectation | Dag;
-      const count = countOwnerNodes(source, this.world.configMaps, now, () => (source.kind === 'Dag' ? inherited(source) : undefined));
-      // Unknown or over the per-object cap: its draft says why, and it holds nothing.
-      if (count === undefined || count.nodes.atLeast > this.maxPerObject) continue;
-      const owner = this.byKey.get(key);
-      claims.push({ key, count, admittedBefore: owner !== undefined && owner.invalid === undefined && owner.nodes.length > 0, createdAt: source.metadata.creationTimestamp ?? '' });
-    }
-    const refused = refuseOverTotal(claims, reserved, this.maxTotal);
-    // Refused before and admitted now: compiled in this world. Refused again: left as it is.
-    for (const key of claiming) if (!changed.has(key) && !refused.has(key)) changed.add(key);
-    for (const key of refused.keys()) if (this.byKey.get(key)?.invalidReason === TOTAL_NODE_CAP && !changed.has(key)) refused.delete(key);
-    return refused;
   }
 
   /** Time passed: owners whose calendars grew are compiled again (new partitions, new periods). */
