@@ -64,7 +64,7 @@ const DAY_MS = 86_400_000;
 /**
  * `cron`: a lower bound without running the schedule tick by tick. Each whole local day inside
  * the window that the day fields match has |seconds| x |minutes| x |hours| ticks (one hour fewer
- * where clocks may skip one). Schedules with L, W or # count no days: their enumeration, capped,
+ * on a day near a clock change, where one may be skipped). Schedules with L, W or # count no days: their enumeration, capped,
  * decides.
  */
 export function countCron(expression: string, zone: string, window: CountWindow): Parsed<PeriodCount> {
@@ -78,10 +78,14 @@ export function countCron(expression: string, zone: string, window: CountWindow)
   const doms = numbers(fields.dayOfMonth.values);
   const dows = numbers(fields.dayOfWeek.values);
   const months = numbers(fields.month.values);
-  if (doms === undefined || dows === undefined || months === undefined) return { ok: true, value: { atLeast: 0, exact: false } };
-  const fixedOffset = window.start.zone.isUniversal;
-  const hours = fields.hour.values.length - (fixedOffset ? 0 : 1);
-  const perDay = fields.second.values.length * fields.minute.values.length * Math.max(0, hours);
+  if (doms === undefined || dows === undefined || months === undefined || hasDaySpecials(expression)) return { ok: true, value: { atLeast: 0, exact: false } };
+  const zoneOf = window.start.zone;
+  const perHour = fields.second.values.length * fields.minute.values.length;
+  const perDay = perHour * fields.hour.values.length;
+  // Where clocks change, one hour of ticks may be skipped: such days count an hour fewer.
+  const perChangingDay = perHour * Math.max(0, fields.hour.values.length - 1);
+  // The offset a day before and two days after the date's UTC midnight differ around any change in that local day, whatever the zone.
+  const offsetChangesNear = (date: number): boolean => !zoneOf.isUniversal && zoneOf.offset(date - DAY_MS) !== zoneOf.offset(date + 2 * DAY_MS);
 
   const upper = Math.min(window.limit, window.completeUntil ?? Infinity);
   const domSet = new Set(doms);
@@ -101,15 +105,22 @@ export function countCron(expression: string, zone: string, window: CountWindow)
   // Whole days: from the first local midnight at or after the start to the last one whose day ends by `upper`.
   const startDay = window.start.startOf('day');
   const first = startDay.toMillis() === window.start.toMillis() ? startDay : startDay.plus({ days: 1 });
-  let days = 0;
+  let ticks = 0;
   if (upper !== Infinity && first.toMillis() < upper) {
     // Local calendar dates walked in UTC arithmetic: cheap, and the date is all the day fields look at.
     const firstDate = Date.UTC(first.year, first.month - 1, first.day);
     const lastDay = DateTime.fromMillis(upper, { zone: window.start.zone }).startOf('day');
     const lastDate = Date.UTC(lastDay.year, lastDay.month - 1, lastDay.day) - DAY_MS; // the day of `upper` is not whole
-    for (let t = firstDate; t <= lastDate; t += DAY_MS) if (matches(new Date(t))) days++;
+    for (let t = firstDate; t <= lastDate; t += DAY_MS) if (matches(new Date(t))) ticks += offsetChangesNear(t) ? perChangingDay : perDay;
   }
   // With complete periods only, the last tick before `upper` starts a period not over yet.
-  const ticks = days * perDay - (window.completeUntil !== undefined && days * perDay > 0 ? 1 : 0);
-  return { ok: true, value: { atLeast: Math.max(0, ticks), exact: false } };
+  if (window.completeUntil !== undefined && ticks > 0) ticks--;
+  return { ok: true, value: { atLeast: ticks, exact: false } };
+}
+
+/** L, W or # in the day fields (last, nearest weekday, nth weekday): days this count does not model. */
+function hasDaySpecials(expression: string): boolean {
+  const fields = expression.trim().split(/\s+/);
+  const [dom, dow] = fields.length >= 6 ? [fields[3], fields[5]] : [fields[2], fields[4]];
+  return /[LW]/i.test(dom ?? '') || /[L#]/i.test(dow ?? '');
 }

@@ -45,6 +45,18 @@ describe('counting periods without building them', () => {
     if (spec.cron !== '0 0 L * *') expect(counted.value.atLeast).toBeGreaterThan(built.value.periods.length * 0.9);
   });
 
+  const expressions = ['0 0 */2 * 1', '0 0 1,15 * 7', '0 0 ? * 1', '0 0 * * 1-7', '30 2 * 3 *', '0 0 29 2 *', '0 0 31 * *', '0 0 * * 5#2', '0 0 * * 5L', '*/20 * * * *', '0 */3 * * 1-5', '0 0 0 * * MON', '@daily'];
+  it.each(expressions)('%s is never counted above what it runs, in zones with and without clock changes', (cron) => {
+    for (const timeZone of ['UTC', 'Europe/Paris', 'Pacific/Auckland', 'America/Los_Angeles', 'Australia/Lord_Howe']) {
+      const spec = { from: '2025-01-01', to: '2026-06-30', cron, timeZone };
+      const options = { completeOnly: true, defaultTo: 'now' as const };
+      const built = enumeratePeriods(spec, NOW, options);
+      const counted = countPeriods(spec, NOW, options);
+      if (!counted.ok) throw new Error(counted.error);
+      if (built.ok) expect([timeZone, counted.value.atLeast <= built.value.periods.length]).toEqual([timeZone, true]);
+    }
+  });
+
   it('refuses a year of minutes without running the schedule', () => {
     const before = enumeratedTicks();
     const built = enumeratePeriods({ from: '2026-01-01', to: '2026-12-31', cron: '* * * * *' }, NOW, { completeOnly: false, defaultTo: 'today' });
