@@ -84,8 +84,9 @@ export function countCron(expression: string, zone: string, window: CountWindow)
   const perDay = perHour * fields.hour.values.length;
   // Where clocks change, one hour of ticks may be skipped: such days count an hour fewer.
   const perChangingDay = perHour * Math.max(0, fields.hour.values.length - 1);
-  // The offset a day before and two days after the date's UTC midnight differ around any change in that local day, whatever the zone.
-  const offsetChangesNear = (date: number): boolean => !zoneOf.isUniversal && zoneOf.offset(date - DAY_MS) !== zoneOf.offset(date + 2 * DAY_MS);
+  // A change in a local day shows in UTC within a day of that date's UTC midnight, whatever the
+  // zone: days within two days of it count an hour fewer. A zone that changes its clocks twice
+  // within four weeks (Morocco around Ramadan) may be counted up to an hour of ticks high on those days.
 
   const upper = Math.min(window.limit, window.completeUntil ?? Infinity);
   const domSet = new Set(doms);
@@ -93,10 +94,11 @@ export function countCron(expression: string, zone: string, window: CountWindow)
   const monthSet = new Set(months);
   const domAny = fields.dayOfMonth.isWildcard;
   const dowAny = fields.dayOfWeek.isWildcard;
-  const matches = (date: Date): boolean => {
-    if (!monthSet.has(date.getUTCMonth() + 1)) return false;
-    const dom = domSet.has(date.getUTCDate());
-    const dow = dowSet.has(date.getUTCDay());
+  const matches = (dayNumber: number): boolean => {
+    const [month, date] = monthAndDay(dayNumber);
+    if (!monthSet.has(month)) return false;
+    const dom = domSet.has(date);
+    const dow = dowSet.has((((dayNumber + 4) % 7) + 7) % 7); // 1970-01-01 was a Thursday
     if (domAny && dowAny) return true;
     if (domAny) return dow;
     if (dowAny) return dom;
@@ -108,14 +110,62 @@ export function countCron(expression: string, zone: string, window: CountWindow)
   let ticks = 0;
   if (upper !== Infinity && first.toMillis() < upper) {
     // Local calendar dates walked in UTC arithmetic: cheap, and the date is all the day fields look at.
-    const firstDate = Date.UTC(first.year, first.month - 1, first.day);
+    const firstDate = utcDate(first.year, first.month, first.day);
     const lastDay = DateTime.fromMillis(upper, { zone: window.start.zone }).startOf('day');
-    const lastDate = Date.UTC(lastDay.year, lastDay.month - 1, lastDay.day) - DAY_MS; // the day of `upper` is not whole
-    for (let t = firstDate; t <= lastDate; t += DAY_MS) if (matches(new Date(t))) ticks += offsetChangesNear(t) ? perChangingDay : perDay;
+    const lastDate = utcDate(lastDay.year, lastDay.month, lastDay.day) - DAY_MS; // the day of `upper` is not whole
+    // Four weeks at a time: the zone's offset is looked up twice per stretch, and day by day only
+    // in a stretch with a change. At most MAX_DAYS are counted: fewer days is still a lower bound.
+    const stop = Math.min(lastDate, firstDate + (MAX_DAYS - 1) * DAY_MS);
+    // Most years of most zones' history have one offset: five looks a year skip their stretches.
+    const quietYears = new Map<number, boolean>();
+    const quietYear = (instant: number): boolean => {
+      const year = new Date(instant).getUTCFullYear();
+      let quiet = quietYears.get(year);
+      if (quiet === undefined) {
+        const probes = [0, 3, 6, 9, 12].map((month) => zoneOf.offset(utcDate(year, month + 1, 1) - DAY_MS));
+        quiet = probes.every((o) => o === probes[0]);
+        quietYears.set(year, quiet);
+      }
+      return quiet;
+    };
+    for (let stretch = firstDate; stretch <= stop; stretch += 28 * DAY_MS) {
+      const end = Math.min(stretch + 27 * DAY_MS, stop);
+      const before = zoneOf.isUniversal ? 0 : zoneOf.offset(stretch - DAY_MS);
+      const quiet = zoneOf.isUniversal || (quietYear(stretch - DAY_MS) && quietYear(end + 2 * DAY_MS)) || before === zoneOf.offset(end + 2 * DAY_MS);
+      // The change's day found by bisection: the offset differs from `before` from it on.
+      let [lo, hi] = [stretch - DAY_MS, end + 2 * DAY_MS];
+      while (!quiet && hi - lo > DAY_MS) {
+        const mid = lo + Math.floor((hi - lo) / DAY_MS / 2) * DAY_MS;
+        if (zoneOf.offset(mid) === before) lo = mid;
+        else hi = mid;
+      }
+      for (let t = stretch; t <= end; t += DAY_MS) if (matches(t / DAY_MS)) ticks += quiet || Math.abs(t - hi) > 2 * DAY_MS ? perDay : perChangingDay;
+    }
   }
   // With complete periods only, the last tick before `upper` starts a period not over yet.
   if (window.completeUntil !== undefined && ticks > 0) ticks--;
   return { ok: true, value: { atLeast: ticks, exact: false } };
+}
+
+/** Days a cron count looks at (about 2,700 years): the rest is left to the capped enumeration. */
+const MAX_DAYS = 1_000_000;
+
+/** Month (1-12) and day of month of a day number (days since 1970-01-01), proleptic Gregorian (H. Hinnant's civil_from_days). */
+function monthAndDay(dayNumber: number): [number, number] {
+  const z = dayNumber + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  return [mp < 10 ? mp + 3 : mp - 9, doy - Math.floor((153 * mp + 2) / 5) + 1];
+}
+
+/** A calendar date as UTC midnight; Date.UTC would read years 0 to 99 as 1900 to 1999. */
+function utcDate(year: number, month: number, day: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getTime();
 }
 
 /** L, W or # in the day fields (last, nearest weekday, nth weekday): days this count does not model. */
