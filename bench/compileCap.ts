@@ -67,6 +67,7 @@ const below = Math.floor(DEFAULT_MAX_NODES_PER_OBJECT / 1000) - 1; // days: 1000
 const perOwner = Math.floor(DEFAULT_MAX_NODES_TOTAL / 3 / 1000) - 1;
 const scenarios: [string, () => World][] = [
   [`1 Expectation, 1000 campaigns x ${below} days`, () => world({ expectations: [exp('big', { date: { from: daysAgo(below - 1), every: 'P1D' }, campaign: { values: campaigns(1000) } })] })],
+  ["1 Expectation, cron '* * * * *' in Europe/Paris for 69 days (just below 100,000 periods, the most one calendar may have)", () => world({ expectations: [exp('minutes', { minute: { from: daysAgo(68), cron: '* * * * *', timeZone: 'Europe/Paris' } })] })],
   [`3 Expectations, 1000 campaigns x ${perOwner} days each (under the total cap)`, () => world({ expectations: Array.from({ length: 3 }, (_, i) => exp(`big-${i}`, { date: { from: daysAgo(perOwner - 1), every: 'P1D' }, campaign: { values: campaigns(1000) } })) })],
 ];
 

@@ -2,6 +2,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { DateTime, Duration } from 'luxon';
 import type { Parsed } from '../api/duration.js';
 import { RELATIVE_BOUND } from '../api/relativeTime.js';
+import { cronTicksIn } from './cronTicks.js';
 import { countCron, countEvery, type PeriodCount, scaled } from './periodCount.js';
 
 /** One period of a calendar: [start, end) in epoch milliseconds, and how it is written. */
@@ -36,11 +37,15 @@ export interface Calendar {
   typicalLength: number;
 }
 
-/** How a calendar with too many periods ends its error (the compiler tells the node cap by it). */
-export const NARROW_HINT = 'narrow the range or lengthen the step';
+/** How a calendar stopped by the node cap says so (the compiler reports TooManyNodes by it). */
+export const NODE_CAP_HINT = 'the node cap leaves';
 
-/** The most periods one calendar may have: a year of minutes is a mistake, not a plan. */
-export const MAX_PERIODS = 400_000;
+/**
+ * The most periods one calendar may have, whatever the node cap: a period costs 7 to 20 µs to
+ * build (a time zone and a cron schedule cost most), so these build in about 2 s at worst, one
+ * owner's slice. A year of minutes is a mistake, not a plan.
+ */
+export const MAX_PERIODS = 100_000;
 
 /** Ticks the enumerations ran so far: tests and the bench check that a refused calendar ran none. */
 let enumerated = 0;
@@ -70,7 +75,7 @@ const DATETIME_FORMAT = "yyyy-MM-dd'T'HH:mm";
  * Enumerates the periods of a calendar up to `now`. Pure: `now` is given.
  * Periods are contiguous: each ends where the next one starts.
  */
-export function enumeratePeriods(spec: CalendarSpec, now: number, options: CalendarOptions, maxPeriods = MAX_PERIODS): Parsed<Calendar> {
+export function enumeratePeriods(spec: CalendarSpec, now: number, options: CalendarOptions, nodeLimit = Infinity): Parsed<Calendar> {
   const zone = spec.timeZone ?? 'UTC';
   const start = parseInstant(spec.from, zone, now);
   if (!start.ok) return { ok: false, error: `from: ${start.error}` };
@@ -80,7 +85,15 @@ export function enumeratePeriods(spec: CalendarSpec, now: number, options: Calen
   // Counted before a single period is built: a year of minutes is refused in microseconds.
   const counted = countPeriods(spec, now, options);
   if (!counted.ok) return counted;
-  if (counted.value.atLeast > maxPeriods) return { ok: false, error: `${tooMany(counted.value)} periods is more than ${maxPeriods.toLocaleString('en-US')}; ${NARROW_HINT}` };
+  // The tighter of the calendar's own cap and what the node cap leaves it.
+  const maxPeriods = Math.min(MAX_PERIODS, nodeLimit);
+  const field = spec.every !== undefined ? 'every' : 'cron';
+  const over = (periods: string): string =>
+    `${field}: ` +
+    (nodeLimit < MAX_PERIODS
+      ? `${periods} periods is more than the ${maxPeriods.toLocaleString('en-US')} ${NODE_CAP_HINT}; narrow the range or lengthen the step`
+      : `${periods} periods is more than ${MAX_PERIODS.toLocaleString('en-US')}, the most one calendar may have; narrow the range or lengthen the step`);
+  if (counted.value.atLeast > maxPeriods) return { ok: false, error: over(tooMany(counted.value)) };
 
   const ticks = spec.every !== undefined ? everyTicks(spec.every, start.value, zone) : cronTicks(spec.cron ?? '', start.value, zone);
   if (!ticks.ok) return ticks;
@@ -96,7 +109,7 @@ export function enumeratePeriods(spec: CalendarSpec, now: number, options: Calen
         break;
       }
       starts.push(previous);
-      if (starts.length > maxPeriods) return { ok: false, error: `more than ${maxPeriods.toLocaleString('en-US')} periods; ${NARROW_HINT}` };
+      if (starts.length > maxPeriods) return { ok: false, error: over(`at least ${starts.length.toLocaleString('en-US')}`) };
     }
     previous = tick;
     enumerated++;
@@ -194,11 +207,9 @@ function everyTicks(every: string, start: DateTime, _zone: string): Parsed<Itera
 
 function cronTicks(expression: string, start: DateTime, zone: string): Parsed<Iterable<DateTime>> {
   try {
-    const cron = CronExpressionParser.parse(expression, { currentDate: new Date(start.toMillis() - 1), tz: zone });
-    function* ticks(): Generator<DateTime> {
-      while (cron.hasNext()) yield DateTime.fromMillis(cron.next().getTime(), { zone });
-    }
-    return { ok: true, value: ticks() };
+    // Parsed here so a bad expression is an error now, not when the ticks are walked.
+    CronExpressionParser.parse(expression, { tz: zone });
+    return { ok: true, value: cronTicksIn(expression, start, zone) };
   } catch (error) {
     return { ok: false, error: `cron: ${JSON.stringify(expression)}: ${(error as Error).message}` };
   }

@@ -6,7 +6,7 @@ import type { MappingOptions } from './partitionMapping.js';
 import { countDagNodes, countExpectationNodes, DEFAULT_MAX_NODES_PER_OBJECT, type NodeCount, overObjectCap, TOO_MANY_NODES } from './nodeCount.js';
 import { countPartitions, type KeySpec, partitionSpace, type PartitionSpace } from './partitions.js';
 import type { PeriodCount } from './periodCount.js';
-import { NARROW_HINT } from './calendar.js';
+import { NODE_CAP_HINT } from './calendar.js';
 import type { ActionSpec, OwnerRef } from './types.js';
 
 /** The declared objects the engine plans from. ConfigMaps feed `valuesFrom`. */
@@ -144,7 +144,7 @@ export function countOwnerNodes(source: Expectation | Dag, configMaps: World['co
  * cap, found more: over the node cap too. Any other enumeration error is the calendar's own.
  */
 function cappedEnumeration(count: NodeCount, maxNodes: number, error: string, otherwise: string): Problem {
-  if (!error.endsWith(NARROW_HINT)) return { ok: false, reason: otherwise, message: error };
+  if (!error.includes(NODE_CAP_HINT)) return { ok: false, reason: otherwise, message: error };
   const more = { ...count, nodes: { atLeast: maxNodes + 1, exact: false }, product: count.product.replace(/x at least [\d,]+ periods|at least [\d,]+ periods/, (m) => (m.startsWith('x') ? 'x ' : '') + 'more periods than fit') };
   return { ok: false, reason: TOO_MANY_NODES, message: overObjectCap(more, maxNodes) as string };
 }

@@ -1,5 +1,5 @@
 import type { Parsed } from '../api/duration.js';
-import { type CalendarSpec, countPeriods, enumeratePeriods, MAX_PERIODS, tooMany } from './calendar.js';
+import { type CalendarSpec, countPeriods, enumeratePeriods, tooMany } from './calendar.js';
 import type { PeriodCount } from './periodCount.js';
 
 /** One partition: a value for every key, and the time range of the time key if there is one. */
@@ -32,6 +32,9 @@ interface KeyValues {
   ranges?: { start: number; end: number }[];
 }
 
+/** The most partitions by default (the per-object node cap's default; callers pass theirs). */
+const MAX_ROWS = 400_000;
+
 /** How many partitions a spec has, counted without building any: the product of the value lists and the period count. */
 export interface PartitionCount {
   /** Partitions (rows); a lower bound when `exact` is false (a cron calendar). */
@@ -62,7 +65,7 @@ export function countPartitions(spec: Record<string, KeySpec> | undefined, now: 
  * The product of every key's values, in declared key order (the first key varies slowest).
  * Pure: `now` bounds time keys. More than `maxRows` partitions is an error, found before any is built.
  */
-export function partitionSpace(spec: Record<string, KeySpec> | undefined, now: number, defaultTo: 'today' | 'now' = 'today', completeOnly = false, maxRows = MAX_PERIODS): Parsed<PartitionSpace> {
+export function partitionSpace(spec: Record<string, KeySpec> | undefined, now: number, defaultTo: 'today' | 'now' = 'today', completeOnly = false, maxRows = MAX_ROWS): Parsed<PartitionSpace> {
   const counted = countPartitions(spec, now, defaultTo, completeOnly);
   if (!counted.ok) return counted;
   if (counted.value.rows.atLeast > maxRows) return { ok: false, error: `partitions: ${tooMany(counted.value.rows)} combinations is more than ${maxRows.toLocaleString('en-US')}` };

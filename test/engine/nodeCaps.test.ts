@@ -60,7 +60,7 @@ describe('counting periods without building them', () => {
   it('refuses a year of minutes without running the schedule', () => {
     const before = enumeratedTicks();
     const built = enumeratePeriods({ from: '2026-01-01', to: '2026-12-31', cron: '* * * * *' }, NOW, { completeOnly: false, defaultTo: 'today' });
-    expect(built.ok ? 'built' : built.error).toBe('at least 524,160 periods is more than 400,000; narrow the range or lengthen the step');
+    expect(built.ok ? 'built' : built.error).toBe('cron: at least 524,160 periods is more than 100,000, the most one calendar may have; narrow the range or lengthen the step');
     expect(enumeratedTicks() - before).toBe(0);
   });
 });
@@ -94,6 +94,14 @@ describe('the node cap per object', () => {
     ]);
     // 100 periods fit; the enumeration ran one past them, not the 1,523 months since 1900.
     expect(enumeratedTicks() - before).toBeLessThanOrEqual(102);
+  });
+
+  it('refuses a calendar of more periods than one may have (they cost most to build), under the node cap too, before building one', () => {
+    const before = enumeratedTicks();
+    const exp = expectation('hours', { partitions: { hour: { from: '2008-01-01', every: 'PT1H' } } });
+    const drafted = draftExpectation(exp, checkers, new Map(), NOW, 1_000_000);
+    expect(drafted.ok ? 'ok' : [drafted.reason, drafted.message]).toEqual(['InvalidPartitions', 'partitions.hour.every: 165,817 periods is more than 100,000, the most one calendar may have; narrow the range or lengthen the step']);
+    expect(enumeratedTicks() - before).toBe(0);
   });
 
   it('counts partition values times periods, and takes the cap it is given', () => {
