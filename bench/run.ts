@@ -28,6 +28,14 @@ for (const size of [100_000, 365_000]) {
   console.log([f.nodes, f.fullPlanMs, f.planAfterVerdictsMs, f.peakRssMB, f.oneEventP50Ms, f.oneEventP99Ms].join('\t'));
 }
 
+// Compile caps: refusals over the caps, and the event-loop stall while compiling just below them.
+try {
+  execFileSync(tsx, [join(here, 'compileCap.ts')], { stdio: 'inherit', timeout: 300_000, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=4096' } });
+} catch (error) {
+  console.log(`compile caps benchmark failed: ${(error as Error).message.split('\n')[0]}`);
+  process.exitCode = 1;
+}
+
 // The controller against a real kube-apiserver + etcd (the integration tests' harness): it prints
 // its own table, says so and exits 0 when the envtest binaries are not built, and stops by itself
 // (its budget is BENCH_CONTROLLER_BUDGET_S, 450 s by default, the Dags part included).

@@ -10,9 +10,10 @@ import { cachedAuth, createMetrics, kubeAuth, LEASE_RENEW_PATH, type Metrics, ty
 import { POD_FEATURES } from '../api/podPolicy.js';
 import { parseCapabilities, parsePodFeatures, parseProtectedNamespaces, parseServiceAccounts, podPolicyOf, type PodPolicyFlags } from './podPolicyFlags.js';
 import { readCaFile } from './caFile.js';
+import { type NodeCapFlags, nodeCapOptions, nodeCaps } from './nodeCaps.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
-export interface ControllerCommandOptions extends PodPolicyFlags {
+export interface ControllerCommandOptions extends PodPolicyFlags, NodeCapFlags {
   kubeconfig?: string;
   /** Watch and act in these namespaces only (`--namespace a,b` or repeated). Defaults to every namespace. */
   namespace?: string[];
@@ -67,7 +68,7 @@ const STALE_WATCH_MS = 10 * 60_000;
 
 /** `homeostat controller [--kubeconfig F] [--namespace NS] [--metrics-addr :8080] [--leader-elect=false] ...`. */
 export function register(program: Command, cli: CliContext): void {
-  program
+  const command = program
     .command('controller')
     .description('Run the controller against a Kubernetes cluster: watch Homeostat objects, launch Jobs, write status. Serves /metrics, /healthz, /readyz, POST /v1/observations and POST /v1/leases/renew on --metrics-addr.')
     .option('--kubeconfig <file>', 'the kubeconfig (default: in-cluster when run in a Pod, else $KUBECONFIG or ~/.kube/config)')
@@ -90,8 +91,8 @@ export function register(program: Command, cli: CliContext): void {
     .option('--protected-namespaces <namespaces>', "refuse Homeostat objects in these namespaces, comma-separated, '' for none (default: the controller's own, $POD_NAMESPACE, else --leader-election-namespace)", parseProtectedNamespaces)
     .option('--allowed-service-accounts <list>', 'service accounts the Pods of actions and checkers may run as besides default: namespace/name, */name for every namespace, comma-separated (default: none)', parseServiceAccounts)
     .option('--pod-policy-allow <features>', `host and privilege features Pod templates may use: ${POD_FEATURES.join(', ')}, comma-separated (default: none)`, parsePodFeatures)
-    .option('--allowed-capabilities <capabilities>', 'capabilities containers may add, comma-separated, like NET_BIND_SERVICE (default: none)', parseCapabilities)
-    .action(async (options: ControllerCommandOptions) => cli.setExitCode(await runController(options, cli)));
+    .option('--allowed-capabilities <capabilities>', 'capabilities containers may add, comma-separated, like NET_BIND_SERVICE (default: none)', parseCapabilities);
+  nodeCapOptions(command).action(async (options: ControllerCommandOptions) => cli.setExitCode(await runController(options, cli)));
 }
 
 /** DNS-1123 labels, as namespace names are. */
@@ -257,7 +258,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     }
     const podPolicy = podPolicyOf(options, process.env.POD_NAMESPACE ?? options.leaderElectionNamespace);
     log.info({ podPolicy }, 'pod policy');
-    const started = startController({ clients: term.clients, log, metrics, podPolicy, checkerUrlPolicy: urlPolicy.value, requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}), ...(controllerCa !== undefined ? { controllerCa } : {}) });
+    const started = startController({ clients: term.clients, log, metrics, podPolicy, ...nodeCaps(options), checkerUrlPolicy: urlPolicy.value, requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}), ...(controllerCa !== undefined ? { controllerCa } : {}) });
     const first = await Promise.race([started.then((c) => ({ c })), ending]);
     if (typeof first === 'string') {
       log.info({ reason: first }, 'stopping before the controller started');

@@ -7,9 +7,10 @@ import { progressModel, ProgressDisplay } from '../local/progressDisplay.js';
 import { defaultStatePath } from '../local/stateFile.js';
 import type { Convergence } from '../runtime/convergence.js';
 import { createLogger } from '../runtime/log.js';
+import { type NodeCapFlags, nodeCapOptions, nodeCaps } from './nodeCaps.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
-export interface DevCommandOptions {
+export interface DevCommandOptions extends NodeCapFlags {
   state?: string;
   untilConverged?: boolean;
   /** A duration (120s, 2m); only with untilConverged. Defaults to 120s. */
@@ -23,18 +24,18 @@ export interface DevCommandOptions {
 
 /** `homeostat dev DIR [--state FILE] [--until-converged] [--timeout 120s]`. */
 export function register(program: Command, cli: CliContext): void {
-  program
+  const command = program
     .command('dev')
     .description('Reconcile a manifest directory without a cluster (embedded mode): checkers and actions run as local processes, state is kept in a file, manifests are reloaded when they change.')
     .argument('<dir>', 'the manifest directory (read recursively for *.yaml and *.yml); actions and checkers run in it')
     .option('--state <file>', 'the state file (default: DIR/.homeostat/state.json)')
     .option('--until-converged', 'exit 0 once every valid Expectation and Dag is Satisfied, every partition checked by this run (exit 1 on timeout)')
     .option('--timeout <duration>', 'with --until-converged: how long to wait', '120s')
-    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
-    .action(async (dir: string, options: DevCommandOptions) => {
-      const terminal = process.stdout.isTTY === true ? process.stdout : undefined;
-      cli.setExitCode(await runDev(dir, { ...options, ...(terminal !== undefined ? { terminal } : {}) }, cli));
-    });
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info');
+  nodeCapOptions(command).action(async (dir: string, options: DevCommandOptions) => {
+    const terminal = process.stdout.isTTY === true ? process.stdout : undefined;
+    cli.setExitCode(await runDev(dir, { ...options, ...(terminal !== undefined ? { terminal } : {}) }, cli));
+  });
 }
 
 /**
@@ -59,7 +60,7 @@ export async function runDev(dir: string, options: DevCommandOptions, io: CliIo)
 
   let loop: DevLoop;
   try {
-    loop = await startDevLoop({ dir, statePath, log });
+    loop = await startDevLoop({ dir, statePath, log, ...nodeCaps(options) });
   } catch (error) {
     io.err(`error: ${(error as Error).message}\n`);
     return ExitCode.Failed;

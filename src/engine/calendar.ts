@@ -2,6 +2,8 @@ import { CronExpressionParser } from 'cron-parser';
 import { DateTime, Duration } from 'luxon';
 import type { Parsed } from '../api/duration.js';
 import { RELATIVE_BOUND } from '../api/relativeTime.js';
+import { cronTicksIn } from './cronTicks.js';
+import { countCron, countEvery, type PeriodCount, scaled } from './periodCount.js';
 
 /** One period of a calendar: [start, end) in epoch milliseconds, and how it is written. */
 export interface Period {
@@ -35,8 +37,36 @@ export interface Calendar {
   typicalLength: number;
 }
 
-/** The most periods one calendar may have: a year of minutes is a mistake, not a plan. */
-export const MAX_PERIODS = 400_000;
+/** How a calendar stopped by the node cap says so (the compiler reports TooManyNodes by it). */
+export const NODE_CAP_HINT = 'the node cap leaves';
+
+/**
+ * The most periods one calendar may have, whatever the node cap: a period costs 7 to 20 µs to
+ * build (a time zone and a cron schedule cost most), so these build in about 2 s at worst, one
+ * owner's slice. A year of minutes is a mistake, not a plan.
+ */
+export const MAX_PERIODS = 100_000;
+
+/** Ticks the enumerations ran so far: tests and the bench check that a refused calendar ran none. */
+let enumerated = 0;
+export const enumeratedTicks = (): number => enumerated;
+
+/**
+ * How many periods a calendar has, without building them (see PeriodCount): exact for `every`,
+ * a lower bound for `cron`. Pure: `now` is given.
+ */
+export function countPeriods(spec: CalendarSpec, now: number, options: CalendarOptions): Parsed<PeriodCount> {
+  const zone = spec.timeZone ?? 'UTC';
+  const start = parseInstant(spec.from, zone, now);
+  if (!start.ok) return { ok: false, error: `from: ${start.error}` };
+  const limit = parseBound(spec.to ?? options.defaultTo, zone, now);
+  if (!limit.ok) return { ok: false, error: `to: ${limit.error}` };
+  const window = { start: start.value, limit: limit.value, completeUntil: options.completeOnly ? now : undefined };
+  return spec.every !== undefined ? countEvery(spec.every, window) : countCron(spec.cron ?? '', zone, window);
+}
+
+/** "8,016" or "at least 503,700": how a count reads in a message. */
+export const tooMany = (count: PeriodCount): string => `${count.exact ? '' : 'at least '}${count.atLeast.toLocaleString('en-US')}`;
 
 const DATE_FORMAT = 'yyyy-MM-dd';
 const DATETIME_FORMAT = "yyyy-MM-dd'T'HH:mm";
@@ -45,13 +75,25 @@ const DATETIME_FORMAT = "yyyy-MM-dd'T'HH:mm";
  * Enumerates the periods of a calendar up to `now`. Pure: `now` is given.
  * Periods are contiguous: each ends where the next one starts.
  */
-export function enumeratePeriods(spec: CalendarSpec, now: number, options: CalendarOptions): Parsed<Calendar> {
+export function enumeratePeriods(spec: CalendarSpec, now: number, options: CalendarOptions, nodeLimit = Infinity): Parsed<Calendar> {
   const zone = spec.timeZone ?? 'UTC';
   const start = parseInstant(spec.from, zone, now);
   if (!start.ok) return { ok: false, error: `from: ${start.error}` };
   const toText = spec.to ?? options.defaultTo;
   const limit = parseBound(toText, zone, now);
   if (!limit.ok) return { ok: false, error: `to: ${limit.error}` };
+  // Counted before a single period is built: a year of minutes is refused in microseconds.
+  const counted = countPeriods(spec, now, options);
+  if (!counted.ok) return counted;
+  // The tighter of the calendar's own cap and what the node cap leaves it.
+  const maxPeriods = Math.min(MAX_PERIODS, nodeLimit);
+  const field = spec.every !== undefined ? 'every' : 'cron';
+  const over = (periods: string): string =>
+    `${field}: ` +
+    (nodeLimit < MAX_PERIODS
+      ? `${periods} periods is more than the ${maxPeriods.toLocaleString('en-US')} ${NODE_CAP_HINT}; narrow the range or lengthen the step`
+      : `${periods} periods is more than ${MAX_PERIODS.toLocaleString('en-US')}, the most one calendar may have; narrow the range or lengthen the step`);
+  if (counted.value.atLeast > maxPeriods) return { ok: false, error: over(tooMany(counted.value)) };
 
   const ticks = spec.every !== undefined ? everyTicks(spec.every, start.value, zone) : cronTicks(spec.cron ?? '', start.value, zone);
   if (!ticks.ok) return ticks;
@@ -67,9 +109,10 @@ export function enumeratePeriods(spec: CalendarSpec, now: number, options: Calen
         break;
       }
       starts.push(previous);
-      if (starts.length > MAX_PERIODS) return { ok: false, error: `more than ${MAX_PERIODS} periods; narrow the range or lengthen the step` };
+      if (starts.length > maxPeriods) return { ok: false, error: over(`at least ${starts.length.toLocaleString('en-US')}`) };
     }
     previous = tick;
+    enumerated++;
   }
   const bounds = [...starts, ...(previous !== undefined ? [previous] : [])];
   const wholeDays = bounds.every((d) => d.hour === 0 && d.minute === 0 && d.second === 0 && d.millisecond === 0);
@@ -156,24 +199,17 @@ function everyTicks(every: string, start: DateTime, _zone: string): Parsed<Itera
   function* ticks(): Generator<DateTime> {
     // Adding i steps to the start (not one step to the previous tick) keeps month ends stable:
     // Jan 31 + P1M + P1M would drift to Mar 28.
-    for (let i = 0; ; i++) yield start.plus(Duration.fromObject(scale(step, i)));
+    for (let i = 0; ; i++) yield start.plus(Duration.fromObject(scaled(step, i)));
   }
   return { ok: true, value: ticks() };
 }
 
-function scale(step: Duration, factor: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [unit, value] of Object.entries(step.toObject())) out[unit] = (value ?? 0) * factor;
-  return out;
-}
 
 function cronTicks(expression: string, start: DateTime, zone: string): Parsed<Iterable<DateTime>> {
   try {
-    const cron = CronExpressionParser.parse(expression, { currentDate: new Date(start.toMillis() - 1), tz: zone });
-    function* ticks(): Generator<DateTime> {
-      while (cron.hasNext()) yield DateTime.fromMillis(cron.next().getTime(), { zone });
-    }
-    return { ok: true, value: ticks() };
+    // Parsed here so a bad expression is an error now, not when the ticks are walked.
+    CronExpressionParser.parse(expression, { tz: zone });
+    return { ok: true, value: cronTicksIn(expression, start, zone) };
   } catch (error) {
     return { ok: false, error: `cron: ${JSON.stringify(expression)}: ${(error as Error).message}` };
   }

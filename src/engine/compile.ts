@@ -1,9 +1,12 @@
-import { parseDuration } from '../api/duration.js';
+import { type Parsed, parseDuration } from '../api/duration.js';
 import { placeholders } from '../api/template.js';
 import type { Dag, DagDependency, Expectation, StateChecker } from '../api/types.js';
 import type { Policy } from './model.js';
 import type { MappingOptions } from './partitionMapping.js';
-import { type KeySpec, partitionSpace, type PartitionSpace } from './partitions.js';
+import { countDagNodes, countExpectationNodes, DEFAULT_MAX_NODES_PER_OBJECT, type NodeCount, overObjectCap, TOO_MANY_NODES } from './nodeCount.js';
+import { countPartitions, type KeySpec, partitionSpace, type PartitionSpace } from './partitions.js';
+import type { PeriodCount } from './periodCount.js';
+import { NODE_CAP_HINT } from './calendar.js';
 import type { ActionSpec, OwnerRef } from './types.js';
 
 /** The declared objects the engine plans from. ConfigMaps feed `valuesFrom`. */
@@ -98,15 +101,13 @@ function unknownPlaceholders(params: Record<string, string>, known: string[]): s
   return undefined;
 }
 
-/** Compiles one Expectation. `checkers` by key `namespace/name`. */
-export function draftExpectation(exp: Expectation, checkers: Map<string, StateChecker>, configMaps: World['configMaps'], now: number): Drafted {
-  const namespace = nsOf(exp);
-  const spec = exp.spec;
-  const checker = checkers.get(`${namespace}/${spec.checker.ref}`);
-  if (checker === undefined) return { ok: false, reason: 'UnknownReference', message: `StateChecker ${spec.checker.ref} does not exist` };
+type Problem = { ok: false; reason: string; message: string };
 
+/** An Expectation's partition keys with `valuesFrom` read from its ConfigMap. */
+function resolveKeys(exp: Expectation, configMaps: World['configMaps']): { ok: true; keys: Record<string, KeySpec> } | Problem {
+  const namespace = nsOf(exp);
   const keys: Record<string, KeySpec> = {};
-  for (const [key, p] of Object.entries(spec.partitions ?? {})) {
+  for (const [key, p] of Object.entries(exp.spec.partitions ?? {})) {
     if (p.valuesFrom !== undefined) {
       const data = configMaps.get(`${namespace}/${p.valuesFrom.configMap}`);
       const text = data?.[p.valuesFrom.key];
@@ -116,8 +117,62 @@ export function draftExpectation(exp: Expectation, checkers: Map<string, StateCh
       keys[key] = p as KeySpec;
     }
   }
-  const space = partitionSpace(keys, now, 'today');
-  if (!space.ok) return { ok: false, reason: 'InvalidPartitions', message: space.error };
+  return { ok: true, keys };
+}
+
+/** A Dag's own periods, counted (not built); undefined when it declares none. */
+export function countDagPeriods(dag: Dag, now: number): Parsed<PeriodCount> | undefined {
+  if (dag.spec.periods === undefined) return undefined;
+  const counted = countPartitions({ period: dag.spec.periods as KeySpec }, now, 'now', true);
+  return counted.ok ? { ok: true, value: counted.value.rows } : { ok: false, error: counted.error.replace('partitions.period.', 'periods.') };
+}
+
+/**
+ * How many nodes an owner compiles to, counted without building any; undefined when it cannot
+ * be told (an error its draft reports). `inheritedPeriods` counts the periods of a Dag that
+ * declares none.
+ */
+export function countOwnerNodes(source: Expectation | Dag, configMaps: World['configMaps'], now: number, inheritedPeriods: () => PeriodCount | undefined): NodeCount | undefined {
+  if (source.kind === 'Expectation') {
+    const resolved = resolveKeys(source, configMaps);
+    if (!resolved.ok) return undefined;
+    const counted = countExpectationNodes(resolved.keys, now);
+    return counted.ok ? counted.value : undefined;
+  }
+  const own = countDagPeriods(source, now);
+  const periods = own === undefined ? inheritedPeriods() : own.ok ? own.value : undefined;
+  return periods === undefined ? undefined : countDagNodes(source.spec.tasks.length, periods);
+}
+
+/**
+ * A cron calendar counted short (its count is a lower bound) whose enumeration, stopped at the
+ * cap, found more: over the node cap too. Any other enumeration error is the calendar's own.
+ */
+function cappedEnumeration(count: NodeCount, maxNodes: number, error: string, otherwise: string): Problem {
+  if (!error.includes(NODE_CAP_HINT)) return { ok: false, reason: otherwise, message: error };
+  const more = { ...count, nodes: { atLeast: maxNodes + 1, exact: false }, product: count.product.replace(/x at least [\d,]+ periods|at least [\d,]+ periods/, (m) => (m.startsWith('x') ? 'x ' : '') + 'more periods than fit') };
+  return { ok: false, reason: TOO_MANY_NODES, message: overObjectCap(more, maxNodes) as string };
+}
+
+/**
+ * Compiles one Expectation. `checkers` by key `namespace/name`. More than `maxNodes` partitions is
+ * refused before any is built.
+ */
+export function draftExpectation(exp: Expectation, checkers: Map<string, StateChecker>, configMaps: World['configMaps'], now: number, maxNodes = DEFAULT_MAX_NODES_PER_OBJECT): Drafted {
+  const namespace = nsOf(exp);
+  const spec = exp.spec;
+  const checker = checkers.get(`${namespace}/${spec.checker.ref}`);
+  if (checker === undefined) return { ok: false, reason: 'UnknownReference', message: `StateChecker ${spec.checker.ref} does not exist` };
+
+  const resolved = resolveKeys(exp, configMaps);
+  if (!resolved.ok) return resolved;
+  const keys = resolved.keys;
+  const counted = countExpectationNodes(keys, now);
+  if (!counted.ok) return { ok: false, reason: 'InvalidPartitions', message: counted.error };
+  const over = overObjectCap(counted.value, maxNodes);
+  if (over !== undefined) return { ok: false, reason: TOO_MANY_NODES, message: over };
+  const space = partitionSpace(keys, now, 'today', false, maxNodes);
+  if (!space.ok) return counted.value.nodes.exact ? { ok: false, reason: 'InvalidPartitions', message: space.error } : cappedEnumeration(counted.value, maxNodes, space.error, 'InvalidPartitions');
 
   const ref: OwnerRef = { kind: 'Expectation', namespace, name: exp.metadata.name };
   const action = actionOf(spec.action);
@@ -165,23 +220,34 @@ export function draftExpectation(exp: Expectation, checkers: Map<string, StateCh
 
 /**
  * Compiles one Dag. `inherited` is the period space of the upstream it takes periods from, when
- * it declares none (its first DagDependency upstream).
+ * it declares none (its first DagDependency upstream). More than `maxNodes` nodes (tasks and the
+ * Dag's own, per period) is refused before any period is built.
  */
-export function draftDag(dag: Dag, dependencies: DagDependency[], now: number, inherited: PartitionSpace | undefined): Drafted {
+export function draftDag(dag: Dag, dependencies: DagDependency[], now: number, inherited: PartitionSpace | undefined, maxNodes = DEFAULT_MAX_NODES_PER_OBJECT): Drafted {
   const namespace = nsOf(dag);
   const ref: OwnerRef = { kind: 'Dag', namespace, name: dag.metadata.name };
   const mine = dependencies.filter((d) => nsOf(d) === namespace && d.spec.dag === dag.metadata.name);
+  const perPeriod = dag.spec.tasks.length + 1;
   let space: PartitionSpace;
   let inheritsPeriodsFrom: string | undefined;
   if (dag.spec.periods !== undefined) {
-    const parsed = partitionSpace({ period: dag.spec.periods as KeySpec }, now, 'now', true);
-    if (!parsed.ok) return { ok: false, reason: 'InvalidPeriods', message: parsed.error.replace('partitions.period.', 'periods.') };
+    const counted = countDagPeriods(dag, now);
+    if (counted !== undefined && !counted.ok) return { ok: false, reason: 'InvalidPeriods', message: counted.error };
+    const over = counted !== undefined ? overObjectCap(countDagNodes(dag.spec.tasks.length, counted.value), maxNodes) : undefined;
+    if (over !== undefined) return { ok: false, reason: TOO_MANY_NODES, message: over };
+    const parsed = partitionSpace({ period: dag.spec.periods as KeySpec }, now, 'now', true, Math.floor(maxNodes / perPeriod));
+    if (!parsed.ok) {
+      const message = parsed.error.replace('partitions.period.', 'periods.');
+      return counted === undefined || !counted.ok || counted.value.exact ? { ok: false, reason: 'InvalidPeriods', message } : cappedEnumeration(countDagNodes(dag.spec.tasks.length, counted.value), maxNodes, message, 'InvalidPeriods');
+    }
     space = parsed.value;
   } else {
     const first = mine[0]?.spec.dependsOn[0];
     if (first === undefined) return { ok: false, reason: 'NoPeriods', message: 'the Dag declares no periods and no DagDependency gives it any' };
     inheritsPeriodsFrom = ownerKeyOf('Dag', namespace, first.dag);
     if (inherited === undefined) return { ok: false, reason: 'NoPeriods', message: `the Dag takes its periods from Dag ${first.dag}, which has none` };
+    const over = overObjectCap(countDagNodes(dag.spec.tasks.length, { atLeast: inherited.rows.length, exact: true }), maxNodes);
+    if (over !== undefined) return { ok: false, reason: TOO_MANY_NODES, message: over };
     space = { ...inherited, rows: inherited.rows.map((r) => ({ ...r, values: { period: r.values['period'] as string } })) };
   }
 

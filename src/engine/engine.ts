@@ -51,6 +51,9 @@ export interface EngineOptions {
    * live in a protected namespace) are invalid, so nothing is launched for them. Defaults to none.
    */
   podPolicy?: PodPolicy;
+  /** Bounded work: nodes one object, and all together, may compile to (see nodeCount.ts for the defaults). */
+  maxNodesPerObject?: number;
+  maxNodesTotal?: number;
 }
 
 /**
@@ -119,6 +122,9 @@ export class Engine {
         this.successes.forgetOwner(owner);
       },
       onTouched: (node) => this.enqueue(node),
+    }, {
+      ...(options.maxNodesPerObject !== undefined ? { maxNodesPerObject: options.maxNodesPerObject } : {}),
+      ...(options.maxNodesTotal !== undefined ? { maxNodesTotal: options.maxNodesTotal } : {}),
     }, options.podPolicy);
   }
 
@@ -126,8 +132,17 @@ export class Engine {
 
   /** The declared objects changed (or were first given). Only the affected owners are compiled. */
   setWorld(world: World, now: number): void {
+    for (const _ of this.setWorldSteps(world, now));
+  }
+
+  /**
+   * setWorld in slices: yields the nodes compiled after each owner, so the runtime can let the
+   * event loop run between them (leader election renews its Lease on time). No other call may
+   * reach the engine until the steps are done.
+   */
+  *setWorldSteps(world: World, now: number): Generator<number> {
     this.compiling = now;
-    this.compiler.setWorld(world, now);
+    yield* this.compiler.setWorldSteps(world, now);
     this.worlds++;
     if (this.lastVerdicts.size > 0) this.restoreVerdicts();
   }

@@ -1,5 +1,6 @@
 import type { Parsed } from '../api/duration.js';
-import { type CalendarSpec, enumeratePeriods, MAX_PERIODS } from './calendar.js';
+import { type CalendarSpec, countPeriods, enumeratePeriods, tooMany } from './calendar.js';
+import type { PeriodCount } from './periodCount.js';
 
 /** One partition: a value for every key, and the time range of the time key if there is one. */
 export interface PartitionRow {
@@ -31,18 +32,52 @@ interface KeyValues {
   ranges?: { start: number; end: number }[];
 }
 
+/** The most partitions by default (the per-object node cap's default; callers pass theirs). */
+const MAX_ROWS = 400_000;
+
+/** How many partitions a spec has, counted without building any: the product of the value lists and the period count. */
+export interface PartitionCount {
+  /** Partitions (rows); a lower bound when `exact` is false (a cron calendar). */
+  rows: PeriodCount;
+  /** Periods of the time key, if there is one. */
+  periods: PeriodCount | undefined;
+  /** The product of the listed values' counts (1 without list keys). */
+  combinations: number;
+}
+
+export function countPartitions(spec: Record<string, KeySpec> | undefined, now: number, defaultTo: 'today' | 'now' = 'today', completeOnly = false): Parsed<PartitionCount> {
+  let combinations = 1;
+  let periods: PeriodCount | undefined;
+  for (const [key, keySpec] of Object.entries(spec ?? {})) {
+    if (keySpec.from !== undefined) {
+      const counted = countPeriods(keySpec as CalendarSpec, now, { completeOnly, defaultTo });
+      if (!counted.ok) return { ok: false, error: `partitions.${key}.${counted.error}` };
+      periods = counted.value;
+    } else {
+      combinations *= new Set(keySpec.values ?? []).size;
+    }
+  }
+  const rows = periods === undefined ? { atLeast: combinations, exact: true } : { atLeast: combinations * periods.atLeast, exact: periods.exact };
+  return { ok: true, value: { rows, periods, combinations } };
+}
+
 /**
  * The product of every key's values, in declared key order (the first key varies slowest).
- * Pure: `now` bounds time keys.
+ * Pure: `now` bounds time keys. More than `maxRows` partitions is an error, found before any is built.
  */
-export function partitionSpace(spec: Record<string, KeySpec> | undefined, now: number, defaultTo: 'today' | 'now' = 'today', completeOnly = false): Parsed<PartitionSpace> {
+export function partitionSpace(spec: Record<string, KeySpec> | undefined, now: number, defaultTo: 'today' | 'now' = 'today', completeOnly = false, maxRows = MAX_ROWS): Parsed<PartitionSpace> {
+  const counted = countPartitions(spec, now, defaultTo, completeOnly);
+  if (!counted.ok) return counted;
+  if (counted.value.rows.atLeast > maxRows) return { ok: false, error: `partitions: ${tooMany(counted.value.rows)} combinations is more than ${maxRows.toLocaleString('en-US')}` };
+  // A cron calendar's count is a lower bound: its enumeration stops once the rows could not fit.
+  const maxPeriods = Math.floor(maxRows / Math.max(1, counted.value.combinations));
   const columns: KeyValues[] = [];
   let timeKey: string | undefined;
   let typicalLength = 0;
   let nextChangeAt: number | undefined;
   for (const [key, keySpec] of Object.entries(spec ?? {})) {
     if (keySpec.from !== undefined) {
-      const calendar = enumeratePeriods(keySpec as CalendarSpec, now, { completeOnly, defaultTo });
+      const calendar = enumeratePeriods(keySpec as CalendarSpec, now, { completeOnly, defaultTo }, maxPeriods);
       if (!calendar.ok) return { ok: false, error: `partitions.${key}.${calendar.error}` };
       timeKey = key;
       typicalLength = calendar.value.typicalLength;
@@ -53,7 +88,7 @@ export function partitionSpace(spec: Record<string, KeySpec> | undefined, now: n
     }
   }
   const total = columns.reduce((n, c) => n * c.values.length, 1);
-  if (total > MAX_PERIODS) return { ok: false, error: `partitions: ${total} combinations is more than ${MAX_PERIODS}` };
+  if (total > maxRows) return { ok: false, error: `partitions: ${total.toLocaleString('en-US')} combinations is more than ${maxRows.toLocaleString('en-US')}` };
 
   // The hot path of a full plan: one row per partition, so no closures or temporary arrays here.
   const rows: PartitionRow[] = new Array<PartitionRow>(total);

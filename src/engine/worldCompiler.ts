@@ -3,6 +3,8 @@ import { checkPodPolicy, type PodPolicy, PolicyReason } from '../api/podPolicy.j
 import type { Dag, DagDependency, Expectation, HomeostatObject, StateChecker } from '../api/types.js';
 import { draftDag, draftExpectation, emptyWorld, type OwnerDraft, ownerKeyOf, type World } from './compile.js';
 import { type NodeRecord, OwnerModel } from './model.js';
+import { refuseOverTotalCap } from './nodeBudget.js';
+import { DEFAULT_MAX_NODES_PER_OBJECT, DEFAULT_MAX_NODES_TOTAL, TOTAL_NODE_CAP } from './nodeCount.js';
 import type { OwnerRef } from './types.js';
 import { materialize, type NodeIndex, unwire, wire } from './wiring.js';
 import { readersLast } from './ownerOrder.js';
@@ -24,6 +26,12 @@ export interface CompilerHooks {
   onOwnerCreated?(owner: OwnerModel): void;
   /** The node's definition or inputs may have changed: decide it again. */
   onTouched(node: NodeRecord): void;
+}
+
+/** Bounded work: the most nodes one object, and all objects together, may compile to. */
+export interface NodeLimits {
+  maxNodesPerObject?: number;
+  maxNodesTotal?: number;
 }
 
 const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.namespace ?? 'default';
@@ -57,11 +65,18 @@ export class WorldCompiler {
   /** The earliest owner change time, or null when a compile may have moved it. */
   private nextChange: number | undefined | null = null;
 
+  private readonly maxPerObject: number;
+  private readonly maxTotal: number;
+
   /** `podPolicy`: objects that break it are invalid like graph problems (api/podPolicy.ts). */
   constructor(
     private readonly hooks: CompilerHooks,
+    limits: NodeLimits = {},
     private readonly podPolicy?: PodPolicy,
-  ) {}
+  ) {
+    this.maxPerObject = limits.maxNodesPerObject ?? DEFAULT_MAX_NODES_PER_OBJECT;
+    this.maxTotal = limits.maxNodesTotal ?? DEFAULT_MAX_NODES_TOTAL;
+  }
 
   node(id: string): NodeRecord | undefined {
     return this.byId.get(id);
@@ -104,6 +119,15 @@ export class WorldCompiler {
   }
 
   setWorld(world: World, now: number): void {
+    for (const _ of this.setWorldSteps(world, now));
+  }
+
+  /**
+   * setWorld in slices: yields the nodes compiled after each owner, so a caller can give the event
+   * loop back between owners (a lease renewal must not wait for a large world). Nothing else may
+   * use the compiler until the steps are done.
+   */
+  *setWorldSteps(world: World, now: number): Generator<number> {
     this.world = world;
     const objects: HomeostatObject[] = [...world.checkers, ...world.expectations, ...world.dags, ...world.dagDependencies];
     // Refused by policy after graph problems (a later problem of the same object wins the map).
@@ -180,23 +204,26 @@ export class WorldCompiler {
     for (const key of this.byKey.keys()) if (!hashes.has(key)) changed.add(key);
 
     this.problemList = problems.map((p) => ({ kind: p.kind, namespace: p.namespace, name: p.name, reason: p.reason, message: p.message }));
-    this.recompile(changed, now, (key) => {
+    const overTotal = refuseOverTotalCap({ changed, owners: this.byKey, sources, depsOf, invalid, configMaps: world.configMaps, now, maxPerObject: this.maxPerObject, maxTotal: this.maxTotal });
+    yield* this.recompile(changed, now, (key) => {
       const source = sources.get(key);
       const problem = invalid.get(key);
       if (problem !== undefined) return { ok: false, reason: problem.reason, message: problem.message };
       if (source === undefined) return undefined;
+      const refused = overTotal.get(key);
+      if (refused !== undefined) return { ok: false, reason: TOTAL_NODE_CAP, message: refused };
       if (source.kind === 'Expectation') {
         // Its checks would run the refused checker's Pods: the Expectation cannot work either.
         const checker = invalid.get(`StateChecker/${nsOf(source)}/${source.spec.checker.ref}`);
         if (checker?.reason === PolicyReason.PodPolicyViolation) return { ok: false, reason: PolicyReason.CheckerRefused, message: `StateChecker ${source.spec.checker.ref}: ${checker.message}` };
-        return unreadableConfigMap(source, world) ?? draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now);
+        return unreadableConfigMap(source, world) ?? draftExpectation(source, checkers as Map<string, StateChecker>, world.configMaps, now, this.maxPerObject);
       }
       const mine = depsOf.get(key) ?? [];
       const brokenDep = mine.map((d) => invalid.get(`DagDependency/${nsOf(d)}/${d.metadata.name}`)).find((p) => p !== undefined);
       if (brokenDep !== undefined) return { ok: false, reason: brokenDep.reason, message: `DagDependency ${brokenDep.name}: ${brokenDep.message}` };
       const inheritFrom = source.spec.periods === undefined ? mine[0]?.spec.dependsOn[0]?.dag : undefined;
       const inherited = inheritFrom !== undefined ? this.byKey.get(ownerKeyOf('Dag', nsOf(source), inheritFrom))?.space : undefined;
-      return draftDag(source, mine, now, inherited);
+      return draftDag(source, mine, now, inherited, this.maxPerObject);
     });
     // Only now: had the compile thrown (a bug), the next world would compile these owners again.
     this.hashes.clear();
@@ -213,11 +240,12 @@ export class WorldCompiler {
   }
 
   private setWorldAt(keys: Set<string>, now: number): void {
+    // Time passing grows calendars by a period or so: compiled at once, not in slices.
     for (const key of keys) this.hashes.delete(key);
     this.setWorld(this.world, now);
   }
 
-  private recompile(changed: Set<string>, now: number, draftOf: (key: string) => ReturnType<typeof draftDag> | undefined): void {
+  private *recompile(changed: Set<string>, now: number, draftOf: (key: string) => ReturnType<typeof draftDag> | undefined): Generator<number> {
     if (changed.size === 0) return;
     this.nextChange = null;
     // Dags that inherit periods from a changed Dag change too; readers of a changed owner are rewired.
@@ -278,6 +306,7 @@ export class WorldCompiler {
       this.drafts.set(key, draft);
       this.indexes.set(key, index);
       this.markChanged(owner);
+      yield owner.nodes.length;
     }
     const upstreamOf = (key: string) => ({ owner: this.byKey.get(key), index: this.indexes.get(key) });
     for (const key of rewire) {
@@ -293,6 +322,7 @@ export class WorldCompiler {
         continue;
       }
       for (const node of owner.nodes) this.hooks.onTouched(node);
+      yield owner.nodes.length;
     }
   }
 

@@ -52,6 +52,9 @@ export interface ControllerOptions {
   refusalMaxMs?: number;
   /** How long a Dag created while running waits for its DagDependencies (ReconcilerOptions). Defaults to 2 s. */
   newDagGraceMs?: number;
+  /** Bounded work: nodes one object, and all objects together, may compile to (ReconcilerOptions). */
+  maxNodesPerObject?: number;
+  maxNodesTotal?: number;
   /** Wraps the action runner (tests inject failures here). */
   wrapActions?: (runner: ActionRunner) => ActionRunner;
   /** ConfigMaps of `valuesFrom` are read again this often. Defaults to 5 min. */
@@ -189,6 +192,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
       ...(options.refusalMaxMs !== undefined ? { refusalMaxMs: options.refusalMaxMs } : {}),
       ...(options.newDagGraceMs !== undefined ? { newDagGraceMs: options.newDagGraceMs } : {}),
       ...(options.podPolicy !== undefined ? { podPolicy: options.podPolicy } : {}),
+      ...(options.maxNodesPerObject !== undefined ? { maxNodesPerObject: options.maxNodesPerObject } : {}),
+      ...(options.maxNodesTotal !== undefined ? { maxNodesTotal: options.maxNodesTotal } : {}),
       ...(metrics !== undefined ? { metrics } : {}),
       onPass: () => {
         if (started.reconciler !== undefined) invalid.graphProblems(started.reconciler.engine.problems());

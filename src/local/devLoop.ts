@@ -24,6 +24,9 @@ export interface DevOptions {
   log: Logger;
   /** How often manifest files are looked at. Defaults to 500 ms. */
   pollMs?: number;
+  /** Bounded work: nodes one object, and all objects together, may compile to (ReconcilerOptions). */
+  maxNodesPerObject?: number;
+  maxNodesTotal?: number;
 }
 
 export type ConvergenceResult = { converged: true; afterMs: number; summary: Convergence } | { converged: false; afterMs: number; summary: Convergence };
@@ -80,7 +83,14 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
   status.onChange(notify);
   const reconciler = await Reconciler.start(
     { actions: runner, checks, state: new FileStateStore(statePath), status, clock: systemClock },
-    { holder: `homeostat-dev@${hostname()}`, log, persistObservations: true, onPass: notify },
+    {
+      holder: `homeostat-dev@${hostname()}`,
+      log,
+      persistObservations: true,
+      onPass: notify,
+      ...(options.maxNodesPerObject !== undefined ? { maxNodesPerObject: options.maxNodesPerObject } : {}),
+      ...(options.maxNodesTotal !== undefined ? { maxNodesTotal: options.maxNodesTotal } : {}),
+    },
   ).catch(async (error: unknown) => {
     await unlock();
     throw error;

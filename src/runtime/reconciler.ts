@@ -37,6 +37,11 @@ export interface ReconcilerOptions {
   newDagGraceMs?: number;
   /** The administrator's policy for the Pods of actions and checkers (EngineOptions.podPolicy). Defaults to none. */
   podPolicy?: PodPolicy;
+  /** Bounded work: the most nodes one object, and all objects together, may compile to (above: Valid=False). */
+  maxNodesPerObject?: number;
+  maxNodesTotal?: number;
+  /** A world is compiled in slices: the event loop runs again after about this long. Defaults to 50 ms. */
+  compileSliceMs?: number;
   /** Called after every pass (the dev loop checks convergence here). */
   onPass?: () => void;
   /** Counted per pass: passes and their duration by result, and the nodes left pending. */
@@ -114,7 +119,14 @@ export class Reconciler {
    */
   static async start(ports: Ports, options: ReconcilerOptions): Promise<Reconciler> {
     const snapshot = await ports.state.load();
-    const engine = new Engine({ holder: options.holder, newDagGraceMs: options.newDagGraceMs ?? 2_000, ...(options.podPolicy !== undefined ? { podPolicy: options.podPolicy } : {}), ...(snapshot !== undefined ? { snapshot } : {}) });
+    const engine = new Engine({
+      holder: options.holder,
+      newDagGraceMs: options.newDagGraceMs ?? 2_000,
+      ...(options.maxNodesPerObject !== undefined ? { maxNodesPerObject: options.maxNodesPerObject } : {}),
+      ...(options.maxNodesTotal !== undefined ? { maxNodesTotal: options.maxNodesTotal } : {}),
+      ...(options.podPolicy !== undefined ? { podPolicy: options.podPolicy } : {}),
+      ...(snapshot !== undefined ? { snapshot } : {}),
+    });
     const reconciler = new Reconciler(ports, options, engine);
     const held = (snapshot?.leases ?? []).filter((l) => l.outcome === undefined && !l.action.startsWith('run:'));
     if (held.length > 0) {
@@ -215,7 +227,7 @@ export class Reconciler {
     const { clock, state, actions, checks, status } = this.ports;
     const log = this.options.log;
     const now = clock.now();
-    const hadInput = this.drain(now);
+    const hadInput = await this.drain(now);
     const plan = this.engine.plan(now);
     // The engine has granted these leases: keep them before anything else can throw.
     this.launches.push(...plan.launches);
@@ -279,16 +291,18 @@ export class Reconciler {
   }
 
   /** Feeds everything that arrived since the last pass to the engine. */
-  private drain(now: number): { any: boolean; world: boolean } {
+  private async drain(now: number): Promise<{ any: boolean; world: boolean }> {
     const world = this.worldChanged;
-    if (world && this.declared !== undefined) {
+    // Kept: a newer declared state may arrive while the world compiles; it makes the next pass.
+    const declared = this.declared;
+    if (world && declared !== undefined) {
       this.worldChanged = false;
       try {
-        this.engine.setWorld(this.declared.world, now);
-        this.composer.declare(this.declared.world);
-        const dagRuns = new Set(this.declared.side.dagRuns.map((r) => `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`));
+        await this.compile(declared.world, now);
+        this.composer.declare(declared.world);
+        const dagRuns = new Set(declared.side.dagRuns.map((r) => `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`));
         this.engine.forgetDeletedRuns((namespace, name) => dagRuns.has(`${namespace}/${name}`));
-        for (const r of newDagRunRequests(this.declared.side.dagRuns, { runs: this.engine.runs(), runRequests: this.engine.runRequests() }, this.requestedRuns, now)) {
+        for (const r of newDagRunRequests(declared.side.dagRuns, { runs: this.engine.runs(), runRequests: this.engine.runRequests() }, this.requestedRuns, now)) {
           this.requestedRuns.add(r.askedKey);
           this.engine.requestRun(r.dag, r.period, r.request);
         }
@@ -311,6 +325,21 @@ export class Reconciler {
       }
     }
     return { any: world || items.length > 0, world };
+  }
+
+  /**
+   * Compiles a world in slices, between owners, giving the event loop back every
+   * `compileSliceMs`: leader election renews its Lease, the server answers. The pass is running,
+   * so nothing else reaches the engine meanwhile (events wait in the inbox).
+   */
+  private async compile(world: World, now: number): Promise<void> {
+    const sliceMs = this.options.compileSliceMs ?? 50;
+    let sliceStart = performance.now();
+    for (const _ of this.engine.setWorldSteps(world, now)) {
+      if (performance.now() - sliceStart < sliceMs) continue;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
   }
 
   private ended(end: ActionEnd, now: number): void {

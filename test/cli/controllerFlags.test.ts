@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as controller from '../../src/cli/controller.js';
 import { parseProtectedNamespaces, podPolicyOf } from '../../src/cli/podPolicyFlags.js';
+import * as dev from '../../src/cli/dev.js';
 import { ExitCode, runCli } from '../../src/cli/program.js';
 
 describe('homeostat controller: leader election flags', () => {
@@ -97,5 +98,23 @@ describe('homeostat controller: --checker-url-allow', () => {
     const code = await runCli(['controller', `--checker-url-allow=${value}`], [controller], { out: () => undefined, err: (t) => void (err += t) });
     expect(code).toBe(ExitCode.Usage);
     expect(err).toBe(`error: --checker-url-allow: ${JSON.stringify(value)} is not a CIDR, an address or a host name\n`);
+  });
+});
+
+describe('homeostat controller and dev: the node caps', () => {
+  it.each([['controller'], ['dev']])('%s refuses a cap that is not a positive whole number, naming the flag', async (command) => {
+    for (const [flag, value] of [['--max-nodes-per-object', '0'], ['--max-nodes-total', 'lots']]) {
+      let err = '';
+      const code = await runCli([command, ...(command === 'dev' ? ['.'] : []), `${flag}=${value}`], [controller, dev], { out: () => undefined, err: (t) => void (err += t) });
+      expect(code).toBe(ExitCode.Usage);
+      expect(err).toContain(`${flag}: ${JSON.stringify(value)} is not a positive whole number`);
+    }
+  });
+
+  it('--help lists both caps with their defaults', async () => {
+    let out = '';
+    await runCli(['controller', '--help'], [controller], { out: (t) => void (out += t), err: () => undefined });
+    expect(out.replace(/\s+/g, ' ')).toMatch(/--max-nodes-per-object <n> .*\(default: 400000\)/);
+    expect(out.replace(/\s+/g, ' ')).toMatch(/--max-nodes-total <n> .*\(default: 600000\)/);
   });
 });

@@ -225,7 +225,7 @@ describe('partitionSpace', () => {
   it('refuses more combinations than the limit, and says which key is wrong', () => {
     const many = Array.from({ length: 1000 }, (_, i) => String(i));
     const product = partitionSpace({ a: { values: many }, b: { values: many } }, NOW);
-    expect(!product.ok && product.error).toBe('partitions: 1000000 combinations is more than 400000');
+    expect(!product.ok && product.error).toBe('partitions: 1,000,000 combinations is more than 400,000');
     const bad = partitionSpace({ date: { from: 'x', every: 'P1D' } }, NOW);
     expect(!bad.ok && bad.error).toMatch(/^partitions\.date\.from:/);
   });

@@ -20,7 +20,7 @@ export interface Sandbox {
   /** Replaces text in a manifest of the copy. */
   edit(file: string, from: string | RegExp, to: string): void;
   write(file: string, text: string): void;
-  start(options?: { statePath?: string }): Promise<DevLoop>;
+  start(options?: { statePath?: string; maxNodesPerObject?: number; maxNodesTotal?: number }): Promise<DevLoop>;
   /** Stops every loop started here, kills their actions, removes the directory. */
   cleanup(): Promise<void>;
 }

@@ -1,0 +1,176 @@
+import { CronExpressionParser } from 'cron-parser';
+import { DateTime, Duration } from 'luxon';
+import type { Parsed } from '../api/duration.js';
+
+/**
+ * How many periods a calendar has, found without building them. `atLeast` is exact for an
+ * `every` step; for a cron schedule it is a lower bound (its whole matching days times its ticks a
+ * day), enough to refuse a year of minutes at once while the enumeration, capped, settles the rest.
+ */
+export interface PeriodCount {
+  atLeast: number;
+  exact: boolean;
+}
+
+/** The window periods are counted in: starts from `start` up to `limit`; with `completeUntil`, only periods over by then. */
+export interface CountWindow {
+  start: DateTime;
+  limit: number;
+  completeUntil: number | undefined;
+}
+
+/** `every`: the number of steps that fit, found by arithmetic and a logarithmic search (calendar units vary in length). */
+export function countEvery(every: string, window: CountWindow): Parsed<PeriodCount> {
+  const step = Duration.fromISO(every);
+  if (!step.isValid || step.as('milliseconds') <= 0) return { ok: false, error: `every: ${JSON.stringify(every)} is not a positive ISO-8601 duration` };
+  const tick = (i: number): number => window.start.plus(Duration.fromObject(scaled(step, i))).toMillis();
+  const nominal = step.as('milliseconds');
+  const starts = ticksUpTo(tick, nominal, window.start.toMillis(), window.limit);
+  // A period is complete once the next tick has passed: all ticks up to then but the last.
+  const complete = window.completeUntil === undefined ? Infinity : Math.max(0, ticksUpTo(tick, nominal, window.start.toMillis(), window.completeUntil) - 1);
+  return { ok: true, value: { atLeast: Math.min(starts, complete), exact: true } };
+}
+
+/** #{i >= 0 : tick(i) <= bound}, for an increasing tick(i); O(log n) ticks computed. */
+function ticksUpTo(tick: (i: number) => number, nominal: number, start: number, bound: number): number {
+  if (start > bound) return 0;
+  let lo = Math.max(0, Math.floor((bound - start) / nominal));
+  let hi = lo + 1;
+  // Gallop until tick(lo) <= bound < tick(hi), then bisect.
+  for (let d = 1; tick(lo) > bound; d *= 2) {
+    hi = lo;
+    lo = Math.max(0, lo - d);
+  }
+  for (let d = 1; tick(hi) <= bound; d *= 2) {
+    lo = hi;
+    hi += d;
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (tick(mid) <= bound) lo = mid;
+    else hi = mid;
+  }
+  return lo + 1;
+}
+
+export function scaled(step: Duration, factor: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [unit, value] of Object.entries(step.toObject())) out[unit] = (value ?? 0) * factor;
+  return out;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * `cron`: a lower bound without running the schedule tick by tick. Each whole local day inside
+ * the window that the day fields match has |seconds| x |minutes| x |hours| ticks (one hour fewer
+ * on a day near a clock change, where one may be skipped). Schedules with L, W or # count no days: their enumeration, capped,
+ * decides.
+ */
+export function countCron(expression: string, zone: string, window: CountWindow): Parsed<PeriodCount> {
+  let fields;
+  try {
+    fields = CronExpressionParser.parse(expression, { tz: zone }).fields;
+  } catch (error) {
+    return { ok: false, error: `cron: ${JSON.stringify(expression)}: ${(error as Error).message}` };
+  }
+  const numbers = (values: readonly (number | string)[]): number[] | undefined => (values.every((v) => typeof v === 'number') ? (values as number[]) : undefined);
+  const doms = numbers(fields.dayOfMonth.values);
+  const dows = numbers(fields.dayOfWeek.values);
+  const months = numbers(fields.month.values);
+  if (doms === undefined || dows === undefined || months === undefined || hasDaySpecials(expression)) return { ok: true, value: { atLeast: 0, exact: false } };
+  const zoneOf = window.start.zone;
+  const perHour = fields.second.values.length * fields.minute.values.length;
+  const perDay = perHour * fields.hour.values.length;
+  // Where clocks change, one hour of ticks may be skipped: such days count an hour fewer.
+  const perChangingDay = perHour * Math.max(0, fields.hour.values.length - 1);
+  // A change in a local day shows in UTC within a day of that date's UTC midnight, whatever the
+  // zone: days within two days of it count an hour fewer. A zone that changes its clocks twice
+  // within four weeks (Morocco around Ramadan) may be counted up to an hour of ticks high on those days.
+
+  const upper = Math.min(window.limit, window.completeUntil ?? Infinity);
+  const domSet = new Set(doms);
+  const dowSet = new Set(dows.map((d) => d % 7));
+  const monthSet = new Set(months);
+  const domAny = fields.dayOfMonth.isWildcard;
+  const dowAny = fields.dayOfWeek.isWildcard;
+  const matches = (dayNumber: number): boolean => {
+    const [month, date] = monthAndDay(dayNumber);
+    if (!monthSet.has(month)) return false;
+    const dom = domSet.has(date);
+    const dow = dowSet.has((((dayNumber + 4) % 7) + 7) % 7); // 1970-01-01 was a Thursday
+    if (domAny && dowAny) return true;
+    if (domAny) return dow;
+    if (dowAny) return dom;
+    return dom || dow;
+  };
+  // Whole days: from the first local midnight at or after the start to the last one whose day ends by `upper`.
+  const startDay = window.start.startOf('day');
+  const first = startDay.toMillis() === window.start.toMillis() ? startDay : startDay.plus({ days: 1 });
+  let ticks = 0;
+  if (upper !== Infinity && first.toMillis() < upper) {
+    // Local calendar dates walked in UTC arithmetic: cheap, and the date is all the day fields look at.
+    const firstDate = utcDate(first.year, first.month, first.day);
+    const lastDay = DateTime.fromMillis(upper, { zone: window.start.zone }).startOf('day');
+    const lastDate = utcDate(lastDay.year, lastDay.month, lastDay.day) - DAY_MS; // the day of `upper` is not whole
+    // Four weeks at a time: the zone's offset is looked up twice per stretch, and day by day only
+    // in a stretch with a change. At most MAX_DAYS are counted: fewer days is still a lower bound.
+    const stop = Math.min(lastDate, firstDate + (MAX_DAYS - 1) * DAY_MS);
+    // Most years of most zones' history have one offset: five looks a year skip their stretches.
+    const quietYears = new Map<number, boolean>();
+    const quietYear = (instant: number): boolean => {
+      const year = new Date(instant).getUTCFullYear();
+      let quiet = quietYears.get(year);
+      if (quiet === undefined) {
+        const probes = [0, 3, 6, 9, 12].map((month) => zoneOf.offset(utcDate(year, month + 1, 1) - DAY_MS));
+        quiet = probes.every((o) => o === probes[0]);
+        quietYears.set(year, quiet);
+      }
+      return quiet;
+    };
+    for (let stretch = firstDate; stretch <= stop; stretch += 28 * DAY_MS) {
+      const end = Math.min(stretch + 27 * DAY_MS, stop);
+      const before = zoneOf.isUniversal ? 0 : zoneOf.offset(stretch - DAY_MS);
+      const quiet = zoneOf.isUniversal || (quietYear(stretch - DAY_MS) && quietYear(end + 2 * DAY_MS)) || before === zoneOf.offset(end + 2 * DAY_MS);
+      // The change's day found by bisection: the offset differs from `before` from it on.
+      let [lo, hi] = [stretch - DAY_MS, end + 2 * DAY_MS];
+      while (!quiet && hi - lo > DAY_MS) {
+        const mid = lo + Math.floor((hi - lo) / DAY_MS / 2) * DAY_MS;
+        if (zoneOf.offset(mid) === before) lo = mid;
+        else hi = mid;
+      }
+      for (let t = stretch; t <= end; t += DAY_MS) if (matches(t / DAY_MS)) ticks += quiet || Math.abs(t - hi) > 2 * DAY_MS ? perDay : perChangingDay;
+    }
+  }
+  // With complete periods only, the last tick before `upper` starts a period not over yet.
+  if (window.completeUntil !== undefined && ticks > 0) ticks--;
+  return { ok: true, value: { atLeast: ticks, exact: false } };
+}
+
+/** Days a cron count looks at (about 2,700 years): the rest is left to the capped enumeration. */
+const MAX_DAYS = 1_000_000;
+
+/** Month (1-12) and day of month of a day number (days since 1970-01-01), proleptic Gregorian (H. Hinnant's civil_from_days). */
+function monthAndDay(dayNumber: number): [number, number] {
+  const z = dayNumber + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  return [mp < 10 ? mp + 3 : mp - 9, doy - Math.floor((153 * mp + 2) / 5) + 1];
+}
+
+/** A calendar date as UTC midnight; Date.UTC would read years 0 to 99 as 1900 to 1999. */
+function utcDate(year: number, month: number, day: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getTime();
+}
+
+/** L, W or # in the day fields (last, nearest weekday, nth weekday): days this count does not model. */
+function hasDaySpecials(expression: string): boolean {
+  const fields = expression.trim().split(/\s+/);
+  const [dom, dow] = fields.length >= 6 ? [fields[3], fields[5]] : [fields[2], fields[4]];
+  return /[LW]/i.test(dom ?? '') || /[L#]/i.test(dow ?? '');
+}
