@@ -94,7 +94,6 @@ bench: $(DEPS)
 FUZZ_RUNS ?= 10000
 ## fuzz: test/fuzz with FUZZ_RUNS generated cases (10,000; `make test` runs 200), seeded by FUZZ_SEED
 ## (fixed unless given), then bench/fuzz.ts: the same cases timed, the slowest objects printed.
-## FUZZ_KNOWN_ENGINE_CRASHES=1 adds the engine crashes of issue 10 (long chains, huge calendars).
 fuzz: $(DEPS)
 	FUZZ_RUNS=$(FUZZ_RUNS) npm test --silent -- test/fuzz
 	FUZZ_RUNS=$(FUZZ_RUNS) tsx bench/fuzz.ts

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { KNOWN_ENGINE_CRASHES, knownEngineCrashes } from './knownEngineCrashes.js';
 import { mutated } from './mutations.js';
 import { anyObject, KIND_ARBITRARIES } from './objects.js';
 import { type CaseReport, runManifest, runWorld, runYaml } from './pipeline.js';
 import { worlds } from './worlds.js';
+import { worldsAtTheLimits } from './worldsAtTheLimits.js';
 import { yamlTexts } from './yamlTexts.js';
 
 /**
@@ -31,10 +31,10 @@ export const FAMILIES: Family[] = [
   family('mutated objects (wrong types, missing and unknown fields, huge strings and lists, deep nesting, numbers out of range, odd durations, cron, dates, keys, self references)', 0.4, mutated(anyObject), runManifest),
   family('worlds of objects referring to each other (unknown references, cycles, long chains)', 0.2, worlds, runWorld),
   family('YAML files (many documents, anchors and aliases, self references, billion laughs, deep nesting, broken syntax)', 0.25, yamlTexts, runYaml),
-  ...(KNOWN_ENGINE_CRASHES ? [family("issue 10's known engine crashes (long chains, huge calendars)", 0, knownEngineCrashes, runWorld)] : []),
+  family('worlds at the limits (12,000-long dependency chains, 200-task hourly Dags, minute calendars over a year)', 0, worldsAtTheLimits, runWorld),
 ];
 
-/** How many cases a family runs: its share of FUZZ_RUNS (the known crashes: a few, each costs seconds). */
+/** How many cases a family runs: its share of FUZZ_RUNS (worlds at the limits: a few, each costs seconds). */
 export const runsOf = (f: Family): number => (f.share === 0 ? Math.max(3, Math.round(FUZZ_RUNS / 1000)) : Math.max(1, Math.round(FUZZ_RUNS * f.share)));
 
 /** The seed of one family: FUZZ_SEED plus its index, so that families do not share their random choices. */
