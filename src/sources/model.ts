@@ -128,3 +128,11 @@ export function sourceLabelValue(name: string): string {
   for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193) >>> 0;
   return `${name.slice(0, 52).replace(/[-.]+$/, '')}-${hash.toString(16).padStart(8, '0')}`;
 }
+
+/** The listing failed as a whole: the source is unreachable and nothing may be pruned because of it. */
+export class SourceUnreachable extends Error {
+  constructor(readonly reason: string, message: string) {
+    super(message);
+    this.name = 'SourceUnreachable';
+  }
+}
