@@ -41,7 +41,8 @@ export const definitionSource: KindDefinition = {
   kind: 'DefinitionSource',
   plural: 'definitionsources',
   singular: 'definitionsource',
-  shortNames: ['ds'],
+  // Not `ds`: that is DaemonSet's short name, and kubectl would answer with daemon sets.
+  shortNames: ['hds'],
   description:
     'Where definitions come from: a directory or an S3 bucket scanned on an interval. Files whose checksum changed are read, validated and applied with server-side apply (field manager homeostat-loader) into this namespace; only Homeostat kinds are applied. The objects of a removed file are suspended (or deleted, or left alone).',
   spec: obj(
