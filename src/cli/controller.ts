@@ -17,6 +17,10 @@ export interface ControllerCommandOptions {
   logLevel?: string;
   /** The server's base URL as Jobs reach it; actions get HOMEOSTAT_LEASE_RENEW_URL from it. */
   advertiseUrl?: string;
+  /** Load DefinitionSources (needs the chart's source RBAC). Defaults to false. */
+  definitionSources?: boolean;
+  /** Directories of this Pod directory sources may read (`--source-directory-root`, repeated). Defaults to none. */
+  sourceDirectoryRoot?: string[];
   /** Resolves when the process is asked to stop. Defaults to SIGTERM or SIGINT. */
   interrupted?: Promise<void>;
   /** Called once the server listens, leader or not (tests). */
@@ -53,6 +57,8 @@ export function register(program: Command, cli: CliContext): void {
     .option('--namespace <namespaces>', 'watch and act in these namespaces only: a comma-separated list, or the flag repeated (default: every namespace)', collectNamespaces)
     .option('--metrics-addr <addr>', 'where to serve metrics, probes and observations, [host]:port', ':8080')
     .option('--advertise-url <url>', 'the server as action Jobs reach it, e.g. https://homeostat.homeostat-system.svc:8080; actions get HOMEOSTAT_LEASE_RENEW_URL from it (default: none)')
+    .option('--definition-sources [bool]', 'load DefinitionSources: Dags and Expectations from directories and S3 buckets (needs the RBAC the chart grants with sources.enabled)', parseBool, false)
+    .option('--source-directory-root <path>', 'a directory of this Pod that directory sources may read, it or below it; repeat for more (default: none, so directory sources are refused)', (path: string, previous: string[] | undefined) => [...(previous ?? []), path])
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--leader-elect [bool]', 'act only while holding the leader election Lease, so several replicas can run; --leader-elect=false runs alone', parseBool, true)
     .option('--leader-election-namespace <namespace>', `the Lease's namespace (default: $POD_NAMESPACE, else the first --namespace, else ${DEFAULT_ELECTION_NAMESPACE})`)
@@ -176,7 +182,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
       await term.stop();
       return ExitCode.Ok;
     }
-    const started = startController({ clients: term.clients, log, metrics, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}) });
+    const started = startController({ clients: term.clients, log, metrics, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}), ...(options.definitionSources === true ? { sources: { directoryRoots: options.sourceDirectoryRoot ?? [] } } : {}) });
     const first = await Promise.race([started.then((c) => ({ c })), ending]);
     if (typeof first === 'string') {
       log.info({ reason: first }, 'stopping before the controller started');
