@@ -47,6 +47,8 @@ interface Tracked {
   reader?: { list(): Promise<SourceEntry[]>; close?(): void };
   timer?: () => void;
   failures: number;
+  /** Scans in a row with a file that parsed but failed the whole-graph check (a reference not there yet). */
+  unresolved: number;
   /** The status last written, without its times, to skip equal writes. */
   written?: string;
   conditions?: Condition[];
@@ -71,7 +73,7 @@ export class SourceLoader {
   /** A DefinitionSource was added or changed (the informer's add and update). */
   upsert(source: DefinitionSource): void {
     const key = keyOf(source);
-    const tracked: Tracked = this.sources.get(key) ?? { source, state: new Map(), failures: 0, said: new Map(), refused: new Map(), scans: 0 };
+    const tracked: Tracked = this.sources.get(key) ?? { source, state: new Map(), failures: 0, unresolved: 0, said: new Map(), refused: new Map(), scans: 0 };
     tracked.source = source;
     this.sources.set(key, tracked);
     const request = source.metadata.annotations?.[SCAN_REQUESTED_ANNOTATION];
@@ -169,6 +171,10 @@ export class SourceLoader {
       const status = scannedStatus({ files, revision: plan.revision, suspended, ...(request !== undefined ? { lastScanRequest: request } : {}) }, generation, this.options.clock.now(), tracked.conditions);
       await this.write(tracked, status);
       tracked.failures = 0;
+      // A reference to an object another source (or a person) has not created yet: scan again soon
+      // rather than an interval later. Nothing is read again and nothing written unless it resolves.
+      const unresolved = files.some((f) => f.problem !== undefined && plan.state.get(f.path)?.declared !== undefined);
+      tracked.unresolved = unresolved ? tracked.unresolved + 1 : 0;
       this.options.log.debug({ source: key, read: plan.read.length, applied, pruned: plan.prune.length }, 'scanned');
     } catch (error) {
       tracked.failures++;
@@ -182,8 +188,8 @@ export class SourceLoader {
       tracked.handledRequest = request;
       tracked.handledGeneration = generation;
       tracked.scans++;
-      const retry = Math.min(interval, (this.options.retryInitialMs ?? 5_000) * 2 ** Math.max(0, tracked.failures - 1));
-      this.schedule(key, tracked.failures > 0 ? retry : interval);
+      const again = Math.max(tracked.failures, tracked.unresolved);
+      this.schedule(key, again > 0 ? Math.min(interval, (this.options.retryInitialMs ?? 5_000) * 2 ** (again - 1)) : interval);
     }
   }
 
