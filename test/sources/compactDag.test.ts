@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compactDag } from '../../src/sources/compactDag.js';
 import { parseFile } from '../../src/sources/parseFile.js';
 
@@ -75,5 +77,11 @@ describe('the compact JSON DAG shape', () => {
 
   it('invalid JSON is reported as such', () => {
     expect(parseFile('{"nodes": [', 'etl.json', NS)).toEqual({ ok: false, problems: [expect.stringMatching(/^not valid JSON: /)] });
+  });
+
+  it('examples/sources/definitions/daily_sales.json loads as the Dag daily-sales', () => {
+    const file = join(import.meta.dirname, '../../examples/sources/definitions/daily_sales.json');
+    const parsed = parseFile(readFileSync(file, 'utf8'), 'daily_sales.json', NS);
+    expect(parsed.ok && parsed.objects.map((o) => [o.kind, o.metadata.name])).toEqual([['Dag', 'daily-sales']]);
   });
 });
