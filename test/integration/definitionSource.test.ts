@@ -7,8 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Controller } from '../../src/kube/controller.js';
+import { listSources, scanNow as cliScanNow } from '../../src/cli/sources.js';
 import { CHECKER, conditionsOf, expectation, Scene } from './controllerFixtures.js';
-import { createNamespace, describeIntegration, eventually, installCrds } from './harness/cluster.js';
+import { cluster, createNamespace, describeIntegration, eventually, installCrds } from './harness/cluster.js';
 
 type Obj = { metadata: { resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string>; managedFields?: { manager: string; operation: string }[] }; spec: Record<string, unknown>; status?: Record<string, unknown> };
 
@@ -137,6 +138,24 @@ describeIntegration('controller: a directory DefinitionSource', () => {
     const status = await scene.status('defs', 'definitionsource');
     expect((status.files as { path: string; problem?: string }[]).find((f) => f.path === 'more.yaml')?.problem).toMatch(/Expectation\/more conflicts with a change made by another manager \(not forced\)/);
     expect((await scene.get<Obj>('exp', 'more')).spec.recheckEvery).toBe('2h');
+  });
+
+  it('`homeostat sources` lists the sources with their problems; `homeostat sources scan` asks for a scan', async () => {
+    let out = '';
+    const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t) };
+    const options = { kubeconfig: cluster().kubeconfigPath, namespace: scene.ns };
+    expect(await listSources(options, io)).toBe(0);
+    const [header, row] = out.split('\n');
+    expect(header?.split(/\s{3,}/)).toEqual(['NAME', 'WHERE', 'READY', 'FILES', 'OBJECTS', 'PROBLEMS', 'LAST SCAN', 'AGE']);
+    expect(row?.split(/\s{3,}/).slice(0, 6)).toEqual(['defs', dir, 'True', '5', '3', '2']);
+    expect(out).toContain('defs: broken.yaml: document 1 (line 1): Expectation broken: spec.workingTimeout');
+    const before = controller.sources?.scans(scene.ns, 'defs') ?? 0;
+    out = '';
+    expect(await cliScanNow('defs', options, io)).toBe(0);
+    expect(out).toMatch(/^definitionsource.homeostat.dev\/defs scan requested/);
+    await eventually(async () => {
+      if ((controller.sources?.scans(scene.ns, 'defs') ?? 0) <= before) throw new Error('not scanned yet');
+    }, 15_000);
   });
 
   describe('what a source may read', () => {
