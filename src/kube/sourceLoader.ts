@@ -206,7 +206,7 @@ export class SourceLoader {
       if (!roots.some((r) => path === r || path.startsWith(r.endsWith(sep) ? r : r + sep))) {
         throw new SourceUnreachable('DirectoryNotAllowed', `directory ${spec.directory.path} is not one the administrator allows sources to read (${roots.length === 0 ? 'none is allowed' : roots.join(', ')})`);
       }
-      tracked.reader = new DirectoryReader(path);
+      tracked.reader = new DirectoryReader(path, roots);
       return tracked.reader;
     }
     const s3 = spec.s3;

@@ -24,7 +24,11 @@ export class DirectoryReader {
   /** Files opened since the reader was made (for tests and the bench: an unchanged scan opens none). */
   opened = 0;
 
-  constructor(private readonly root: string) {}
+  /**
+   * `allowedRoots`: when given, the directory, links resolved, must be one of them or below one
+   * (resolved too), so a link inside an allowed directory cannot lead a source elsewhere.
+   */
+  constructor(private readonly root: string, private readonly allowedRoots?: readonly string[]) {}
 
   async list(): Promise<SourceEntry[]> {
     let realRoot: string;
@@ -33,6 +37,12 @@ export class DirectoryReader {
       if (!(await stat(realRoot)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     } catch (error) {
       throw new SourceUnreachable('DirectoryUnreadable', `directory ${this.root}: ${ioMessage(error)}`);
+    }
+    if (this.allowedRoots !== undefined) {
+      const roots = await Promise.all(this.allowedRoots.map((r) => realpath(r).catch(() => undefined)));
+      if (!roots.some((r) => r !== undefined && (realRoot === r || realRoot.startsWith(r.endsWith(sep) ? r : r + sep)))) {
+        throw new SourceUnreachable('DirectoryNotAllowed', `directory ${this.root} leads to ${realRoot}, which is not in a directory the administrator allows sources to read`);
+      }
     }
     const files = await walk(realRoot, '');
     const known = new Map<string, Known>();

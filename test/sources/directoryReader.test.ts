@@ -62,6 +62,20 @@ describe('a directory source', () => {
     }
   });
 
+  it('a directory allowed by its path but leading elsewhere through a link is not read', async () => {
+    const allowed = join(dir, 'allowed');
+    mkdirSync(allowed);
+    const elsewhere = mkdtempSync(join(tmpdir(), 'homeostat-elsewhere-'));
+    symlinkSync(elsewhere, join(allowed, 'escape'));
+    try {
+      await expect(new DirectoryReader(join(allowed, 'escape'), [allowed]).list()).rejects.toThrow(/^directory .*escape leads to .*, which is not in a directory the administrator allows sources to read$/);
+      write('allowed/team/a.yaml', 'x: 1\n');
+      expect((await new DirectoryReader(join(allowed, 'team'), [allowed]).list()).map((e) => e.path)).toEqual(['a.yaml']);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('a missing directory is unreachable, as a whole', async () => {
     await expect(new DirectoryReader(join(dir, 'nope')).list()).rejects.toThrow(new SourceUnreachable('DirectoryUnreadable', `directory ${join(dir, 'nope')}: no such file or directory`));
   });
