@@ -34,7 +34,7 @@ export function scannedStatus(outcome: ScanOutcome, generation: number, now: num
       problems: bad.length,
       suspended: outcome.suspended,
     },
-    files: listed.map((f) => ({ path: f.path, checksum: f.checksum, objects: f.objects.slice(0, 50), ...(f.problem !== undefined ? { problem: cut(f.problem, 4096) } : {}) })),
+    files: listed.map((f) => ({ path: cut(f.path, 1024), checksum: cut(f.checksum, 128), objects: f.objects.slice(0, 50), ...(f.problem !== undefined ? { problem: cut(f.problem, 4096) } : {}) })),
     filesNotShown: outcome.files.length - listed.length,
     conditions: stamped([condition('Ready', 'True', 'Scanned', `revision ${outcome.revision}`), valid], generation, now, previous),
   };
