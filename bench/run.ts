@@ -56,3 +56,11 @@ try {
   console.log(`install benchmark failed: ${(error as Error).message.split('\n')[0]}`);
   process.exitCode = 1;
 }
+
+// Definition sources: 1,000 files from a directory and from a local S3 server (bench/sources.ts).
+try {
+  execFileSync(tsx, [join(here, 'sources.ts')], { stdio: 'inherit', timeout: 180_000 });
+} catch (error) {
+  console.log(`sources benchmark failed: ${(error as Error).message.split('\n')[0]}`);
+  process.exitCode = 1;
+}

@@ -5,6 +5,8 @@ import type {
   DagRunStatus,
   DagSpec,
   DagStatus,
+  DefinitionSourceSpec,
+  DefinitionSourceStatus,
   ExpectationSpec,
   ExpectationStatus,
   StateCheckerSpec,
@@ -39,6 +41,8 @@ export type Expectation = Resource<'Expectation', ExpectationSpec, ExpectationSt
 export type Dag = Resource<'Dag', DagSpec, DagStatus>;
 export type DagRun = Resource<'DagRun', DagRunSpec, DagRunStatus>;
 export type DagDependency = Resource<'DagDependency', DagDependencySpec, DagDependencyStatus>;
+/** Not part of the graph: where Dags and Expectations are loaded from (src/sources). */
+export type DefinitionSource = Resource<'DefinitionSource', DefinitionSourceSpec, DefinitionSourceStatus>;
 
 export type HomeostatObject = StateChecker | Expectation | Dag | DagRun | DagDependency;
 export type KindName = HomeostatObject['kind'];

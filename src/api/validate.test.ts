@@ -28,7 +28,7 @@ describe('validateObject: a minimal object of every kind is valid and gets its d
     {
       name: 'Dag',
       input: dag({}),
-      spec: { tasks: [{ name: 'a', job, timeout: '1h' }], maxActiveRuns: 16, historyLimit: 3 },
+      spec: { tasks: [{ name: 'a', job, timeout: '1h' }], maxActiveRuns: 16, historyLimit: 3, suspend: false },
     },
     {
       name: 'DagRun (its oldSelf rule only applies on update)',
@@ -39,6 +39,11 @@ describe('validateObject: a minimal object of every kind is valid and gets its d
       name: 'DagDependency',
       input: manifest('DagDependency', { dag: 'enrich', dependsOn: [{ dag: 'sold' }] }),
       spec: { dag: 'enrich', dependsOn: [{ dag: 'sold', periods: 'Auto' }] },
+    },
+    {
+      name: 'DefinitionSource',
+      input: manifest('DefinitionSource', { directory: { path: '/definitions' } }),
+      spec: { directory: { path: '/definitions' }, interval: '30s', prune: 'Suspend', suspend: false },
     },
   ];
   it.each(cases)('$name', ({ input, spec }) => {
@@ -347,7 +352,7 @@ describe('validateObject: the envelope and the schema', () => {
     {
       name: 'an unknown kind',
       input: manifest('Pipeline', {}),
-      errors: [{ path: 'kind', message: '"Pipeline" is not a Homeostat kind (one of StateChecker, Expectation, Dag, DagRun, DagDependency)' }],
+      errors: [{ path: 'kind', message: '"Pipeline" is not a Homeostat kind (one of StateChecker, Expectation, Dag, DagRun, DagDependency, DefinitionSource)' }],
     },
     { name: 'no metadata', input: { apiVersion: API_VERSION, kind: 'DagRun', spec: { dag: 'd', period: 'p' } }, errors: [{ path: 'metadata.name', message: 'is required' }] },
     {
@@ -401,5 +406,18 @@ describe('validateObject: huge invalid objects (found by the fuzz test)', () => 
     const errors = errorsOf(manifest('DagDependency', { dag: 'd', dependsOn: Array.from({ length: 150 }, (_, i) => String(i)) }));
     expect(errors).toHaveLength(MAX_LISTED_ERRORS + 1);
     expect(errors[MAX_LISTED_ERRORS]).toEqual({ path: expect.stringMatching(/^spec\.dependsOn/), message: expect.stringMatching(/^and \d+ more errors from here on \(the first 100 are listed\)$/) });
+  });
+});
+
+describe('validateObject: a DefinitionSource reads exactly one place', () => {
+  it.each([
+    { name: 'neither directory nor s3', spec: {} },
+    { name: 'both', spec: { directory: { path: '/definitions' }, s3: { bucket: 'dags' } } },
+  ])('$name is refused', ({ spec }) => {
+    expect(errorsOf(manifest('DefinitionSource', spec))).toEqual([{ path: 'spec', message: 'give exactly one of directory or s3' }]);
+  });
+
+  it('refuses a relative directory and an unknown prune policy', () => {
+    expect(errorsOf(manifest('DefinitionSource', { directory: { path: 'definitions' }, prune: 'Forget' })).map((e) => e.path)).toEqual(['spec.directory.path', 'spec.prune']);
   });
 });

@@ -39,6 +39,10 @@ export interface ControllerCommandOptions extends PodPolicyFlags, NodeCapFlags {
   tlsPrivateKeyFile?: string;
   /** How often the TLS files are re-read, a Go-style duration. Defaults to 10s. */
   tlsReloadInterval?: string;
+  /** Load DefinitionSources (needs the chart's source RBAC). Defaults to false. */
+  definitionSources?: boolean;
+  /** Directories of this Pod directory sources may read (`--source-directory-root`, repeated). Defaults to none. */
+  sourceDirectoryRoot?: string[];
   /** Resolves when the process is asked to stop. Defaults to SIGTERM or SIGINT. */
   interrupted?: Promise<void>;
   /** Called once the server listens, leader or not (tests). */
@@ -81,6 +85,8 @@ export function register(program: Command, cli: CliContext): void {
     .option('--tls-private-key-file <file>', 'the PEM private key of --tls-cert-file (tls.key)')
     .option('--advertise-ca-file <path>', "a PEM file with the CA that signs the served certificate; actions get it as HOMEOSTAT_CA_CERT with HOMEOSTAT_LEASE_RENEW_URL, to trust the controller (default: none, the system's CAs)")
     .option('--tls-reload-interval <duration>', 'how often the TLS files are re-read; a changed pair serves new connections without a restart', '10s')
+    .option('--definition-sources [bool]', 'load DefinitionSources: Dags and Expectations from directories and S3 buckets (needs the RBAC the chart grants with sources.enabled)', parseBool, false)
+    .option('--source-directory-root <path>', 'a directory of this Pod that directory sources may read, it or below it; repeat for more (default: none, so directory sources are refused)', (path: string, previous: string[] | undefined) => [...(previous ?? []), path])
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--leader-elect [bool]', 'act only while holding the leader election Lease, so several replicas can run; --leader-elect=false runs alone', parseBool, true)
     .option('--leader-election-namespace <namespace>', `the Lease's namespace (default: $POD_NAMESPACE, else the first --namespace, else ${DEFAULT_ELECTION_NAMESPACE})`)
@@ -258,7 +264,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     }
     const podPolicy = podPolicyOf(options, process.env.POD_NAMESPACE ?? options.leaderElectionNamespace);
     log.info({ podPolicy }, 'pod policy');
-    const started = startController({ clients: term.clients, log, metrics, podPolicy, ...nodeCaps(options), checkerUrlPolicy: urlPolicy.value, requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}), ...(controllerCa !== undefined ? { controllerCa } : {}) });
+    const started = startController({ clients: term.clients, log, metrics, podPolicy, ...nodeCaps(options), checkerUrlPolicy: urlPolicy.value, requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}), ...(controllerCa !== undefined ? { controllerCa } : {}), ...(options.definitionSources === true ? { sources: { directoryRoots: options.sourceDirectoryRoot ?? [] } } : {}) });
     const first = await Promise.race([started.then((c) => ({ c })), ending]);
     if (typeof first === 'string') {
       log.info({ reason: first }, 'stopping before the controller started');

@@ -5,12 +5,14 @@ import { type CliCommand, processIo, runCli } from './program.js';
 import * as controller from './controller.js';
 import * as dev from './dev.js';
 import * as get from './get.js';
+import * as sources from './sources.js';
 import * as validate from './validate.js';
 
 const COMMANDS: readonly CliCommand[] = [
   validate,
   dev,
   get,
+  sources,
   controller,
 ];
 

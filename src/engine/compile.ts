@@ -261,7 +261,8 @@ export function draftDag(dag: Dag, dependencies: DagDependency[], now: number, i
       workingTimeoutMs: MS(t.timeout, 3_600_000),
       recheckMs: Infinity,
       ...retryPolicy(t.retry, 2),
-      suspended: false,
+      // A suspended Dag starts no task; a running one finishes and its success is kept.
+      suspended: dag.spec.suspend ?? false,
       task: t.name,
     },
   }));

@@ -27,6 +27,8 @@ import { HttpCheckRunner } from './httpCheckRunner.js';
 import { JobActionRunner } from './jobActionRunner.js';
 import { JobCheckRunner } from './jobCheckRunner.js';
 import { combinedFactory, kubeInformerFactory, ResilientInformer, type ResilientInformerOptions, watchedObjects, type WatchState } from './resilientInformer.js';
+import { startSourceLoader } from './sourceInformer.js';
+import type { SourceLoader, SourceLoaderOptions } from './sourceLoader.js';
 import { kubeStatusApi, StatusStore } from './statusStore.js';
 import { type InvalidObject, MANAGED_BY_LABEL, MANAGER, WorldCache, type WorldState } from './worldCache.js';
 
@@ -74,6 +76,8 @@ export interface ControllerOptions {
   checkerUrlPolicy?: CheckerUrlPolicy;
   /** The administrator's policy for the Pods of actions and checkers (api/podPolicy.ts). Defaults to none. */
   podPolicy?: PodPolicy;
+  /** Load DefinitionSources (src/kube/sourceLoader.ts). Off by default. */
+  sources?: Pick<SourceLoaderOptions, 'directoryRoots' | 'retryInitialMs'>;
 }
 
 /** The strict policy, refusing the API server as this controller reaches it (in-cluster and by its kubeconfig). */
@@ -99,6 +103,8 @@ export interface Controller {
   readonly store: StatusStore;
   readonly events: EventRecorder;
   readonly informers: WatchState[];
+  /** The DefinitionSource loader, when `sources` was given. */
+  readonly sources: SourceLoader | undefined;
   /** Every cache has synced once. */
   synced(): boolean;
   /** Whether every watch heard from the server within `withinMs`; `stale` names the others. */
@@ -213,6 +219,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
   if (latest !== undefined) declare(reconciler, latest);
   log.info({ objects: latest === undefined ? 0 : latest.world.expectations.length + latest.world.dags.length }, 'controller started');
 
+  // After the caches synced: a source's first scan compares with every object already there.
+  const sources = options.sources === undefined ? undefined : startSourceLoader({ clients, log: log.child({ component: 'sources' }), clock, holder, world, namespaces, informerOptions, ...options.sources });
+  if (sources !== undefined) informers.push(sources.informer);
+
   const running = reconciler;
   let stopping: Promise<void> | undefined;
   return {
@@ -221,6 +231,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     store,
     events,
     informers,
+    sources: sources?.loader,
     synced: () => informers.every((i) => i.synced),
     watchesFresh(withinMs) {
       const now = clock.now();
@@ -263,6 +274,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       (stopping ??= (async () => {
         log.info({ graceMs }, 'stopping: no new work; waiting for the calls in flight');
         invalid.stop();
+        await sources?.stop();
         await world.stop();
         const stopped = running.stop().then(() => store.settled());
         const timedOut = await Promise.race([stopped.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);

@@ -35,14 +35,24 @@ interface Entry {
   /** The objects of the file's latest good version. */
   good: FileObjects | undefined;
   problem: string | undefined;
+  /** The file is gone: its last good objects stay, its Dags and Expectations suspended, until it is back. */
+  removed?: boolean;
 }
+
+/** What a file that is gone leaves in effect: its objects, Dags and Expectations suspended (their history kept). */
+const suspended = (objects: FileObjects): FileObjects => ({
+  ...objects,
+  objects: objects.objects.map((o) => (o.kind === 'Dag' || o.kind === 'Expectation' ? ({ ...o, spec: { ...o.spec, suspend: true } } as typeof o) : o)),
+});
 
 /**
  * Watches a manifest directory (every *.yaml and *.yml below it, except dot-named ones): on each
  * poll, and at once when fs.watch says something moved, files whose size or mtime changed are
  * read again and checksummed (sha256); only a changed checksum parses and validates the file.
  * A broken file is reported once per version, and keeps its last good objects while it stays
- * broken (a file never good is skipped); a removed file removes its objects.
+ * broken (a file never good is skipped). A removed file suspends its Dags and Expectations (as a
+ * DefinitionSource's prune: Suspend does): their run history and successes are kept, and putting
+ * the file back resumes them without re-running what already succeeded.
  */
 export class ManifestWatcher {
   private readonly entries = new Map<string, Entry>();
@@ -94,8 +104,11 @@ export class ManifestWatcher {
   /** What the directory declares now: objects of every good file and last good versions of broken ones. */
   state(): ManifestState {
     const files = [...this.entries.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const problems: FileProblem[] = files.flatMap(([file, e]) => (e.problem !== undefined ? [{ file, message: e.problem, kept: e.good?.objects.length ?? 0 }] : []));
-    const { world, side, duplicates } = declare(files.map(([file, e]) => ({ file, objects: e.good })), (object) => this.stamp(object));
+    const problems: FileProblem[] = files.flatMap(([file, e]) => {
+      if (e.removed === true) return [{ file, message: `${file} is gone: its Dags and Expectations are suspended until it is back`, kept: e.good?.objects.length ?? 0 }];
+      return e.problem !== undefined ? [{ file, message: e.problem, kept: e.good?.objects.length ?? 0 }] : [];
+    });
+    const { world, side, duplicates } = declare(files.map(([file, e]) => ({ file, objects: e.removed === true && e.good !== undefined ? suspended(e.good) : e.good })), (object) => this.stamp(object));
     for (const d of duplicates) problems.push({ file: d.file, message: d.message, kept: 0 });
     return { world, side, problems };
   }
@@ -110,11 +123,15 @@ export class ManifestWatcher {
     }
     let changed = false;
     const present = new Set(files.map((f) => relative(this.dir, f)));
-    for (const file of [...this.entries.keys()]) {
-      if (present.has(file)) continue;
-      this.entries.delete(file);
-      this.options.log.info({ file }, 'manifest file removed; its objects are removed');
+    for (const [file, entry] of [...this.entries]) {
+      if (present.has(file) || entry.removed === true) continue;
       changed = true;
+      if (entry.good === undefined || entry.good.objects.length === 0) {
+        this.entries.delete(file);
+        continue;
+      }
+      entry.removed = true;
+      this.options.log.info({ file }, 'manifest file removed; its Dags and Expectations are suspended until it is back');
     }
     for (const path of files) if (await this.refresh(path)) changed = true;
     return changed;
@@ -128,7 +145,7 @@ export class ManifestWatcher {
     let bytes: Buffer;
     try {
       info = await stat(path);
-      if (entry !== undefined && entry.mtimeMs === info.mtimeMs && entry.size === info.size) return false;
+      if (entry !== undefined && entry.removed !== true && entry.mtimeMs === info.mtimeMs && entry.size === info.size) return false;
       bytes = await readFile(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // removed meanwhile: the next scan sees it
@@ -136,8 +153,10 @@ export class ManifestWatcher {
     }
     const checksum = createHash('sha256').update(bytes).digest('hex');
     if (entry !== undefined && entry.checksum === checksum) {
-      Object.assign(entry, { mtimeMs: info.mtimeMs, size: info.size });
-      return false;
+      const back = entry.removed === true;
+      Object.assign(entry, { mtimeMs: info.mtimeMs, size: info.size, removed: false });
+      if (back) this.options.log.info({ file }, `${file} is back; its objects are resumed`);
+      return back;
     }
     const read = readManifestFile(bytes.toString('utf8'), file);
     const next: Entry = { mtimeMs: info.mtimeMs, size: info.size, checksum, good: read.ok ? read.objects : entry?.good, problem: read.ok ? undefined : read.problem };

@@ -38,7 +38,7 @@ describe('homeostat get', () => {
 
   it('says why in REASON: a checker failure on an Expectation, an upstream at work on a Dag', () => {
     expect(get('exp', { namespace: 'team-c' }).out).toBe('NAME     PHASE     SATISFIED   WORKING   FAILED   VALID   REASON          AGE\nsensor   Unknown   0/1         0         0        True    CheckerFailed   90s\n');
-    expect(get('dag', { namespace: 'team-c' }).out).toBe('NAME     PHASE         SUCCEEDED   RUNNING   FAILED   LAST     VALID   REASON            AGE\nenrich   WorkingOnIt   0/3         0         0        <none>   True    UpstreamWorking   90s\n');
+    expect(get('dag', { namespace: 'team-c' }).out).toBe('NAME     PHASE         SUCCEEDED   RUNNING   FAILED   LAST     VALID   SUSPENDED   REASON            AGE\nenrich   WorkingOnIt   0/3         0         0        <none>   True    <none>      UpstreamWorking   90s\n');
   });
 
   it('fills columns from JSONPath filters and shows <none> for missing values', () => {

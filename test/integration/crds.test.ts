@@ -66,6 +66,11 @@ apiVersion: homeostat.dev/v1alpha1
 kind: DagDependency
 metadata: {name: report-after-ingest}
 spec: {dag: report, dependsOn: [{dag: ingest}]}
+---
+apiVersion: homeostat.dev/v1alpha1
+kind: DefinitionSource
+metadata: {name: team-dags}
+spec: {directory: {path: /definitions}}
 `;
 
 describeIntegration('CRDs on a real API server', () => {
@@ -77,10 +82,10 @@ describeIntegration('CRDs on a real API server', () => {
     ns = await createNamespace('crds');
   });
 
-  it('kubectl apply -f crds/ installs the five CRDs and they become Established', async () => {
+  it('kubectl apply -f crds/ installs the six CRDs and they become Established', async () => {
     const applied = await installCrds();
     const crdNames = KINDS.map((k) => `${k.plural}.${GROUP}`).sort();
-    expect(crdNames).toHaveLength(5);
+    expect(crdNames).toHaveLength(6);
     for (const name of crdNames) expect(applied.stdout).toMatch(new RegExp(`customresourcedefinition.apiextensions.k8s.io/${name} (created|configured|unchanged)`));
 
     const listed = await must(kubectl(['get', 'crd', '-o', 'json']));
@@ -129,6 +134,7 @@ describeIntegration('CRDs on a real API server', () => {
       'dag.homeostat.dev/ingest',
       'dagdependency.homeostat.dev/report-after-ingest',
       'dagrun.homeostat.dev/ingest-2026-01-05',
+      'definitionsource.homeostat.dev/team-dags',
       'expectation.homeostat.dev/clicks',
       'statechecker.homeostat.dev/table-partition',
     ]);

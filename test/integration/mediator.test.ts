@@ -66,7 +66,7 @@ describeIntegration('Mediator: enrich runs a day once sold and ads load have suc
     expect(await scene.launched('enrich')).toEqual([]);
     const got = await scene.kubectl(['get', 'dag', 'enrich']);
     const [header, row] = got.stdout.trim().split('\n');
-    expect(header?.trim().split(/\s+/)).toEqual(['NAME', 'PHASE', 'SUCCEEDED', 'RUNNING', 'FAILED', 'LAST', 'VALID', 'REASON', 'AGE']);
+    expect(header?.trim().split(/\s+/)).toEqual(['NAME', 'PHASE', 'SUCCEEDED', 'RUNNING', 'FAILED', 'LAST', 'VALID', 'SUSPENDED', 'REASON', 'AGE']);
     // No Job of enrich exists: RUNNING ("Periods running now", status.periods.running) must not count the periods waiting on ads.
     expect(row?.trim().split(/\s+/).slice(0, 5)).toEqual(['enrich', 'WorkingOnIt', '0/3', '0', '0']);
     // REASON says why (only an upstream is at work), and the Satisfied condition names it and its period.

@@ -49,6 +49,9 @@ const CASES: Case[] = [
   },
   { name: 'a DagRun', kind: 'DagRun', spec: { dag: 'ingest', period: '2026-01-05', reason: 'Manual' }, valid: true },
   { name: 'a DagDependency', kind: 'DagDependency', spec: { dag: 'report', dependsOn: [{ dag: 'ingest', periods: 'Within' }] }, valid: true },
+  { name: 'a directory DefinitionSource', kind: 'DefinitionSource', spec: { directory: { path: '/definitions' } }, valid: true },
+  { name: 'an S3 DefinitionSource', kind: 'DefinitionSource', spec: { s3: { bucket: 'defs', prefix: 'a/', endpoint: 'http://minio:9000', forcePathStyle: true, credentialsSecretRef: { name: 'keys' } }, prune: 'Delete' }, valid: true },
+  { name: 'a DefinitionSource with a directory and s3', kind: 'DefinitionSource', spec: { directory: { path: '/d' }, s3: { bucket: 'defs' } }, valid: false },
   // invalid: CEL rules
   { name: 'a time partition with every and cron', kind: 'Expectation', spec: { checker, partitions: { d: { from: '2026-01-01', every: 'P1D', cron: '0 3 * * *' } } }, valid: false },
   { name: 'an action with job and dagRun', kind: 'Expectation', spec: { checker, action: { job, dagRun: { dag: 'load' } } }, valid: false },

@@ -49,7 +49,7 @@ describe('a manifest directory in embedded mode', () => {
     expect(box.lines.filter((l) => l.level === 40 && l.file === 'wrong-group.yaml').map((l) => l.msg)).toEqual(['wrong-group.yaml is not valid; skipped']);
   });
 
-  it('keeps the last good version of a file that breaks, and drops the objects of a removed file', async () => {
+  it('keeps the last good version of a file that breaks, and suspends the objects of a removed file', async () => {
     box = sandbox();
     box.write('extra.yaml', sensor('extra'));
     const loop = await box.start();
@@ -65,7 +65,9 @@ describe('a manifest directory in embedded mode', () => {
     await waitFor('the fixed file to be read', () => loop.fileProblems().length === 0);
 
     rmSync(join(box.dir, 'extra.yaml'));
-    await waitFor('the removed object to go', () => !hasOwner(loop, 'extra'));
+    await waitFor('the removed file to be noticed', () => loop.fileProblems().length === 1);
+    expect(loop.fileProblems()[0]).toEqual({ file: 'extra.yaml', kept: 1, message: 'extra.yaml is gone: its Dags and Expectations are suspended until it is back' });
+    expect(hasOwner(loop, 'extra')).toBe(true);
     await loop.stop();
   });
 

@@ -34,4 +34,27 @@ scenario with exactly these and fails on any 403.
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+{{- if ((.Values.sources).enabled) }}
+# DefinitionSources (src/kube/sourceInformer.ts, sourceLoader.ts): one informer; the status is a merge patch.
+- apiGroups: [homeostat.dev]
+  resources: [definitionsources]
+  verbs: [get, list, watch]
+- apiGroups: [homeostat.dev]
+  resources: [definitionsources/status]
+  verbs: [patch]
+# The loader's server-side applies (patch, and create for a new object), the removal of a resumed
+# object's pruned annotation (patch), and prune: Delete. Only Homeostat's kinds: a source never
+# writes a Secret, a Deployment or anything else (src/sources/parseFile.ts refuses them).
+- apiGroups: [homeostat.dev]
+  resources: [statecheckers, expectations, dags, dagruns, dagdependencies]
+  verbs: [create, patch, delete]
+{{- if .Values.sources.credentialsFromSecrets }}
+# An S3 source's credentialsSecretRef: get only (no list or watch, so no Secret is ever enumerated),
+# and the loader uses a Secret only when its annotation homeostat.dev/definition-sources names the
+# source (sourceApi.ts credentials): a Secret's owner opts in, a source's author cannot borrow it.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
+{{- end }}
+{{- end }}
 {{- end -}}

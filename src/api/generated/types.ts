@@ -816,6 +816,10 @@ maxActiveRuns?: number
  */
 historyLimit?: number
 /**
+ * Start no new task: running ones finish, and the successes are kept, so resuming runs only what is still due. Defaults to false.
+ */
+suspend?: boolean
+/**
  * Default template values of every task (`{{key}}` in args and env); a run's params override them, and the period's own values (period, periodStart, periodEnd, dag, task) override both.
  */
 params?: {
@@ -1273,6 +1277,176 @@ export interface DagDependencyStatus {
  * The metadata.generation this status describes.
  */
 observedGeneration?: number
+/**
+ * The latest observations of the object, one per type (Valid, Satisfied, Progressing, Degraded).
+ * 
+ * @maxItems 16
+ * 
+ * Items: One condition, in the shape of metav1.Condition.
+ */
+conditions?: {
+/**
+ * The condition type in CamelCase, e.g. Satisfied.
+ */
+type: string
+/**
+ * True, False or Unknown.
+ */
+status: ("True" | "False" | "Unknown")
+/**
+ * The metadata.generation the condition was set for.
+ */
+observedGeneration?: number
+/**
+ * When the status last changed.
+ */
+lastTransitionTime: string
+/**
+ * A CamelCase reason, the same as the Event that reported it.
+ */
+reason: string
+/**
+ * What happened, for a person.
+ */
+message: string
+}[]
+}
+
+/**
+ * Where to read and how often.
+ */
+export interface DefinitionSourceSpec {
+/**
+ * Read every *.yaml, *.yml and *.json file under a directory of the controller Pod (recursively; names starting with a dot are skipped): a ConfigMap volume, or the emptyDir a git-sync sidecar writes. The administrator allows the directories sources may read (the chart's sources.directoryRoots); any other path is refused.
+ */
+directory?: {
+/**
+ * An absolute path in the controller Pod.
+ */
+path: string
+}
+/**
+ * Read every *.yaml, *.yml and *.json object of an S3 bucket (or an S3-compatible store) under a prefix.
+ */
+s3?: {
+/**
+ * The bucket name.
+ */
+bucket: string
+/**
+ * Only objects whose key starts with this are read, e.g. dags/. Defaults to the whole bucket.
+ */
+prefix?: string
+/**
+ * The endpoint of an S3-compatible store (https://minio.example:9000). Defaults to AWS for the region.
+ */
+endpoint?: string
+/**
+ * The region. Defaults to us-east-1.
+ */
+region?: string
+/**
+ * Address the bucket in the path (endpoint/bucket/key) rather than in the host name, as most S3-compatible stores need. Defaults to false.
+ */
+forcePathStyle?: boolean
+/**
+ * A Secret of this namespace holding the access key pair (keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, optionally AWS_SESSION_TOKEN). The Secret must allow this source: its annotation homeostat.dev/definition-sources lists the names of the sources that may use it (or *). Without a ref, the SDK's default chain (IRSA, instance roles) is used.
+ */
+credentialsSecretRef?: {
+/**
+ * The Secret name.
+ */
+name: string
+}
+}
+/**
+ * How often the source is scanned. Defaults to 30s. Set the annotation homeostat.dev/scan-requested-at to any new value to scan at once.
+ */
+interval?: string
+/**
+ * What happens to the objects of a file that is gone: Suspend (the default: Dags and Expectations get spec.suspend true and keep their history; putting the file back resumes them), Delete, or Orphan (left as they are).
+ */
+prune?: ("Suspend" | "Delete" | "Orphan")
+/**
+ * Stop scanning; the objects applied stay as they are. Defaults to false.
+ */
+suspend?: boolean
+}
+
+/**
+ * What the last scan found and did.
+ */
+export interface DefinitionSourceStatus {
+/**
+ * The metadata.generation this status describes.
+ */
+observedGeneration?: number
+/**
+ * When the last scan ended.
+ */
+lastScanTime?: string
+/**
+ * A digest of every file's path and checksum: it changes when any file does.
+ */
+revision?: string
+/**
+ * The value of the homeostat.dev/scan-requested-at annotation the last scan answered.
+ */
+lastScanRequest?: string
+/**
+ * What the last scan counted.
+ */
+counts?: {
+/**
+ * Files (or objects) found.
+ */
+files?: number
+/**
+ * Homeostat objects applied from them and kept up to date.
+ */
+objects?: number
+/**
+ * Files not applied because of a problem.
+ */
+problems?: number
+/**
+ * Objects suspended because their file is gone.
+ */
+suspended?: number
+}
+/**
+ * The files, those with a problem first (at most 100; see filesNotShown).
+ * 
+ * @maxItems 100
+ * 
+ * Items: One file (or S3 object) of the last scan.
+ */
+files?: {
+/**
+ * The path under the directory or the key under the prefix.
+ */
+path: string
+/**
+ * sha256 of a file; ETag and size of an S3 object.
+ */
+checksum?: string
+/**
+ * The objects it holds, as Kind/name.
+ * 
+ * @maxItems 50
+ * 
+ * Items: Kind/name.
+ */
+objects?: string[]
+/**
+ * Why the file is not applied (its last good objects stay as they were).
+ */
+problem?: string
+}[]
+/**
+ * How many more files there are than files lists.
+ */
+filesNotShown?: number
 /**
  * The latest observations of the object, one per type (Valid, Satisfied, Progressing, Degraded).
  * 

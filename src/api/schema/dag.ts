@@ -1,4 +1,4 @@
-import { duration, int, label, list, obj, str, stringMap } from './builders.js';
+import { bool, duration, int, label, list, obj, str, stringMap } from './builders.js';
 import { calendar, conditions, jobAction, observedGeneration, retry } from './common.js';
 import { leaseList, phaseReason, retriesDropped, retryList, waitingList } from './expectation.js';
 import type { KindDefinition } from './kind.js';
@@ -80,6 +80,7 @@ export const dag: KindDefinition = {
       }),
       maxActiveRuns: int('How many periods may run at once. Defaults to 16.', { minimum: 1, maximum: 1000, default: 16 }),
       historyLimit: int('How many DagRuns to keep per period. Defaults to 3.', { minimum: 1, maximum: 100, default: 3 }),
+      suspend: bool('Start no new task: running ones finish, and the successes are kept, so resuming runs only what is still due. Defaults to false.', { default: false }),
       params: stringMap('Default template values of every task (`{{key}}` in args and env); a run\'s params override them, and the period\'s own values (period, periodStart, periodEnd, dag, task) override both.'),
     },
     ['tasks'],
@@ -123,6 +124,7 @@ export const dag: KindDefinition = {
     { name: 'Failed', type: 'integer', jsonPath: '.status.periods.failed', description: 'Periods with a Failed task.' },
     { name: 'Last', type: 'string', jsonPath: '.status.lastPeriod', description: 'The latest succeeded period.' },
     { name: 'Valid', type: 'string', jsonPath: '.status.conditions[?(@.type=="Valid")].status', description: 'Whether the declaration is valid (the Valid condition says why not).' },
+    { name: 'Suspended', type: 'boolean', jsonPath: '.spec.suspend', description: 'Whether the Dag is suspended (starts no new task).' },
     { name: 'Reason', type: 'string', jsonPath: '.status.reason', description: 'Why the phase is what it is (e.g. UpstreamWorking: only an upstream is being worked on).' },
   ],
 };
