@@ -57,6 +57,13 @@ describe('parseManifestText', () => {
     expect(set.errors.map((e) => e.index)).toEqual([1]);
   });
 
+  it('refuses a key that is a list or a mapping, with its line, instead of stringifying it', () => {
+    const set = parseManifestText(`${checker('a')}---\napiVersion: homeostat.dev/v1alpha1\nkind: StateChecker\nmetadata:\n  name: b\n  labels:\n    ? [team, owner]\n    : data\n`, 'm.yaml');
+    expect(set.documents.map((d) => d.index)).toEqual([0]);
+    expect(set.errors).toEqual([{ file: 'm.yaml', index: 1, line: expect.any(Number), column: expect.any(Number), message: 'a mapping key must be a plain value, not a list or a mapping' }]);
+    expect(set.errors[0]?.line).toBe(checker('a').split('\n').length + 6);
+  });
+
   it('reads an empty file as nothing', () => {
     expect(parseManifestText('', 'empty.yaml')).toEqual({ documents: [], others: [], errors: [] });
   });

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
+import { isCollection, isPair, LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
 import { checkJsonShape, MAX_MANIFEST_DEPTH } from './jsonShape.js';
 import { API_VERSION, GROUP } from './schema/index.js';
 
@@ -65,6 +65,11 @@ export function parseManifestText(text: string, file: string): ManifestSet {
       return;
     }
     const start = where(doc.contents?.range[0] ?? doc.range[0]);
+    const collectionKey = firstCollectionKey(doc.contents);
+    if (collectionKey !== undefined) {
+      set.errors.push({ file, index, ...where(collectionKey), message: 'a mapping key must be a plain value, not a list or a mapping' });
+      return;
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 100 });
@@ -93,6 +98,26 @@ export function parseManifestText(text: string, file: string): ManifestSet {
     else set.errors.push({ file, index, ...start, message: notHomeostat(object) });
   });
   return set;
+}
+
+/**
+ * Where the first key that is itself a list or a mapping (`? [a, b]: 1`) starts, if any: JSON has no
+ * such keys, and the parser would turn it into a string with a process warning. Walked with an
+ * explicit stack (nesting is limited only later, by checkJsonShape); aliases are not followed.
+ */
+function firstCollectionKey(root: unknown): number | undefined {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!isCollection(node)) continue;
+    for (const item of node.items) {
+      if (isPair(item)) {
+        if (isCollection(item.key)) return item.key.range?.[0] ?? 0;
+        stack.push(item.value);
+      } else stack.push(item);
+    }
+  }
+  return undefined;
 }
 
 /** How the message of a document that is not a Homeostat object (nor a ConfigMap) starts. */
