@@ -264,6 +264,9 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     }
     const podPolicy = podPolicyOf(options, process.env.POD_NAMESPACE ?? options.leaderElectionNamespace);
     log.info({ podPolicy }, 'pod policy');
+    // Every object of a watched namespace that is also protected is refused: say so once, at start.
+    const refusedEverywhere = (options.namespace ?? []).filter((ns) => podPolicy.protectedNamespaces.includes(ns));
+    if (refusedEverywhere.length > 0) log.warn({ namespaces: refusedEverywhere }, "watched namespaces are protected (the controller's own): every Homeostat object there is refused with ProtectedNamespace; watch others, or set --protected-namespaces");
     const started = startController({ clients: term.clients, log, metrics, podPolicy, ...nodeCaps(options), checkerUrlPolicy: urlPolicy.value, requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}), ...(controllerCa !== undefined ? { controllerCa } : {}), ...(options.definitionSources === true ? { sources: { directoryRoots: options.sourceDirectoryRoot ?? [] } } : {}) });
     const first = await Promise.race([started.then((c) => ({ c })), ending]);
     if (typeof first === 'string') {

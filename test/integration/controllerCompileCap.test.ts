@@ -41,6 +41,8 @@ describeIntegration('compile cost is bounded', () => {
         interrupted,
         leaderElect: true,
         leaderElectionNamespace: scene.ns,
+        // The Lease shares the namespace with the objects here; a deployed controller's own namespace is protected.
+        protectedNamespaces: [],
         leaderElectionId: LEASE,
         leaderElectionLeaseDuration: '3s',
         leaderElectionRenewDeadline: '2s',

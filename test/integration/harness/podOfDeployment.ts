@@ -114,3 +114,39 @@ export function podOfDeployment(deployment: V1Deployment, pod: PodIdentity, cont
     serviceAccountName: spec?.serviceAccountName ?? 'default',
   };
 }
+
+export interface SecretVolumeFiles {
+  /** One mount per Secret volume the container mounts, at its mountPath (read-only). */
+  mounts: Mount[];
+  /** Each mountPath's files on the host, by mountPath. */
+  dirs: Record<string, string>;
+  /** Removes the directories. Idempotent. */
+  remove(): void;
+}
+
+/**
+ * The Secret volumes of a Deployment's first container, as the kubelet writes them: every key of
+ * the Secret a file in a fresh directory (readable by the container's user), mounted at the
+ * volumeMount's path. Other volume kinds are left out (the tests give what they need themselves).
+ */
+export async function secretVolumeFiles(cluster: Cluster, deployment: V1Deployment): Promise<SecretVolumeFiles> {
+  const spec = deployment.spec?.template.spec;
+  const namespace = deployment.metadata?.namespace ?? 'default';
+  const dirs: Record<string, string> = {};
+  for (const vm of spec?.containers[0]?.volumeMounts ?? []) {
+    const secretName = spec?.volumes?.find((v) => v.name === vm.name)?.secret?.secretName;
+    if (secretName === undefined) continue;
+    const got = await cluster.kubectl(['get', 'secret', secretName, '-n', namespace, '-o', 'json']);
+    if (got.code !== 0) throw new Error(`kubectl get secret ${secretName} -n ${namespace} failed (exit ${got.code}):\n${got.stderr}`);
+    const data = (JSON.parse(got.stdout) as { data?: Record<string, string> }).data ?? {};
+    const dir = mkdtempSync(join(tmpdir(), 'homeostat-secret-'));
+    chmodSync(dir, 0o755);
+    for (const [key, value] of Object.entries(data)) writeFileSync(join(dir, key), Buffer.from(value, 'base64'), { mode: 0o644 });
+    dirs[vm.mountPath] = dir;
+  }
+  return {
+    mounts: Object.entries(dirs).map(([destination, source]) => ({ source, destination })),
+    dirs,
+    remove: () => Object.values(dirs).forEach((d) => rmSync(d, { recursive: true, force: true })),
+  };
+}
