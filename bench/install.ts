@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
 import { type ControlPlane, REPO_ROOT, startControlPlane } from '../test/integration/harness/controlPlane.js';
-import { freePort, inClusterEnv, podOfDeployment, serviceAccountFiles } from '../test/integration/harness/podOfDeployment.js';
+import { freePort, inClusterEnv, podOfDeployment, secretVolumeFiles, serviceAccountFiles } from '../test/integration/harness/podOfDeployment.js';
 import { imageArchive, imageRuntime, type RunningContainer, runImage, type UnpackedImage, unpackImage } from '../test/integration/harness/runImage.js';
 import { Deadline, GROUP_PATH, JobWatch, jobEnded, now, RawApi, roleOf, round, type State, until, writeCheckerPod } from './controllerScenario.js';
 
@@ -230,13 +230,16 @@ try {
     const pod = podOfDeployment(deployment, { name: podName, namespace: RELEASE_NS });
     const sa = await serviceAccountFiles(plane, pod.serviceAccountName, RELEASE_NS);
     cleanups.push({ what: 'remove the ServiceAccount files', fn: async () => sa.remove() });
+    // The Secret volumes (the chart's serving certificate), as the kubelet mounts them.
+    const secrets = await secretVolumeFiles(plane, deployment);
+    cleanups.push({ what: 'remove the Secret volume files', fn: async () => secrets.remove() });
     const port = await freePort();
     const args = (pod.args ?? []).map((a) => (a.startsWith('--metrics-addr=') ? `--metrics-addr=127.0.0.1:${port}` : a));
     const c = await runImage(image, {
       ...(pod.command !== undefined ? { command: pod.command } : {}),
       args,
       env: { ...inClusterEnv(plane.kubeConfig), ...pod.env },
-      mounts: [sa.mount],
+      mounts: [sa.mount, ...secrets.mounts],
       hostname: podName,
     });
     container = c;
