@@ -6,7 +6,7 @@
 // Expectation, writes the source's status and Events, and deletes an object whose file is gone,
 // never refused. Secrets stay out of its reach unless sources.credentialsFromSecrets, and then only
 // `get`. No kubelet: the ConfigMap's files are written to a local directory standing in for the mount.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -54,6 +54,28 @@ async function clientsOf(serviceAccount: string, namespace: string): Promise<Kub
     currentContext: serviceAccount,
   });
   return fromConfig(config);
+}
+
+/**
+ * What the kubelet does with a ConfigMap volume (its atomic writer): the keys as files of a
+ * timestamped directory, `..data` a link to it swapped in one rename, and each key a link into
+ * `..data`; a key gone from the ConfigMap loses its link.
+ */
+function project(data: Record<string, string>, dir: string): void {
+  const version = `..${new Date().toISOString().replace(/[-:.]/g, '_')}${Math.random().toString(36).slice(2, 6)}`;
+  mkdirSync(join(dir, version));
+  for (const [key, text] of Object.entries(data)) writeFileSync(join(dir, version, key), text);
+  const previous = readdirSync(dir).filter((name) => name.startsWith('..') && name !== '..data' && name !== version);
+  symlinkSync(version, join(dir, '..data_tmp'));
+  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+  for (const name of readdirSync(dir).filter((n) => !n.startsWith('.'))) if (!(name in data)) unlinkSync(join(dir, name));
+  for (const key of Object.keys(data)) if (!readdirSync(dir).includes(key)) symlinkSync(join('..data', key), join(dir, key));
+  for (const name of previous) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
+/** The ConfigMap's data, as the API server has it. */
+async function configMapData(name: string, namespace: string): Promise<Record<string, string>> {
+  return (JSON.parse((await must(cluster().kubectl(['get', 'configmap', name, '-n', namespace, '-o', 'json']))).stdout) as { data: Record<string, string> }).data;
 }
 
 interface Deployment {
@@ -118,9 +140,8 @@ sources:
   });
 
   it('as the ServiceAccount, a DefinitionSource reading the directory applies a Dag and an Expectation, and deletes what is gone; never refused', async () => {
-    // The kubelet's part: the ConfigMap's keys as files of the mounted directory.
-    const data = (JSON.parse((await must(cluster().kubectl(['get', 'configmap', 'team-dags', '-n', home, '-o', 'json']))).stdout) as { data: Record<string, string> }).data;
-    for (const [key, text] of Object.entries(data)) writeFileSync(join(root, key), text);
+    // The kubelet's part: the ConfigMap's keys as the files of the mounted directory.
+    project(await configMapData('team-dags', home), root);
     const asController = await clientsOf(serviceAccount, home);
     const controller = await team.start({ clients: asController, sources: { directoryRoots: [root], retryInitialMs: 200 } });
     await team.apply(`apiVersion: homeostat.dev/v1alpha1
@@ -142,8 +163,9 @@ spec:
     await team.get('exp', 'sales');
     expect((await team.events('DefinitionSource', 'team')).join('\n')).toMatch(/Normal Applied: applied 3 objects/);
 
-    // prune: Delete needs the delete verb.
-    unlinkSync(join(root, 'sales.yaml'));
+    // A key removed from the ConfigMap: its file goes, and prune: Delete needs the delete verb.
+    await must(cluster().kubectl(['patch', 'configmap', 'team-dags', '-n', home, '--type', 'json', '-p', '[{"op":"remove","path":"/data/sales.yaml"}]']));
+    project(await configMapData('team-dags', home), root);
     const before = controller.sources?.scans(team.ns, 'team') ?? 0;
     await team.kubectl(['annotate', '--overwrite', 'definitionsources', 'team', `homeostat.dev/scan-requested-at=${Date.now()}`]);
     await eventually(async () => {
