@@ -58,6 +58,12 @@ expect full-values '^kind: PodDisruptionBudget$'
 expect full-values '^kind: NetworkPolicy$'
 expect full-values '--checker-url-allow=127.0.0.1/32,fd00::/8,metadata.google.internal'
 expect full-values '--values-from-require-label=true'
+expect default '--definition-sources=true'
+expect full-values '--source-directory-root=/sources/team-a$'
+expect full-values '--source-directory-root=/sources/git$'
+expect full-values 'name: source-team-a, mountPath: "/sources/team-a", readOnly: true'
+expect full-values '^        - name: git-sync$'
+expect full-values 'resources: \[secrets\]'
 grep -q '^kind: ClusterRole$' "$out/default.yaml" && ok "default: a ClusterRole" || fail "default: no ClusterRole"
 # watchNamespaces: the controller's rules in a Role, none in a ClusterRole (only the observation-writer one).
 [[ $(grep -c '^kind: ClusterRole$' "$out/full-values.yaml") == 1 ]] && ok "full-values: one ClusterRole (observation-writer)" || fail "full-values: the controller's rules are cluster-wide"
@@ -66,7 +72,7 @@ grep -q '^kind: ClusterRole$' "$out/default.yaml" && ok "default: a ClusterRole"
 for values in hack/helm/bad-values/*.yaml; do
   if "$HELM" template homeostat "$CHART" -n homeostat-system -f "$values" >/dev/null 2>"$out/bad.err"; then
     fail "$values rendered, but must fail"
-  elif grep -qE "don't meet the specifications of the schema|execution error at .*: (replicas|tls):" "$out/bad.err"; then
+  elif grep -qE "don't meet the specifications of the schema|execution error at .*: (replicas|tls|sources):" "$out/bad.err"; then
     ok "$values fails: $(grep -E '^- at |execution error' "$out/bad.err" | head -1 | sed 's/^Error: //')"
   else
     fail "$values fails without a clear message: $(cat "$out/bad.err")"
