@@ -220,7 +220,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   log.info({ objects: latest === undefined ? 0 : latest.world.expectations.length + latest.world.dags.length }, 'controller started');
 
   // After the caches synced: a source's first scan compares with every object already there.
-  const sources = options.sources === undefined ? undefined : startSourceLoader({ clients, log: log.child({ component: 'sources' }), clock, holder, world, namespaces, informerOptions, ...options.sources });
+  const sources = options.sources === undefined ? undefined : startSourceLoader({ clients, log: log.child({ component: 'sources' }), clock, holder, world, namespaces, informerOptions, endpointPolicy: urlPolicy, ...options.sources });
   if (sources !== undefined) informers.push(sources.informer);
 
   const running = reconciler;

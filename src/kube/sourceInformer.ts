@@ -17,7 +17,7 @@ import type { RawObject, WorldCache } from './worldCache.js';
 
 const PLURAL = 'definitionsources';
 
-export interface SourceLoaderStart extends Pick<SourceLoaderOptions, 'directoryRoots' | 'retryInitialMs'> {
+export interface SourceLoaderStart extends Pick<SourceLoaderOptions, 'directoryRoots' | 'retryInitialMs' | 'endpointPolicy'> {
   clients: KubeClients;
   log: Logger;
   clock: Clock;
@@ -54,6 +54,7 @@ export function startSourceLoader(options: SourceLoaderStart): { loader: SourceL
     clock,
     ...(options.directoryRoots !== undefined ? { directoryRoots: options.directoryRoots } : {}),
     ...(options.retryInitialMs !== undefined ? { retryInitialMs: options.retryInitialMs } : {}),
+    ...(options.endpointPolicy !== undefined ? { endpointPolicy: options.endpointPolicy } : {}),
   });
   const typed = (raw: RawObject) => raw as unknown as DefinitionSource;
   informer.on('add', (s) => loader.upsert(typed(s)));

@@ -21,6 +21,8 @@ import { type FileStatus, idOf, type ScanState, SCAN_REQUESTED_ANNOTATION, type 
 import { s3Client, S3Reader } from '../sources/s3Reader.js';
 import { scanEntries } from '../sources/scan.js';
 import { notReadyConditions, scannedStatus } from '../sources/sourceStatus.js';
+import { guardedLookup } from './checkerPost.js';
+import type { CheckerUrlPolicy } from './checkerUrlPolicy.js';
 import type { EventRecorder } from './eventRecorder.js';
 import { ApplyConflict, type SourceApi } from './sourceApi.js';
 
@@ -37,6 +39,12 @@ export interface SourceLoaderOptions {
   directoryRoots?: readonly string[];
   /** The first retry after a failed scan, doubled per failure up to the interval. Defaults to 5 s. */
   retryInitialMs?: number;
+  /**
+   * Where an S3 source's `endpoint` may point: the controller's outbound policy (the one Http
+   * checkers follow: loopback, link-local with the metadata service, and the API server refused
+   * unless allowed). Checked before any request and again on every address the host resolves to.
+   */
+  endpointPolicy?: CheckerUrlPolicy;
 }
 
 interface Tracked {
@@ -211,6 +219,18 @@ export class SourceLoader {
     }
     const s3 = spec.s3;
     if (s3 === undefined) throw new SourceUnreachable('InvalidSpec', 'give spec.directory or spec.s3');
+    const policy = this.options.endpointPolicy;
+    if (policy !== undefined && s3.endpoint !== undefined) {
+      let url: URL;
+      try {
+        url = new URL(s3.endpoint);
+      } catch {
+        throw new SourceUnreachable('EndpointRefused', `endpoint ${JSON.stringify(s3.endpoint)} is not a URL`);
+      }
+      const decision = policy.checkUrl(url);
+      if (!decision.ok) throw new SourceUnreachable('EndpointRefused', `endpoint ${s3.endpoint} is refused: ${decision.reason}`);
+    }
+    const lookup = policy !== undefined ? guardedLookup(policy) : undefined;
     let client: S3Client;
     if (s3.credentialsSecretRef !== undefined) {
       // Read on every scan: a rotated key is used at the next scan, and a Secret that stops
@@ -221,8 +241,8 @@ export class SourceLoader {
       } catch (error) {
         throw new SourceUnreachable('CredentialsUnavailable', (error as Error).message);
       }
-      client = s3Client(s3, credentials);
-    } else client = s3Client(s3);
+      client = s3Client(s3, credentials, undefined, lookup);
+    } else client = s3Client(s3, undefined, undefined, lookup);
     const reader = new S3Reader(client, s3);
     tracked.reader = { list: () => reader.list(), close: () => client.destroy() };
     return tracked.reader;

@@ -7,6 +7,9 @@
  * Errors say what failed and where, with the SDK's error name and HTTP status; never a
  * credential (the SDK's messages do not carry them, and the request is not logged).
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { type SourceEntry, SourceUnreachable } from './model.js';
 import { isDefinitionFile } from './parseFile.js';
@@ -28,13 +31,18 @@ export interface S3Credentials {
 /** Objects larger than this are listed with a read that fails: a definition file is small. */
 export const MAX_OBJECT_BYTES = 4 * 1024 * 1024;
 
-/** The client of one source; without credentials, the SDK's default chain (IRSA, instance roles). */
-export function s3Client(location: S3Location, credentials?: S3Credentials, timeoutMs = 10_000): S3Client {
+/**
+ * The client of one source; without credentials, the SDK's default chain (IRSA, instance roles).
+ * `lookup` resolves the store's host for every connection (the controller passes one that refuses
+ * the addresses its outbound policy refuses, so a source's `endpoint` cannot aim it at them).
+ */
+export function s3Client(location: S3Location, credentials?: S3Credentials, timeoutMs = 10_000, lookup?: LookupFunction): S3Client {
+  const agents = lookup !== undefined ? { httpAgent: new HttpAgent({ keepAlive: true, lookup }), httpsAgent: new HttpsAgent({ keepAlive: true, lookup }) } : {};
   const config: S3ClientConfig = {
     region: location.region ?? 'us-east-1',
     ...(location.endpoint !== undefined ? { endpoint: location.endpoint } : {}),
     forcePathStyle: location.forcePathStyle ?? false,
-    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: Math.min(timeoutMs, 5000) },
+    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: Math.min(timeoutMs, 5000), ...agents },
     maxAttempts: 2,
     ...(credentials !== undefined ? { credentials } : {}),
   };

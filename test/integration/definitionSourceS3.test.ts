@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Controller } from '../../src/kube/controller.js';
+import { CheckerUrlPolicy } from '../../src/kube/checkerUrlPolicy.js';
 import { s3Client } from '../../src/sources/s3Reader.js';
 import { startS3Server } from '../services/index.js';
 import { CHECKER, conditionsOf, expectation, Scene } from './controllerFixtures.js';
@@ -20,6 +21,12 @@ afterAll(async () => {
 
 const KEY_ID = 'AKIDLOADERTEST0001';
 const SECRET_KEY = 'loader-secret-key-do-not-print';
+
+function mustPolicy(allow: string[]): CheckerUrlPolicy {
+  const policy = CheckerUrlPolicy.create({ allow });
+  if (!policy.ok) throw new Error(policy.error);
+  return policy.value;
+}
 
 describeIntegration('controller: an S3 DefinitionSource and a directory source at once', () => {
   if (!s3.available) {
@@ -55,7 +62,8 @@ ${allows !== undefined ? `  annotations: {homeostat.dev/definition-sources: "${a
     root = mkdtempSync(join(tmpdir(), 'homeostat-sources-s3-'));
     mkdirSync(join(root, 'local'));
     writeFileSync(join(root, 'local', 'disk.yaml'), expectation('disk', '  suspend: true\n'));
-    controller = await scene.start({ sources: { directoryRoots: [root], retryInitialMs: 200 } });
+    // The local S3 server is on loopback, which the controller refuses unless the administrator allows it.
+    controller = await scene.start({ checkerUrlPolicy: mustPolicy(['127.0.0.1/32']), sources: { directoryRoots: [root], retryInitialMs: 200 } });
     await scene.apply(secret('lake-keys', 'lake, other'));
     await scene.apply(secret('private-keys'));
   });
@@ -99,6 +107,19 @@ ${allows !== undefined ? `  annotations: {homeostat.dev/definition-sources: "${a
     const status = await scene.until('borrower', (s) => expect(conditionsOf(s).Ready).toBe('False/CredentialsUnavailable'), 20_000, 'definitionsource');
     const ready = (status.conditions as { type: string; message: string }[]).find((c) => c.type === 'Ready');
     expect(ready?.message).toBe('Secret private-keys does not allow this source: its annotation homeostat.dev/definition-sources must list borrower (or *)');
+  });
+
+  it('an endpoint the outbound policy refuses (the metadata service, a loopback not allowed): Ready=False EndpointRefused, nothing sent', async () => {
+    for (const [name, endpoint, why] of [
+      ['metadata', 'http://169.254.169.254', '169.254.169.254 is a link-local address'],
+      ['loopback6', 'http://[::1]:9', '::1 is a loopback address'],
+    ] as const) {
+      await scene.apply(s3Source(name, 'lake-keys', endpoint));
+      const status = await scene.until(name, (s) => expect(conditionsOf(s).Ready).toBe('False/EndpointRefused'), 20_000, 'definitionsource');
+      const ready = (status.conditions as { type: string; message: string }[]).find((c) => c.type === 'Ready');
+      expect(ready?.message).toContain(`endpoint ${endpoint} is refused: ${why}`);
+      expect(ready?.message).toContain('--checker-url-allow');
+    }
   });
 
   it('an unreachable endpoint: Ready=False with the reason, nothing pruned, and no credential said anywhere', async () => {
