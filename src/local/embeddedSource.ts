@@ -116,6 +116,11 @@ export class EmbeddedS3Source {
     }
   }
 
+  /** Objects fetched from the bucket since the source was loaded (an unchanged object is not fetched again). */
+  get gets(): number {
+    return this.reader?.gets ?? 0;
+  }
+
   /** The objects this source holds now (suspended ones included), as a cluster would. */
   objects(): HomeostatObject[] {
     return [...this.held.values()].sort((a, b) => (idOf(a) < idOf(b) ? -1 : 1));
