@@ -57,6 +57,26 @@ it('a compact JSON Dag in the directory runs; unchanged, it is not read again; b
   expect(published(box)).toEqual(runs);
 });
 
+it('an S3 source that cannot be reached is reported with where, never a key, and suspends nothing; a credentialsSecretRef is said to be unused', async () => {
+  box = sandbox({ quickstart: false });
+  mkdirSync(box.dir);
+  cpSync(join(EXAMPLES, 'sources/embedded'), box.dir, { recursive: true });
+  box.edit('lake-dags.yaml', 'http://127.0.0.1:9000', 'http://127.0.0.1:9');
+  box.edit('lake-dags.yaml', 'forcePathStyle: true', 'forcePathStyle: true\n    credentialsSecretRef: {name: lake-keys}');
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDEMBEDDEDSECRET';
+  process.env.AWS_SECRET_ACCESS_KEY = 'very-secret-embedded-key';
+  try {
+    const loop = await box.start();
+    expect(loop.fileProblems()).toEqual([{ file: 's3://definitions/embedded/', kept: 0, message: expect.stringMatching(/^DefinitionSource lake-dags: listing s3:\/\/definitions\/embedded\/ failed: /) }]);
+    expect(JSON.stringify(box.lines)).not.toMatch(/AKIDEMBEDDEDSECRET|very-secret-embedded-key/);
+    expect(box.lines.some((l) => /credentialsSecretRef is not read in embedded mode/.test(l.msg))).toBe(true);
+    expect(loop.watcher.s3Sources()[0]?.nextScanMs()).toBe(1_000); // retried after 1 s, then 2 s, ... up to the interval
+  } finally {
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+  }
+});
+
 const s3 = await startS3Server();
 afterAll(async () => {
   if (s3.available) await s3.stop();
