@@ -61,13 +61,13 @@ it('an S3 source that cannot be reached is reported with where, never a key, and
   box = sandbox({ quickstart: false });
   mkdirSync(box.dir);
   cpSync(join(EXAMPLES, 'sources/embedded'), box.dir, { recursive: true });
-  box.edit('lake-dags.yaml', 'http://127.0.0.1:9000', 'http://127.0.0.1:9');
-  box.edit('lake-dags.yaml', 'forcePathStyle: true', 'forcePathStyle: true\n    credentialsSecretRef: {name: lake-keys}');
+  box.edit('local-dags.yaml', 'http://127.0.0.1:9000', 'http://127.0.0.1:9');
+  box.edit('local-dags.yaml', 'forcePathStyle: true', 'forcePathStyle: true\n    credentialsSecretRef: {name: lake-keys}');
   process.env.AWS_ACCESS_KEY_ID = 'AKIDEMBEDDEDSECRET';
   process.env.AWS_SECRET_ACCESS_KEY = 'very-secret-embedded-key';
   try {
     const loop = await box.start();
-    expect(loop.fileProblems()).toEqual([{ file: 's3://definitions/embedded/', kept: 0, message: expect.stringMatching(/^DefinitionSource lake-dags: listing s3:\/\/definitions\/embedded\/ failed: /) }]);
+    expect(loop.fileProblems()).toEqual([{ file: 's3://definitions/embedded/', kept: 0, message: expect.stringMatching(/^DefinitionSource local-dags: listing s3:\/\/definitions\/embedded\/ failed: /) }]);
     expect(JSON.stringify(box.lines)).not.toMatch(/AKIDEMBEDDEDSECRET|very-secret-embedded-key/);
     expect(box.lines.some((l) => /credentialsSecretRef is not read in embedded mode/.test(l.msg))).toBe(true);
     expect(loop.watcher.s3Sources()[0]?.nextScanMs()).toBe(1_000); // retried after 1 s, then 2 s, ... up to the interval
@@ -101,8 +101,8 @@ describeWith(s3, 'an S3 DefinitionSource in the directory of `homeostat dev` (mo
     await client.send(new PutObjectCommand({ Bucket: 'definitions', Key: KEY, Body: COMPACT }));
     box = sandbox({ quickstart: false });
     cpSync(join(EXAMPLES, 'sources/embedded'), box.dir, { recursive: true });
-    box.edit('lake-dags.yaml', 'http://127.0.0.1:9000', server.endpoint);
-    box.edit('lake-dags.yaml', 'interval: 5s', 'interval: 1s');
+    box.edit('local-dags.yaml', 'http://127.0.0.1:9000', server.endpoint);
+    box.edit('local-dags.yaml', 'interval: 5s', 'interval: 1s');
 
     const loop = await box.start();
     expect((await loop.untilConverged(30_000)).converged).toBe(true);
@@ -123,7 +123,7 @@ describeWith(s3, 'an S3 DefinitionSource in the directory of `homeostat dev` (mo
     expect(conditionOf(loop, 'Dag', 'nightly-counts', 'Suspended')).toMatchObject({
       status: 'True',
       reason: 'SourceFileRemoved',
-      message: 'suspended by DefinitionSource lake-dags: file nightly_counts.json is gone; putting the file back resumes it without re-running what succeeded',
+      message: 'suspended by DefinitionSource local-dags: file nightly_counts.json is gone; putting the file back resumes it without re-running what succeeded',
     });
 
     await client.send(new PutObjectCommand({ Bucket: 'definitions', Key: KEY, Body: COMPACT }));
