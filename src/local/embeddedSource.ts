@@ -10,7 +10,7 @@
  * (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, SSO, instance roles) of the
  * user running `homeostat dev`; spec.s3.credentialsSecretRef is not read (it is said once).
  */
-import type { DefinitionSource, HomeostatObject } from '../api/types.js';
+import type { Condition, DefinitionSource, HomeostatObject } from '../api/types.js';
 import { parseDuration } from '../api/duration.js';
 import type { Logger } from '../runtime/log.js';
 import {
@@ -27,6 +27,8 @@ import {
 } from '../sources/model.js';
 import { s3Client, S3Reader } from '../sources/s3Reader.js';
 import { scanEntries } from '../sources/scan.js';
+import type { StoredSource } from './statusFile.js';
+import { notReadyConditions, scannedStatus, type SourceStatus } from '../sources/sourceStatus.js';
 
 /** What one scan did, for the log and the tests. */
 export interface EmbeddedScan {
@@ -49,6 +51,9 @@ export class EmbeddedS3Source {
   failures = 0;
   scans = 0;
   private saidSecretRef = false;
+  private revision = '';
+  private conditions: Condition[] | undefined;
+  private lastStatus: SourceStatus | undefined;
 
   constructor(public source: DefinitionSource, private readonly log: Logger) {}
 
@@ -104,7 +109,9 @@ export class EmbeddedS3Source {
       const wasUnreachable = this.unreachable !== undefined;
       this.unreachable = undefined;
       this.failures = 0;
+      this.revision = plan.revision;
       const changed = plan.apply.length > 0 || plan.prune.length > 0 || wasUnreachable || problemsBefore !== JSON.stringify(this.files.filter((f) => f.problem !== undefined));
+      this.noteStatus(scannedStatus({ files: this.files, revision: this.revision, suspended: this.suspendedCount() }, this.source.metadata.generation ?? 0, Date.now(), this.conditions));
       return { changed, read: plan.read.length };
     } catch (error) {
       this.failures++;
@@ -112,8 +119,40 @@ export class EmbeddedS3Source {
       const changed = this.unreachable !== message;
       if (changed) this.log.warn({ source: this.name, reason: error instanceof SourceUnreachable ? error.reason : 'ScanFailed' }, `DefinitionSource ${this.name}: ${message}; its objects stay as they are, and it is tried again`);
       this.unreachable = message;
+      const reason = error instanceof SourceUnreachable ? error.reason : 'ScanFailed';
+      this.noteStatus({ ...(this.lastStatus ?? {}), observedGeneration: this.source.metadata.generation ?? 0, conditions: notReadyConditions(reason, message, this.source.metadata.generation ?? 0, Date.now(), this.conditions) });
       return { changed, read: 0 };
     }
+  }
+
+  /**
+   * The source's status as the controller would write it (src/sources/sourceStatus.ts), for
+   * status.json and `homeostat sources -d DIR`; undefined before its first scan.
+   */
+  status(): SourceStatus | undefined {
+    return this.lastStatus;
+  }
+
+  /** The source as status.json keeps it. */
+  stored(): StoredSource {
+    const { metadata } = this.source;
+    const status = this.lastStatus;
+    return {
+      apiVersion: this.source.apiVersion,
+      kind: 'DefinitionSource',
+      metadata: { name: metadata.name, namespace: this.namespace, ...(metadata.generation !== undefined ? { generation: metadata.generation } : {}), ...(metadata.creationTimestamp !== undefined ? { creationTimestamp: metadata.creationTimestamp } : {}) },
+      spec: this.source.spec as Record<string, unknown>,
+      ...(status !== undefined ? { status } : {}),
+    };
+  }
+
+  private noteStatus(status: SourceStatus): void {
+    this.conditions = status.conditions;
+    this.lastStatus = { ...status, lastScanTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+  }
+
+  private suspendedCount(): number {
+    return [...this.held.values()].filter((o) => o.metadata.annotations?.[PRUNED_ANNOTATION] !== undefined).length;
   }
 
   /** Objects fetched from the bucket since the source was loaded (an unchanged object is not fetched again). */

@@ -6,6 +6,7 @@ import { afterAll, afterEach, expect, it } from '@jest/globals';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { listSources } from '../../src/cli/sources.js';
 import type { DevLoop } from '../../src/local/devLoop.js';
 import { s3Client } from '../../src/sources/s3Reader.js';
 import { startS3Server } from '../services/index.js';
@@ -21,6 +22,13 @@ const conditionOf = (loop: DevLoop, kind: string, name: string, type: string) =>
   const object = loop.status.document().objects.find((o) => o.kind === kind && o.metadata.name === name);
   return ((object?.status?.conditions ?? []) as { type: string; status: string; reason: string; message: string }[]).find((c) => c.type === type);
 };
+/** `homeostat sources -d DIR`, in-process. */
+async function sourcesOf(loop: DevLoop, dir: string): Promise<string> {
+  await loop.status.flush();
+  let out = '';
+  await listSources({ dir }, { out: (t) => void (out += t), err: (t) => void (out += t) });
+  return out;
+}
 const published = (box: Sandbox) => readFileSync(join(box.data, 'published.txt'), 'utf8').trim().split('\n');
 
 it('a compact JSON Dag in the directory runs; unchanged, it is not read again; bad, its last good version stays; removed, it is suspended and says why; back, nothing re-runs', async () => {
@@ -71,6 +79,7 @@ it('an S3 source that cannot be reached is reported with where, never a key, and
     expect(JSON.stringify(box.lines)).not.toMatch(/AKIDEMBEDDEDSECRET|very-secret-embedded-key/);
     expect(box.lines.some((l) => /credentialsSecretRef is not read in embedded mode/.test(l.msg))).toBe(true);
     expect(loop.watcher.s3Sources()[0]?.nextScanMs()).toBe(1_000); // retried after 1 s, then 2 s, ... up to the interval
+    expect(await sourcesOf(loop, box.dir)).toMatch(/\nlocal-dags: not ready: BucketUnreachable: listing s3:\/\/definitions\/embedded\/ failed: /);
   } finally {
     delete process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_SECRET_ACCESS_KEY;
@@ -111,6 +120,9 @@ describeWith(s3, 'an S3 DefinitionSource in the directory of `homeostat dev` (mo
     const runs = published(box);
     expect(runs).toHaveLength(1);
     expect(loop.fileProblems()).toEqual([]);
+    const [header, row] = (await sourcesOf(loop, box.dir)).split('\n');
+    expect(header?.split(/\s{3,}/)).toEqual(['NAME', 'WHERE', 'READY', 'FILES', 'OBJECTS', 'PROBLEMS', 'LAST SCAN', 'AGE']);
+    expect(row?.split(/\s{3,}/).slice(0, 6)).toEqual(['local-dags', 's3://definitions/embedded/', 'True', '1', '1', '0']);
 
     const [source] = loop.watcher.s3Sources();
     if (source === undefined) throw new Error('no S3 source loaded');
