@@ -56,8 +56,9 @@ export function readManifestFile(text: string, file: string): FileRead {
 
 /**
  * A JSON file in the compact DAG shape of file-based loaders (a top-level `nodes`), read as a
- * DefinitionSource reads it (src/sources/compactDag.ts): the file name names the Dag. Undefined
- * for any other JSON, which is read as manifests (JSON is YAML).
+ * DefinitionSource reads it (src/sources/compactDag.ts): the file name names the Dag. A JSON
+ * object with neither apiVersion, kind nor nodes declares nothing (embedded mode's directory is a
+ * project's: package.json); undefined for any other JSON, which is read as manifests.
  */
 function readCompactDag(text: string, file: string): FileRead | undefined {
   let value: unknown;
@@ -66,6 +67,8 @@ function readCompactDag(text: string, file: string): FileRead | undefined {
   } catch (error) {
     return { ok: false, problem: `${file}: not valid JSON: ${(error as Error).message}` };
   }
+  // package.json, tsconfig.json, a checker's data: JSON that declares nothing is not a manifest.
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && !('apiVersion' in value) && !('kind' in value) && !isCompactDag(value)) return { ok: true, objects: { objects: [], configMaps: [] } };
   if (!isCompactDag(value)) return undefined;
   const shaped = compactDag(value, file);
   if (!shaped.ok) return { ok: false, problem: shaped.errors.map((e) => `${file}: ${e.path === '' ? '' : `${e.path}: `}${e.message}`).join('\n') };

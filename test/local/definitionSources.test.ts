@@ -141,5 +141,25 @@ describeWith(s3, 'an S3 DefinitionSource in the directory of `homeostat dev` (mo
     await client.send(new PutObjectCommand({ Bucket: 'definitions', Key: KEY, Body: COMPACT }));
     await waitFor('the Dag to be resumed and settled', () => conditionOf(loop, 'Dag', 'nightly-counts', 'Suspended') === undefined && loop.convergence().converged && loop.reconciler.idle());
     expect(published(box)).toEqual(runs);
+
+    // The DefinitionSource's own file removed: what it loaded is suspended, not dropped; back, resumed.
+    const declaration = readFileSync(join(box.dir, 'local-dags.yaml'), 'utf8');
+    rmSync(join(box.dir, 'local-dags.yaml'));
+    await waitFor('the Dag to be suspended with its source', () => conditionOf(loop, 'Dag', 'nightly-counts', 'Suspended') !== undefined);
+    expect(conditionOf(loop, 'Dag', 'nightly-counts', 'Suspended')?.message).toMatch(/^suspended by DefinitionSource local-dags: DefinitionSource local-dags is no longer declared;/);
+    box.write('local-dags.yaml', declaration);
+    await waitFor('the Dag to be resumed again', () => conditionOf(loop, 'Dag', 'nightly-counts', 'Suspended') === undefined && loop.convergence().converged && loop.reconciler.idle());
+    expect(published(box)).toEqual(runs);
   });
+});
+
+it('a JSON file that declares nothing (package.json) is not a problem; a JSON manifest is read as one', async () => {
+  box = sandbox({ quickstart: false });
+  mkdirSync(box.dir);
+  box.write('package.json', '{"name": "my-checkers", "type": "module"}\n');
+  box.write('checker.json', JSON.stringify({ apiVersion: 'homeostat.dev/v1alpha1', kind: 'StateChecker', metadata: { name: 'files' }, spec: { mode: 'Push', timeout: '1h' } }));
+  box.write('typo.json', JSON.stringify({ apiVersion: 'homeostat.dev/v1alpha1', kind: 'StateChecker', metadata: { name: 'typo' }, spec: { mode: 'Pushh' } }));
+  const loop = await box.start();
+  expect(loop.fileProblems().map((p) => p.file)).toEqual(['typo.json']);
+  expect(loop.status.document().objects.filter((o) => o.kind === 'StateChecker').map((o) => o.metadata.name)).toEqual(['files']);
 });
