@@ -27,7 +27,7 @@ export function register(program: Command, cli: CliContext): void {
   const command = program
     .command('dev')
     .description('Reconcile a manifest directory without a cluster (embedded mode): checkers and actions run as local processes, state is kept in a file, manifests are reloaded when they change.')
-    .argument('<dir>', 'the manifest directory (read recursively for *.yaml and *.yml); actions and checkers run in it')
+    .argument('<dir>', 'the manifest directory (read recursively for *.yaml, *.yml and *.json, the compact JSON DAG shape included, as a directory DefinitionSource; S3 DefinitionSources in it are loaded too); actions and checkers run in it')
     .option('--state <file>', 'the state file (default: DIR/.homeostat/state.json)')
     .option('--until-converged', 'exit 0 once every valid Expectation and Dag is Satisfied, every partition checked by this run (exit 1 on timeout)')
     .option('--timeout <duration>', 'with --until-converged: how long to wait', '120s')

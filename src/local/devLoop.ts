@@ -113,6 +113,7 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
     reported.clear();
     for (const said of now) reported.add(said);
     status.setObjects(objects, objectProblems);
+    status.setSources(watcher.s3Sources().map((s) => s.stored()));
     reconciler.setDeclared(state);
   };
   const watcher = new ManifestWatcher(dir, { log: log.child({ component: 'manifests' }), onChange: apply, ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}) });

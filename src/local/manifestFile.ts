@@ -3,6 +3,7 @@ import type { HomeostatObject } from '../api/types.js';
 import { validateObject } from '../api/validate.js';
 import { emptyWorld } from '../engine/index.js';
 import { addDeclared } from '../runtime/declaredState.js';
+import { compactDag, isCompactDag } from '../sources/compactDag.js';
 import type { DeclaredState } from '../runtime/reconciler.js';
 
 /** What one good manifest file declares. */
@@ -21,6 +22,10 @@ export type FileRead = { ok: true; objects: FileObjects } | { ok: false; problem
  * group is a typo, not something to skip in silence).
  */
 export function readManifestFile(text: string, file: string): FileRead {
+  if (file.toLowerCase().endsWith('.json')) {
+    const compact = readCompactDag(text, file);
+    if (compact !== undefined) return compact;
+  }
   const set = parseManifestText(text, file);
   const problems: string[] = set.errors.map((e) => `${[file, e.line, e.column].filter((p) => p !== undefined).join(':')}: ${e.message}`);
   const objects: HomeostatObject[] = [];
@@ -47,6 +52,29 @@ export function readManifestFile(text: string, file: string): FileRead {
   }
   if (problems.length > 0) return { ok: false, problem: problems.join('\n') };
   return { ok: true, objects: { objects, configMaps } };
+}
+
+/**
+ * A JSON file in the compact DAG shape of file-based loaders (a top-level `nodes`), read as a
+ * DefinitionSource reads it (src/sources/compactDag.ts): the file name names the Dag. A JSON
+ * object with neither apiVersion, kind nor nodes declares nothing (embedded mode's directory is a
+ * project's: package.json); undefined for any other JSON, which is read as manifests.
+ */
+function readCompactDag(text: string, file: string): FileRead | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problem: `${file}: not valid JSON: ${(error as Error).message}` };
+  }
+  // package.json, tsconfig.json, a checker's data: JSON that declares nothing is not a manifest.
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && !('apiVersion' in value) && !('kind' in value) && !isCompactDag(value)) return { ok: true, objects: { objects: [], configMaps: [] } };
+  if (!isCompactDag(value)) return undefined;
+  const shaped = compactDag(value, file);
+  if (!shaped.ok) return { ok: false, problem: shaped.errors.map((e) => `${file}: ${e.path === '' ? '' : `${e.path}: `}${e.message}`).join('\n') };
+  const result = validateObject(shaped.object);
+  if (!result.ok) return { ok: false, problem: result.errors.map((e) => `${file}: Dag/${String((shaped.object.metadata as { name: string }).name)}: ${e.path === '' ? '' : `${e.path}: `}${e.message}`).join('\n') };
+  return { ok: true, objects: { objects: [result.object], configMaps: [] } };
 }
 
 /**

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative } from 'node:path';
+import type { DefinitionSource, HomeostatObject } from '../api/types.js';
 import type { Logger } from '../runtime/log.js';
 import type { DeclaredState } from '../runtime/reconciler.js';
+import { DirectoryReader } from '../sources/directoryReader.js';
+import { PRUNED_ANNOTATION, SOURCE_FILE_ANNOTATION, type SourceEntry } from '../sources/model.js';
+import { EmbeddedS3Source } from './embeddedSource.js';
 import { declare, type FileObjects, readManifestFile } from './manifestFile.js';
 
 /** A manifest file that could not be used as it is now. */
@@ -29,8 +30,7 @@ export interface WatcherOptions {
 }
 
 interface Entry {
-  mtimeMs: number;
-  size: number;
+  /** sha256 of the contents, from the directory reader (src/sources), which reopens only files whose size, mtime or inode moved. */
   checksum: string;
   /** The objects of the file's latest good version. */
   good: FileObjects | undefined;
@@ -39,23 +39,43 @@ interface Entry {
   removed?: boolean;
 }
 
-/** What a file that is gone leaves in effect: its objects, Dags and Expectations suspended (their history kept). */
-const suspended = (objects: FileObjects): FileObjects => ({
+/**
+ * What a file that is gone leaves in effect: its objects, Dags and Expectations suspended (their
+ * history kept) with the annotations a DefinitionSource's loader puts on what it suspends, so
+ * their status says why (the Suspended condition, reason SourceFileRemoved).
+ */
+const suspended = (objects: FileObjects, file: string): FileObjects => ({
   ...objects,
-  objects: objects.objects.map((o) => (o.kind === 'Dag' || o.kind === 'Expectation' ? ({ ...o, spec: { ...o.spec, suspend: true } } as typeof o) : o)),
+  objects: objects.objects.map((o) => (o.kind === 'Dag' || o.kind === 'Expectation'
+    ? ({ ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [SOURCE_FILE_ANNOTATION]: file, [PRUNED_ANNOTATION]: `file ${file} is gone` } }, spec: { ...o.spec, suspend: true } } as typeof o)
+    : o)),
 });
 
+/** readManifestFile validates DefinitionSources too; the engine has no use for them, the watcher does. */
+const isS3Source = (o: { kind: string }): boolean => o.kind === 'DefinitionSource';
+
 /**
- * Watches a manifest directory (every *.yaml and *.yml below it, except dot-named ones): on each
- * poll, and at once when fs.watch says something moved, files whose size or mtime changed are
- * read again and checksummed (sha256); only a changed checksum parses and validates the file.
+ * Watches a manifest directory as a directory DefinitionSource reads one (src/sources'
+ * DirectoryReader: every *.yaml, *.yml and *.json below it, except dot-named ones, the compact
+ * JSON DAG shape included): on each poll, and at once when fs.watch says something moved, files
+ * whose size, mtime or inode changed are read again and checksummed (sha256); only a changed
+ * checksum parses and validates the file.
  * A broken file is reported once per version, and keeps its last good objects while it stays
  * broken (a file never good is skipped). A removed file suspends its Dags and Expectations (as a
  * DefinitionSource's prune: Suspend does): their run history and successes are kept, and putting
  * the file back resumes them without re-running what already succeeded.
+ *
+ * A DefinitionSource with spec.s3 in the directory is loaded too (EmbeddedS3Source: the
+ * controller's reader and planner), scanned on its interval; its objects join the directory's.
  */
 export class ManifestWatcher {
   private readonly entries = new Map<string, Entry>();
+  private readonly reader: DirectoryReader;
+  /** S3 DefinitionSources declared in the directory (and those declared before, their objects suspended), by namespace/name. */
+  private readonly sources = new Map<string, { source: EmbeddedS3Source; declared: boolean; timer?: NodeJS.Timeout }>();
+  private readonly saidDirectorySources = new Set<string>();
+  /** Files parsed since the watcher started (an unchanged file is neither read nor parsed again). */
+  parsed = 0;
   private readonly generations = new Map<string, { spec: string; generation: number; created: string }>();
   private timer: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
@@ -63,7 +83,19 @@ export class ManifestWatcher {
   private pollAgain = false;
   private stopped = false;
 
-  constructor(readonly dir: string, private readonly options: WatcherOptions) {}
+  constructor(readonly dir: string, private readonly options: WatcherOptions) {
+    this.reader = new DirectoryReader(dir);
+  }
+
+  /** Files opened to be checksummed since the watcher started. */
+  get opened(): number {
+    return this.reader.opened;
+  }
+
+  /** The S3 DefinitionSources loaded from the directory. */
+  s3Sources(): EmbeddedS3Source[] {
+    return [...this.sources.values()].map((s) => s.source);
+  }
 
   /** Reads the directory once and starts watching it; resolves to what it declares. */
   async start(): Promise<ManifestState> {
@@ -85,6 +117,10 @@ export class ManifestWatcher {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.watcher?.close();
+    for (const s of this.sources.values()) {
+      clearTimeout(s.timer);
+      s.source.stop();
+    }
   }
 
   /** Looks at every file once; resolves to whether anything declared changed. One poll at a time. */
@@ -108,21 +144,88 @@ export class ManifestWatcher {
       if (e.removed === true) return [{ file, message: `${file} is gone: its Dags and Expectations are suspended until it is back`, kept: e.good?.objects.length ?? 0 }];
       return e.problem !== undefined ? [{ file, message: e.problem, kept: e.good?.objects.length ?? 0 }] : [];
     });
-    const { world, side, duplicates } = declare(files.map(([file, e]) => ({ file, objects: e.removed === true && e.good !== undefined ? suspended(e.good) : e.good })), (object) => this.stamp(object));
+    const declared = files.map(([file, e]) => ({ file, objects: e.removed === true && e.good !== undefined ? suspended(withoutSources(e.good) as FileObjects, file) : withoutSources(e.good) }));
+    for (const { source } of this.sources.values()) {
+      declared.push({ file: `${source.location} (DefinitionSource ${source.name})`, objects: { objects: source.objects(), configMaps: [] } });
+      problems.push(...source.problems());
+    }
+    const { world, side, duplicates } = declare(declared, (object) => this.stamp(object));
     for (const d of duplicates) problems.push({ file: d.file, message: d.message, kept: 0 });
     return { world, side, problems };
   }
 
+  /** The objects of the directory's files now (for a source's graph checks and duplicates). */
+  private directoryObjects(): HomeostatObject[] {
+    return [...this.entries.values()].flatMap((e) => withoutSources(e.good)?.objects ?? []);
+  }
+
+  /**
+   * Starts loading the S3 DefinitionSources the directory declares now (their first scan is
+   * awaited, so a first state has their objects), updates changed ones, and suspends the objects
+   * of those no longer declared. Directory DefinitionSources are not loaded: the directory is one.
+   */
+  private async syncSources(): Promise<boolean> {
+    const wanted = new Map<string, DefinitionSource>();
+    for (const [file, e] of this.entries) {
+      if (e.removed === true) continue;
+      for (const o of e.good?.objects ?? []) {
+        if (!isS3Source(o)) continue;
+        const source = o as unknown as DefinitionSource;
+        const key = `${source.metadata.namespace ?? 'default'}/${source.metadata.name}`;
+        if (source.spec.s3 !== undefined) wanted.set(key, source);
+        else if (!this.saidDirectorySources.has(key)) {
+          this.saidDirectorySources.add(key);
+          this.options.log.warn({ file, source: key }, `DefinitionSource ${key} (${file}) reads a directory: not loaded in embedded mode, where the manifest directory is the directory source; put its files under ${this.dir}`);
+        }
+      }
+    }
+    let changed = false;
+    const scans: Promise<void>[] = [];
+    for (const [key, source] of wanted) {
+      const known = this.sources.get(key);
+      if (known !== undefined && known.declared && JSON.stringify(known.source.source.spec) === JSON.stringify(source.spec)) continue;
+      const tracked = known ?? { source: new EmbeddedS3Source(source, this.options.log.child({ source: key })), declared: true };
+      tracked.source.source = source;
+      tracked.declared = true;
+      this.sources.set(key, tracked);
+      clearTimeout(tracked.timer);
+      scans.push(this.scanSource(key).then((c) => void (changed ||= c)));
+    }
+    await Promise.all(scans);
+    for (const [key, tracked] of this.sources) {
+      if (wanted.has(key) || !tracked.declared) continue;
+      tracked.declared = false;
+      clearTimeout(tracked.timer);
+      if (tracked.source.suspendAll()) changed = true;
+      this.options.log.info({ source: key }, `DefinitionSource ${key} is no longer declared; its Dags and Expectations are suspended until it is back`);
+    }
+    return changed;
+  }
+
+  /** One scan of a source, then the next one on its interval (sooner after a failure). */
+  private async scanSource(key: string): Promise<boolean> {
+    const tracked = this.sources.get(key);
+    if (tracked === undefined || !tracked.declared || this.stopped) return false;
+    const others = [...this.directoryObjects(), ...[...this.sources.values()].filter((s) => s !== tracked).flatMap((s) => s.source.objects())];
+    const result = await tracked.source.scan(others);
+    if (!this.stopped && tracked.declared) {
+      clearTimeout(tracked.timer);
+      tracked.timer = setTimeout(() => void this.scanSource(key).then((c) => c && !this.stopped && this.options.onChange(this.state())), tracked.source.nextScanMs());
+      tracked.timer.unref();
+    }
+    return result.changed;
+  }
+
   private async scan(): Promise<boolean> {
-    let files: string[];
+    let listed: SourceEntry[];
     try {
-      files = await listManifests(this.dir);
+      listed = await this.reader.list();
     } catch (error) {
       this.options.log.error({ err: error, dir: this.dir }, 'the manifest directory cannot be read; keeping what was read before');
       return false;
     }
     let changed = false;
-    const present = new Set(files.map((f) => relative(this.dir, f)));
+    const present = new Set(listed.map((f) => f.path));
     for (const [file, entry] of [...this.entries]) {
       if (present.has(file) || entry.removed === true) continue;
       changed = true;
@@ -133,33 +236,35 @@ export class ManifestWatcher {
       entry.removed = true;
       this.options.log.info({ file }, 'manifest file removed; its Dags and Expectations are suspended until it is back');
     }
-    for (const path of files) if (await this.refresh(path)) changed = true;
+    for (const entry of listed) if (await this.refresh(entry)) changed = true;
+    if (changed && (await this.syncSources())) changed = true;
     return changed;
   }
 
-  /** Reads one file again if it may have changed; true when its objects or problem changed. */
-  private async refresh(path: string): Promise<boolean> {
-    const file = relative(this.dir, path);
+  /** Reads one file again if its checksum changed; true when its objects or problem changed. */
+  private async refresh(listed: SourceEntry): Promise<boolean> {
+    const file = listed.path;
     const entry = this.entries.get(file);
-    let info: { mtimeMs: number; size: number };
-    let bytes: Buffer;
+    if (entry !== undefined && entry.checksum === listed.checksum) {
+      if (entry.removed !== true) return false;
+      entry.removed = false;
+      this.options.log.info({ file }, `${file} is back; its objects are resumed`);
+      return true;
+    }
+    let text: string;
     try {
-      info = await stat(path);
-      if (entry !== undefined && entry.removed !== true && entry.mtimeMs === info.mtimeMs && entry.size === info.size) return false;
-      bytes = await readFile(path);
+      text = await listed.read();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // removed meanwhile: the next scan sees it
-      throw error;
+      text = '';
+      const problem = `${file}: cannot be read: ${(error as Error).message}`;
+      if (entry?.problem === problem) return false;
+      this.entries.set(file, { checksum: listed.checksum, good: entry?.good, problem });
+      this.options.log.warn({ file, problem }, `${file} cannot be read; ${entry?.good !== undefined ? 'keeping its last good version' : 'skipped'}`);
+      return true;
     }
-    const checksum = createHash('sha256').update(bytes).digest('hex');
-    if (entry !== undefined && entry.checksum === checksum) {
-      const back = entry.removed === true;
-      Object.assign(entry, { mtimeMs: info.mtimeMs, size: info.size, removed: false });
-      if (back) this.options.log.info({ file }, `${file} is back; its objects are resumed`);
-      return back;
-    }
-    const read = readManifestFile(bytes.toString('utf8'), file);
-    const next: Entry = { mtimeMs: info.mtimeMs, size: info.size, checksum, good: read.ok ? read.objects : entry?.good, problem: read.ok ? undefined : read.problem };
+    this.parsed++;
+    const read = readManifestFile(text, file);
+    const next: Entry = { checksum: listed.checksum, good: read.ok ? read.objects : entry?.good, problem: read.ok ? undefined : read.problem };
     this.entries.set(file, next);
     const log = this.options.log;
     if (!read.ok) {
@@ -185,16 +290,8 @@ export class ManifestWatcher {
   }
 }
 
-const EXTENSIONS = new Set(['.yaml', '.yml']);
-
-/** Every manifest file under `dir`, recursively, in sorted order; dot-named entries are skipped. */
-export async function listManifests(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.')) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await listManifests(path)));
-    else if ((entry.isFile() || entry.isSymbolicLink()) && EXTENSIONS.has(extname(entry.name).toLowerCase())) found.push(path);
-  }
-  return found.sort();
+/** The file's objects without its DefinitionSources (loaded by the watcher, not by the engine). */
+function withoutSources(objects: FileObjects | undefined): FileObjects | undefined {
+  if (objects === undefined || !objects.objects.some((o) => isS3Source(o))) return objects;
+  return { ...objects, objects: objects.objects.filter((o) => !isS3Source(o)) };
 }

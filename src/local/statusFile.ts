@@ -21,6 +21,15 @@ export interface StoredObject {
   status?: Record<string, unknown>;
 }
 
+/** A DefinitionSource of the manifest directory with the status its last scan gave (embedded mode loads S3 ones). */
+export interface StoredSource {
+  apiVersion: string;
+  kind: 'DefinitionSource';
+  metadata: { name: string; namespace: string; creationTimestamp?: string; generation?: number };
+  spec: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
 export interface StoredEvent extends EngineEvent {
   time: string;
 }
@@ -31,6 +40,8 @@ export interface StatusDocument {
   version: 1;
   updatedAt: string;
   objects: StoredObject[];
+  /** The DefinitionSources loaded (absent when there is none): what `homeostat sources -d DIR` lists. */
+  sources?: StoredSource[];
   events: StoredEvent[];
 }
 
@@ -46,6 +57,7 @@ const keyOf = (o: { kind: string; namespace: string; name: string }): string => 
  */
 export class FileStatusWriter implements StatusWriter {
   private declared: HomeostatObject[] = [];
+  private sources: StoredSource[] = [];
   /** Valid=False statuses that override what the runtime wrote, by key (DagRuns naming no Dag). */
   private readonly invalid = new Map<string, { observedGeneration: number; conditions: Condition[] }>();
   private readonly statuses = new Map<string, Record<string, unknown>>();
@@ -88,6 +100,13 @@ export class FileStatusWriter implements StatusWriter {
       if (!generations.has(key)) continue;
       this.invalid.set(key, validityStatus(p, generations.get(key) ?? 0, previous.get(key)?.conditions, Date.now()));
     }
+    this.changed();
+  }
+
+  /** The DefinitionSources loaded from the directory, with their statuses. */
+  setSources(sources: StoredSource[]): void {
+    if (JSON.stringify(sources) === JSON.stringify(this.sources)) return;
+    this.sources = sources;
     this.changed();
   }
 
@@ -140,7 +159,7 @@ export class FileStatusWriter implements StatusWriter {
       });
     }
     objects.push(...runs.values());
-    return { format: 'homeostat.dev/local-status', version: 1, updatedAt: new Date().toISOString(), objects, events: [...this.events] };
+    return { format: 'homeostat.dev/local-status', version: 1, updatedAt: new Date().toISOString(), objects, ...(this.sources.length > 0 ? { sources: this.sources } : {}), events: [...this.events] };
   }
 
   /** Writes status.json now, after any write in flight. */

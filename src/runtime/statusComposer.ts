@@ -2,6 +2,7 @@ import { GraphReason } from '../api/graphChecks.js';
 import type { Condition, DagDependency, DagRun, StateChecker } from '../api/types.js';
 import { type Engine, ownerConditions, ownerKey, ownerStatus, type OwnerRef, type Plan, type RunRecord, type World } from '../engine/index.js';
 import type { ObjectRef } from './ports.js';
+import { type Suspension, suspensionOf, withSuspended } from './suspension.js';
 import { dagRunStatus, dagStatus, expectationStatus, type RunTask, validityStatus } from './statusDocuments.js';
 
 /** The declared objects the engine does not plan for, but whose status the controller writes. */
@@ -27,6 +28,8 @@ export class StatusComposer {
   private readonly conditions = new Map<string, Condition[]>();
   /** Owner key -> the generation of the declared object, as last handed to the engine. */
   private readonly generations = new Map<string, number>();
+  /** Owner key -> why the declared object is suspended (its Suspended condition), when it is. */
+  private readonly suspensions = new Map<string, Suspension>();
 
   /** `refusalOf`: why the owner's calls are refused for good, if they are (the Degraded condition says so). */
   constructor(
@@ -38,11 +41,18 @@ export class StatusComposer {
    * The declared objects the engine was just given. Their generations are what a status says it
    * judged: the engine records an owner's generation only when it compiles, not when it rejects
    * one (an unknown reference), and an observedGeneration behind the object's reads as "not
-   * reconciled yet" to kstatus, Argo CD and Flux.
+   * reconciled yet" to kstatus, Argo CD and Flux. Whether each is suspended, and why (the
+   * loader's annotation when its file is gone), is its Suspended condition.
    */
   declare(world: Pick<World, 'expectations' | 'dags'>): void {
     this.generations.clear();
-    for (const o of [...world.expectations, ...world.dags]) this.generations.set(ownerKey({ kind: o.kind, namespace: o.metadata.namespace ?? 'default', name: o.metadata.name }), o.metadata.generation ?? 0);
+    this.suspensions.clear();
+    for (const o of [...world.expectations, ...world.dags]) {
+      const key = ownerKey({ kind: o.kind, namespace: o.metadata.namespace ?? 'default', name: o.metadata.name });
+      this.generations.set(key, o.metadata.generation ?? 0);
+      const suspension = suspensionOf(o);
+      if (suspension !== undefined) this.suspensions.set(key, suspension);
+    }
   }
 
   /** Statuses of the owners the plan changed (removed owners are skipped: nothing to write to). */
@@ -55,7 +65,7 @@ export class StatusComposer {
       const summary = ownerStatus(model, (id) => this.engine.lease(id), (id) => this.engine.retry(id));
       const generation = this.generations.get(key) ?? model.generation;
       const previous = this.conditions.get(key);
-      const conditions = refused(ownerConditions(summary, previous, generation, now), this.refusalOf(ref), previous, generation, now);
+      const conditions = withSuspended(refused(ownerConditions(summary, previous, generation, now), this.refusalOf(ref), previous, generation, now), this.suspensions.get(key), previous, generation, now);
       this.conditions.set(key, conditions);
       const status = ref.kind === 'Expectation' ? expectationStatus(summary, conditions, generation) : dagStatus(summary, conditions, generation);
       out.push({ object: { kind: ref.kind, namespace: ref.namespace, name: ref.name }, status: status as Record<string, unknown> });

@@ -124,11 +124,24 @@ describeIntegration('controller: a directory DefinitionSource', () => {
     expect(suspended.spec.suspend).toBe(true);
     expect(suspended.metadata.annotations?.['homeostat.dev/source-pruned']).toBe('file etl.json is gone');
     expect((await scene.events('DefinitionSource', 'defs')).join('\n')).toMatch(/Normal Suspended: Dag\/etl: file etl.json is gone/);
+    // The Dag says why in its status, and `kubectl get dags` shows it suspended.
+    const why = await eventually(async () => {
+      const condition = ((await scene.get<Obj>('dag', 'etl')).status?.conditions as { type: string }[] | undefined)?.find((c) => c.type === 'Suspended');
+      if (condition === undefined) throw new Error('no Suspended condition yet');
+      return condition;
+    }, 15_000);
+    expect(why).toMatchObject({ status: 'True', reason: 'SourceFileRemoved', message: 'suspended by DefinitionSource defs: file etl.json is gone; putting the file back resumes it without re-running what succeeded' });
+    expect((await scene.kubectl(['get', 'dags', 'etl', '-o', 'custom-columns=SUSPENDED:.spec.suspend', '--no-headers'])).stdout.trim()).toBe('true');
+    // An Expectation its file declares suspended says a person suspended it, not the loader.
+    expect(conditionsOf((await scene.get<Obj>('exp', 'sales')).status ?? {}).Suspended).toBe('True/Suspended');
     write('etl.json', COMPACT_ETL);
     await scanNow();
     const resumed = JSON.parse((await scene.kubectl(['get', 'dag', 'etl', '-o', 'json', '--show-managed-fields'])).stdout) as Obj;
     expect(resumed.spec.suspend ?? false).toBe(false);
     expect(resumed.metadata.annotations?.['homeostat.dev/source-pruned']).toBeUndefined();
+    await eventually(async () => {
+      if (conditionsOf((await scene.get<Obj>('dag', 'etl')).status ?? {}).Suspended !== undefined) throw new Error('still Suspended');
+    }, 15_000);
   });
 
   it('a conflict with a hand edit is reported, not forced', async () => {
