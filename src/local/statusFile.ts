@@ -135,6 +135,9 @@ export class FileStatusWriter implements StatusWriter {
       const invalid = this.invalid.get(key);
       const status = run?.status ?? (invalid !== undefined ? { ...this.statuses.get(key), ...invalid } : this.statuses.get(key));
       const creationTimestamp = this.created.get(key) ?? o.metadata.creationTimestamp;
+      // A user's DagRun gets homeostat.dev/dag as the controller labels it, for `get dr -l`.
+      const dag = o.kind === 'DagRun' ? (o.spec as { dag?: string }).dag : undefined;
+      const labels = dag !== undefined ? { ...o.metadata.labels, [DAG_LABEL]: labelValue(dag) } : o.metadata.labels;
       objects.push({
         apiVersion: o.apiVersion,
         kind: o.kind,
@@ -144,7 +147,7 @@ export class FileStatusWriter implements StatusWriter {
           ...(creationTimestamp !== undefined ? { creationTimestamp } : {}),
           ...(o.metadata.generation !== undefined ? { generation: o.metadata.generation } : {}),
           // For `homeostat get -l`: the labels the manifest gave.
-          ...(o.metadata.labels !== undefined ? { labels: o.metadata.labels } : {}),
+          ...(labels !== undefined ? { labels } : {}),
         },
         spec: o.spec as Record<string, unknown>,
         ...(status !== undefined ? { status } : {}),

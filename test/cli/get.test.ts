@@ -163,13 +163,14 @@ describe('homeostat get', () => {
 });
 
 describe('the embedded status keeps labels for -l', () => {
-  it('the labels of the manifests, and homeostat.dev/dag on the DagRuns the runtime starts (as the controller labels them)', async () => {
+  it("the labels of the manifests, and homeostat.dev/dag on every DagRun, a user's and those the runtime starts (as the controller labels them)", async () => {
     const state = mkdtempSync(join(tmpdir(), 'homeostat-get-labels-'));
     try {
       const writer = new FileStatusWriter(join(state, '.homeostat/status.json'), { delayMs: 0 });
       const declared = [
         { apiVersion: 'homeostat.dev/v1alpha1', kind: 'Dag', metadata: { name: 'enrich', namespace: 'default', labels: { team: 'ads' } }, spec: { tasks: [] } },
         { apiVersion: 'homeostat.dev/v1alpha1', kind: 'Dag', metadata: { name: 'sold', namespace: 'default' }, spec: { tasks: [] } },
+        { apiVersion: 'homeostat.dev/v1alpha1', kind: 'DagRun', metadata: { name: 'enrich-by-hand', namespace: 'default', labels: { who: 'me' } }, spec: { dag: 'enrich', period: '2026-11-19' } },
       ] as unknown as HomeostatObject[];
       mkdirSync(join(state, '.homeostat'));
       writer.setObjects(declared);
@@ -177,7 +178,8 @@ describe('the embedded status keeps labels for -l', () => {
       await writer.writeRun({ name: 'sold-2026-11-20-1', namespace: 'default', dag: 'sold', period: '2026-11-20', reason: 'Schedule', phase: 'Running', startedAt: NOW }, { phase: 'Running' });
       await writer.close();
       expect((await get('dags', { dir: state, selector: 'team=ads' })).out).toMatch(/^NAME .*\nenrich .*\n$/);
-      expect((await get('dr', { dir: state, selector: 'homeostat.dev/dag=enrich' })).out).toMatch(/^NAME .*\nenrich-2026-11-20-1 .*\n$/);
+      expect((await get('dr', { dir: state, selector: 'homeostat.dev/dag=enrich' })).out).toMatch(/^NAME .*\nenrich-2026-11-20-1 .*\nenrich-by-hand .*\n$/);
+      expect((await get('dr', { dir: state, selector: 'who=me,homeostat.dev/dag' })).out).toMatch(/^NAME .*\nenrich-by-hand .*\n$/);
     } finally {
       rmSync(state, { recursive: true, force: true });
     }
