@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_VERSION } from '../api/schema/index.js';
+import { DAG_LABEL } from '../api/wellKnown.js';
 import type { GraphProblem } from '../api/graphChecks.js';
 import type { Condition, HomeostatObject } from '../api/types.js';
 import type { EngineEvent, RunRecord } from '../engine/index.js';
+// Pure (no client): the same label value the controller writes on its DagRuns.
+import { labelValue } from '../kube/labels.js';
 import type { Logger } from '../runtime/log.js';
 import type { ObjectRef, StatusWriter } from '../runtime/ports.js';
 import { validityStatus } from '../runtime/statusDocuments.js';
@@ -16,7 +19,7 @@ export const defaultStatusPath = (manifestDir: string): string => join(manifestD
 export interface StoredObject {
   apiVersion: string;
   kind: ObjectRef['kind'];
-  metadata: { name: string; namespace: string; creationTimestamp?: string; generation?: number };
+  metadata: { name: string; namespace: string; creationTimestamp?: string; generation?: number; labels?: Record<string, string> };
   spec: Record<string, unknown>;
   status?: Record<string, unknown>;
 }
@@ -120,7 +123,8 @@ export class FileStatusWriter implements StatusWriter {
     this.runs.set(`${run.namespace}/${run.name}`, {
       apiVersion: API_VERSION,
       kind: 'DagRun',
-      metadata: { name: run.name, namespace: run.namespace, creationTimestamp: stamp },
+      // The label the controller puts on the DagRuns it creates, so `get dr -l homeostat.dev/dag=NAME` works alike.
+      metadata: { name: run.name, namespace: run.namespace, creationTimestamp: stamp, labels: { [DAG_LABEL]: labelValue(run.dag) } },
       spec: { dag: run.dag, period: run.period, reason: run.reason, ...(run.params !== undefined ? { params: run.params } : {}) },
       status,
     });
@@ -150,10 +154,20 @@ export class FileStatusWriter implements StatusWriter {
       const invalid = this.invalid.get(key);
       const status = run?.status ?? (invalid !== undefined ? { ...this.statuses.get(key), ...invalid } : this.statuses.get(key));
       const creationTimestamp = this.created.get(key) ?? o.metadata.creationTimestamp;
+      // A user's DagRun gets homeostat.dev/dag as the controller labels it, for `get dr -l`.
+      const dag = o.kind === 'DagRun' ? (o.spec as { dag?: string }).dag : undefined;
+      const labels = dag !== undefined ? { ...o.metadata.labels, [DAG_LABEL]: labelValue(dag) } : o.metadata.labels;
       objects.push({
         apiVersion: o.apiVersion,
         kind: o.kind,
-        metadata: { name: ref.name, namespace: ref.namespace, ...(creationTimestamp !== undefined ? { creationTimestamp } : {}), ...(o.metadata.generation !== undefined ? { generation: o.metadata.generation } : {}) },
+        metadata: {
+          name: ref.name,
+          namespace: ref.namespace,
+          ...(creationTimestamp !== undefined ? { creationTimestamp } : {}),
+          ...(o.metadata.generation !== undefined ? { generation: o.metadata.generation } : {}),
+          // For `homeostat get -l`: the labels the manifest gave.
+          ...(labels !== undefined ? { labels } : {}),
+        },
         spec: o.spec as Record<string, unknown>,
         ...(status !== undefined ? { status } : {}),
       });
