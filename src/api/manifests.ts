@@ -129,17 +129,25 @@ function notHomeostat(object: Record<string, unknown>): string {
 }
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml']);
+const JSON_TOO = new Set([...MANIFEST_EXTENSIONS, '.json']);
+
+/**
+ * Reads a JSON file in another shape than manifests (the compact DAG shape of file-based loaders):
+ * its documents, or undefined to read it as manifests.
+ */
+export type JsonReader = (text: string, file: string) => ManifestSet | undefined;
 
 /**
  * Reads a manifest file, or every *.yaml and *.yml file under a directory (recursively, in sorted
- * path order, skipping names that start with a dot). A file named explicitly is read whatever its
- * extension. Unreadable paths and files become errors, not exceptions.
+ * path order, skipping names that start with a dot); with `readJson`, *.json files too, each
+ * offered to it first. A file named explicitly is read whatever its extension. Unreadable paths
+ * and files become errors, not exceptions.
  */
-export async function readManifests(path: string): Promise<ManifestSet> {
+export async function readManifests(path: string, readJson?: JsonReader): Promise<ManifestSet> {
   const set: ManifestSet = { documents: [], others: [], errors: [] };
   let files: string[];
   try {
-    files = (await stat(path)).isDirectory() ? await manifestFiles(path) : [path];
+    files = (await stat(path)).isDirectory() ? await manifestFiles(path, readJson !== undefined ? JSON_TOO : MANIFEST_EXTENSIONS) : [path];
   } catch (error) {
     return { ...set, errors: [{ file: path, message: ioMessage(error) }] };
   }
@@ -151,7 +159,7 @@ export async function readManifests(path: string): Promise<ManifestSet> {
       set.errors.push({ file, message: ioMessage(error) });
       continue;
     }
-    const parsed = parseManifestText(text, file);
+    const parsed = (readJson !== undefined && extname(file).toLowerCase() === '.json' ? readJson(text, file) : undefined) ?? parseManifestText(text, file);
     set.documents.push(...parsed.documents);
     set.others.push(...parsed.others);
     set.errors.push(...parsed.errors);
@@ -159,15 +167,15 @@ export async function readManifests(path: string): Promise<ManifestSet> {
   return set;
 }
 
-async function manifestFiles(dir: string): Promise<string[]> {
+async function manifestFiles(dir: string, extensions: ReadonlySet<string>): Promise<string[]> {
   const found: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
     // Symlinked directories are not followed: a link cycle must not hang a reload.
-    if (entry.isDirectory()) found.push(...(await manifestFiles(path)));
-    else if ((entry.isFile() || entry.isSymbolicLink()) && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) found.push(path);
+    if (entry.isDirectory()) found.push(...(await manifestFiles(path, extensions)));
+    else if ((entry.isFile() || entry.isSymbolicLink()) && extensions.has(extname(entry.name).toLowerCase())) found.push(path);
   }
   return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -206,3 +206,20 @@ describe('the homeostat binary', () => {
     expect(run('validate')).toMatchObject({ status: 2 });
   });
 });
+
+describe('homeostat validate: the compact JSON DAG shape, as sources and dev read it', () => {
+  const compact = (extra: object = {}) => JSON.stringify({ every: 'P1D', start_date: '2026-11-01', nodes: [{ id: 'extract', type: 'container', config: { image: 'example/extract:1' } }, { id: 'load', type: 'container', config: { image: 'example/load:1' }, depends_on: ['extract'] }], edges: [], ...extra });
+
+  it('reads a compact file named explicitly, and the ones of a directory, as the Dags their names name', async () => {
+    const dir = manifests('compact-good', { 'daily_sales.json': compact(), 'package.json': '{"name": "not a manifest"}', 'checkers.yaml': checker('c') });
+    expect(await homeostat('validate', '-f', join(dir, 'daily_sales.json'))).toEqual({ code: ExitCode.Ok, out: '1 object valid\n', err: '' });
+    expect(await homeostat('validate', '-f', dir)).toEqual({ code: ExitCode.Ok, out: '2 objects valid\n', err: '' });
+  });
+
+  it("reports a compact file's problems with the Dag's field path", async () => {
+    const dir = manifests('compact-bad', { 'etl.json': compact({ nodes: [{ id: 'a', type: 'container', config: { image: 'x' }, depends_on: ['b'] }] }) });
+    const { code, out } = await homeostat('validate', '-f', dir);
+    expect(code).toBe(ExitCode.Failed);
+    expect(out).toContain('Dag/etl: spec.tasks[0].dependsOn: task a depends on b, which this Dag does not have');
+  });
+});

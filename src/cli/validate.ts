@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkGraph, GraphReason, type ObjectKey } from '../api/graphChecks.js';
 import { type ManifestDocument, NOT_HOMEOSTAT, readManifests } from '../api/manifests.js';
+import { readCompactJson } from './compactJson.js';
 import { DEFAULT_NAMESPACE } from '../api/schema/index.js';
 import type { HomeostatObject } from '../api/types.js';
 import { validateObject } from '../api/validate.js';
@@ -55,7 +56,7 @@ export async function validateManifests(path: string, io: CliIo, options: { cont
     io.err(`error: ${p}: no such file or directory\n`);
     return ExitCode.Usage;
   }
-  const set = await readManifests(path);
+  const set = await readManifests(path, readCompactJson);
   const context = options.context !== undefined ? await readContext(options.context, new Set(set.documents.map((d) => resolve(d.file)))) : undefined;
   const contextFile = new Map(context?.objects.map(({ object, file }) => [idOf(rawKey(object)), file]));
   const multi = new Set([...set.documents, ...set.others, ...set.errors].filter((d) => (d.index ?? 0) > 0).map((d) => d.file));
@@ -134,7 +135,7 @@ export async function validateManifests(path: string, io: CliIo, options: { cont
 async function readContext(dir: string, validated: ReadonlySet<string>): Promise<Context> {
   const context: Context = { objects: [], invalid: new Map() };
   const seen = new Set<string>();
-  for (const doc of (await readManifests(dir)).documents) {
+  for (const doc of (await readManifests(dir, readCompactJson)).documents) {
     if (validated.has(resolve(doc.file))) continue;
     const result = validateObject(doc.object);
     if (!result.ok) {
