@@ -101,7 +101,7 @@ describe('explain', () => {
   it('answers 404 for an unknown object or partition', () => {
     const sim = new Simulation(mediator());
     expect(explain(sim.engine, { kind: 'Dag', namespace: 'default', name: 'nope' }, sim.now)).toMatchObject({ ok: false, status: 404 });
-    expect(explain(sim.engine, { kind: 'Dag', namespace: 'default', name: 'enrich', partition: '1999-01-01' })).toMatchObject({ ok: false, status: 404 });
+    expect(explain(sim.engine, { kind: 'Dag', namespace: 'default', name: 'enrich', partition: '1999-01-01' }, sim.now)).toMatchObject({ ok: false, status: 404 });
   });
 
   it('stays bounded in depth and steps on a Dag of 11,000 hourly periods waiting on another', () => {
