@@ -85,4 +85,38 @@ describe('the read API', () => {
     const found = await get('/api/v1/objects/dags/default/enrich', 'alice');
     expect([found.status, found.body.source]).toEqual([200, 'status']);
   });
+
+  it('streams changes as Server-Sent Events, and drops a client that does not keep up instead of buffering for it', async () => {
+    let tell: ((change: { kind: string; namespace: string; name: string; phase?: string }) => void) | undefined;
+    let subscribed = () => undefined as void;
+    const ready = new Promise<void>((resolve) => (subscribed = resolve));
+    let dropped = () => undefined as void;
+    const gone = new Promise<void>((resolve) => (dropped = resolve));
+    const source: ViewSource = {
+      objects: () => ({ checkers: [], expectations: [], dags: [], dagDependencies: [] }),
+      engine: () => undefined,
+      subscribe: (listener) => {
+        tell = listener;
+        subscribed();
+        return () => dropped();
+      },
+      now: () => 0,
+    };
+    server = await startServer({ port: 0, host: '127.0.0.1', metrics: createMetrics({ processMetrics: false }), health: healthy, log: silentLogger(), readApi: { source, auth, maxBufferedBytes: 64 * 1024 } });
+    const res = await fetch(`${server.url}/api/v1/events?namespace=default`, { headers: { Authorization: 'Bearer alice' } });
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'text/event-stream']);
+    await ready;
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    tell?.({ kind: 'Dag', namespace: 'default', name: 'enrich', phase: 'Waiting' });
+    tell?.({ kind: 'Expectation', namespace: 'default', name: 'raw', phase: 'Failed' }); // alice may not list expectations
+    let text = '';
+    while (!text.includes('enrich')) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toContain('event: change\ndata: {"kind":"Dag","namespace":"default","name":"enrich","phase":"Waiting"}\n\n');
+    expect(text).not.toContain('raw');
+    // The client stops reading; a burst of changes passes the buffer limit: the stream is cut.
+    const name = 'x'.repeat(1000);
+    for (let i = 0; i < 10_000; i++) tell?.({ kind: 'Dag', namespace: 'default', name, phase: 'Waiting' });
+    await gone;
+    await reader.cancel().catch(() => undefined);
+  });
 });
