@@ -135,7 +135,9 @@ export function readApiRoutes(options: ReadApiOptions): Route[] {
       const engine = options.source.engine();
       const owner = (target.kind === 'Dag' || target.kind === 'Expectation') && engine !== undefined ? engine.owner({ kind: target.kind, namespace: target.namespace, name: target.name }) : undefined;
       const summary = owner !== undefined && engine !== undefined ? partitionSummary(owner, (id) => engine.lease(id), (id) => engine.retry(id)) : undefined;
-      sendJson(res, 200, { object: { kind: target.kind, metadata: found.metadata, spec: found.spec, status: found.status }, ...(summary !== undefined ? { partitions: summary } : {}), source: engine !== undefined ? 'engine' : 'status' });
+      // managedFields are the API server's bookkeeping, often bigger than the object: left out.
+      const { managedFields: _, ...metadata } = found.metadata as { managedFields?: unknown };
+      sendJson(res, 200, { object: { kind: target.kind, metadata, spec: found.spec, status: found.status }, ...(summary !== undefined ? { partitions: summary } : {}), source: engine !== undefined ? 'engine' : 'status' });
     },
   };
 

@@ -83,7 +83,9 @@ export function partitionSummary(owner: OwnerModel, leaseOf: (node: string) => L
   const otherIndex = values.length - 1;
 
   const cells = new Map<number, PartitionCell>();
+  const counts = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
   for (const n of nodes) {
+    counts[n.phase]++;
     const bucket = bucketOfTime.get(timeOf(n)) as number;
     const value = valueIndex.get(valueOf(n)) ?? otherIndex;
     const key = bucket * values.length + value;
@@ -94,7 +96,7 @@ export function partitionSummary(owner: OwnerModel, leaseOf: (node: string) => L
 
   return {
     total: nodes.length,
-    counts: Object.fromEntries(PHASES.map((p) => [p, nodes.filter((n) => n.phase === p).length])) as Record<Phase, number>,
+    counts,
     timeKey,
     buckets,
     values,
