@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { explanationText } from '../view/explain.js';
 import { explainFromStatus } from '../view/statusExplain.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
-import { loadViewObjects, type ObjectsFrom } from './viewObjects.js';
+import { askServer, loadViewObjects, type ObjectsFrom, type ServerOptions } from './viewObjects.js';
+import type { Explanation } from '../view/explain.js';
 
-export interface ExplainOptions extends ObjectsFrom {
+export interface ExplainOptions extends ObjectsFrom, ServerOptions {
   partition?: string;
 }
 
@@ -19,6 +20,8 @@ export function register(program: Command, cli: CliContext): void {
     .option('-d, --dir <dir>', 'the manifest directory `homeostat dev` runs on (reads DIR/.homeostat/status.json) instead of a cluster')
     .option('--state <file>', 'the state file `homeostat dev --state` was given (reads status.json beside it)')
     .option('--kubeconfig <file>', 'the kubeconfig (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--server <url>', "ask a read API instead (`homeostat dev --ui-addr`, or a controller's port, port-forwarded): its engine walks the whole chain")
+    .option('--token <token>', 'the bearer token for --server (default: $HOMEOSTAT_TOKEN), e.g. $(kubectl create token NAME --audience homeostat.dev)')
     .action(async (object: string, options: ExplainOptions) => cli.setExitCode(await runExplain(object, options, cli)));
 }
 
@@ -30,12 +33,23 @@ export async function runExplain(object: string, options: ExplainOptions, io: Cl
   }
   const kind = (m[1] as string).toLowerCase().startsWith('dag') ? 'Dag' : 'Expectation';
   const namespace = options.namespace ?? 'default';
+  const name = m[2] as string;
+  if (options.server !== undefined) {
+    const query = options.partition !== undefined ? `?partition=${encodeURIComponent(options.partition)}` : '';
+    const answer = await askServer<Explanation>({ ...options, server: options.server }, `/api/v1/explain/${kind}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}${query}`);
+    if (!answer.ok) {
+      io.err(`error: ${answer.error}\n`);
+      return ExitCode.Failed;
+    }
+    io.out(`${explanationText(answer.value).join('\n')}\n`);
+    return ExitCode.Ok;
+  }
   const objects = await loadViewObjects({ ...options, namespace });
   if (!objects.ok) {
     io.err(`error: ${objects.error}\n`);
     return ExitCode.Failed;
   }
-  const result = explainFromStatus(objects.value, { kind, namespace, name: m[2] as string, ...(options.partition !== undefined ? { partition: options.partition } : {}) });
+  const result = explainFromStatus(objects.value, { kind, namespace, name, ...(options.partition !== undefined ? { partition: options.partition } : {}) });
   if (!result.ok) {
     io.err(`error: ${result.message}\n`);
     return ExitCode.Failed;

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { buildGraph } from '../view/graph.js';
+import { buildGraph, type Graph } from '../view/graph.js';
 import { graphDot, graphMermaid } from '../view/graphText.js';
 import { parseSelector } from '../view/labelSelector.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
-import { loadViewObjects, type ObjectsFrom } from './viewObjects.js';
+import { askServer, loadViewObjects, type ObjectsFrom, type ServerOptions } from './viewObjects.js';
 
-export interface GraphOptions extends ObjectsFrom {
+export interface GraphOptions extends ObjectsFrom, ServerOptions {
   output?: string;
   selector?: string;
   allNamespaces?: boolean;
@@ -23,6 +23,8 @@ export function register(program: Command, cli: CliContext): void {
     .option('-n, --namespace <namespace>', 'only this namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace')
     .option('-l, --selector <selector>', 'only objects whose labels match, as kubectl -l (a=b,c!=d,e in (x,y))')
+    .option('--server <url>', "ask a read API instead (`homeostat dev --ui-addr`, or a controller's port, port-forwarded)")
+    .option('--token <token>', 'the bearer token for --server (default: $HOMEOSTAT_TOKEN)')
     .action(async (options: GraphOptions) => cli.setExitCode(await runGraph(options, cli)));
 }
 
@@ -38,12 +40,23 @@ export async function runGraph(options: GraphOptions, io: CliIo): Promise<ExitCo
     return ExitCode.Usage;
   }
   const namespace = options.allNamespaces === true ? undefined : (options.namespace ?? 'default');
-  const objects = await loadViewObjects({ ...options, ...(namespace !== undefined ? { namespace } : {}) });
-  if (!objects.ok) {
-    io.err(`error: ${objects.error}\n`);
-    return ExitCode.Failed;
+  let graph: Graph;
+  if (options.server !== undefined) {
+    const query = new URLSearchParams({ ...(namespace !== undefined ? { namespace } : {}), ...(options.selector !== undefined ? { labelSelector: options.selector } : {}) }).toString();
+    const answer = await askServer<Graph>({ ...options, server: options.server }, `/api/v1/graph${query !== '' ? `?${query}` : ''}`);
+    if (!answer.ok) {
+      io.err(`error: ${answer.error}\n`);
+      return ExitCode.Failed;
+    }
+    graph = answer.value;
+  } else {
+    const objects = await loadViewObjects({ ...options, ...(namespace !== undefined ? { namespace } : {}) });
+    if (!objects.ok) {
+      io.err(`error: ${objects.error}\n`);
+      return ExitCode.Failed;
+    }
+    graph = buildGraph(objects.value, { ...(namespace !== undefined ? { namespace } : {}), ...(selector?.ok === true ? { selector: selector.value } : {}) });
   }
-  const graph = buildGraph(objects.value, { ...(namespace !== undefined ? { namespace } : {}), ...(selector?.ok === true ? { selector: selector.value } : {}) });
   io.out(format === 'json' ? `${JSON.stringify(graph, null, 2)}\n` : format === 'mermaid' ? graphMermaid(graph) : graphDot(graph));
   return ExitCode.Ok;
 }

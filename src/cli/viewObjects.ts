@@ -61,3 +61,33 @@ export async function loadViewObjects(from: ObjectsFrom): Promise<{ ok: true; va
   }
   return { ok: true, value: out };
 }
+
+export interface ServerOptions {
+  /** A read API to ask instead: `homeostat dev --ui-addr`, or a controller (port-forwarded). */
+  server?: string;
+  /** The bearer token for it (a controller's); defaults to $HOMEOSTAT_TOKEN. */
+  token?: string;
+}
+
+/** GET `path` of the read API at `server`: the JSON answer, or a sentence saying what went wrong. */
+export async function askServer<T>(options: ServerOptions & { server: string }, path: string): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+  const token = options.token ?? process.env.HOMEOSTAT_TOKEN;
+  const url = `${options.server.replace(/\/+$/, '')}${path}`;
+  let res: Response;
+  try {
+    res = await fetch(url, token !== undefined && token !== '' ? { headers: { Authorization: `Bearer ${token}` } } : {});
+  } catch (error) {
+    return { ok: false, error: `${url}: ${(error as Error).message}` };
+  }
+  const text = await res.text();
+  if (res.status !== 200) {
+    let message = text.trim();
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? message;
+    } catch {
+      // Not JSON: the text as it came.
+    }
+    return { ok: false, error: `${url}: HTTP ${res.status}: ${message}` };
+  }
+  return { ok: true, value: JSON.parse(text) as T };
+}

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { runDev } from '../../src/cli/dev.js';
+import { runExplain } from '../../src/cli/explain.js';
+import { runGraph } from '../../src/cli/graph.js';
 import { ExitCode } from '../../src/cli/program.js';
 import type { Graph } from '../../src/view/graph.js';
 import { sandbox, type Sandbox } from '../local/fixtures.js';
@@ -8,7 +10,7 @@ let box: Sandbox;
 afterEach(() => box.cleanup());
 
 describe('homeostat dev --ui-addr', () => {
-  it('serves the read API of the Mediator example: every Dag and DagDependency edge, explain from its engine, change events', async () => {
+  it('serves the read API of the Mediator example: every Dag and DagDependency edge, explain from its engine, change events; the CLI asks it with --server', async () => {
     box = sandbox({ example: 'mediator' });
     let stop = () => undefined as void;
     const interrupted = new Promise<void>((resolve) => (stop = resolve));
@@ -37,6 +39,18 @@ describe('homeostat dev --ui-addr', () => {
     expect(explained.source).toBe('engine');
     expect(explained.steps.length).toBeGreaterThan(0);
     expect(out).toContain(`read API: ${base}/api/v1/graph`);
+
+    // The CLI asks the same API: the engine's chain, and the graph as dot.
+    let printed = '';
+    const io = { out: (t: string) => void (printed += t), err: (t: string) => void (printed += t) };
+    expect(await runExplain('dag/enrich', { server: base }, io)).toBe(ExitCode.Ok);
+    expect(printed).toMatch(/^Dag enrich \S+: \w+ \(\w+\)/);
+    printed = '';
+    expect(await runGraph({ server: base }, io)).toBe(ExitCode.Ok);
+    expect(printed).toContain('"DagTask/default/ads/load" -> "Dag/default/enrich" [label="dagDependency Same"];');
+    printed = '';
+    expect(await runExplain('dag/nope', { server: base }, io)).toBe(ExitCode.Failed);
+    expect(printed).toBe(`error: ${base}/api/v1/explain/Dag/default/nope: HTTP 404: Dag default/nope is not known to the controller\n`);
     stop();
     expect(await running).toBe(ExitCode.Ok);
   });
