@@ -28,7 +28,7 @@ describe('the read API', () => {
   let server: RunningServer | undefined;
   afterEach(async () => server?.close());
 
-  const start = async (withEngine: boolean) => {
+  const start = async (withEngine: boolean, noAuth = false) => {
     const sim = new Simulation(world());
     sim.onLaunch = (l) => (l.partition === TODAY && l.owner.name === 'ads' && l.task === 'load' ? 'fail' : 'succeed');
     sim.settle(500);
@@ -37,7 +37,7 @@ describe('the read API', () => {
     const w = world();
     for (const d of w.dags) d.status = dagStatus(ownerStatus(sim.engine.owner({ kind: 'Dag', namespace: 'default', name: d.metadata.name }) as never, (id) => sim.engine.lease(id), (id) => sim.engine.retry(id)), [], 1);
     const source: ViewSource = { objects: () => ({ checkers: [], expectations: [], ...w }), engine: () => (withEngine ? sim.engine : undefined), subscribe: () => () => undefined, now: () => sim.now };
-    server = await startServer({ port: 0, host: '127.0.0.1', metrics: createMetrics({ processMetrics: false }), health: healthy, log: silentLogger(), readApi: { source, auth } });
+    server = await startServer({ port: 0, host: '127.0.0.1', metrics: createMetrics({ processMetrics: false }), health: healthy, log: silentLogger(), readApi: { source, auth: noAuth ? 'none' : auth } });
     return server;
   };
   const get = async (path: string, token?: string) => {
@@ -51,6 +51,12 @@ describe('the read API', () => {
     expect((await get('/api/v1/explain/Dag/default/enrich', 'bob')).status).toBe(403);
     expect((await get('/api/v1/explain/Dag/default/enrich', 'alice')).status).toBe(200);
     expect((await get('/api/v1/explain/Dag/other/enrich', 'alice')).status).toBe(403);
+  });
+
+  it('--ui-auth=none: anyone who reaches the port reads everything, without a token', async () => {
+    await start(true, true);
+    expect((await get('/api/v1/explain/Dag/default/enrich')).status).toBe(200);
+    expect((await get('/api/v1/graph')).body.edges).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'dagDependency' })]));
   });
 
   it('the graph shows only the kinds the caller may list: Dags and their tasks, no DagDependency edges without list on dagdependencies', async () => {
