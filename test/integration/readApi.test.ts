@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { runController } from '../../src/cli/controller.js';
+import { runExplain } from '../../src/cli/explain.js';
+import { runGraph } from '../../src/cli/graph.js';
 import { ExitCode } from '../../src/cli/program.js';
 import type { Controller } from '../../src/kube/controller.js';
 import type { Graph } from '../../src/view/graph.js';
@@ -136,5 +138,15 @@ describeIntegration('the read API on two controller replicas', () => {
       const [a, b] = await Promise.all([get(leader, `/api/v1/graph?namespace=${scene.ns}`), get(standby, `/api/v1/graph?namespace=${scene.ns}`)]);
       expect(b).toEqual(a);
     }, 15_000);
+  });
+
+  it('homeostat graph and homeostat explain read the cluster with the kubeconfig, as a standby does', async () => {
+    let out = '';
+    const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t) };
+    expect(await runGraph({ kubeconfig: cluster().kubeconfigPath, namespace: scene.ns, output: 'mermaid' }, io)).toBe(ExitCode.Ok);
+    expect(out).toMatch(/-->\|dagDependency Auto\|/);
+    out = '';
+    expect(await runExplain('dag/enrich', { kubeconfig: cluster().kubeconfigPath, namespace: scene.ns }, io)).toBe(ExitCode.Ok);
+    expect(out.split('\n')[1]).toMatch(new RegExp(`^  └─ Dag ads task load ${D1}: Failed .*<- root cause$`));
   });
 });
