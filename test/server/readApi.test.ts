@@ -53,6 +53,15 @@ describe('the read API', () => {
     expect((await get('/api/v1/explain/Dag/other/enrich', 'alice')).status).toBe(403);
   });
 
+  it('an object comes with its partition summary from the engine: periods per phase, bucketed in time', async () => {
+    await start(true);
+    const answer = await get('/api/v1/objects/Dag/default/enrich', 'alice');
+    expect(answer.body.source).toBe('engine');
+    const partitions = answer.body.partitions as { total: number; counts: Record<string, number>; timeKey: string; buckets: { from: string; to: string }[]; waiting: { partition: string }[] };
+    expect(partitions).toMatchObject({ total: 37, counts: { Satisfied: 36, Waiting: 1 }, timeKey: 'period', waiting: [{ partition: TODAY }] });
+    expect(partitions.buckets.at(-1)).toEqual({ from: TODAY, to: TODAY, periods: 1 });
+  });
+
   it('--ui-auth=none: anyone who reaches the port reads everything, without a token', async () => {
     await start(true, true);
     expect((await get('/api/v1/explain/Dag/default/enrich')).status).toBe(200);
