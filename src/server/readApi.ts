@@ -170,6 +170,8 @@ export function readApiRoutes(options: ReadApiOptions): Route[] {
       const namespace = query(req).get('namespace') ?? undefined;
       const allowed = await allowedKinds(who, namespace, Object.keys(READ_KINDS) as ReadKind[], res);
       if (allowed === undefined) return;
+      // HEAD only asks whether the stream is there: no stream is held open for it.
+      if (req.method === 'HEAD') return void res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' }).end();
       if (streams >= maxStreams) return sendProblem(res, 503, { reason: 'ServiceUnavailable', message: `already ${maxStreams} event streams open; try again later` });
       streams++;
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
