@@ -6,7 +6,8 @@ import { apiServerPolicy, type Controller, startController } from '../kube/contr
 import { checkTimings, DEFAULT_TIMINGS, electionIdentity, kubeLeaseApi, LeaderElector, type LeaseTimings } from '../kube/leaderElection.js';
 import { fenceWrites } from '../kube/leaderFence.js';
 import { createLogger, type Logger } from '../runtime/log.js';
-import { cachedAuth, createMetrics, kubeAuth, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer, tokenBucket } from '../server/index.js';
+import { ViewCache } from '../kube/viewCache.js';
+import { cachedAuth, cachedListAuthorizer, createMetrics, kubeAuth, kubeListAuthorizer, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer, tokenBucket } from '../server/index.js';
 import { POD_FEATURES } from '../api/podPolicy.js';
 import { parseCapabilities, parsePodFeatures, parseProtectedNamespaces, parseServiceAccounts, podPolicyOf, type PodPolicyFlags } from './podPolicyFlags.js';
 import { readCaFile } from './caFile.js';
@@ -45,6 +46,11 @@ export interface ControllerCommandOptions extends PodPolicyFlags, NodeCapFlags {
   sourceDirectoryRoot?: string[];
   /** Resolves when the process is asked to stop. Defaults to SIGTERM or SIGINT. */
   interrupted?: Promise<void>;
+  /**
+   * How the read API (/api/v1/...) authenticates: `token` (a homeostat.dev-audience bearer token
+   * and RBAC `list` on the kind) or `none` (anyone who reaches the port: port-forward only). Defaults to token.
+   */
+  uiAuth?: 'token' | 'none';
   /** Called once the server listens, leader or not (tests). */
   onServing?: (server: RunningServer) => void;
   /** Called once the controller runs (tests). */
@@ -74,7 +80,7 @@ const STALE_WATCH_MS = 10 * 60_000;
 export function register(program: Command, cli: CliContext): void {
   const command = program
     .command('controller')
-    .description('Run the controller against a Kubernetes cluster: watch Homeostat objects, launch Jobs, write status. Serves /metrics, /healthz, /readyz, POST /v1/observations and POST /v1/leases/renew on --metrics-addr.')
+    .description('Run the controller against a Kubernetes cluster: watch Homeostat objects, launch Jobs, write status. Serves /metrics, /healthz, /readyz, POST /v1/observations, POST /v1/leases/renew and the read API GET /api/v1/ on --metrics-addr.')
     .option('--kubeconfig <file>', 'the kubeconfig (default: in-cluster when run in a Pod, else $KUBECONFIG or ~/.kube/config)')
     .option('--namespace <namespaces>', 'watch and act in these namespaces only: a comma-separated list, or the flag repeated (default: every namespace)', collectNamespaces)
     .option('--checker-url-allow <entries>', 'let Http checkers call these although they are loopback, link-local or the API server (refused by default): CIDRs, addresses or host names, comma-separated or the flag repeated', collectList)
@@ -87,6 +93,7 @@ export function register(program: Command, cli: CliContext): void {
     .option('--tls-reload-interval <duration>', 'how often the TLS files are re-read; a changed pair serves new connections without a restart', '10s')
     .option('--definition-sources [bool]', 'load DefinitionSources: Dags and Expectations from directories and S3 buckets (needs the RBAC the chart grants with sources.enabled)', parseBool, false)
     .option('--source-directory-root <path>', 'a directory of this Pod that directory sources may read, it or below it; repeat for more (default: none, so directory sources are refused)', (path: string, previous: string[] | undefined) => [...(previous ?? []), path])
+    .option('--ui-auth <mode>', "how the read API /api/v1 (web view, homeostat explain) authenticates: token (a homeostat.dev-audience bearer token, and RBAC list on the kind) or none (anyone reaching the port; for port-forward-only setups)", parseUiAuth, 'token')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--leader-elect [bool]', 'act only while holding the leader election Lease, so several replicas can run; --leader-elect=false runs alone', parseBool, true)
     .option('--leader-election-namespace <namespace>', `the Lease's namespace (default: $POD_NAMESPACE, else the first --namespace, else ${DEFAULT_ELECTION_NAMESPACE})`)
@@ -118,6 +125,11 @@ export function collectList(text: string, previous: string[] | undefined): strin
   const entries = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
   if (entries.length === 0) throw new InvalidArgumentError('expected one or more entries');
   return [...new Set([...(previous ?? []), ...entries])];
+}
+
+function parseUiAuth(text: string): 'token' | 'none' {
+  if (text === 'token' || text === 'none') return text;
+  throw new InvalidArgumentError('expected token or none');
 }
 
 /** `--leader-elect`, `--leader-elect=true|false` (also 1/0, yes/no). */
@@ -224,6 +236,11 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
   const auth = cachedAuth(kubeAuth(clients.config), { limiter: tokenBucket() });
   if (tls === undefined) log.warn('serving plain HTTP: the bearer tokens of checkers and actions travel in clear text; give --tls-cert-file and --tls-private-key-file');
   const absent = () => ({ status: 'unavailable' as const, message: term.standby() ?? 'the controller is starting' });
+  // Every replica watches what the read API shows, a standby too; the engine is the leader's alone.
+  const views = new ViewCache(clients, log, options.namespace);
+  views.start();
+  const listAuth = cachedListAuthorizer(kubeListAuthorizer(clients.config));
+  if (options.uiAuth === 'none') log.warn('--ui-auth=none: anyone who reaches the port can read every Homeostat object through /api/v1; reach it by port-forward only');
   try {
     server = await startServer({
       ...address,
@@ -244,9 +261,11 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
         auth,
         renew: (target, key, attempt) => controller?.renew(target, key, attempt) ?? absent(),
       },
+      readApi: { source: views.source(() => controller?.reconciler.engine), auth: options.uiAuth === 'none' ? 'none' : { authenticate: auth.authenticate, authorizeList: listAuth } },
     });
   } catch (error) {
     await term.stop();
+    await views.stop();
     signals?.dispose();
     io.err(`error: cannot serve on ${options.metricsAddr ?? ':8080'}: ${describeError(error)}\n`);
     return ExitCode.Failed;
@@ -295,6 +314,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     return ExitCode.Failed;
   } finally {
     await server.close();
+    await views.stop();
     signals?.dispose();
   }
 }

@@ -8,6 +8,9 @@ import { defaultStatePath } from '../local/stateFile.js';
 import type { Convergence } from '../runtime/convergence.js';
 import { createLogger } from '../runtime/log.js';
 import { type NodeCapFlags, nodeCapOptions, nodeCaps } from './nodeCaps.js';
+import { parseAddress } from './controller.js';
+import { devViewSource } from './devView.js';
+import { createMetrics, type RunningServer, startServer } from '../server/index.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
 export interface DevCommandOptions extends NodeCapFlags {
@@ -16,6 +19,13 @@ export interface DevCommandOptions extends NodeCapFlags {
   /** A duration (120s, 2m); only with untilConverged. Defaults to 120s. */
   timeout?: string;
   logLevel?: string;
+  /**
+   * `[host]:port` to serve the read API on (/api/v1/graph, objects, explain, events) without
+   * authentication: bind it to loopback (the default host). Defaults to none.
+   */
+  uiAddr?: string;
+  /** Called once the read API listens (tests). */
+  onServing?: (url: string) => void;
   /** A terminal to draw the live table on; without one, log lines go to `io.out`. */
   terminal?: NodeJS.WriteStream;
   /** Resolves when the user asks to stop (Ctrl-C). Defaults to SIGINT or SIGTERM. */
@@ -31,7 +41,8 @@ export function register(program: Command, cli: CliContext): void {
     .option('--state <file>', 'the state file (default: DIR/.homeostat/state.json)')
     .option('--until-converged', 'exit 0 once every valid Expectation and Dag is Satisfied, every partition checked by this run (exit 1 on timeout)')
     .option('--timeout <duration>', 'with --until-converged: how long to wait', '120s')
-    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info');
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--ui-addr <addr>', 'serve the read API (/api/v1/graph, objects, explain, events) on [host]:port, unauthenticated (host defaults to 127.0.0.1: keep it on loopback)');
   nodeCapOptions(command).action(async (dir: string, options: DevCommandOptions) => {
     const terminal = process.stdout.isTTY === true ? process.stdout : undefined;
     cli.setExitCode(await runDev(dir, { ...options, ...(terminal !== undefined ? { terminal } : {}) }, cli));
@@ -53,6 +64,11 @@ export async function runDev(dir: string, options: DevCommandOptions, io: CliIo)
     io.err(`error: --timeout: ${timeout.error}\n`);
     return ExitCode.Usage;
   }
+  const uiAddress = options.uiAddr !== undefined ? parseAddress(options.uiAddr) : undefined;
+  if (options.uiAddr !== undefined && uiAddress === undefined) {
+    io.err(`error: --ui-addr: ${JSON.stringify(options.uiAddr)} is not [host]:port\n`);
+    return ExitCode.Usage;
+  }
   const statePath = resolve(options.state ?? defaultStatePath(dir));
   const terminal = options.terminal;
   // On a terminal the table is the output; the log goes to a file beside the state.
@@ -64,6 +80,18 @@ export async function runDev(dir: string, options: DevCommandOptions, io: CliIo)
   } catch (error) {
     io.err(`error: ${(error as Error).message}\n`);
     return ExitCode.Failed;
+  }
+  let ui: RunningServer | undefined;
+  if (uiAddress !== undefined) {
+    try {
+      ui = await startServer({ host: '127.0.0.1', ...uiAddress, metrics: createMetrics({ processMetrics: false }), health: { watchesFresh: () => ({ ok: true, stale: [] }), synced: () => true }, log, readApi: { source: devViewSource(loop), auth: 'none' } });
+    } catch (error) {
+      await loop.stop();
+      io.err(`error: --ui-addr: cannot serve on ${options.uiAddr ?? ''}: ${(error as Error).message}\n`);
+      return ExitCode.Failed;
+    }
+    if (terminal === undefined) io.out(`read API: ${ui.url}/api/v1/graph\n`);
+    options.onServing?.(ui.url);
   }
   let display: ProgressDisplay | undefined;
   if (terminal !== undefined) {
@@ -78,6 +106,7 @@ export async function runDev(dir: string, options: DevCommandOptions, io: CliIo)
   try {
     return await runUntilDone(loop, options, timeout.value, interrupted, display, io);
   } finally {
+    await ui?.close();
     signals?.dispose();
   }
 }

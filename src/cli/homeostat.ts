@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { type CliCommand, processIo, runCli } from './program.js';
 import * as controller from './controller.js';
 import * as dev from './dev.js';
+import * as explain from './explain.js';
 import * as get from './get.js';
+import * as graph from './graph.js';
 import * as sources from './sources.js';
 import * as validate from './validate.js';
 
@@ -12,6 +14,8 @@ const COMMANDS: readonly CliCommand[] = [
   validate,
   dev,
   get,
+  graph,
+  explain,
   sources,
   controller,
 ];

@@ -4,6 +4,7 @@
  *   GET  /healthz, /readyz  liveness and readiness probes
  *   POST /v1/observations   verdicts from Push and Http checkers (when `observations` is given)
  *   POST /v1/leases/renew   heartbeats of running actions (when `leases` is given)
+ *   GET  /api/v1/...        the read API of the web view and `homeostat explain` (when `readApi` is given; readApi.ts)
  *
  * /metrics, /healthz and /readyz are read-only and unauthenticated, as is conventional for
  * kubelet probes and Prometheus scrapes: they reveal counts, not data, and change nothing. Keep
@@ -24,6 +25,7 @@ import { Health, type HealthOptions } from './health.js';
 import { type LeaseOptions, leaseRoutes } from './leases.js';
 import { type Metrics, metricsRoutes } from './metrics.js';
 import { observationRoutes, type ObservationOptions } from './observations.js';
+import { readApiRoutes, type ReadApiOptions } from './readApi.js';
 import { type Route, sendProblem, sendText } from './route.js';
 import { loadTlsFiles, reloadTlsFiles, type TlsFiles, type TlsPair } from './tlsFiles.js';
 
@@ -39,6 +41,8 @@ export interface ServerOptions {
   observations?: ObservationOptions;
   /** The lease renewal endpoint; without it POST /v1/leases/renew is 404. */
   leases?: LeaseOptions;
+  /** The read API (/api/v1/...; readApi.ts); without it those paths are 404. */
+  readApi?: ReadApiOptions;
   log: Logger;
   /**
    * Serve HTTPS instead of HTTP: PEM certificate chain and key given, or files, which are re-read
@@ -72,6 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...health.routes(),
     ...(options.observations !== undefined ? observationRoutes(options.observations, { log, metrics: options.metrics }) : []),
     ...(options.leases !== undefined ? leaseRoutes(options.leases, { log }) : []),
+    ...(options.readApi !== undefined ? readApiRoutes(options.readApi) : []),
   ];
   let closing = false;
   const route = router(routes, log);
@@ -140,11 +145,12 @@ function router(routes: Route[], log: Logger): (req: IncomingMessage, res: Serve
     if (r.method === 'GET') methods.set('HEAD', r);
     byPath.set(r.path, methods);
   }
+  const prefixed = routes.filter((r) => r.prefix === true).map((r) => [r.path, byPath.get(r.path) as Map<string, Route>] as const);
   return async (req, res) => {
     const started = performance.now();
     const path = pathOf(req.url);
     res.on('finish', () => log.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request'));
-    const methods = path !== undefined ? byPath.get(path) : undefined;
+    const methods = path !== undefined ? (byPath.get(path) ?? prefixed.find(([prefix]) => path.startsWith(prefix))?.[1]) : undefined;
     if (methods === undefined) return sendText(res, 404, 'not found');
     const route = methods.get(req.method ?? '');
     if (route === undefined) return sendText(res, 405, 'method not allowed', { Allow: [...methods.keys()].join(', ') });

@@ -15,6 +15,7 @@ import { ApiException, AuthenticationV1Api, AuthorizationV1Api, type KubeConfig 
 import { GROUP, VERSION } from '../api/schema/kind.js';
 import { describeError } from '../kube/client.js';
 import type { Authentication, Authorization, Caller, ObservationAuth, ObservationTarget, Subresource } from './auth.js';
+import type { ListAuthorizer } from './readApi.js';
 
 /** The resource and subresource a caller is authorized against. */
 export const OBSERVATION_RESOURCE = { group: GROUP, resource: 'expectations', subresource: 'observations', verb: 'create' } as const;
@@ -139,4 +140,50 @@ async function withTimeout<T>(call: Promise<T>, ms: number, what: string): Promi
 function reviewError(error: unknown): string {
   const text = describeError(error);
   return error instanceof ApiException && (error.code === 401 || error.code === 403) ? `${text} (does the controller's identity have system:auth-delegator?)` : text;
+}
+
+/**
+ * The read API's check (readApi.ts): may `caller` list `resource` (homeostat.dev) in `namespace`
+ * (undefined: in every namespace)? A SubjectAccessReview with the controller's identity, cut off
+ * after `timeoutMs`; answers are cached by cachedListAuth.
+ */
+export function kubeListAuthorizer(config: KubeConfig, options: { timeoutMs?: number } = {}): ListAuthorizer {
+  const authorization = config.makeApiClient(AuthorizationV1Api);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS;
+  return async (caller, resource, namespace) => {
+    try {
+      const review = await withTimeout(authorization.createSubjectAccessReview({
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec: {
+            user: caller.username,
+            ...(caller.uid !== undefined ? { uid: caller.uid } : {}),
+            ...(caller.groups !== undefined ? { groups: caller.groups } : {}),
+            ...(caller.extra !== undefined ? { extra: caller.extra } : {}),
+            resourceAttributes: { ...(namespace !== undefined ? { namespace } : {}), verb: 'list', group: GROUP, version: VERSION, resource },
+          },
+        },
+      }), timeoutMs, 'SubjectAccessReview');
+      return review.status?.allowed === true && review.status.denied !== true ? 'allowed' : 'denied';
+    } catch {
+      return 'unavailable';
+    }
+  };
+}
+
+/** Reuses an allowed answer for `ttlMs` (default 60 s), as cachedAuth does; denials are asked again. */
+export function cachedListAuthorizer(inner: ListAuthorizer, ttlMs = 60_000, now: () => number = Date.now): ListAuthorizer {
+  const allowed = new Map<string, number>();
+  return async (caller, resource, namespace) => {
+    const key = JSON.stringify([caller.username, caller.uid ?? '', [...(caller.groups ?? [])].sort(), resource, namespace ?? '']);
+    const until = allowed.get(key);
+    if (until !== undefined && until > now()) return 'allowed';
+    const answer = await inner(caller, resource, namespace);
+    if (answer === 'allowed') {
+      if (allowed.size > 10_000) allowed.clear();
+      allowed.set(key, now() + ttlMs);
+    }
+    return answer;
+  };
 }

@@ -9,8 +9,10 @@ export type Method = 'GET' | 'POST';
 /** One endpoint. GET routes also answer HEAD (Node drops the body). */
 export interface Route {
   method: Method;
-  /** Matched exactly, without the query string. */
+  /** Matched exactly, without the query string (or as a prefix, with `prefix`). */
   path: string;
+  /** Match every path that starts with `path` (the read API's `/api/v1/objects/{kind}/...`). */
+  prefix?: boolean;
   /** May throw or reject only on a bug: the server answers 500 and logs it. */
   handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
 }

@@ -15,6 +15,7 @@ describe('homeostat controller: leader election flags', () => {
     [['--leader-elect=maybe'], /--leader-elect.*expected true or false/],
     [['--leader-election-renew-deadline=20s'], /renewDeadline must be shorter than leaseDuration/],
     [['--leader-election-retry-period=soon'], /--leader-election-retry-period: "soon" is not a duration/],
+    [['--ui-auth=off'], /--ui-auth.*expected token or none/],
   ])('%j is a usage error', async (args, message) => {
     const { code, err } = await run(args);
     expect(code).toBe(ExitCode.Usage);
@@ -27,6 +28,7 @@ describe('homeostat controller: leader election flags', () => {
     expect(out).toMatch(/--leader-elect \[bool\][\s\S]*default: true/);
     expect(out).toMatch(/--leader-election-id <name>[\s\S]*default: "homeostat-controller"/);
     expect(out).toContain('--leader-election-lease-duration');
+    expect(out).toMatch(/--ui-auth <mode>[\s\S]*default: "token"/);
   });
 });
 
