@@ -157,3 +157,13 @@ export function matchesLabels(requirements: readonly Requirement[], labels: Read
     }
   });
 }
+
+/** parseLabelSelector for callers that answer with a message (the read API, `homeostat graph`). */
+export function tryParseLabelSelector(selector: string): { ok: true; value: Requirement[] } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: parseLabelSelector(selector) };
+  } catch (error) {
+    if (error instanceof LabelSelectorError) return { ok: false, error: error.message };
+    throw error;
+  }
+}

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { buildGraph, type Graph } from '../view/graph.js';
 import { graphDot, graphMermaid } from '../view/graphText.js';
-import { parseSelector } from '../view/labelSelector.js';
+import { tryParseLabelSelector as parseSelector } from '../api/labelSelector.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 import { askServer, loadViewObjects, type ObjectsFrom, type ServerOptions } from './viewObjects.js';
 

@@ -17,7 +17,7 @@ import type { Dag, DagDependency, Expectation, StateChecker } from '../api/types
 import type { Engine } from '../engine/engine.js';
 import { explain } from '../view/explain.js';
 import { buildGraph } from '../view/graph.js';
-import { parseSelector } from '../view/labelSelector.js';
+import { tryParseLabelSelector as parseSelector } from '../api/labelSelector.js';
 import { partitionSummary } from '../view/partitionSummary.js';
 import { explainFromStatus } from '../view/statusExplain.js';
 import type { Caller, ObservationAuth } from './auth.js';

@@ -6,7 +6,7 @@
 import type { Dag, DagDependency, DefinitionSource, Expectation } from '../api/types.js';
 import type { World } from '../engine/compile.js';
 import type { Phase } from '../engine/types.js';
-import { type LabelSelector, matchesSelector } from './labelSelector.js';
+import { matchesLabels, type Requirement } from '../api/labelSelector.js';
 
 export type GraphNodeKind = 'StateChecker' | 'Expectation' | 'Dag' | 'DagTask' | 'DefinitionSource';
 
@@ -58,7 +58,7 @@ export interface Graph {
 
 export interface GraphFilter {
   namespace?: string;
-  selector?: LabelSelector;
+  selector?: readonly Requirement[];
   /** Defaults to MAX_GRAPH_NODES. */
   maxNodes?: number;
   /** Defaults to four times maxNodes. */
@@ -78,7 +78,7 @@ export function buildGraph(world: Declared, filter: GraphFilter = {}): Graph {
   const maxNodes = filter.maxNodes ?? MAX_GRAPH_NODES;
   const maxEdges = filter.maxEdges ?? maxNodes * 4;
   const keep = (o: { metadata: { namespace?: string; labels?: Record<string, string> } }) =>
-    (filter.namespace === undefined || o.metadata.namespace === filter.namespace) && (filter.selector === undefined || matchesSelector(filter.selector, o.metadata.labels ?? {}));
+    (filter.namespace === undefined || o.metadata.namespace === filter.namespace) && (filter.selector === undefined || matchesLabels(filter.selector, o.metadata.labels));
   const nodes = new Map<string, GraphNode>();
   let nodesNotShown = 0;
   const add = (node: GraphNode) => {
