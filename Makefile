@@ -59,6 +59,8 @@ run-controller: build
 test: test-unit test-packages test-integration
 
 test-unit: build
+	@# The browser tests (test/browser) drive Debian's chromium with playwright-core, no download.
+	-@hack/deps/apt.sh chromium
 	npm test --silent
 
 ## test-integration: test/integration; the binaries are built once from the Go module proxy (~8 min cold).
