@@ -25,11 +25,20 @@ dist/.built: $(DEPS) packages/checker-sdk/dist/.built $(shell find src -name '*.
 	tsc -p tsconfig.build.json
 	@touch $@
 
-build: dist/.built
+# The web page (web/): bundled by esbuild, no CDN; the server reads dist/web (src/server/webPage.ts).
+dist/web/.built: $(DEPS) $(shell find web -type f) tsconfig.json
+	tsc -p web/tsconfig.json
+	esbuild web/src/main.ts --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=dist/web/app.js
+	cp web/index.html web/app.css dist/web/
+	@touch $@
 
-## run: reconcile the quickstart example in embedded mode (no cluster), until Ctrl-C.
+build: dist/.built dist/web/.built
+
+UI_ADDR ?= 127.0.0.1:0
+## run: reconcile the quickstart example in embedded mode (no cluster), until Ctrl-C; it prints the
+## web page's URL (UI_ADDR=127.0.0.1:8090 for a fixed port).
 run: build
-	node dist/cli/main.js dev $(EXAMPLES)
+	node dist/cli/main.js dev $(EXAMPLES) --ui-addr $(UI_ADDR)
 
 ## run-once: the same, but exit 0 once everything is Satisfied.
 run-once: build
@@ -50,6 +59,8 @@ run-controller: build
 test: test-unit test-packages test-integration
 
 test-unit: build
+	@# The browser tests (test/browser) drive Debian's chromium with playwright-core, no download.
+	-@hack/deps/apt.sh chromium
 	npm test --silent
 
 ## test-integration: test/integration; the binaries are built once from the Go module proxy (~8 min cold).
@@ -80,7 +91,8 @@ image: build
 
 lint: $(DEPS)
 	tsc -p tsconfig.json --noEmit
-	eslint src test bench scripts packages
+	tsc -p web/tsconfig.json
+	eslint src test bench scripts packages web
 
 ## generate: crds/ and src/api/generated/ from the one schema source in src/api/schema/, the chart's copy
 ## of the CRDs (charts/homeostat/files/crds/) and manifests/ rendered from the chart (helm from hack/helm/setup.sh).

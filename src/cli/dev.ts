@@ -42,7 +42,7 @@ export function register(program: Command, cli: CliContext): void {
     .option('--until-converged', 'exit 0 once every valid Expectation and Dag is Satisfied, every partition checked by this run (exit 1 on timeout)')
     .option('--timeout <duration>', 'with --until-converged: how long to wait', '120s')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
-    .option('--ui-addr <addr>', 'serve the read API (/api/v1/graph, objects, explain, events) on [host]:port, unauthenticated (host defaults to 127.0.0.1: keep it on loopback)');
+    .option('--ui-addr <addr>', 'serve the web page (/) and the read API (/api/v1/graph, objects, explain, events) on [host]:port, unauthenticated (host defaults to 127.0.0.1: keep it on loopback)');
   nodeCapOptions(command).action(async (dir: string, options: DevCommandOptions) => {
     const terminal = process.stdout.isTTY === true ? process.stdout : undefined;
     cli.setExitCode(await runDev(dir, { ...options, ...(terminal !== undefined ? { terminal } : {}) }, cli));
@@ -90,12 +90,13 @@ export async function runDev(dir: string, options: DevCommandOptions, io: CliIo)
       io.err(`error: --ui-addr: cannot serve on ${options.uiAddr ?? ''}: ${(error as Error).message}\n`);
       return ExitCode.Failed;
     }
-    if (terminal === undefined) io.out(`read API: ${ui.url}/api/v1/graph\n`);
+    if (terminal === undefined) io.out(`web page: ${ui.url}/\nread API: ${ui.url}/api/v1/graph\n`);
     options.onServing?.(ui.url);
   }
   let display: ProgressDisplay | undefined;
   if (terminal !== undefined) {
-    const footer = () => `${options.untilConverged === true ? 'until converged' : 'Ctrl-C to stop'} · state ${statePath} · log ${join(dirname(statePath), 'homeostat.log')}`;
+    const page = ui !== undefined ? ` · web page ${ui.url}/` : '';
+    const footer = () => `${options.untilConverged === true ? 'until converged' : 'Ctrl-C to stop'}${page} · state ${statePath} · log ${join(dirname(statePath), 'homeostat.log')}`;
     const shown = display = new ProgressDisplay(terminal, () => progressModel(loop.status.document(), loop.fileProblems(), footer()));
     loop.onUpdate(() => shown.update());
     shown.update();

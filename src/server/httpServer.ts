@@ -26,6 +26,7 @@ import { type LeaseOptions, leaseRoutes } from './leases.js';
 import { type Metrics, metricsRoutes } from './metrics.js';
 import { observationRoutes, type ObservationOptions } from './observations.js';
 import { readApiRoutes, type ReadApiOptions } from './readApi.js';
+import { webPageRoutes } from './webPage.js';
 import { type Route, sendProblem, sendText } from './route.js';
 import { loadTlsFiles, reloadTlsFiles, type TlsFiles, type TlsPair } from './tlsFiles.js';
 
@@ -76,7 +77,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...health.routes(),
     ...(options.observations !== undefined ? observationRoutes(options.observations, { log, metrics: options.metrics }) : []),
     ...(options.leases !== undefined ? leaseRoutes(options.leases, { log }) : []),
-    ...(options.readApi !== undefined ? readApiRoutes(options.readApi) : []),
+    // The page only where its read API is: the same port, the same origin.
+    ...(options.readApi !== undefined ? [...readApiRoutes(options.readApi), ...webPageRoutes()] : []),
   ];
   let closing = false;
   const route = router(routes, log);

@@ -1,0 +1,78 @@
+/**
+ * The read API, as the page asks it: same origin only (the Content-Security-Policy allows nothing
+ * else), with the bearer token the user pasted when the server asks for one (a controller;
+ * `homeostat dev` asks for none).
+ */
+import type { Graph } from '../../src/view/graph.js';
+import type { Explanation } from '../../src/view/explain.js';
+import type { PartitionSummary } from '../../src/view/partitionSummary.js';
+
+export type { Graph, Explanation, PartitionSummary };
+export type Change = { kind: string; namespace: string; name: string; phase?: string };
+export type ObjectAnswer = { object: { kind: string; metadata: unknown; spec: unknown; status?: { phase?: string; reason?: string; message?: string } }; partitions?: PartitionSummary; source: string };
+
+/** The server wants a token (401): the page shows its token form. */
+export class NeedsToken extends Error {}
+
+const TOKEN_KEY = 'homeostat.token';
+export const token = {
+  get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  set: (value: string) => sessionStorage.setItem(TOKEN_KEY, value),
+};
+
+const headers = (): HeadersInit => {
+  const t = token.get();
+  return t !== null && t !== '' ? { Authorization: `Bearer ${t}` } : {};
+};
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(path, { headers: headers(), cache: 'no-store' });
+  if (res.status === 401) throw new NeedsToken();
+  if (!res.ok) {
+    const problem = (await res.json().catch(() => ({}))) as { message?: string };
+    throw new Error(`${path}: HTTP ${res.status}${problem.message !== undefined ? `: ${problem.message}` : ''}`);
+  }
+  return (await res.json()) as T;
+}
+
+const target = (kind: string, namespace: string, name: string) => `${encodeURIComponent(kind)}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+
+export const api = {
+  graph: () => getJson<Graph>('api/v1/graph'),
+  object: (kind: string, namespace: string, name: string) => getJson<ObjectAnswer>(`api/v1/objects/${target(kind, namespace, name)}`),
+  explain: (kind: string, namespace: string, name: string) => getJson<Explanation & { source: string }>(`api/v1/explain/${target(kind, namespace, name)}`),
+};
+
+/**
+ * Follows /api/v1/events (Server-Sent Events) until `signal` aborts, reconnecting after a drop.
+ * fetch, not EventSource: EventSource cannot send the Authorization header.
+ */
+export async function followEvents(onChange: (change: Change) => void, onState: (connected: boolean) => void, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const res = await fetch('api/v1/events', { headers: headers(), cache: 'no-store', signal });
+      if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status}`);
+      onState(true);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = event.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          if (/^event: change$/m.test(event) && data !== '') onChange(JSON.parse(data) as Change);
+        }
+      }
+    } catch {
+      if (signal.aborted) return;
+    }
+    onState(false);
+    // The server dropped us (restart, or we were too slow): reload what we missed, then follow again.
+    onChange({ kind: '*', namespace: '', name: '' });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
