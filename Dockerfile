@@ -26,9 +26,14 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src
 COPY packages packages
+COPY web web
 COPY hack/image hack/image
 ENV PATH=/src/node_modules/.bin:$PATH
+# The web page as `make build` makes it (dist/web), bundled into the controller image beside the CLI.
 RUN tsc -p packages/checker-sdk && tsc -p tsconfig.build.json \
+ && tsc -p web/tsconfig.json \
+ && esbuild web/src/main.ts --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=dist/web/app.js \
+ && cp web/index.html web/app.css dist/web/ \
  && hack/image/bundle.sh controller /out/homeostat \
  && hack/image/bundle.sh checker-sdk /out/checker \
  && for c in s3-objects sql-rows file-exists; do hack/image/bundle.sh checker-$c /out/checker-$c; done

@@ -4,7 +4,8 @@
 #
 #   controller     dist/cli/main.js (make build) -> /usr/local/lib/homeostat/dist/cli/main.js, one ESM
 #                  file, beside a package.json with the version (the CLI reads ../../package.json, as
-#                  in an npm install), and /usr/local/bin/homeostat -> that file (#!/usr/local/bin/node).
+#                  in an npm install), and /usr/local/bin/homeostat -> that file (#!/usr/local/bin/node);
+#                  the web page, dist/web -> /usr/local/lib/homeostat/dist/web (served from ../../dist/web).
 #   checker-sdk    packages/checker-sdk (built to dist/ by make build) -> /app/node_modules/@homeostat/checker-sdk,
 #                  where ESM bare-specifier resolution from /app/checker.mjs finds it.
 #   checker-NAME   packages/checker-NAME/src/main.ts -> /app/checker.mjs, one ESM file with its
@@ -24,8 +25,11 @@ missing() { echo "image: $what: $1 does not exist yet" >&2; exit 3; }
 case $what in
   controller)
     [[ -f dist/cli/main.js ]] || missing "dist/cli/main.js (make build)"
+    [[ -f dist/web/app.js ]] || missing "dist/web/app.js (make build)"
     lib=$files/usr/local/lib/homeostat
     mkdir -p "$lib/dist/cli" "$files/usr/local/bin"
+    cp -r dist/web "$lib/dist/web"
+    rm -f "$lib/dist/web/.built"
     esbuild dist/cli/main.js "${common[@]}" --outfile="$lib/dist/cli/main.js"
     # The entry's `#!/usr/bin/env node` needs /usr/bin/env, which the image does not have.
     sed -i '1s|^#!.*|#!/usr/local/bin/node|' "$lib/dist/cli/main.js"

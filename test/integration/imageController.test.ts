@@ -51,6 +51,8 @@ describeImage('the controller image, in-cluster', () => {
   let container: RunningContainer;
   let sa: ServiceAccountFiles | undefined;
   let secrets: SecretVolumeFiles | undefined;
+  let ca: Buffer;
+  let port: number;
   let helm: Helm | undefined;
   let releaseNs: string;
   const release = `img-${Math.random().toString(36).slice(2, 8)}`;
@@ -78,10 +80,10 @@ describeImage('the controller image, in-cluster', () => {
     secrets = await secretVolumeFiles(cluster(), deployment);
     const tlsDir = secrets.dirs['/etc/homeostat/tls'];
     if (tlsDir === undefined) throw new Error('the Deployment mounts no Secret at /etc/homeostat/tls');
-    const ca = readFileSync(join(tlsDir, 'ca.crt'));
+    ca = readFileSync(join(tlsDir, 'ca.crt'));
 
     // The Deployment's args as installed; only the port moves, as the container shares the host's network.
-    const port = await freePort();
+    port = await freePort();
     const args = (spec.args ?? []).map((a) => (a.startsWith('--metrics-addr=') ? `--metrics-addr=127.0.0.1:${port}` : a));
     expect(args).toEqual(expect.arrayContaining([`--namespace=${scene.ns}`, '--leader-elect=true', `--leader-election-namespace=${releaseNs}`, `--leader-election-id=${controller}`]));
     container = await runImage(image, {
@@ -112,6 +114,13 @@ describeImage('the controller image, in-cluster', () => {
     secrets?.remove();
     await helm?.run(['uninstall', release, '-n', releaseNs]).catch(() => undefined);
     helm?.remove();
+  });
+
+  it('serves the web page from inside the image', async () => {
+    const page = await httpsGet(`https://127.0.0.1:${port}/`, ca, controller);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<script type="module" src="app.js"');
+    expect((await httpsGet(`https://127.0.0.1:${port}/app.js`, ca, controller)).status).toBe(200);
   });
 
   it('wins the leader election Lease as its Pod', async () => {
