@@ -11,7 +11,7 @@
  *   rules: [{apiGroups: [homeostat.dev], resources: [expectations/observations], resourceNames: [NAME], verbs: [create]}]
  * Each review is cut off after `timeoutMs` (503 for the caller, not 401).
  */
-import { ApiException, AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, AuthenticationV1Api, AuthorizationV1Api, type KubeConfig, type V1ResourceAttributes, type V1SubjectAccessReview } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema/kind.js';
 import { describeError } from '../kube/client.js';
 import type { Authentication, Authorization, Caller, ObservationAuth, ObservationTarget, Subresource } from './auth.js';
@@ -85,28 +85,15 @@ export function kubeAuth(config: KubeConfig, options: KubeAuthOptions = {}): Obs
     async authorize(caller: Caller, target: ObservationTarget, subresource: Subresource = 'observations'): Promise<Authorization> {
       let review;
       try {
-        review = await withTimeout(authorization.createSubjectAccessReview({
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SubjectAccessReview',
-            spec: {
-              // Groups and extra too: RBAC bindings name groups (system:serviceaccounts:NS, system:masters).
-              user: caller.username,
-              ...(caller.uid !== undefined ? { uid: caller.uid } : {}),
-              ...(caller.groups !== undefined ? { groups: caller.groups } : {}),
-              ...(caller.extra !== undefined ? { extra: caller.extra } : {}),
-              resourceAttributes: {
-                namespace: target.namespace,
-                verb: OBSERVATION_RESOURCE.verb,
-                group: OBSERVATION_RESOURCE.group,
-                version: VERSION,
-                resource: OBSERVATION_RESOURCE.resource,
-                subresource,
-                name: target.expectation,
-              },
-            },
-          },
-        }), timeoutMs, 'SubjectAccessReview');
+        review = await subjectAccessReview(authorization, caller, {
+          namespace: target.namespace,
+          verb: OBSERVATION_RESOURCE.verb,
+          group: OBSERVATION_RESOURCE.group,
+          version: VERSION,
+          resource: OBSERVATION_RESOURCE.resource,
+          subresource,
+          name: target.expectation,
+        }, timeoutMs);
       } catch (error) {
         return { status: 'unavailable', reason: error instanceof ReviewTimeout ? error.message : `the SubjectAccessReview failed: ${reviewError(error)}` };
       }
@@ -116,6 +103,30 @@ export function kubeAuth(config: KubeConfig, options: KubeAuthOptions = {}): Obs
       return { status: 'denied', reason };
     },
   };
+}
+
+/**
+ * May `caller` do this? One SubjectAccessReview, with the caller's groups and extra too (RBAC
+ * bindings name groups: system:serviceaccounts:NS, system:masters), cut off after `timeoutMs`.
+ */
+function subjectAccessReview(authorization: AuthorizationV1Api, caller: Caller, resourceAttributes: V1ResourceAttributes, timeoutMs: number): Promise<V1SubjectAccessReview> {
+  return withTimeout(
+    authorization.createSubjectAccessReview({
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: caller.username,
+          ...(caller.uid !== undefined ? { uid: caller.uid } : {}),
+          ...(caller.groups !== undefined ? { groups: caller.groups } : {}),
+          ...(caller.extra !== undefined ? { extra: caller.extra } : {}),
+          resourceAttributes,
+        },
+      },
+    }),
+    timeoutMs,
+    'SubjectAccessReview',
+  );
 }
 
 class ReviewTimeout extends Error {}
@@ -152,19 +163,7 @@ export function kubeListAuthorizer(config: KubeConfig, options: { timeoutMs?: nu
   const timeoutMs = options.timeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS;
   return async (caller, resource, namespace) => {
     try {
-      const review = await withTimeout(authorization.createSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SubjectAccessReview',
-          spec: {
-            user: caller.username,
-            ...(caller.uid !== undefined ? { uid: caller.uid } : {}),
-            ...(caller.groups !== undefined ? { groups: caller.groups } : {}),
-            ...(caller.extra !== undefined ? { extra: caller.extra } : {}),
-            resourceAttributes: { ...(namespace !== undefined ? { namespace } : {}), verb: 'list', group: GROUP, version: VERSION, resource },
-          },
-        },
-      }), timeoutMs, 'SubjectAccessReview');
+      const review = await subjectAccessReview(authorization, caller, { ...(namespace !== undefined ? { namespace } : {}), verb: 'list', group: GROUP, version: VERSION, resource }, timeoutMs);
       return review.status?.allowed === true && review.status.denied !== true ? 'allowed' : 'denied';
     } catch {
       return 'unavailable';
