@@ -185,3 +185,15 @@ export const actionTag = (job: V1Job): string => {
 
 /** Whether an action Job has neither ended nor is being deleted. */
 export const runningJob = (job: V1Job): boolean => !ended(job) && job.metadata?.deletionTimestamp === undefined;
+
+/** A Dag in the compact JSON shape of file-based loaders (the file's name, etl, names it): yesterday's period only. */
+export const COMPACT_ETL = JSON.stringify({
+  description: 'nightly load',
+  every: 'P1D',
+  start_date: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10),
+  nodes: [
+    { id: 'extract', type: 'container', config: { image: 'example/extract:1' } },
+    { id: 'load', type: 'container', config: { image: 'example/load:1' }, depends_on: ['extract'] },
+  ],
+  edges: [],
+});

@@ -5,28 +5,14 @@
 // SubjectAccessReview create, through system:auth-delegator), as `kubectl auth can-i --list` says.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { KubeConfig } from '@kubernetes/client-node';
-import { fromConfig, type KubeClients, statusOf } from '../../src/kube/client.js';
+import { type KubeClients, statusOf } from '../../src/kube/client.js';
 import { cluster, createNamespace, describeIntegration, installCrds, must } from './harness/cluster.js';
 import { CHART, findHelm, Helm } from './harness/helm.js';
+import { clientsOf } from './harness/serviceAccountClients.js';
 import { CHECKER, expectation, Scene } from './controllerFixtures.js';
 
 const helmPath = findHelm();
 const describeHelm = helmPath === undefined ? describe.skip : describeIntegration;
-
-/** The clients of a ServiceAccount, by a token the API server issued for it. */
-async function clientsOf(serviceAccount: string, namespace: string): Promise<KubeClients> {
-  const token = (await must(cluster().kubectl(['create', 'token', serviceAccount, '-n', namespace, '--duration=1h']))).stdout.trim();
-  const admin = cluster().kubeConfig;
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: admin.clusters,
-    users: [{ name: serviceAccount, token }],
-    contexts: [{ name: serviceAccount, cluster: admin.getCurrentCluster()?.name ?? '', user: serviceAccount }],
-    currentContext: serviceAccount,
-  });
-  return fromConfig(config);
-}
 
 /** `kubectl auth can-i --list` as a user in a namespace: the rows (resource, verbs), without the header. */
 async function rulesOf(user: string, namespace: string): Promise<string[]> {

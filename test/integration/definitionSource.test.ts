@@ -8,22 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Controller } from '../../src/kube/controller.js';
 import { listSources, scanNow as cliScanNow } from '../../src/cli/sources.js';
-import { CHECKER, conditionsOf, expectation, Scene } from './controllerFixtures.js';
+import { CHECKER, COMPACT_ETL, conditionsOf, expectation, Scene } from './controllerFixtures.js';
 import { cluster, createNamespace, describeIntegration, eventually, installCrds } from './harness/cluster.js';
 
 type Obj = { metadata: { resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string>; managedFields?: { manager: string; operation: string }[] }; spec: Record<string, unknown>; status?: Record<string, unknown> };
-
-const COMPACT_ETL = JSON.stringify({
-  description: 'nightly load',
-  every: 'P1D',
-  // Yesterday: one period to run, not a year of them.
-  start_date: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10),
-  nodes: [
-    { id: 'extract', type: 'container', config: { image: 'example/extract:1' } },
-    { id: 'load', type: 'container', config: { image: 'example/load:1' }, depends_on: ['extract'] },
-  ],
-  edges: [],
-});
 
 const source = (name: string, path: string, interval = '1h') => `apiVersion: homeostat.dev/v1alpha1
 kind: DefinitionSource

@@ -10,11 +10,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { KubeConfig } from '@kubernetes/client-node';
-import { fromConfig, type KubeClients } from '../../src/kube/client.js';
 import { cluster, createNamespace, describeIntegration, eventually, installCrds, must } from './harness/cluster.js';
 import { CHART, findHelm, Helm } from './harness/helm.js';
-import { CHECKER, conditionsOf, expectation, Scene } from './controllerFixtures.js';
+import { clientsOf } from './harness/serviceAccountClients.js';
+import { CHECKER, COMPACT_ETL, conditionsOf, expectation, Scene } from './controllerFixtures.js';
 
 const helmPath = findHelm();
 const describeHelm = helmPath === undefined ? describe.skip : describeIntegration;
@@ -22,39 +21,12 @@ const describeHelm = helmPath === undefined ? describe.skip : describeIntegratio
 /** Where the chart mounts the ConfigMap in the controller container. */
 const MOUNT = '/sources/team';
 
-/** The compact JSON shape of file-based loaders: the file's name (etl) names the Dag. */
-const COMPACT_ETL = JSON.stringify({
-  description: 'nightly load',
-  every: 'P1D',
-  // Yesterday: one period, not a year of them.
-  start_date: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10),
-  nodes: [
-    { id: 'extract', type: 'container', config: { image: 'example/extract:1' } },
-    { id: 'load', type: 'container', config: { image: 'example/load:1' }, depends_on: ['extract'] },
-  ],
-  edges: [],
-});
-
 /** The files of the ConfigMap team-dags, by key. */
 const FILES: Record<string, string> = {
   'checkers.yaml': CHECKER,
   'sales.yaml': expectation('sales', '  suspend: true\n'),
   'etl.json': COMPACT_ETL,
 };
-
-/** The clients of a ServiceAccount, by a token the API server issued for it. */
-async function clientsOf(serviceAccount: string, namespace: string): Promise<KubeClients> {
-  const token = (await must(cluster().kubectl(['create', 'token', serviceAccount, '-n', namespace, '--duration=1h']))).stdout.trim();
-  const admin = cluster().kubeConfig;
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: admin.clusters,
-    users: [{ name: serviceAccount, token }],
-    contexts: [{ name: serviceAccount, cluster: admin.getCurrentCluster()?.name ?? '', user: serviceAccount }],
-    currentContext: serviceAccount,
-  });
-  return fromConfig(config);
-}
 
 /**
  * What the kubelet does with a ConfigMap volume (its atomic writer): the keys as files of a
