@@ -4,8 +4,8 @@ import { describe, expect, it } from '@jest/globals';
 import type { Expectation, StateChecker } from '../../src/api/types.js';
 import { emptyWorld } from '../../src/engine/index.js';
 import { silentLogger } from '../../src/runtime/log.js';
-import { type ObjectRef, type Ports, systemClock } from '../../src/runtime/ports.js';
 import { Reconciler } from '../../src/runtime/reconciler.js';
+import { statusPorts } from './statusPorts.js';
 
 const CHECKER: StateChecker = { apiVersion: 'homeostat.dev/v1alpha1', kind: 'StateChecker', metadata: { name: 'files', namespace: 'default', generation: 1 }, spec: { mode: 'Push', timeout: '1h' } };
 const report = (generation: number, checker: string): Expectation => ({
@@ -14,26 +14,6 @@ const report = (generation: number, checker: string): Expectation => ({
   metadata: { name: 'report', namespace: 'default', generation },
   spec: { checker: { ref: checker } },
 });
-
-/** Ports that only keep the statuses written. */
-function ports(): { ports: Ports; statuses: Map<string, Record<string, unknown>> } {
-  const statuses = new Map<string, Record<string, unknown>>();
-  return {
-    statuses,
-    ports: {
-      clock: systemClock,
-      actions: { onEnded: () => undefined, launch: async () => undefined, cancel: async () => undefined, adopt: async () => undefined },
-      checks: { onAnswer: () => undefined, request: async () => undefined },
-      state: { load: async () => undefined, save: async () => undefined },
-      status: {
-        writeStatus: async (o: ObjectRef, status) => void statuses.set(`${o.kind}/${o.name}`, status),
-        writeRun: async () => undefined,
-        removeRun: async () => undefined,
-        recordEvent: () => undefined,
-      },
-    },
-  };
-}
 
 const generations = (status: Record<string, unknown> | undefined) => ({
   observedGeneration: status?.observedGeneration,
@@ -56,7 +36,7 @@ describe('the reconciler: the generation a status judged', () => {
     ['a valid one edited to invalid', [[1, 'files'], [2, 'nobody']], { observedGeneration: 2, conditions: [2], valid: 'False' }],
     ['an invalid one edited back to valid', [[1, 'files'], [2, 'nobody'], [3, 'files']], { observedGeneration: 3, conditions: [3], valid: 'True' }],
   ] as const)('%s', async (_name, edits, expected) => {
-    const { ports: p, statuses } = ports();
+    const { ports: p, statuses } = statusPorts();
     const reconciler = await Reconciler.start(p, { holder: 'test', log: silentLogger() });
     for (const [generation, checker] of edits) {
       reconciler.setDeclared({ world: { ...emptyWorld(), checkers: [CHECKER], expectations: [report(generation, checker)] }, side: { checkers: [CHECKER], dagDependencies: [], dagRuns: [] } });

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Condition, Dag, Expectation, StateChecker } from '../../src/api/types.js';
 import { emptyWorld } from '../../src/engine/index.js';
 import { silentLogger } from '../../src/runtime/log.js';
-import { type ObjectRef, type Ports, systemClock } from '../../src/runtime/ports.js';
 import { Reconciler } from '../../src/runtime/reconciler.js';
+import { statusPorts } from './statusPorts.js';
 import { suspensionOf } from '../../src/runtime/suspension.js';
 
 const CHECKER: StateChecker = { apiVersion: 'homeostat.dev/v1alpha1', kind: 'StateChecker', metadata: { name: 'files', namespace: 'default', generation: 1 }, spec: { mode: 'Push', timeout: '1h' } };
@@ -23,25 +23,6 @@ const etl = (generation: number, suspend: boolean, meta: object = {}): Dag => ({
   spec: { suspend, tasks: [{ name: 'a', job: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'a', image: 'x' }] } } } }] },
 } as Dag);
 
-function ports(): { ports: Ports; statuses: Map<string, Record<string, unknown>> } {
-  const statuses = new Map<string, Record<string, unknown>>();
-  return {
-    statuses,
-    ports: {
-      clock: systemClock,
-      actions: { onEnded: () => undefined, launch: async () => undefined, cancel: async () => undefined, adopt: async () => undefined },
-      checks: { onAnswer: () => undefined, request: async () => undefined },
-      state: { load: async () => undefined, save: async () => undefined },
-      status: {
-        writeStatus: async (o: ObjectRef, status) => void statuses.set(`${o.kind}/${o.name}`, status),
-        writeRun: async () => undefined,
-        removeRun: async () => undefined,
-        recordEvent: () => undefined,
-      },
-    },
-  };
-}
-
 const suspended = (status: Record<string, unknown> | undefined) => ((status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Suspended');
 
 async function until(check: () => boolean): Promise<void> {
@@ -57,7 +38,7 @@ afterEach(async () => {
 
 describe('the Suspended condition', () => {
   it('says a removed file suspended the object, naming the source and the file; resumed, it is gone', async () => {
-    const { ports: p, statuses } = ports();
+    const { ports: p, statuses } = statusPorts();
     const reconciler = await Reconciler.start(p, { holder: 'test', log: silentLogger() });
     stop = () => reconciler.stop();
     const declare = (e: Expectation, d: Dag) => reconciler.setDeclared({ world: { ...emptyWorld(), checkers: [CHECKER], expectations: [e], dags: [d] }, side: { checkers: [CHECKER], dagDependencies: [], dagRuns: [] } });
