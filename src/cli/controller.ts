@@ -7,7 +7,9 @@ import { checkTimings, DEFAULT_TIMINGS, electionIdentity, kubeLeaseApi, LeaderEl
 import { fenceWrites } from '../kube/leaderFence.js';
 import { createLogger, type Logger } from '../runtime/log.js';
 import { ViewCache } from '../kube/viewCache.js';
-import { cachedAuth, cachedListAuthorizer, createMetrics, kubeAuth, kubeListAuthorizer, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer, tokenBucket } from '../server/index.js';
+import { kubeRerun } from '../kube/manualRuns.js';
+import { kubeNodeDetails } from '../kube/nodeDetails.js';
+import { cachedAuth, cachedListAuthorizer, createMetrics, kubeAuth, kubeDagRunCreateAuthorizer, kubeListAuthorizer, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer, tokenBucket } from '../server/index.js';
 import { POD_FEATURES } from '../api/podPolicy.js';
 import { parseCapabilities, parsePodFeatures, parseProtectedNamespaces, parseServiceAccounts, podPolicyOf, type PodPolicyFlags } from './podPolicyFlags.js';
 import { readCaFile } from './caFile.js';
@@ -240,6 +242,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
   const views = new ViewCache(clients, log, options.namespace);
   views.start();
   const listAuth = cachedListAuthorizer(kubeListAuthorizer(clients.config));
+  const viewSource = views.source(() => controller?.reconciler.engine);
   if (options.uiAuth === 'none') log.warn('--ui-auth=none: anyone who reaches the port can read every Homeostat object through /api/v1; reach it by port-forward only');
   try {
     server = await startServer({
@@ -261,7 +264,13 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
         auth,
         renew: (target, key, attempt) => controller?.renew(target, key, attempt) ?? absent(),
       },
-      readApi: { source: views.source(() => controller?.reconciler.engine), auth: options.uiAuth === 'none' ? 'none' : { authenticate: auth.authenticate, authorizeList: listAuth } },
+      readApi: {
+        source: viewSource,
+        auth: options.uiAuth === 'none' ? 'none' : { authenticate: auth.authenticate, authorizeList: listAuth },
+        details: kubeNodeDetails(clients, log),
+        // A re-run creates a DagRun for a caller who may create DagRuns themselves (SubjectAccessReview); refused with --ui-auth=none.
+        rerun: { auth: options.uiAuth === 'none' ? 'none' : { authenticate: auth.authenticate, authorizeCreate: kubeDagRunCreateAuthorizer(clients.config) }, source: viewSource, create: kubeRerun(clients, log), log },
+      },
     });
   } catch (error) {
     await term.stop();
