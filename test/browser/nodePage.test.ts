@@ -109,7 +109,7 @@ describeWith(findChromium(), "a node's page in headless Chromium", (found) => {
     await page.waitForFunction(
       async ([n]) => {
         const answer = (await (await fetch('api/v1/objects/Dag/default/sold')).json()) as { runs: { rows: { run?: { name: string; phase: string } }[] } };
-        return answer.runs.rows.some((r) => r.run?.name === n && r.run.phase === 'Succeeded');
+        return answer.runs.rows.some((r) => r.run?.name === n && r.run?.phase === 'Succeeded');
       },
       [name],
       { polling: 200, timeout: 45_000 },
