@@ -62,8 +62,11 @@ export function rerunRoute(options: RerunOptions): Route {
       if (target === undefined) return refuse(res, 400, 'BadRequest', `expected POST ${RERUN_PREFIX}{namespace}/{dag}`);
       if (options.auth === 'none') return refuse(res, 403, 'Forbidden', 're-run needs --ui-auth=token: with --ui-auth=none nobody is authenticated, so the page may show state but never change it');
       let caller: Caller;
-      if (options.auth === 'local') caller = { username: options.localUser ?? 'homeostat-dev' };
-      else {
+      if (options.auth === 'local') {
+        const refused = localRefusal(req);
+        if (refused !== undefined) return refuse(res, 403, 'Forbidden', refused);
+        caller = { username: options.localUser ?? 'homeostat-dev' };
+      } else {
         const token = bearerToken(req.headers.authorization);
         if (token === undefined) return refuse(res, 401, 'Unauthorized', 'send a bearer token issued for the audience homeostat.dev (kubectl create token NAME --audience homeostat.dev)', { 'WWW-Authenticate': 'Bearer' });
         const who = await options.auth.authenticate(token, clientAddress(req.socket.remoteAddress));
@@ -96,6 +99,19 @@ export function rerunRoute(options: RerunOptions): Route {
       sendJson(res, 201, { name: created.name, namespace: target.namespace, dag: target.dag, period: body.period, requestedBy: caller.username });
     },
   };
+}
+
+/**
+ * `homeostat dev` authenticates nobody, so a re-run must come from its own machine, through a
+ * page opened by an address (not a name another site could point at 127.0.0.1: DNS rebinding).
+ * A cross-site form cannot send application/json without a CORS preflight, which is never answered.
+ */
+function localRefusal(req: IncomingMessage): string | undefined {
+  const from = clientAddress(req.socket.remoteAddress);
+  if (!(from === '::1' || from.startsWith('127.'))) return `re-run in homeostat dev is for its own machine; this request came from ${from}: use a controller with --ui-auth=token`;
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  if (!(host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host))) return `re-run in homeostat dev needs the page opened as http://127.0.0.1:PORT or http://localhost:PORT, not ${JSON.stringify(host)}`;
+  return undefined;
 }
 
 function refuse(res: ServerResponse, status: number, reason: string, message: string, headers: Record<string, string> = {}, errors?: { path: string; message: string }[]): void {

@@ -1,5 +1,6 @@
 // A node's page through the read API: a Dag's periods x tasks and its Events in the objects
 // answer, and POST /api/v1/rerun creating a DagRun only for a caller who may create DagRuns.
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { DagRun } from '../../src/api/types.js';
 import { silentLogger } from '../../src/runtime/log.js';
@@ -37,7 +38,7 @@ describe('a node page through the read API', () => {
   afterEach(async () => server?.close());
   let created: RerunRequest[] = [];
 
-  const start = async (options: { engine?: boolean; uiAuth?: 'token' | 'none'; dagRuns?: DagRun[] } = {}) => {
+  const start = async (options: { engine?: boolean; uiAuth?: 'token' | 'none' | 'local'; dagRuns?: DagRun[] } = {}) => {
     const sim = new Simulation(world());
     sim.onLaunch = (l) => (l.partition === TODAY && l.task === 'load' ? 'fail' : 'succeed');
     sim.settle(500);
@@ -46,7 +47,8 @@ describe('a node page through the read API', () => {
     const source: ViewSource = { objects: () => ({ checkers: [], expectations: [], ...w }), engine: () => (options.engine === false ? undefined : sim.engine), subscribe: () => () => undefined, now: () => sim.now };
     created = [];
     const rerun: RerunOptions = {
-      auth: options.uiAuth === 'none' ? 'none' : auth,
+      auth: options.uiAuth === 'none' || options.uiAuth === 'local' ? options.uiAuth : auth,
+      localUser: 'local:dev',
       source,
       create: async (request) => (created.push(request), { ok: true, name: `ads-rerun-${created.length}` }),
     };
@@ -167,6 +169,24 @@ describe('a node page through the read API', () => {
       await start({ engine: false });
       expect((await post('/api/v1/rerun/default/ads', { period: '2026-03-01' })).status).toBe(201);
       expect((await post('/api/v1/rerun/default/ads', { period: '2026-13-01' })).status).toBe(400);
+    });
+
+    it('homeostat dev (no auth) re-runs for its local user, only for a page opened by a loopback address (not a name another site could point here)', async () => {
+      await start({ uiAuth: 'local' });
+      expect(await post('/api/v1/rerun/default/ads', { period: '2026-03-01' }, null)).toMatchObject({ status: 201, body: { requestedBy: 'local:dev' } });
+      const port = new URL(server?.url ?? '').port;
+      const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/api/v1/rerun/default/ads', method: 'POST', headers: { Host: `evil.example:${port}`, 'Content-Type': 'application/json' } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ period: '2026-03-01' }));
+      });
+      expect(rebound.status).toBe(403);
+      expect(rebound.body).toContain('needs the page opened as http://127.0.0.1:PORT or http://localhost:PORT, not \\"evil.example\\"');
+      expect(created).toHaveLength(1);
     });
 
     it('limits how many re-runs one caller asks at once (429 with Retry-After)', async () => {
