@@ -17,16 +17,25 @@ import { labelValue } from './labels.js';
 /** One object rarely has more (the recorder folds repeats and limits each object's rate; Events expire after an hour). */
 const LIST_LIMIT = 500;
 
-export function kubeNodeDetails(clients: KubeClients, log: Logger): NodeDetailsSource {
+/** Open pages reload a node on every change: one list per object per this long, whatever their number. */
+const EVENTS_TTL_MS = 2_000;
+
+export function kubeNodeDetails(clients: KubeClients, log: Logger, now: () => number = Date.now): NodeDetailsSource {
+  const recent = new Map<string, { at: number; events: Promise<RecentEvent[] | 'unavailable'> }>();
   return {
-    async events(ref) {
-      try {
-        const list = await clients.core.listNamespacedEvent({ namespace: ref.namespace, fieldSelector: `involvedObject.kind=${ref.kind},involvedObject.name=${ref.name}`, limit: LIST_LIMIT });
-        return recentEvents(list.items);
-      } catch (error) {
-        log.debug({ err: describeError(error), ...ref }, 'listing the Events of an object failed');
-        return 'unavailable';
+    events(ref) {
+      const key = `${ref.kind}/${ref.namespace}/${ref.name}`;
+      const hit = recent.get(key);
+      if (hit !== undefined && now() - hit.at < EVENTS_TTL_MS) return hit.events;
+      const events = listEvents(ref);
+      recent.delete(key);
+      recent.set(key, { at: now(), events });
+      // Bounded: the oldest entries go first (Maps iterate in insertion order).
+      for (const oldest of recent.keys()) {
+        if (recent.size <= 1_000) break;
+        recent.delete(oldest);
       }
+      return events;
     },
     async dagRuns(namespace, dag) {
       try {
@@ -38,6 +47,16 @@ export function kubeNodeDetails(clients: KubeClients, log: Logger): NodeDetailsS
       }
     },
   };
+
+  async function listEvents(ref: { kind: string; namespace: string; name: string }): Promise<RecentEvent[] | 'unavailable'> {
+    try {
+      const list = await clients.core.listNamespacedEvent({ namespace: ref.namespace, fieldSelector: `involvedObject.kind=${ref.kind},involvedObject.name=${ref.name}`, limit: LIST_LIMIT });
+      return recentEvents(list.items);
+    } catch (error) {
+      log.debug({ err: describeError(error), ...ref }, 'listing the Events of an object failed');
+      return 'unavailable';
+    }
+  }
 }
 
 /** Newest first, at most MAX_EVENTS_SHOWN, as `kubectl describe` shows them. */
