@@ -95,7 +95,7 @@ export function register(program: Command, cli: CliContext): void {
     .option('--tls-reload-interval <duration>', 'how often the TLS files are re-read; a changed pair serves new connections without a restart', '10s')
     .option('--definition-sources [bool]', 'load DefinitionSources: Dags and Expectations from directories and S3 buckets (needs the RBAC the chart grants with sources.enabled)', parseBool, false)
     .option('--source-directory-root <path>', 'a directory of this Pod that directory sources may read, it or below it; repeat for more (default: none, so directory sources are refused)', (path: string, previous: string[] | undefined) => [...(previous ?? []), path])
-    .option('--ui-auth <mode>', "how the read API /api/v1 (web view, homeostat explain) authenticates: token (a homeostat.dev-audience bearer token, and RBAC list on the kind) or none (anyone reaching the port; for port-forward-only setups)", parseUiAuth, 'token')
+    .option('--ui-auth <mode>', "how the read API /api/v1 (web view, homeostat explain) authenticates: token (a homeostat.dev-audience bearer token, and RBAC list on the kind; the page's Re-run needs RBAC create on dagruns) or none (anyone reaching the port reads; for port-forward-only setups; Re-run is then refused)", parseUiAuth, 'token')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--leader-elect [bool]', 'act only while holding the leader election Lease, so several replicas can run; --leader-elect=false runs alone', parseBool, true)
     .option('--leader-election-namespace <namespace>', `the Lease's namespace (default: $POD_NAMESPACE, else the first --namespace, else ${DEFAULT_ELECTION_NAMESPACE})`)
