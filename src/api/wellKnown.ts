@@ -12,6 +12,9 @@ export const DAG_LABEL = 'homeostat.dev/dag';
 /** On a DagRun: each new value asks once for its period to run again, like Airflow's Clear. */
 export const RERUN_ANNOTATION = 'homeostat.dev/rerun';
 
+/** On a DagRun created through the web page's Re-run button: the username of who asked (the controller created it for them). */
+export const REQUESTED_BY_ANNOTATION = 'homeostat.dev/requested-by';
+
 /**
  * The label a ConfigMap must carry (value "true") for an Expectation's `valuesFrom` to read it,
  * when the administrator requires it (--values-from-require-label): the controller reads the

@@ -7,7 +7,9 @@ import { checkTimings, DEFAULT_TIMINGS, electionIdentity, kubeLeaseApi, LeaderEl
 import { fenceWrites } from '../kube/leaderFence.js';
 import { createLogger, type Logger } from '../runtime/log.js';
 import { ViewCache } from '../kube/viewCache.js';
-import { cachedAuth, cachedListAuthorizer, createMetrics, kubeAuth, kubeListAuthorizer, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer, tokenBucket } from '../server/index.js';
+import { kubeRerun } from '../kube/manualRuns.js';
+import { kubeNodeDetails } from '../kube/nodeDetails.js';
+import { cachedAuth, cachedListAuthorizer, createMetrics, kubeAuth, kubeDagRunCreateAuthorizer, kubeListAuthorizer, LEASE_RENEW_PATH, type Metrics, type RunningServer, startServer, tokenBucket } from '../server/index.js';
 import { POD_FEATURES } from '../api/podPolicy.js';
 import { parseCapabilities, parsePodFeatures, parseProtectedNamespaces, parseServiceAccounts, podPolicyOf, type PodPolicyFlags } from './podPolicyFlags.js';
 import { readCaFile } from './caFile.js';
@@ -93,7 +95,7 @@ export function register(program: Command, cli: CliContext): void {
     .option('--tls-reload-interval <duration>', 'how often the TLS files are re-read; a changed pair serves new connections without a restart', '10s')
     .option('--definition-sources [bool]', 'load DefinitionSources: Dags and Expectations from directories and S3 buckets (needs the RBAC the chart grants with sources.enabled)', parseBool, false)
     .option('--source-directory-root <path>', 'a directory of this Pod that directory sources may read, it or below it; repeat for more (default: none, so directory sources are refused)', (path: string, previous: string[] | undefined) => [...(previous ?? []), path])
-    .option('--ui-auth <mode>', "how the read API /api/v1 (web view, homeostat explain) authenticates: token (a homeostat.dev-audience bearer token, and RBAC list on the kind) or none (anyone reaching the port; for port-forward-only setups)", parseUiAuth, 'token')
+    .option('--ui-auth <mode>', "how the read API /api/v1 (web view, homeostat explain) authenticates: token (a homeostat.dev-audience bearer token, and RBAC list on the kind; the page's Re-run needs RBAC create on dagruns) or none (anyone reaching the port reads; for port-forward-only setups; Re-run is then refused)", parseUiAuth, 'token')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--leader-elect [bool]', 'act only while holding the leader election Lease, so several replicas can run; --leader-elect=false runs alone', parseBool, true)
     .option('--leader-election-namespace <namespace>', `the Lease's namespace (default: $POD_NAMESPACE, else the first --namespace, else ${DEFAULT_ELECTION_NAMESPACE})`)
@@ -240,6 +242,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
   const views = new ViewCache(clients, log, options.namespace);
   views.start();
   const listAuth = cachedListAuthorizer(kubeListAuthorizer(clients.config));
+  const viewSource = views.source(() => controller?.reconciler.engine);
   if (options.uiAuth === 'none') log.warn('--ui-auth=none: anyone who reaches the port can read every Homeostat object through /api/v1; reach it by port-forward only');
   try {
     server = await startServer({
@@ -261,7 +264,13 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
         auth,
         renew: (target, key, attempt) => controller?.renew(target, key, attempt) ?? absent(),
       },
-      readApi: { source: views.source(() => controller?.reconciler.engine), auth: options.uiAuth === 'none' ? 'none' : { authenticate: auth.authenticate, authorizeList: listAuth } },
+      readApi: {
+        source: viewSource,
+        auth: options.uiAuth === 'none' ? 'none' : { authenticate: auth.authenticate, authorizeList: listAuth },
+        details: kubeNodeDetails(clients, log),
+        // A re-run creates a DagRun for a caller who may create DagRuns themselves (SubjectAccessReview); refused with --ui-auth=none.
+        rerun: { auth: options.uiAuth === 'none' ? 'none' : { authenticate: auth.authenticate, authorizeCreate: kubeDagRunCreateAuthorizer(clients.config) }, source: viewSource, create: kubeRerun(clients, log), log },
+      },
     });
   } catch (error) {
     await term.stop();

@@ -9,6 +9,7 @@ import type { Convergence } from '../runtime/convergence.js';
 import { createLogger } from '../runtime/log.js';
 import { type NodeCapFlags, nodeCapOptions, nodeCaps } from './nodeCaps.js';
 import { parseAddress } from './controller.js';
+import { devNodeDetails, devRerun } from './devNodeDetails.js';
 import { devViewSource } from './devView.js';
 import { createMetrics, type RunningServer, startServer } from '../server/index.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
@@ -84,7 +85,7 @@ export async function runDev(dir: string, options: DevCommandOptions, io: CliIo)
   let ui: RunningServer | undefined;
   if (uiAddress !== undefined) {
     try {
-      ui = await startServer({ host: '127.0.0.1', ...uiAddress, metrics: createMetrics({ processMetrics: false }), health: { watchesFresh: () => ({ ok: true, stale: [] }), synced: () => true }, log, readApi: { source: devViewSource(loop), auth: 'none' } });
+      ui = await startServer({ host: '127.0.0.1', ...uiAddress, metrics: createMetrics({ processMetrics: false }), health: { watchesFresh: () => ({ ok: true, stale: [] }), synced: () => true }, log, readApi: devReadApi(loop) });
     } catch (error) {
       await loop.stop();
       io.err(`error: --ui-addr: cannot serve on ${options.uiAddr ?? ''}: ${(error as Error).message}\n`);
@@ -110,6 +111,12 @@ export async function runDev(dir: string, options: DevCommandOptions, io: CliIo)
     await ui?.close();
     signals?.dispose();
   }
+}
+
+/** The read API of embedded mode: no auth (loopback), its Events, and re-runs added to its world. */
+function devReadApi(loop: DevLoop) {
+  const source = devViewSource(loop);
+  return { source, auth: 'none' as const, details: devNodeDetails(loop), rerun: devRerun(loop, source) };
 }
 
 async function runUntilDone(loop: DevLoop, options: DevCommandOptions, timeoutMs: number, interrupted: Promise<void>, display: ProgressDisplay | undefined, io: CliIo): Promise<ExitCode> {

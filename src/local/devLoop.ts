@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { checkGraph, type GraphProblem } from '../api/graphChecks.js';
-import type { HomeostatObject, StateChecker } from '../api/types.js';
+import type { DagRun, HomeostatObject, StateChecker } from '../api/types.js';
 import { type Convergence, convergence } from '../runtime/convergence.js';
 import type { Logger } from '../runtime/log.js';
 import { systemClock } from '../runtime/ports.js';
@@ -54,6 +54,11 @@ export interface DevLoop {
   untilConverged(timeoutMs: number): Promise<ConvergenceResult>;
   /** Called after every pass and every status change. */
   onUpdate(listener: () => void): void;
+  /**
+   * Adds a DagRun to the world as if its file were in the directory (the web page's Re-run): the
+   * engine runs its period. Kept in memory for this process; 'exists' when the name is taken.
+   */
+  addDagRun(run: DagRun): 'added' | 'exists';
   /** Stops watching and reconciling; saves the state and writes status.json once more. */
   stop(options?: { killActions?: boolean }): Promise<void>;
 }
@@ -96,7 +101,12 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
     throw error;
   });
 
-  const apply = (state: ManifestState) => {
+  // DagRuns asked through the web page: part of the world, like DagRun files, until the process ends.
+  const requested: DagRun[] = [];
+  let latest: ManifestState | undefined;
+  const apply = (read: ManifestState) => {
+    latest = read;
+    const state = requested.length === 0 ? read : { ...read, side: { ...read.side, dagRuns: [...read.side.dagRuns, ...requested] } };
     checkers = new Map(state.world.checkers.map((c) => [`${c.metadata.namespace ?? 'default'}/${c.metadata.name}`, c]));
     problems = state.problems;
     const w = state.world;
@@ -135,6 +145,13 @@ export async function startDevLoop(options: DevOptions): Promise<DevLoop> {
     objectProblems: () => objectProblems,
     convergence: converging,
     onUpdate: (listener) => void listeners.push(listener),
+    addDagRun(run) {
+      const taken = (r: DagRun) => r.metadata.name === run.metadata.name && (r.metadata.namespace ?? 'default') === (run.metadata.namespace ?? 'default');
+      if (requested.some(taken) || latest?.side.dagRuns.some(taken) === true) return 'exists';
+      requested.push(run);
+      if (latest !== undefined) apply(latest);
+      return 'added';
+    },
     untilConverged(timeoutMs) {
       return new Promise((done) => {
         let finished = false;

@@ -142,6 +142,11 @@ export class FileStatusWriter implements StatusWriter {
     this.changed();
   }
 
+  /** The latest events (at most MAX_EVENTS), oldest first: the web page's Events of an object. */
+  recentEvents(): readonly StoredEvent[] {
+    return this.events;
+  }
+
   /** Everything as status.json holds it. */
   document(): StatusDocument {
     const objects: StoredObject[] = [];

@@ -190,8 +190,8 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** The body, unless it exceeds `limit` bytes (then reading stops) or the client went away. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'tooLarge' | 'aborted'> {
+/** The body, unless it exceeds `limit` bytes (then reading stops) or the client went away (the re-run route reads with it too). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'tooLarge' | 'aborted'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -16,6 +16,7 @@ import { GROUP, VERSION } from '../api/schema/kind.js';
 import { describeError } from '../kube/client.js';
 import type { Authentication, Authorization, Caller, ObservationAuth, ObservationTarget, Subresource } from './auth.js';
 import type { ListAuthorizer } from './readApi.js';
+import type { CreateAuthorizer } from './rerunRoute.js';
 
 /** The resource and subresource a caller is authorized against. */
 export const OBSERVATION_RESOURCE = { group: GROUP, resource: 'expectations', subresource: 'observations', verb: 'create' } as const;
@@ -184,5 +185,23 @@ export function cachedListAuthorizer(inner: ListAuthorizer, ttlMs = 60_000, now:
       allowed.set(key, now() + ttlMs);
     }
     return answer;
+  };
+}
+
+/**
+ * The re-run route's check (rerunRoute.ts): may `caller` create DagRuns (homeostat.dev) in
+ * `namespace`? A SubjectAccessReview for the caller's identity, never cached: a re-run is rare,
+ * and a revoked right must stop it at once.
+ */
+export function kubeDagRunCreateAuthorizer(config: KubeConfig, options: { timeoutMs?: number } = {}): CreateAuthorizer {
+  const authorization = config.makeApiClient(AuthorizationV1Api);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS;
+  return async (caller, namespace) => {
+    try {
+      const review = await subjectAccessReview(authorization, caller, { namespace, verb: 'create', group: GROUP, version: VERSION, resource: 'dagruns' }, timeoutMs);
+      return review.status?.allowed === true && review.status.denied !== true ? 'allowed' : 'denied';
+    } catch {
+      return 'unavailable';
+    }
   };
 }

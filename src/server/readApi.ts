@@ -4,6 +4,7 @@
  *   GET /api/v1/objects/{kind}/{namespace}/{name}    the object, and its partition summary when this replica runs the engine
  *   GET /api/v1/explain/{kind}/{namespace}/{name}?partition=   the chain to the root causes
  *   GET /api/v1/events                               Server-Sent Events: one `change` per changed object
+ *   POST /api/v1/rerun/{namespace}/{dag}             creates a DagRun as the caller (rerunRoute.ts), when `rerun` is given
  * Every replica answers from what it has: the graph always from the watched objects and their
  * statuses (the same on a standby as on the leader); explain from the engine on the leader, from
  * the statuses on a standby (`source: status` in the answer).
@@ -21,7 +22,9 @@ import { tryParseLabelSelector as parseSelector } from '../api/labelSelector.js'
 import { partitionSummary } from '../view/partitionSummary.js';
 import { explainFromStatus } from '../view/statusExplain.js';
 import type { Caller, ObservationAuth } from './auth.js';
+import { type NodeDetailsSource, objectExtras, parsePeriods } from './nodeDetails.js';
 import { clientAddress } from './rateLimit.js';
+import { type RerunOptions, rerunRoute } from './rerunRoute.js';
 import { type Route, sendJson, sendProblem } from './route.js';
 
 export const READ_KINDS = { StateChecker: 'statecheckers', Expectation: 'expectations', Dag: 'dags', DagDependency: 'dagdependencies' } as const;
@@ -51,6 +54,10 @@ export interface ReadApiOptions {
   maxStreams?: number;
   /** A stream whose unsent bytes pass this is dropped (a slow client is not buffered). Defaults to 256 KiB. */
   maxBufferedBytes?: number;
+  /** A node page's extras in the objects answer: a Dag's runs table without the engine, and Events (nodeDetails.ts). */
+  details?: NodeDetailsSource;
+  /** POST /api/v1/rerun/{namespace}/{dag} (rerunRoute.ts); without it that path is 404. */
+  rerun?: RerunOptions;
 }
 
 export const API_PREFIX = '/api/v1/';
@@ -127,6 +134,8 @@ export function readApiRoutes(options: ReadApiOptions): Route[] {
     async handle(req, res) {
       const target = targetOf(req, 'objects/', res);
       if (target === undefined) return;
+      const periods = parsePeriods(query(req).get('periods'));
+      if (!periods.ok) return sendProblem(res, 400, { reason: 'BadRequest', message: periods.error });
       const who = await caller(req, res);
       if (who === undefined) return;
       if ((await allowedKinds(who, target.namespace, [target.kind], res)) === undefined) return;
@@ -137,7 +146,9 @@ export function readApiRoutes(options: ReadApiOptions): Route[] {
       const summary = owner !== undefined && engine !== undefined ? partitionSummary(owner, (id) => engine.lease(id), (id) => engine.retry(id)) : undefined;
       // managedFields are the API server's bookkeeping, often bigger than the object: left out.
       const { managedFields: _, ...metadata } = found.metadata as { managedFields?: unknown };
-      sendJson(res, 200, { object: { kind: target.kind, metadata, spec: found.spec, status: found.status }, ...(summary !== undefined ? { partitions: summary } : {}), source: engine !== undefined ? 'engine' : 'status' });
+      // The node page's periods x tasks (a Dag) and recent Events: bounded, never failing the answer.
+      const extras = await objectExtras(target, found, engine, options.details, periods.value);
+      sendJson(res, 200, { object: { kind: target.kind, metadata, spec: found.spec, status: found.status }, ...(summary !== undefined ? { partitions: summary } : {}), ...extras, source: engine !== undefined ? 'engine' : 'status' });
     },
   };
 
@@ -195,7 +206,7 @@ export function readApiRoutes(options: ReadApiOptions): Route[] {
     },
   };
 
-  return [graph, object, explainRoute, events];
+  return [graph, object, explainRoute, events, ...(options.rerun !== undefined ? [rerunRoute(options.rerun)] : [])];
 }
 
 type Target = { kind: ReadKind; namespace: string; name: string };

@@ -45,25 +45,46 @@ export function partitionSummary(owner: OwnerModel, leaseOf: (node: string) => L
   const maxBuckets = Math.max(1, limits.maxBuckets ?? 120);
   const maxValues = Math.max(1, limits.maxValues ?? 50);
   const status = ownerStatus(owner, leaseOf, retryOf);
-  // A Dag's own nodes are its whole periods; its task nodes are summed up in the status already.
-  const nodes = owner.nodes.filter((n) => n.alive && (owner.ref.kind !== 'Dag' || n.policy.task === undefined));
   const timeKey = owner.ref.kind === 'Dag' ? 'period' : owner.space?.timeKey;
+  const otherKeys = owner.ref.kind === 'Dag' ? [] : (owner.space?.keys ?? []).filter((k) => k !== timeKey);
   const timeOf = (n: NodeRecord): string => (owner.ref.kind === 'Dag' ? (n.period ?? n.partition) : timeKey !== undefined ? (n.values[timeKey] ?? '') : '');
-  const valueOf = (n: NodeRecord): string =>
-    owner.ref.kind === 'Dag'
-      ? ''
-      : (owner.space?.keys ?? [])
-          .filter((k) => k !== timeKey)
-          .map((k) => `${k}=${n.values[k] ?? ''}`)
-          .join('/');
+  const valueOf = (n: NodeRecord): string => (otherKeys.length === 1 ? `${otherKeys[0] as string}=${n.values[otherKeys[0] as string] ?? ''}` : otherKeys.map((k) => `${k}=${n.values[k] ?? ''}`).join('/'));
 
-  const times = [...new Set(nodes.map(timeOf))].sort();
+  // One pass over the nodes (365k and more): each node's time and value as small integers, so the
+  // grid below never builds a string or a map key per node twice.
+  const timeIndex = new Map<string, number>();
+  const valueIndexOf = new Map<string, number>();
+  const valueNames: string[] = [];
+  const frequency: number[] = [];
+  const picked: NodeRecord[] = [];
+  const nodeTime: number[] = [];
+  const nodeValue: number[] = [];
+  for (const n of owner.nodes) {
+    // A Dag's own nodes are its whole periods; its task nodes are summed up in the status already.
+    if (!n.alive || (owner.ref.kind === 'Dag' && n.policy.task !== undefined)) continue;
+    const t = timeOf(n);
+    let ti = timeIndex.get(t);
+    if (ti === undefined) timeIndex.set(t, (ti = timeIndex.size));
+    const v = valueOf(n);
+    let vi = valueIndexOf.get(v);
+    if (vi === undefined) {
+      valueIndexOf.set(v, (vi = valueNames.length));
+      valueNames.push(v);
+      frequency.push(0);
+    }
+    frequency[vi] = (frequency[vi] as number) + 1;
+    picked.push(n);
+    nodeTime.push(ti);
+    nodeValue.push(vi);
+  }
+
+  const times = [...timeIndex.keys()].sort();
   const perBucket = Math.max(1, Math.ceil(times.length / maxBuckets));
-  const bucketOfTime = new Map<string, number>();
+  const bucketOfTime: number[] = new Array<number>(times.length);
   const buckets: PartitionSummary['buckets'] = [];
   times.forEach((t, i) => {
     const b = Math.floor(i / perBucket);
-    bucketOfTime.set(t, b);
+    bucketOfTime[timeIndex.get(t) as number] = b;
     const bucket = buckets[b];
     if (bucket === undefined) buckets[b] = { from: t, to: t, periods: 1 };
     else {
@@ -72,27 +93,26 @@ export function partitionSummary(owner: OwnerModel, leaseOf: (node: string) => L
     }
   });
 
-  const frequency = new Map<string, number>();
-  for (const n of nodes) {
-    const v = valueOf(n);
-    frequency.set(v, (frequency.get(v) ?? 0) + 1);
-  }
-  const ranked = [...frequency.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([v]) => v);
-  const values = ranked.length > maxValues ? [...ranked.slice(0, maxValues - 1), OTHER_VALUES] : ranked;
-  const valueIndex = new Map(values.map((v, i) => [v, i]));
+  const ranked = valueNames.map((_, i) => i).sort((a, b) => (frequency[b] as number) - (frequency[a] as number) || ((valueNames[a] as string) < (valueNames[b] as string) ? -1 : 1));
+  const values = ranked.length > maxValues ? [...ranked.slice(0, maxValues - 1).map((i) => valueNames[i] as string), OTHER_VALUES] : ranked.map((i) => valueNames[i] as string);
   const otherIndex = values.length - 1;
+  // Each distinct value's row: its rank when shown, else the `(other)` row.
+  const rowOfValue: number[] = new Array<number>(valueNames.length).fill(otherIndex);
+  ranked.slice(0, ranked.length > maxValues ? maxValues - 1 : ranked.length).forEach((vi, row) => (rowOfValue[vi] = row));
 
   const cells = new Map<number, PartitionCell>();
   const counts = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
-  for (const n of nodes) {
+  for (let i = 0; i < picked.length; i++) {
+    const n = picked[i] as NodeRecord;
     counts[n.phase]++;
-    const bucket = bucketOfTime.get(timeOf(n)) as number;
-    const value = valueIndex.get(valueOf(n)) ?? otherIndex;
+    const bucket = bucketOfTime[nodeTime[i] as number] as number;
+    const value = rowOfValue[nodeValue[i] as number] as number;
     const key = bucket * values.length + value;
     let cell = cells.get(key);
     if (cell === undefined) cells.set(key, (cell = { bucket, value, counts: {} }));
     cell.counts[n.phase] = (cell.counts[n.phase] ?? 0) + 1;
   }
+  const nodes = picked;
 
   return {
     total: nodes.length,

@@ -6,10 +6,14 @@
 import type { Graph } from '../../src/view/graph.js';
 import type { Explanation } from '../../src/view/explain.js';
 import type { PartitionSummary } from '../../src/view/partitionSummary.js';
+import type { DagRunsTable } from '../../src/view/dagRunsTable.js';
+import type { RecentEvent } from '../../src/server/nodeDetails.js';
 
-export type { Graph, Explanation, PartitionSummary };
+export type { Graph, Explanation, PartitionSummary, DagRunsTable, RecentEvent };
 export type Change = { kind: string; namespace: string; name: string; phase?: string };
-export type ObjectAnswer = { object: { kind: string; metadata: unknown; spec: unknown; status?: { phase?: string; reason?: string; message?: string } }; partitions?: PartitionSummary; source: string };
+export type ObjectAnswer = { object: { kind: string; metadata: unknown; spec: unknown; status?: { phase?: string; reason?: string; message?: string } }; partitions?: PartitionSummary; source: string;
+  /** The node page's extras (src/server/nodeDetails.ts). */
+  runs?: DagRunsTable; runsSource?: string; events?: RecentEvent[]; notes?: string[] };
 
 /** The server wants a token (401): the page shows its token form. */
 export class NeedsToken extends Error {}
@@ -37,10 +41,20 @@ async function getJson<T>(path: string): Promise<T> {
 
 const target = (kind: string, namespace: string, name: string) => `${encodeURIComponent(kind)}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
 
+/** A POST of JSON; the server's message on a refusal. */
+async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const res = await fetch(path, { method: 'POST', headers: { ...headers(), 'Content-Type': 'application/json' }, body: JSON.stringify(body), cache: 'no-store' });
+  if (res.status === 401) throw new NeedsToken();
+  const answer = (await res.json().catch(() => ({}))) as T & { message?: string };
+  if (!res.ok) throw new Error(`HTTP ${res.status}${answer.message !== undefined ? `: ${answer.message}` : ''}`);
+  return answer;
+}
+
 export const api = {
   graph: () => getJson<Graph>('api/v1/graph'),
   object: (kind: string, namespace: string, name: string) => getJson<ObjectAnswer>(`api/v1/objects/${target(kind, namespace, name)}`),
   explain: (kind: string, namespace: string, name: string) => getJson<Explanation & { source: string }>(`api/v1/explain/${target(kind, namespace, name)}`),
+  rerun: (namespace: string, dag: string, period: string) => postJson<{ name: string }>(`api/v1/rerun/${encodeURIComponent(namespace)}/${encodeURIComponent(dag)}`, { period }),
 };
 
 /**

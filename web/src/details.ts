@@ -1,25 +1,24 @@
 /**
- * The side panel of one node: its status, the explain chain down to the root causes and the
- * partition summary (counts per phase, failures), from the read API.
+ * A node's page, in the side panel: its status; for an Expectation the partition grid (time x
+ * value) and the failures with their reasons; for a Dag its periods x tasks with each run and a
+ * Re-run button per period; the explain chain down to the root causes; the recent Events.
+ * Everything comes from two read API calls (objects, explain), whatever the number of partitions.
  */
 import { api, type Explanation, type Graph, type ObjectAnswer } from './api.js';
+import { badge, h } from './dom.js';
+import { eventsList } from './eventsList.js';
+import { failuresList, partitionGrid } from './partitionGrid.js';
+import { runsTable } from './runsTable.js';
 
 type Node = Graph['nodes'][number];
-
-function h<K extends keyof HTMLElementTagNameMap>(name: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(name);
-  if (text !== undefined) e.textContent = text;
-  if (className !== undefined) e.className = className;
-  return e;
-}
-
-const badge = (phase: string) => h('span', phase, `badge phase-${phase}`);
 
 /** The object the node stands for: a task is explained through its Dag. */
 export const objectOf = (node: Node): { kind: string; namespace: string; name: string } => ({ kind: node.kind === 'DagTask' ? 'Dag' : node.kind, namespace: node.namespace, name: node.name });
 
 export async function showDetails(panel: HTMLElement, node: Node): Promise<void> {
   const target = objectOf(node);
+  // Drawn again on every change: keep the keyboard where it was (the same labelled control).
+  const focused = panel.contains(document.activeElement) ? document.activeElement?.getAttribute('aria-label') : null;
   const title = h('h2', `${node.kind} ${node.namespace}/${node.task !== undefined ? `${node.name}/${node.task}` : node.name} `);
   title.append(badge(node.phase ?? 'Unknown'));
   const body = h('div');
@@ -27,10 +26,13 @@ export async function showDetails(panel: HTMLElement, node: Node): Promise<void>
   if (node.reason !== undefined) body.append(h('p', `reason: ${node.reason}`));
   const explainable = target.kind === 'Dag' || target.kind === 'Expectation';
   const [object, chain] = await Promise.allSettled([api.object(target.kind, target.namespace, target.name), explainable ? api.explain(target.kind, target.namespace, target.name) : Promise.resolve(undefined)]);
+  if (object.status === 'fulfilled') body.append(...objectSection(target, object.value));
+  else body.append(h('p', `object: ${(object.reason as Error).message}`, 'error'));
   if (chain.status === 'fulfilled' && chain.value !== undefined) body.append(explainSection(chain.value));
   else if (chain.status === 'rejected') body.append(h('p', `explain: ${(chain.reason as Error).message}`, 'error'));
-  if (object.status === 'fulfilled') body.append(...objectSection(object.value));
-  else body.append(h('p', `object: ${(object.reason as Error).message}`, 'error'));
+  if (object.status === 'fulfilled') body.append(eventsList(object.value.events, object.value.notes));
+  panel.dataset.loaded = `${target.kind}/${target.namespace}/${target.name}`;
+  if (focused !== null && focused !== undefined) [...panel.querySelectorAll<HTMLElement>('[aria-label]')].find((e) => e.getAttribute('aria-label') === focused)?.focus();
 }
 
 function explainSection(e: Explanation & { source: string }): HTMLElement {
@@ -62,32 +64,21 @@ function explainSection(e: Explanation & { source: string }): HTMLElement {
   return section;
 }
 
-function objectSection(answer: ObjectAnswer): HTMLElement[] {
+/** The status message, then the Dag's periods x tasks or the Expectation's partition grid and failures. */
+function objectSection(target: { kind: string; namespace: string; name: string }, answer: ObjectAnswer): HTMLElement[] {
   const out: HTMLElement[] = [];
   const status = answer.object.status;
   if (status?.message !== undefined) out.push(h('p', status.message, 'message'));
+  if (answer.runs !== undefined) out.push(runsTable(target, answer.runs, answer.runsSource));
   const p = answer.partitions;
-  if (p === undefined) return out;
-  const section = h('section');
-  section.setAttribute('aria-label', 'Partition summary');
-  section.append(h('h3', `Partitions: ${p.total}`));
-  const table = h('table', undefined, 'counts');
-  for (const [phase, n] of Object.entries(p.counts)) {
-    if (n === 0) continue;
-    const row = h('tr');
-    const th = h('th');
-    th.append(badge(phase));
-    row.append(th, h('td', String(n)));
-    table.append(row);
+  if (p !== undefined && target.kind === 'Expectation') {
+    out.push(partitionGrid(p));
+    const failures = failuresList(p);
+    if (failures !== undefined) out.push(failures);
+  } else if (p !== undefined) {
+    const failures = failuresList(p);
+    if (failures !== undefined) out.push(failures);
   }
-  section.append(table);
-  if (p.failures.length > 0) {
-    section.append(h('h4', 'Failures'));
-    const ul = h('ul');
-    for (const f of p.failures) ul.append(h('li', `${f.partition}: ${f.reason} (${f.attempts} attempt(s)) ${f.message}`));
-    if (p.failuresNotShown > 0) ul.append(h('li', `and ${p.failuresNotShown} more`));
-    section.append(ul);
-  }
-  out.push(section);
+  for (const note of answer.notes ?? []) if (note.includes('DagRuns')) out.push(h('p', note, 'hint'));
   return out;
 }

@@ -13,6 +13,7 @@ scenario with exactly these and fails on any 403.
   resources: [statecheckers/status, expectations/status, dags/status, dagruns/status, dagdependencies/status]
   verbs: [update]
 # The DagRuns of the runs the controller opens; it deletes only its own (label app.kubernetes.io/managed-by=homeostat).
+# create also serves the web page's Re-run (src/server/rerunRoute.ts), only after a SubjectAccessReview said the CALLER may create dagruns there.
 # patch: a user's DagRun gets the homeostat.dev/dag label (statusStore.ts writeRun), so -l homeostat.dev/dag=X lists it.
 - apiGroups: [homeostat.dev]
   resources: [dagruns]
@@ -34,6 +35,11 @@ scenario with exactly these and fails on any 403.
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+# The web page's recent Events of one object (src/kube/nodeDetails.ts): one bounded list call per page
+# view, with a fieldSelector on involvedObject. list only: no watch, no get of a single Event.
+- apiGroups: [""]
+  resources: [events]
+  verbs: [list]
 {{- if ((.Values.sources).enabled) }}
 # DefinitionSources (src/kube/sourceInformer.ts, sourceLoader.ts): one informer; the status is a merge patch.
 - apiGroups: [homeostat.dev]
