@@ -1,0 +1,197 @@
+// The Airflow side: `airflow standalone` (api-server, scheduler, dag-processor, triggerer; the
+// LocalExecutor on SQLite, its defaults) from the cached venv, on the DAG files of
+// bench/peers/airflow/dags. The DAGs are paused at creation (Airflow's default): unpausing the
+// four through the REST API is the "go" of the backfill. Two dependents run side by side on the
+// same upstreams: enrich_assets (Assets) and enrich_sensor (ExternalTaskSensor).
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type Dependent, rerunMs, type TaskRecord } from './figures.js';
+import type { AirflowInstall } from './airflowInstall.js';
+import { TreeMonitor } from './procTree.js';
+import { readRecords, waitForRecords } from './records.js';
+import { backfillFigures, type DependentResult, idleCpu, PERIODS, RERUN_INDEX, stopTree, type SystemResult } from './system.js';
+
+const UPSTREAMS = [
+  { dag: 'sold', task: 'load', asset: 'sold' },
+  { dag: 'ads', task: 'load', asset: 'ads_loaded' },
+];
+const ASSETS: Dependent = { dag: 'enrich_assets', task: 'join', matches: 'assets', upstreams: UPSTREAMS };
+const SENSOR: Dependent = { dag: 'enrich_sensor', task: 'join', matches: 'period', upstreams: UPSTREAMS };
+const DAGS = ['sold', 'ads', 'enrich_assets', 'enrich_sensor'];
+
+/** The settings that decide how soon Airflow notices things, as this Airflow reports them. */
+const SETTINGS: [string, string][] = [
+  ['core', 'executor'],
+  ['database', 'sql_alchemy_conn'],
+  ['scheduler', 'scheduler_heartbeat_sec'],
+  ['scheduler', 'scheduler_idle_sleep_time'],
+  ['dag_processor', 'min_file_process_interval'],
+  ['dag_processor', 'refresh_interval'],
+  ['dag_processor', 'parsing_processes'],
+  ['core', 'parallelism'],
+  ['core', 'max_active_runs_per_dag'],
+  ['core', 'dags_are_paused_at_creation'],
+  ['operators', 'default_deferrable'],
+];
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** The REST API of the running api-server, with a token of the admin standalone created. */
+class AirflowApi {
+  private token = '';
+  constructor(private readonly base: string) {}
+
+  async login(passwordFile: string): Promise<void> {
+    const passwords = JSON.parse(readFileSync(passwordFile, 'utf8')) as Record<string, string>;
+    const [username, password] = Object.entries(passwords)[0] ?? [];
+    if (username === undefined) throw new Error(`${passwordFile} names no user`);
+    const response = await fetch(`${this.base}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    if (!response.ok) throw new Error(`POST ${this.base}/auth/token: ${response.status} ${await response.text()}`);
+    this.token = ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`${this.base}${path}`, { method, headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 300)}`);
+    return text === '' ? undefined : (JSON.parse(text) as unknown);
+  }
+}
+
+async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, failed: () => string | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const reason = failed();
+    if (reason !== undefined) throw new Error(`${what}: ${reason}`);
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s${last !== '' ? ` (last: ${last})` : ''}`);
+    await new Promise((done) => setTimeout(done, 500));
+  }
+}
+
+function runOf(records: TaskRecord[], dag: string, task: string, period: string): string {
+  const run = records.find((r) => r.dag === dag && r.task === task && r.period === period)?.run;
+  if (run === undefined) throw new Error(`no run of ${dag}.${task} for ${period} in the records`);
+  return run;
+}
+
+export async function runAirflow(install: AirflowInstall, log: (line: string) => void, idleSeconds: number): Promise<SystemResult> {
+  const home = mkdtempSync(join(tmpdir(), 'peers-airflow-'));
+  const records = join(home, 'records.jsonl');
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  // 29 days back: the cron timetable (Airflow 3's default) runs at each midnight from the start
+  // date to today's, 30 runs, labelled by their logical date (Homeostat labels the day that ended).
+  const start = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${join(install.venv, 'bin')}:${process.env.PATH ?? ''}`,
+    AIRFLOW_HOME: home,
+    AIRFLOW__CORE__DAGS_FOLDER: join(import.meta.dirname, 'airflow', 'dags'),
+    // Not tuning: no example DAGs to parse, and the API on a free loopback port.
+    AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
+    AIRFLOW__API__HOST: '127.0.0.1',
+    AIRFLOW__API__PORT: String(port),
+    AIRFLOW__API__BASE_URL: base,
+    PEERS_START: start,
+    PEERS_RECORDS: records,
+  };
+  const settings: [string, string][] = [['version', `Apache Airflow from ${install.pins}`]];
+  const run = promisify(execFile);
+  for (const [section, key] of SETTINGS) {
+    const { stdout } = await run(install.airflow, ['config', 'get-value', section, key], { env }).catch((error: { stdout?: string; message: string }) => ({ stdout: `? (${error.message.split('\n')[0] ?? ''})` }));
+    settings.push([`${section}.${key}`, stdout.trim().split('\n').pop() ?? '']);
+  }
+  settings.push(['changed from defaults', 'load_examples=False, api host/port/base_url (a free loopback port); DAGs: catchup=True on the daily ones']);
+  log(`airflow: standalone in ${home} on ${base} (log: standalone.log)`);
+
+  const out = openSync(join(home, 'standalone.log'), 'a');
+  const launched = Date.now();
+  const child = spawn(install.airflow, ['standalone'], { env, cwd: home, stdio: ['ignore', out, out], detached: true });
+  let exit: string | undefined;
+  child.once('exit', (code, signal) => (exit = `airflow standalone exited (${signal ?? code}); see ${join(home, 'standalone.log')}`));
+  const monitor = new TreeMonitor(child.pid as number);
+  const api = new AirflowApi(base);
+  try {
+    const passwordFile = join(home, 'simple_auth_manager_passwords.json.generated');
+    await poll('airflow: the API server and the four DAGs parsed', 600_000, async () => {
+      if (!existsSync(passwordFile)) return undefined;
+      await api.login(passwordFile);
+      const listed = (await api.call('GET', '/api/v2/dags?limit=100')) as { dags: { dag_id: string }[] };
+      const names = new Set(listed.dags.map((d) => d.dag_id));
+      return DAGS.every((d) => names.has(d)) ? true : undefined;
+    }, () => exit);
+    const startupMs = Date.now() - launched;
+    log(`airflow: ready after ${(startupMs / 1000).toFixed(1)} s; unpausing ${DAGS.join(', ')}`);
+
+    const go = Date.now();
+    await Promise.all(DAGS.map((d) => api.call('PATCH', `/api/v2/dags/${d}`, { is_paused: false })));
+    const done = await waitForRecords(records, `airflow: enrich_assets and enrich_sensor for all ${PERIODS} periods`, 900_000, (r) => {
+      const assets = backfillFigures(r, ASSETS, go);
+      const sensor = backfillFigures(r, SENSOR, go);
+      return assets !== undefined && sensor !== undefined ? { assets, sensor } : undefined;
+    }, () => exit);
+    log(`airflow: backfill done (assets ${(done.assets.backfillMs / 1000).toFixed(1)} s, sensor ${(done.sensor.backfillMs / 1000).toFixed(1)} s)`);
+
+    // Re-run sold for the same old day. Clearing sold's run does not reach the dependents (that
+    // needs an ExternalTaskMarker in sold, which would make sold know about them): the sensor's
+    // run for the day is cleared too, and its sensors wait for sold again. The Assets dependent
+    // would wait for a new ads_loaded event as well (sold & ads_loaded), and its runs have no
+    // logical date to clear by: once sold has re-run, its run that consumed sold's event for the
+    // day is cleared (the UI's "Clear" on that run).
+    const period = done.sensor.periods[RERUN_INDEX] as string;
+    const before = readRecords(records);
+    const since = Date.now();
+    await api.call('POST', '/api/v2/dags/sold/clearTaskInstances', { dry_run: false, only_failed: false, dag_run_id: runOf(before, 'sold', 'load', period) });
+    await api.call('POST', '/api/v2/dags/enrich_sensor/clearTaskInstances', { dry_run: false, only_failed: false, dag_run_id: runOf(before, 'enrich_sensor', 'join', period) });
+    const sensorRerun = waitForRecords(records, `airflow: enrich_sensor re-run for ${period}`, 600_000, (r) => rerunMs(r, SENSOR, UPSTREAMS[0] as Dependent['upstreams'][0], period, since), () => exit);
+    await waitForRecords(records, `airflow: sold re-run for ${period}`, 300_000, (r) => r.find((x) => x.dag === 'sold' && x.period === period && x.start >= since), () => exit);
+    const consumer = before.find((r) => r.dag === 'enrich_assets' && (r.consumes ?? []).some((c) => c.asset === 'sold' && c.period === period))?.run;
+    if (consumer === undefined) throw new Error(`airflow: no enrich_assets run consumed sold's event for ${period}`);
+    await api.call('POST', `/api/v2/dags/enrich_assets/dagRuns/${encodeURIComponent(consumer)}/clear`, { dry_run: false });
+    const assetsMs = await waitForRecords(records, `airflow: enrich_assets re-run for ${period}`, 300_000, (r) => rerunMs(r, ASSETS, UPSTREAMS[0] as Dependent['upstreams'][0], period, since), () => exit);
+    const sensorMs = await sensorRerun;
+
+    const idle = await idleCpu(monitor, idleSeconds);
+    const usage = monitor.sample();
+    const dependents: DependentResult[] = [
+      {
+        label: 'Assets',
+        latency: done.assets.latency,
+        backfillMs: done.assets.backfillMs,
+        runs: done.assets.runs,
+        rerun: { period, ms: assetsMs, steps: [`clear sold's run for ${period} (POST .../dags/sold/clearTaskInstances)`, `once sold has re-run: clear the enrich_assets run that consumed sold ${period} (POST .../dagRuns/RUN/clear)`] },
+      },
+      {
+        label: 'ExternalTaskSensor',
+        latency: done.sensor.latency,
+        backfillMs: done.sensor.backfillMs,
+        runs: done.sensor.runs,
+        rerun: { period, ms: sensorMs, steps: [`clear sold's run for ${period}`, `clear enrich_sensor's run for ${period} (POST .../dags/enrich_sensor/clearTaskInstances)`] },
+      },
+    ];
+    settings.push(['records', `${readRecords(records).length} task runs`]);
+    return { system: 'Airflow', startupMs, dependents, usage: { ...usage }, idleCpuSeconds: idle, idleSeconds, settings };
+  } finally {
+    await stopTree(child, monitor, 30_000);
+  }
+}
