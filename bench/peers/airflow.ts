@@ -88,6 +88,32 @@ async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T |
   }
 }
 
+/**
+ * `probe`'s value once it has one; undefined once Airflow has nothing left to run for `dag`: no
+ * queued or running run of it on three looks in a row, 5 s apart (a scheduler heartbeat each).
+ */
+async function untilQuiet<T>(api: AirflowApi, dag: string, probe: () => T | undefined, failed: () => string | undefined): Promise<T | undefined> {
+  let quiet = 0;
+  const result = await poll(`airflow: ${dag} done or idle`, 600_000, async () => {
+    const value = probe();
+    if (value !== undefined) return { value };
+    const active = (await api.call('GET', `/api/v2/dags/${dag}/dagRuns?state=queued&state=running&limit=1`)) as { total_entries: number };
+    quiet = active.total_entries === 0 ? quiet + 1 : 0;
+    if (quiet >= 3) return { value: undefined };
+    await new Promise((done) => setTimeout(done, 4500));
+    return undefined;
+  }, failed);
+  return result.value;
+}
+
+/** The assets Airflow has queued updates of for a DAG that it has not run it for yet. */
+async function queuedFor(api: AirflowApi, dag: string): Promise<string[]> {
+  const queued = (await api.call('GET', `/api/v2/dags/${dag}/assets/queuedEvents`)) as { queued_events: { asset_id: number }[] };
+  const assets = (await api.call('GET', '/api/v2/assets?limit=100')) as { assets: { id: number; name: string }[] };
+  const names = new Map(assets.assets.map((a) => [a.id, a.name]));
+  return queued.queued_events.map((e) => names.get(e.asset_id) ?? `asset ${e.asset_id}`);
+}
+
 function runOf(records: TaskRecord[], dag: string, task: string, period: string): string {
   const run = records.find((r) => r.dag === dag && r.task === task && r.period === period)?.run;
   if (run === undefined) throw new Error(`no run of ${dag}.${task} for ${period} in the records`);
@@ -143,32 +169,54 @@ export async function runAirflow(install: AirflowInstall, log: (line: string) =>
     const startupMs = Date.now() - launched;
     log(`airflow: ready after ${(startupMs / 1000).toFixed(1)} s; unpausing ${DAGS.join(', ')}`);
 
+    const cpuAtGo = monitor.sample().cpuSeconds;
     const go = Date.now();
     await Promise.all(DAGS.map((d) => api.call('PATCH', `/api/v2/dags/${d}`, { is_paused: false })));
-    const done = await waitForRecords(records, `airflow: enrich_assets and enrich_sensor for all ${PERIODS} periods`, 900_000, (r) => {
-      const assets = backfillFigures(r, ASSETS, go);
-      const sensor = backfillFigures(r, SENSOR, go);
-      return assets !== undefined && sensor !== undefined ? { assets, sensor } : undefined;
+    const sensor = await waitForRecords(records, `airflow: enrich_sensor for all ${PERIODS} periods`, 900_000, (r) => {
+      const figures = backfillFigures(r, SENSOR, go);
+      return figures.backfillMs !== undefined ? figures : undefined;
     }, () => exit);
-    log(`airflow: backfill done (assets ${(done.assets.backfillMs / 1000).toFixed(1)} s, sensor ${(done.sensor.backfillMs / 1000).toFixed(1)} s)`);
+    // Assets may never cover every period: a run consumes every event queued so far, and
+    // `sold & ads_loaded` waits for both again, so the last ads_loaded events can stay queued
+    // until sold has a new one. It is done when it covered all, or when Airflow has nothing
+    // left to run for it (no queued or running run on three looks 5 s apart, a scheduler
+    // heartbeat each).
+    const assets = await untilQuiet(api, 'enrich_assets', () => {
+      const figures = backfillFigures(readRecords(records), ASSETS, go);
+      return figures.backfillMs !== undefined ? figures : undefined;
+    }, () => exit) ?? backfillFigures(readRecords(records), ASSETS, go);
+    const stranded = assets.backfillMs === undefined ? await queuedFor(api, 'enrich_assets') : [];
+    const done = { assets, sensor };
+    log(`airflow: backfill done (assets ${assets.backfillMs !== undefined ? `${(assets.backfillMs / 1000).toFixed(1)} s` : `${assets.latency.started}/${PERIODS} periods, then idle with ${stranded.join(', ')} queued`}, sensor ${((sensor.backfillMs ?? 0) / 1000).toFixed(1)} s)`);
 
     // Re-run sold for the same old day. Clearing sold's run does not reach the dependents (that
     // needs an ExternalTaskMarker in sold, which would make sold know about them): the sensor's
     // run for the day is cleared too, and its sensors wait for sold again. The Assets dependent
-    // would wait for a new ads_loaded event as well (sold & ads_loaded), and its runs have no
-    // logical date to clear by: once sold has re-run, its run that consumed sold's event for the
-    // day is cleared (the UI's "Clear" on that run).
+    // runs by itself only if an ads_loaded update is still queued for it (sold & ads_loaded);
+    // else, once sold has re-run and Airflow has nothing to run, its run that consumed sold's
+    // event for the day is cleared (the UI's "Clear" on that run: such runs have no logical date
+    // to clear by).
     const period = done.sensor.periods[RERUN_INDEX] as string;
     const before = readRecords(records);
     const since = Date.now();
     await api.call('POST', '/api/v2/dags/sold/clearTaskInstances', { dry_run: false, only_failed: false, dag_run_id: runOf(before, 'sold', 'load', period) });
     await api.call('POST', '/api/v2/dags/enrich_sensor/clearTaskInstances', { dry_run: false, only_failed: false, dag_run_id: runOf(before, 'enrich_sensor', 'join', period) });
     const sensorRerun = waitForRecords(records, `airflow: enrich_sensor re-run for ${period}`, 600_000, (r) => rerunMs(r, SENSOR, UPSTREAMS[0] as Dependent['upstreams'][0], period, since), () => exit);
-    await waitForRecords(records, `airflow: sold re-run for ${period}`, 300_000, (r) => r.find((x) => x.dag === 'sold' && x.period === period && x.start >= since), () => exit);
-    const consumer = before.find((r) => r.dag === 'enrich_assets' && (r.consumes ?? []).some((c) => c.asset === 'sold' && c.period === period))?.run;
-    if (consumer === undefined) throw new Error(`airflow: no enrich_assets run consumed sold's event for ${period}`);
-    await api.call('POST', `/api/v2/dags/enrich_assets/dagRuns/${encodeURIComponent(consumer)}/clear`, { dry_run: false });
-    const assetsMs = await waitForRecords(records, `airflow: enrich_assets re-run for ${period}`, 300_000, (r) => rerunMs(r, ASSETS, UPSTREAMS[0] as Dependent['upstreams'][0], period, since), () => exit);
+    const soldAgain = await waitForRecords(records, `airflow: sold re-run for ${period}`, 300_000, (r) => r.find((x) => x.dag === 'sold' && x.period === period && x.start >= since), () => exit);
+    const assetsSteps = [`clear sold's run for ${period} (POST .../dags/sold/clearTaskInstances)`];
+    const assetsRerun = (r: TaskRecord[]) => rerunMs(r, ASSETS, UPSTREAMS[0] as Dependent['upstreams'][0], period, since);
+    let assetsMs = await untilQuiet(api, 'enrich_assets', () => assetsRerun(readRecords(records)), () => exit);
+    if (assetsMs === undefined) {
+      const consumer = before.find((r) => r.dag === 'enrich_assets' && (r.consumes ?? []).some((c) => c.asset === 'sold' && c.period === period))?.run;
+      if (consumer === undefined) throw new Error(`airflow: no enrich_assets run consumed sold's event for ${period}`);
+      assetsSteps.push(`once sold has re-run: clear the enrich_assets run that consumed sold ${period} (POST .../dagRuns/RUN/clear)`);
+      const clearedAt = Date.now();
+      await api.call('POST', `/api/v2/dags/enrich_assets/dagRuns/${encodeURIComponent(consumer)}/clear`, { dry_run: false });
+      const total = await waitForRecords(records, `airflow: enrich_assets re-run for ${period}`, 300_000, assetsRerun, () => exit);
+      // Airflow's time only: until sold's re-run ended, then from the clear to the start; not
+      // the ~15 s the benchmark took to see that Airflow would not run it by itself.
+      assetsMs = soldAgain.end - since + (since + total - clearedAt);
+    }
     const sensorMs = await sensorRerun;
 
     const idle = await idleCpu(monitor, idleSeconds);
@@ -176,10 +224,11 @@ export async function runAirflow(install: AirflowInstall, log: (line: string) =>
     const dependents: DependentResult[] = [
       {
         label: 'Assets',
+        ...(stranded.length > 0 ? { note: `ran for ${done.assets.latency.started}/${PERIODS} periods, then stopped with updates of ${stranded.join(', ')} queued for it: \`sold & ads_loaded\` waits for a new sold event` } : {}),
         latency: done.assets.latency,
         backfillMs: done.assets.backfillMs,
         runs: done.assets.runs,
-        rerun: { period, ms: assetsMs, steps: [`clear sold's run for ${period} (POST .../dags/sold/clearTaskInstances)`, `once sold has re-run: clear the enrich_assets run that consumed sold ${period} (POST .../dagRuns/RUN/clear)`] },
+        rerun: { period, ms: assetsMs, steps: assetsSteps },
       },
       {
         label: 'ExternalTaskSensor',
@@ -190,7 +239,7 @@ export async function runAirflow(install: AirflowInstall, log: (line: string) =>
       },
     ];
     settings.push(['records', `${readRecords(records).length} task runs`]);
-    return { system: 'Airflow', startupMs, dependents, usage: { ...usage }, idleCpuSeconds: idle, idleSeconds, settings };
+    return { system: 'Airflow', startupMs, dependents, usage: { ...usage }, cpuAtGo, idleCpuSeconds: idle, idleSeconds, settings };
   } finally {
     await stopTree(child, monitor, 30_000);
   }

@@ -32,8 +32,11 @@ export async function runHomeostat(log: (line: string) => void, idleSeconds: num
   child.once('exit', (code, signal) => (exit = `homeostat dev exited (${signal ?? code}); see ${join(work, 'homeostat.log')}`));
   const monitor = new TreeMonitor(child.pid as number);
   try {
-    const backfill = await waitForRecords(records, `homeostat: enrich for all ${PERIODS} periods`, 300_000, (r) => backfillFigures(r, ENRICH, go), () => exit);
-    log(`homeostat: backfill done in ${(backfill.backfillMs / 1000).toFixed(1)} s`);
+    const backfill = await waitForRecords(records, `homeostat: enrich for all ${PERIODS} periods`, 300_000, (r) => {
+      const figures = backfillFigures(r, ENRICH, go);
+      return figures.backfillMs !== undefined ? figures : undefined;
+    }, () => exit);
+    log(`homeostat: backfill done in ${((backfill.backfillMs ?? 0) / 1000).toFixed(1)} s`);
 
     // Re-run sold for an old day: one DagRun, the whole manual step.
     const period = backfill.periods[RERUN_INDEX] as string;
@@ -54,6 +57,7 @@ export async function runHomeostat(log: (line: string) => void, idleSeconds: num
         },
       ],
       usage: { ...usage },
+      cpuAtGo: 0,
       idleCpuSeconds: idle,
       idleSeconds,
       settings: [

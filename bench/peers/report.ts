@@ -19,7 +19,8 @@ const ROWS: Row[] = [
   { figure: 'dependent runs in the backfill', value: (_, d) => d.runs, show: (v) => String(v ?? '-') },
   { figure: 're-run an old upstream day -> dependent re-ran (s)', value: (_, d) => d.rerun.ms, show: seconds },
   { figure: 'manual steps for that re-run', value: (_, d) => d.rerun.steps.length, show: (v) => String(v ?? '-') },
-  { figure: 'CPU seconds, whole scenario (process tree)', value: (s) => s.usage.cpuSeconds, show: (v) => (v === undefined ? '-' : v.toFixed(1)) },
+  { figure: 'CPU seconds, whole scenario incl. start-up', value: (s) => s.usage.cpuSeconds, show: (v) => (v === undefined ? '-' : v.toFixed(1)) },
+  { figure: 'CPU seconds from go (start-up left out)', value: (s) => s.usage.cpuSeconds - s.cpuAtGo, show: (v) => (v === undefined ? '-' : v.toFixed(1)) },
   { figure: 'CPU seconds while idle', value: (s) => s.idleCpuSeconds, show: (v) => (v === undefined ? '-' : v.toFixed(2)) },
   { figure: 'peak RSS, sum over the tree (MB)', value: (s) => s.usage.peakRssMB, show: (v) => (v === undefined ? '-' : v.toFixed(0)) },
   { figure: 'peak PSS, sum over the tree (MB)', value: (s) => s.usage.peakPssMB, show: (v) => (v === undefined ? '-' : v.toFixed(0)) },
@@ -57,6 +58,7 @@ export function details(results: SystemResult[]): string {
     for (const [key, value] of s.settings) out.push(`  ${key}: ${value}`);
     for (const d of s.dependents) {
       out.push(`  ${d.label}: ${d.latency.started}/${d.latency.periods} periods ran, max delay ${seconds(d.latency.maxMs)} s${d.latency.early.length > 0 ? `; STARTED BEFORE ITS UPSTREAMS for ${d.latency.early.join(', ')}` : ''}`);
+      if (d.note !== undefined) out.push(`  ${d.label}: ${d.note}`);
       out.push(`  ${d.label}: re-run of ${d.rerun.period}, manual steps: ${d.rerun.steps.map((step, i) => `${i + 1}. ${step}`).join('; ')}`);
     }
     out.push(`  idle CPU measured over ${s.idleSeconds} s after everything was done`);

@@ -10,8 +10,11 @@ export const RERUN_INDEX = 5;
 /** One dependent's figures on one system. */
 export interface DependentResult {
   label: string;
+  /** What the reader must know to read the figures (e.g. periods never run). */
+  note?: string;
   latency: LatencyFigures;
-  backfillMs: number;
+  /** Undefined when the dependent never ran for every period (Assets can leave events waiting). */
+  backfillMs: number | undefined;
   rerun: { period: string; ms: number; steps: string[] };
   /** Runs of the dependent's task during the backfill (Assets batch several periods into one). */
   runs: number;
@@ -24,19 +27,28 @@ export interface SystemResult {
   dependents: DependentResult[];
   /** The whole tree: CPU over the whole scenario (start-up included), peaks over it. */
   usage: TreeUsage;
+  /** CPU seconds the tree had used when it was told to run (Airflow: its start-up). */
+  cpuAtGo: number;
   /** CPU seconds the tree used while nothing was left to do, over `idleSeconds`. */
   idleCpuSeconds: number;
   idleSeconds: number;
   settings: [string, string][];
 }
 
-/** Latency and backfill figures of one dependent from the records, once it covered every period. */
-export function backfillFigures(records: TaskRecord[], dependent: Dependent, go: number): { latency: LatencyFigures; backfillMs: number; runs: number; periods: string[] } | undefined {
+/** Latency and backfill figures of one dependent from the records so far. */
+export interface BackfillFigures {
+  latency: LatencyFigures;
+  /** Undefined while the dependent has not run for every period. */
+  backfillMs: number | undefined;
+  runs: number;
+  /** The periods the upstreams succeeded for, oldest first. */
+  periods: string[];
+}
+
+export function backfillFigures(records: TaskRecord[], dependent: Dependent, go: number): BackfillFigures {
   const timings = periodTimings(records, dependent).slice(0, PERIODS);
-  const backfillMs = backfillWallMs(timings, PERIODS, go);
-  if (backfillMs === undefined) return undefined;
   const runs = records.filter((r) => r.dag === dependent.dag && r.task === dependent.task).length;
-  return { latency: dependencyLatency(timings), backfillMs, runs, periods: timings.map((t) => t.period) };
+  return { latency: dependencyLatency(timings), backfillMs: backfillWallMs(timings, PERIODS, go), runs, periods: timings.map((t) => t.period) };
 }
 
 /** Waits `seconds` with nothing to do and returns the CPU seconds the tree used meanwhile. */
