@@ -1,6 +1,9 @@
 // The Airflow side: `airflow standalone` (api-server, scheduler, dag-processor, triggerer; the
-// LocalExecutor on SQLite, its defaults) from the cached venv, on the DAG files of
-// bench/peers/airflow/dags. The DAGs are paused at creation (Airflow's default): unpausing the
+// LocalExecutor, its default) from the cached venv, on the DAG files of bench/peers/airflow/dags.
+// The metadata database is PostgreSQL (Debian's, test/services/postgres.ts): with SQLite, its
+// default, the LocalExecutor's concurrent tasks failed here with "database is locked" and
+// execution API timeouts once the machine was busy, and Airflow (no retries by default) left
+// the backfill unfinished. PostgreSQL's processes count in Airflow's CPU and memory. The DAGs are paused at creation (Airflow's default): unpausing the
 // four through the REST API is the "go" of the backfill. Two dependents run side by side on the
 // same upstreams: enrich_assets (Assets) and enrich_sensor (ExternalTaskSensor).
 import { execFile, spawn } from 'node:child_process';
@@ -11,7 +14,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Dependent, rerunMs, type TaskRecord } from './figures.js';
 import type { AirflowInstall } from './airflowInstall.js';
-import { TreeMonitor } from './procTree.js';
+import { findProcess, TreeMonitor } from './procTree.js';
+import { startPostgres } from '../../test/services/index.js';
 import { readRecords, waitForRecords } from './records.js';
 import { backfillFigures, type DependentResult, idleCpu, PERIODS, RERUN_INDEX, stopTree, type SystemResult } from './system.js';
 
@@ -141,13 +145,19 @@ export async function runAirflow(install: AirflowInstall, log: (line: string) =>
     PEERS_START: start,
     PEERS_RECORDS: records,
   };
+  const pg = await startPostgres();
+  if (!pg.available) throw new Error(`airflow: its PostgreSQL database: ${pg.reason}`);
+  const pgPid = findProcess(['-c', `port=${pg.port}`]);
+  env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN = `postgresql+psycopg2://${pg.user}:${pg.password}@${pg.host}:${pg.port}/${pg.database}`;
   const settings: [string, string][] = [['version', `Apache Airflow from ${install.pins}`]];
   const run = promisify(execFile);
   for (const [section, key] of SETTINGS) {
     const { stdout } = await run(install.airflow, ['config', 'get-value', section, key], { env }).catch((error: { stdout?: string; message: string }) => ({ stdout: `? (${error.message.split('\n')[0] ?? ''})` }));
-    settings.push([`${section}.${key}`, stdout.trim().split('\n').pop() ?? '']);
+    // The database URL holds the throwaway password: not printed.
+    settings.push([`${section}.${key}`, (stdout.trim().split('\n').pop() ?? '').replace(/:[^:@/]+@/, ':***@')]);
   }
-  settings.push(['changed from defaults', 'load_examples=False, api host/port/base_url (a free loopback port); DAGs: catchup=True on the daily ones']);
+  settings.push(['changed from defaults', 'database: PostgreSQL instead of SQLite; load_examples=False; api host/port/base_url (a free loopback port); DAGs: catchup=True on the daily ones']);
+  settings.push(['PostgreSQL', `the machine's, fsync=off, synchronous_commit=off, full_page_writes=off (test/services/postgres.ts); pid ${pgPid ?? 'not found: not in the figures'}`]);
   log(`airflow: standalone in ${home} on ${base} (log: standalone.log)`);
 
   const out = openSync(join(home, 'standalone.log'), 'a');
@@ -155,8 +165,19 @@ export async function runAirflow(install: AirflowInstall, log: (line: string) =>
   const child = spawn(install.airflow, ['standalone'], { env, cwd: home, stdio: ['ignore', out, out], detached: true });
   let exit: string | undefined;
   child.once('exit', (code, signal) => (exit = `airflow standalone exited (${signal ?? code}); see ${join(home, 'standalone.log')}`));
-  const monitor = new TreeMonitor(child.pid as number);
+  const monitor = new TreeMonitor([child.pid as number, ...(pgPid !== undefined ? [pgPid] : [])]);
   const api = new AirflowApi(base);
+  // Nothing in this scenario should fail, and Airflow does not retry by default: a failed task
+  // instance means the figures will never come, so the run stops at once and says so.
+  const watchFailures = setInterval(() => {
+    api
+      .call('GET', '/api/v2/dags/~/dagRuns/~/taskInstances?state=failed&limit=3')
+      .then((answer) => {
+        const { task_instances: failed, total_entries: count } = answer as { task_instances: { dag_id: string; task_id: string; run_id: string }[]; total_entries: number };
+        if (count > 0) exit ??= `${count} task instances failed (e.g. ${failed.map((t) => `${t.dag_id}.${t.task_id} ${t.run_id}`).join(', ')}); see ${join(home, 'standalone.log')} and ${join(home, 'logs')}`;
+      })
+      .catch(() => undefined); // not logged in yet, or the API is busy: the next look
+  }, 5000);
   try {
     const passwordFile = join(home, 'simple_auth_manager_passwords.json.generated');
     await poll('airflow: the API server and the four DAGs parsed', 600_000, async () => {
@@ -241,6 +262,8 @@ export async function runAirflow(install: AirflowInstall, log: (line: string) =>
     settings.push(['records', `${readRecords(records).length} task runs`]);
     return { system: 'Airflow', startupMs, dependents, usage: { ...usage }, cpuAtGo, idleCpuSeconds: idle, idleSeconds, settings };
   } finally {
+    clearInterval(watchFailures);
+    await pg.stop();
     await stopTree(child, monitor, 30_000);
   }
 }

@@ -1,5 +1,6 @@
-// Apache Airflow 3 in a virtual environment outside the repository, made once and reused:
-// ~/.cache/homeostat/airflow-VERSION-venv, with the machine's python3 (3.9-3.13). Airflow's own
+// Apache Airflow 3 with its postgres extra (the metadata database is PostgreSQL: see airflow.ts)
+// in a virtual environment outside the repository, made once and reused:
+// ~/.cache/homeostat/airflow-VERSION-venv, with the machine's python3 (3.10-3.13). Airflow's own
 // constraints file is used when it can be reached; else the versions this benchmark was run with
 // (airflow/requirements-VERSION.txt, a pip freeze), so PyPI alone is enough.
 import { execFile } from 'node:child_process';
@@ -44,7 +45,7 @@ export async function installAirflow(log: (line: string) => void): Promise<Airfl
   const venv = process.env.PEERS_AIRFLOW_VENV ?? join(homedir(), '.cache', 'homeostat', `airflow-${AIRFLOW_VERSION}-venv`);
   const airflow = join(venv, 'bin', 'airflow');
   const python = join(venv, 'bin', 'python');
-  const done = join(venv, '.installed');
+  const done = join(venv, '.installed-with-postgres');
   if (existsSync(done) && existsSync(airflow)) return { venv, airflow, python, pins: `${readFileSync(done, 'utf8').trim()}, cached in ${venv}` };
 
   const pythonVersion = (await run('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], 30_000).catch((error: Error) => {
@@ -61,7 +62,7 @@ export async function installAirflow(log: (line: string) => void): Promise<Airfl
   const useConstraints = await reachable(constraints);
   const pins = useConstraints ? `Airflow's constraints file ${constraints}` : `${pinned} (Airflow's constraints file was not reachable)`;
   log(`pinning with ${pins}`);
-  const args = useConstraints ? ['-m', 'pip', 'install', '--quiet', `apache-airflow==${AIRFLOW_VERSION}`, '--constraint', constraints] : ['-m', 'pip', 'install', '--quiet', '--requirement', pinned];
+  const args = useConstraints ? ['-m', 'pip', 'install', '--quiet', `apache-airflow[postgres]==${AIRFLOW_VERSION}`, '--constraint', constraints] : ['-m', 'pip', 'install', '--quiet', '--requirement', pinned];
   await run(python, args, 1_800_000).catch((error: Error) => {
     throw new InstallError(`step 3 (pip install): ${error.message}`);
   });

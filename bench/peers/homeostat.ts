@@ -30,7 +30,7 @@ export async function runHomeostat(log: (line: string) => void, idleSeconds: num
   const child = spawn(process.execPath, [main, 'dev', manifests, '--log-level', 'warn'], { env: { ...process.env, PEERS_RECORDS: records }, stdio: ['ignore', out, out], detached: true });
   let exit: string | undefined;
   child.once('exit', (code, signal) => (exit = `homeostat dev exited (${signal ?? code}); see ${join(work, 'homeostat.log')}`));
-  const monitor = new TreeMonitor(child.pid as number);
+  const monitor = new TreeMonitor([child.pid as number]);
   try {
     const backfill = await waitForRecords(records, `homeostat: enrich for all ${PERIODS} periods`, 300_000, (r) => {
       const figures = backfillFigures(r, ENRICH, go);

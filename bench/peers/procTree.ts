@@ -52,8 +52,8 @@ export interface TreeSample {
   pids: Map<number, number>;
 }
 
-/** The process `root` and all its descendants now. */
-export function sampleTree(root: number): TreeSample {
+/** The processes `roots` and all their descendants now. */
+export function sampleTree(roots: readonly number[]): TreeSample {
   const stats = new Map<number, ProcStat>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -63,7 +63,7 @@ export function sampleTree(root: number): TreeSample {
   const children = new Map<number, number[]>();
   for (const s of stats.values()) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid]);
   const tree: ProcStat[] = [];
-  const queue = stats.has(root) ? [root] : [];
+  const queue = roots.filter((root) => stats.has(root));
   while (queue.length > 0) {
     const pid = queue.pop() as number;
     tree.push(stats.get(pid) as ProcStat);
@@ -85,7 +85,7 @@ export interface TreeUsage {
   peakProcesses: number;
 }
 
-/** Samples a process tree every `everyMs` until stopped; `now()` is the figures so far. */
+/** Samples process trees (one system: Airflow and its database) every `everyMs` until stopped; `now()` is the figures so far. */
 export class TreeMonitor {
   private timer: NodeJS.Timeout;
   private usage: TreeUsage = { cpuSeconds: 0, peakRssMB: 0, peakPssMB: 0, peakProcesses: 0 };
@@ -93,7 +93,7 @@ export class TreeMonitor {
   readonly seen = new Map<number, number>();
 
   constructor(
-    private readonly root: number,
+    private readonly roots: readonly number[],
     everyMs = 250,
   ) {
     this.sample();
@@ -101,7 +101,7 @@ export class TreeMonitor {
   }
 
   sample(): TreeUsage {
-    const s = sampleTree(this.root);
+    const s = sampleTree(this.roots);
     if (s.processes === 0) return this.usage;
     for (const [pid, start] of s.pids) this.seen.set(pid, start);
     this.usage = {
@@ -127,4 +127,19 @@ export class TreeMonitor {
 /** Whether `pid` is still the process that started at `startTicks` (not a new one with a reused pid). */
 export function sameProcess(pid: number, startTicks: number): boolean {
   return readStat(pid)?.startTicks === startTicks;
+}
+
+/** The pid of the process whose command line has every one of `parts` as an argument (e.g. a server by its port). */
+export function findProcess(parts: readonly string[]): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (parts.every((p) => argv.includes(p))) return Number(name);
+  }
+  return undefined;
 }
