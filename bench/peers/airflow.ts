@@ -40,6 +40,7 @@ const SETTINGS: [string, string][] = [
   ['core', 'max_active_runs_per_dag'],
   ['core', 'dags_are_paused_at_creation'],
   ['operators', 'default_deferrable'],
+  ['workers', 'execution_api_timeout'],
 ];
 
 function freePort(): Promise<number> {
@@ -142,6 +143,11 @@ export async function runAirflow(install: AirflowInstall, log: (line: string) =>
     AIRFLOW__API__HOST: '127.0.0.1',
     AIRFLOW__API__PORT: String(port),
     AIRFLOW__API__BASE_URL: base,
+    // Not speed: on this shared 2-core machine the task runners' calls to the execution API
+    // timed out at the default 5 s and their tasks failed (no retries by default). Airflow's
+    // docs for this setting: "Increase this value if you experience timeout errors under high
+    // load". It changes nothing while the API answers in time.
+    AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT: '60',
     PEERS_START: start,
     PEERS_RECORDS: records,
   };
@@ -156,7 +162,7 @@ export async function runAirflow(install: AirflowInstall, log: (line: string) =>
     // The database URL holds the throwaway password: not printed.
     settings.push([`${section}.${key}`, (stdout.trim().split('\n').pop() ?? '').replace(/:[^:@/]+@/, ':***@')]);
   }
-  settings.push(['changed from defaults', 'database: PostgreSQL instead of SQLite; load_examples=False; api host/port/base_url (a free loopback port); DAGs: catchup=True on the daily ones']);
+  settings.push(['changed from defaults', 'database: PostgreSQL instead of SQLite; workers.execution_api_timeout 60 s instead of 5 s (tasks failed on timeouts under load); load_examples=False; api host/port/base_url (a free loopback port); DAGs: catchup=True on the daily ones']);
   settings.push(['PostgreSQL', `the machine's, fsync=off, synchronous_commit=off, full_page_writes=off (test/services/postgres.ts); pid ${pgPid ?? 'not found: not in the figures'}`]);
   log(`airflow: standalone in ${home} on ${base} (log: standalone.log)`);
 
@@ -173,8 +179,8 @@ export async function runAirflow(install: AirflowInstall, log: (line: string) =>
     api
       .call('GET', '/api/v2/dags/~/dagRuns/~/taskInstances?state=failed&limit=3')
       .then((answer) => {
-        const { task_instances: failed, total_entries: count } = answer as { task_instances: { dag_id: string; task_id: string; run_id: string }[]; total_entries: number };
-        if (count > 0) exit ??= `${count} task instances failed (e.g. ${failed.map((t) => `${t.dag_id}.${t.task_id} ${t.run_id}`).join(', ')}); see ${join(home, 'standalone.log')} and ${join(home, 'logs')}`;
+        const { task_instances: failed, total_entries: count } = answer as { task_instances: { dag_id: string; task_id: string; dag_run_id: string }[]; total_entries: number };
+        if (count > 0) exit ??= `${count} task instances failed (e.g. ${failed.map((t) => `${t.dag_id}.${t.task_id} ${t.dag_run_id}`).join(', ')}); see ${join(home, 'standalone.log')} and ${join(home, 'logs')}`;
       })
       .catch(() => undefined); // not logged in yet, or the API is busy: the next look
   }, 5000);
