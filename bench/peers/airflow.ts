@@ -171,6 +171,7 @@ export async function runAirflow(install: AirflowInstall, log: (line: string) =>
   const child = spawn(install.airflow, ['standalone'], { env, cwd: home, stdio: ['ignore', out, out], detached: true });
   let exit: string | undefined;
   child.once('exit', (code, signal) => (exit = `airflow standalone exited (${signal ?? code}); see ${join(home, 'standalone.log')}`));
+  child.once('error', (error) => (exit = `${install.airflow} standalone could not be started: ${error.message}`));
   const monitor = new TreeMonitor([child.pid as number, ...(pgPid !== undefined ? [pgPid] : [])]);
   const api = new AirflowApi(base);
   // Nothing in this scenario should fail, and Airflow does not retry by default: a failed task

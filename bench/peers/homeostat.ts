@@ -3,7 +3,7 @@
 // declared (30 daily periods from 30 days ago): from its start to enrich's 30th run is the
 // backfill. The re-run is one DagRun file for sold's old period; enrich follows by itself.
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dependent } from './figures.js';
@@ -17,6 +17,7 @@ const ENRICH: Dependent = { dag: 'enrich', task: 'join', matches: 'period', upst
 
 export async function runHomeostat(log: (line: string) => void, idleSeconds: number): Promise<SystemResult> {
   const main = join(root, 'dist', 'cli', 'main.js');
+  if (!existsSync(main)) throw new Error(`homeostat: ${main} is not built: run make build (make bench-peers does)`);
   const work = mkdtempSync(join(tmpdir(), 'peers-homeostat-'));
   const manifests = join(work, 'manifests');
   mkdirSync(manifests);
@@ -30,6 +31,7 @@ export async function runHomeostat(log: (line: string) => void, idleSeconds: num
   const child = spawn(process.execPath, [main, 'dev', manifests, '--log-level', 'warn'], { env: { ...process.env, PEERS_RECORDS: records }, stdio: ['ignore', out, out], detached: true });
   let exit: string | undefined;
   child.once('exit', (code, signal) => (exit = `homeostat dev exited (${signal ?? code}); see ${join(work, 'homeostat.log')}`));
+  child.once('error', (error) => (exit = `${main} could not be started: ${error.message}`));
   const monitor = new TreeMonitor([child.pid as number]);
   try {
     const backfill = await waitForRecords(records, `homeostat: enrich for all ${PERIODS} periods`, 300_000, (r) => {
