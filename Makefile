@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 EXAMPLES ?= examples/quickstart
 DEPS := node_modules/.package-lock.json
 
-.PHONY: run run-once run-controller test test-unit test-packages test-integration envtest helm image chart lint build generate bench fuzz clean deps
+.PHONY: run run-once run-controller test test-unit test-packages test-integration envtest helm image chart lint build generate bench bench-peers fuzz clean deps
 
 # package.json pins unrs-resolver (a jest dependency) to 1.12.2: some of 1.13.0's optional platform
 # packages are not on the registry, and npm >= 11.16 then writes a lock file its own `npm ci` rejects.
@@ -102,6 +102,12 @@ generate: $(DEPS)
 ## bench: the benchmarks under bench/, printing their figures.
 bench: $(DEPS)
 	tsx bench/run.ts
+
+## bench-peers: the Mediator scenario on Homeostat (embedded mode) and on Apache Airflow 3 (standalone,
+## from PyPI into ~/.cache/homeostat/airflow-VERSION-venv on the first run), one after the other, and
+## the side-by-side table (bench/peers/README.md). Not part of test, bench or CI; about 5 minutes.
+bench-peers: build
+	tsx bench/peers/run.ts
 
 FUZZ_RUNS ?= 10000
 ## fuzz: test/fuzz with FUZZ_RUNS generated cases (10,000; `make test` runs 200), seeded by FUZZ_SEED
