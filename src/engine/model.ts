@@ -1,4 +1,5 @@
 import type { PartitionSpace } from './partitions.js';
+import type { NodeStore } from './nodeStore.js';
 import type { ActionSpec, Observation, OwnerRef, Phase } from './types.js';
 
 /**
@@ -23,55 +24,42 @@ export interface Policy {
   task?: string;
 }
 
-/** One node of the graph: a partition of an Expectation, a Dag task for a period, or a whole Dag period. */
+/** No inputs, no dependents: one shared, frozen array instead of an empty one per node. */
+export const NO_NODES: readonly NodeRecord[] = Object.freeze([]) as readonly NodeRecord[];
+
+/**
+ * One node of the graph: a partition of an Expectation, a Dag task for a period, or a whole Dag
+ * period. The record holds what points at other objects (owner, policy, inputs, words); its
+ * timestamps and counters live in the owner's NodeStore (typed arrays, slot `slot`), read through
+ * the accessors below, so a node costs no boxed numbers.
+ */
 export class NodeRecord {
-  deps: NodeRecord[] = [];
-  dependents: NodeRecord[] = [];
+  /** Inputs. Replaced whole when rewired, never pushed to (it may be NO_NODES). */
+  deps: readonly NodeRecord[] = NO_NODES;
+  /** The nodes this one is an input of; grown with addDependent (it may be NO_NODES). */
+  dependents: readonly NodeRecord[] = NO_NODES;
   /** Why an input does not exist (yet): the node waits, naming it. */
-  missing: string | undefined;
+  missing: string | undefined = undefined;
   /** For an Expectation whose action is a Dag run: the whole-Dag node of that period. */
-  runTarget: NodeRecord | undefined;
+  runTarget: NodeRecord | undefined = undefined;
   /** The inputs of `rebuild: OnInputChange` dependencies (a subset of deps): their remaking makes this node due. */
-  rebuildInputs: NodeRecord[] = [];
+  rebuildInputs: readonly NodeRecord[] = NO_NODES;
 
   phase: Phase = 'Unknown';
   reason = 'NeverChecked';
   message = 'not checked yet';
   /** The node that makes this one wait or fail (itself when it failed), to name it downstream. */
-  cause: NodeRecord | undefined;
+  cause: NodeRecord | undefined = undefined;
 
-  observation: Observation | undefined;
-  checkRequestedAt = 0;
-  checkDeadline = 0;
-  checkFailures = 0;
+  observation: Observation | undefined = undefined;
   /** The check in flight was asked after the action succeeded: its verdict judges the action. */
   verifying = false;
-  nextCheckAt = 0;
-  /**
-   * When an attempt on this node last ended without making the state hold (0: none this engine
-   * knows of). An observation older than that cannot start an action: the node is checked first.
-   */
-  actedAt = 0;
-  /** For make and all nodes: when their latest success finished (0: never). */
-  doneAt = 0;
-  /**
-   * For check nodes, in memory only (0: unknown): when this engine saw the state made — a fresh
-   * verdict said it holds right after its own action succeeded, or after it did not hold (a manual
-   * fix). Learning that it holds (the first check, a restart) is not making it.
-   */
-  madeAt = 0;
-  /** When the action that last made this node started (or when it was made by hand): inputs made later are news to it. */
-  builtAt = 0;
-  /** When a fresh verdict first said the state holds (0: not yet): inputs made before are not news to it. */
-  seenSatisfiedAt = 0;
   /** The lease held is a rebuild (rebuild: OnInputChange): only a verdict taken after the action ended can end it. */
   rebuilding = false;
-
-  wakeAt = Infinity;
   queued = false;
   alive = true;
-  /** The compile that last kept this node (see materialize). */
-  stamp = 0;
+  /** Where this node's numbers are in `store`; 0 once the node is removed (see NodeStore). */
+  slot: number;
 
   constructor(
     readonly id: string,
@@ -80,7 +68,103 @@ export class NodeRecord {
     readonly partition: string,
     public values: Record<string, string>,
     readonly period: string | undefined,
-  ) {}
+    private readonly store: NodeStore,
+  ) {
+    this.slot = store.alloc();
+  }
+
+  /** The node is gone: its slot is given back, and later writes through a stale reference land in slot 0. */
+  release(): void {
+    const slot = this.slot;
+    this.slot = 0;
+    this.store.release(slot);
+  }
+
+  get checkRequestedAt(): number {
+    return this.store.checkRequestedAt[this.slot] as number;
+  }
+  set checkRequestedAt(v: number) {
+    this.store.checkRequestedAt[this.slot] = v;
+  }
+  get checkDeadline(): number {
+    return this.store.checkDeadline[this.slot] as number;
+  }
+  set checkDeadline(v: number) {
+    this.store.checkDeadline[this.slot] = v;
+  }
+  get checkFailures(): number {
+    return this.store.checkFailures[this.slot] as number;
+  }
+  set checkFailures(v: number) {
+    this.store.checkFailures[this.slot] = v;
+  }
+  get nextCheckAt(): number {
+    return this.store.nextCheckAt[this.slot] as number;
+  }
+  set nextCheckAt(v: number) {
+    this.store.nextCheckAt[this.slot] = v;
+  }
+  /**
+   * When an attempt on this node last ended without making the state hold (0: none this engine
+   * knows of). An observation older than that cannot start an action: the node is checked first.
+   */
+  get actedAt(): number {
+    return this.store.actedAt[this.slot] as number;
+  }
+  set actedAt(v: number) {
+    this.store.actedAt[this.slot] = v;
+  }
+  /** For make and all nodes: when their latest success finished (0: never). */
+  get doneAt(): number {
+    return this.store.doneAt[this.slot] as number;
+  }
+  set doneAt(v: number) {
+    this.store.doneAt[this.slot] = v;
+  }
+  /**
+   * For check nodes, in memory only (0: unknown): when this engine saw the state made — a fresh
+   * verdict said it holds right after its own action succeeded, or after it did not hold (a manual
+   * fix). Learning that it holds (the first check, a restart) is not making it.
+   */
+  get madeAt(): number {
+    return this.store.madeAt[this.slot] as number;
+  }
+  set madeAt(v: number) {
+    this.store.madeAt[this.slot] = v;
+  }
+  /** When the action that last made this node started (or when it was made by hand): inputs made later are news to it. */
+  get builtAt(): number {
+    return this.store.builtAt[this.slot] as number;
+  }
+  set builtAt(v: number) {
+    this.store.builtAt[this.slot] = v;
+  }
+  /** When a fresh verdict first said the state holds (0: not yet): inputs made before are not news to it. */
+  get seenSatisfiedAt(): number {
+    return this.store.seenSatisfiedAt[this.slot] as number;
+  }
+  set seenSatisfiedAt(v: number) {
+    this.store.seenSatisfiedAt[this.slot] = v;
+  }
+  get wakeAt(): number {
+    return this.store.wakeAt[this.slot] as number;
+  }
+  set wakeAt(v: number) {
+    this.store.wakeAt[this.slot] = v;
+  }
+  /** The compile that last kept this node (see materialize). */
+  get stamp(): number {
+    return this.store.stamp[this.slot] as number;
+  }
+  set stamp(v: number) {
+    this.store.stamp[this.slot] = v;
+  }
+
+  /** Registers `node` as depending on this one (exact-size arrays: most nodes have one dependent). */
+  addDependent(node: NodeRecord): void {
+    if (this.dependents === NO_NODES) this.dependents = [node];
+    else (this.dependents as NodeRecord[]).push(node);
+  }
 
   /**
    * Human words for this node, used in messages of the nodes it blocks: a Dag node by its period

@@ -1,5 +1,6 @@
 import type { EdgeSpec, OwnerDraft } from './compile.js';
-import { NodeRecord, type OwnerModel } from './model.js';
+import { NO_NODES, NodeRecord, type OwnerModel } from './model.js';
+import type { NodeStore } from './nodeStore.js';
 import { mapPartitions } from './partitionMapping.js';
 
 /** The whole-Dag node of a period lives under this task name. */
@@ -25,7 +26,7 @@ export interface Materialized {
  */
 let compileStamp = 0;
 
-export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<string, NodeRecord>): Materialized {
+export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<string, NodeRecord>, store: NodeStore): Materialized {
   const index: NodeIndex = new Map();
   const created: NodeRecord[] = [];
   // A compile stamp instead of a Set of kept nodes: a full plan compiles hundreds of thousands.
@@ -34,7 +35,7 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<
   const get = (id: string, policy: NodeRecord['policy'], partition: string, values: Record<string, string>, period: string | undefined): NodeRecord => {
     let node = existing.get(id);
     if (node === undefined || !node.alive) {
-      node = new NodeRecord(id, owner, policy, partition, values, period);
+      node = new NodeRecord(id, owner, policy, partition, values, period, store);
       created.push(node);
     } else {
       node.owner = owner;
@@ -95,7 +96,7 @@ export function wire(owner: OwnerModel, draft: OwnerDraft, index: NodeIndex, ups
       all.forEach((node, row) => {
         const match = target.rows?.[row];
         node.runTarget = match !== null && match !== undefined ? (target.nodes?.[match[0] as number] ?? undefined) : undefined;
-        if (node.runTarget !== undefined) node.runTarget.dependents.push(node);
+        if (node.runTarget !== undefined) node.runTarget.addDependent(node);
       });
     }
     return;
@@ -104,18 +105,18 @@ export function wire(owner: OwnerModel, draft: OwnerDraft, index: NodeIndex, ups
     const nodes = index.get(task.name) ?? [];
     nodes.forEach((node, row) => {
       if (task.after.length > 0) {
-        node.deps = task.after.map((t) => index.get(t)?.[row]).filter((n): n is NodeRecord => n !== undefined);
+        node.deps = orNone(task.after.map((t) => index.get(t)?.[row]).filter((n): n is NodeRecord => n !== undefined));
         node.missing = undefined;
-        for (const dep of node.deps) dep.dependents.push(node);
+        for (const dep of node.deps) dep.addDependent(node);
       } else {
         setInputs(node, resolved, row);
       }
     });
   }
   all.forEach((node, row) => {
-    node.deps = draft.tasks.map((t) => index.get(t.name)?.[row]).filter((n): n is NodeRecord => n !== undefined);
+    node.deps = orNone(draft.tasks.map((t) => index.get(t.name)?.[row]).filter((n): n is NodeRecord => n !== undefined));
     node.missing = undefined;
-    for (const dep of node.deps) dep.dependents.push(node);
+    for (const dep of node.deps) dep.addDependent(node);
   });
 }
 
@@ -161,10 +162,10 @@ function setInputs(node: NodeRecord, edges: ResolvedEdge[], row: number): void {
       if (edge.onInputChange === true) rebuildInputs.push(dep);
     }
   }
-  node.deps = deps;
-  node.rebuildInputs = rebuildInputs;
+  node.deps = orNone(deps);
+  node.rebuildInputs = orNone(rebuildInputs);
   node.missing = missing;
-  for (const dep of deps) dep.dependents.push(node);
+  for (const dep of deps) dep.addDependent(node);
 }
 
 /** Forgets every edge from the nodes of `owner` into other nodes (before rewiring it). */
@@ -173,9 +174,12 @@ export function unwire(owner: OwnerModel): void {
   for (const node of owner.nodes) {
     for (const dep of node.deps) touched.add(dep);
     if (node.runTarget !== undefined) touched.add(node.runTarget);
-    node.deps = [];
-    node.rebuildInputs = [];
+    node.deps = NO_NODES;
+    node.rebuildInputs = NO_NODES;
     node.runTarget = undefined;
   }
-  for (const dep of touched) dep.dependents = dep.dependents.filter((d) => d.owner !== owner);
+  for (const dep of touched) dep.dependents = orNone(dep.dependents.filter((d) => d.owner !== owner));
 }
+
+/** Empty edge lists share one array: most nodes have no inputs of some kind. */
+const orNone = (nodes: NodeRecord[]): readonly NodeRecord[] => (nodes.length === 0 ? NO_NODES : nodes);

@@ -6,6 +6,7 @@ import { type NodeRecord, OwnerModel } from './model.js';
 import { refuseOverTotalCap } from './nodeBudget.js';
 import { DEFAULT_MAX_NODES_PER_OBJECT, DEFAULT_MAX_NODES_TOTAL, TOTAL_NODE_CAP } from './nodeCount.js';
 import type { OwnerRef } from './types.js';
+import { NodeStore } from './nodeStore.js';
 import { materialize, type NodeIndex, unwire, wire } from './wiring.js';
 import { readersLast } from './ownerOrder.js';
 
@@ -56,6 +57,8 @@ export class WorldCompiler {
   private readonly drafts = new Map<string, OwnerDraft>();
   private readonly indexes = new Map<string, NodeIndex>();
   private readonly byId = new Map<string, NodeRecord>();
+  /** The numbers of every node (timestamps, counters) in typed arrays. */
+  private readonly store = new NodeStore();
   private readonly hashes = new Map<string, string>();
   private readonly changed = new Set<OwnerModel>();
   /** Owner key -> keys of the owners it reads (edges, run targets, inherited periods). */
@@ -284,7 +287,7 @@ export class WorldCompiler {
       const draft = drafted.draft;
       let made: ReturnType<typeof materialize>;
       try {
-        made = materialize(owner, draft, this.byId);
+        made = materialize(owner, draft, this.byId, this.store);
       } catch (error) {
         this.holdOwner(owner, GraphReason.CompileError, `creating its nodes: ${errorText(error)}`);
         continue;
@@ -349,6 +352,7 @@ export class WorldCompiler {
       if (node.policy.rule !== 'make') owner.counts.set(node.phase, (owner.counts.get(node.phase) ?? 0) - 1);
       this.byId.delete(node.id);
       this.hooks.onRemoved(node);
+      node.release();
     }
   }
 
