@@ -1,5 +1,5 @@
-import type { PartitionSpace } from './partitions.js';
-import type { NodeStore } from './nodeStore.js';
+import { type PartitionSpace, rowValues } from './partitions.js';
+import { ALIVE, type NodeStore, PHASE_CODES, phaseCode, QUEUED, REBUILDING, VERDICT_CODES, verdictCode, VERIFYING } from './nodeStore.js';
 import type { ActionSpec, Observation, OwnerRef, Phase } from './types.js';
 
 /**
@@ -45,19 +45,10 @@ export class NodeRecord {
   /** The inputs of `rebuild: OnInputChange` dependencies (a subset of deps): their remaking makes this node due. */
   rebuildInputs: readonly NodeRecord[] = NO_NODES;
 
-  phase: Phase = 'Unknown';
-  reason = 'NeverChecked';
   message = 'not checked yet';
   /** The node that makes this one wait or fail (itself when it failed), to name it downstream. */
   cause: NodeRecord | undefined = undefined;
 
-  observation: Observation | undefined = undefined;
-  /** The check in flight was asked after the action succeeded: its verdict judges the action. */
-  verifying = false;
-  /** The lease held is a rebuild (rebuild: OnInputChange): only a verdict taken after the action ended can end it. */
-  rebuilding = false;
-  queued = false;
-  alive = true;
   /** Where this node's numbers are in `store`; 0 once the node is removed (see NodeStore). */
   slot: number;
 
@@ -65,12 +56,35 @@ export class NodeRecord {
     readonly id: string,
     public owner: OwnerModel,
     public policy: Policy,
-    readonly partition: string,
-    public values: Record<string, string>,
     readonly period: string | undefined,
     private readonly store: NodeStore,
+    /** A Dag node's template values; undefined for an Expectation partition (read from its row). */
+    public ownValues: Record<string, string> | undefined,
   ) {
     this.slot = store.alloc();
+  }
+
+  /**
+   * The partition: an Expectation's row key (`date=2026-01-01/campaign=7`, the id after the
+   * owner key), a Dag node's period. Computed on read: no second string per node.
+   */
+  get partition(): string {
+    return this.ownValues !== undefined ? (this.period ?? '') : this.id.slice(this.owner.key.length + 1);
+  }
+
+  /** Template values: a Dag node's own, or an Expectation partition's row values (a new object per read). */
+  get values(): Record<string, string> {
+    if (this.ownValues !== undefined) return this.ownValues;
+    const space = this.owner.space;
+    return space !== undefined ? rowValues(space, this.row) : {};
+  }
+
+  /** The node's row in its owner's space (and index). */
+  get row(): number {
+    return this.store.row[this.slot] as number;
+  }
+  set row(v: number) {
+    this.store.row[this.slot] = v;
   }
 
   /** The node is gone: its slot is given back, and later writes through a stale reference land in slot 0. */
@@ -80,6 +94,70 @@ export class NodeRecord {
     this.store.release(slot);
   }
 
+  get phase(): Phase {
+    return PHASE_CODES[this.store.phase[this.slot] as number] as Phase;
+  }
+  set phase(v: Phase) {
+    this.store.phase[this.slot] = phaseCode(v);
+  }
+  get reason(): string {
+    return this.store.word(this.store.reason[this.slot] as number);
+  }
+  set reason(v: string) {
+    this.store.reason[this.slot] = this.store.wordOf(v);
+  }
+  /** The latest verdict on this node (check nodes), rebuilt from the store on each read. */
+  get observation(): Observation | undefined {
+    const store = this.store;
+    const verdict = VERDICT_CODES[store.verdict[this.slot] as number];
+    if (verdict === undefined) return undefined;
+    const observation: Observation = { verdict, at: store.observedAt[this.slot] as number };
+    const words = store.observationWords.get(this.slot);
+    if (words?.reason !== undefined) observation.reason = words.reason;
+    if (words?.message !== undefined) observation.message = words.message;
+    return observation;
+  }
+  set observation(v: Observation | undefined) {
+    const store = this.store;
+    store.verdict[this.slot] = v === undefined ? 0 : verdictCode(v.verdict);
+    store.observedAt[this.slot] = v?.at ?? 0;
+    if (v?.reason !== undefined || v?.message !== undefined) store.observationWords.set(this.slot, { ...(v.reason !== undefined ? { reason: v.reason } : {}), ...(v.message !== undefined ? { message: v.message } : {}) });
+    else store.observationWords.delete(this.slot);
+  }
+  /** The check in flight was asked after the action succeeded: its verdict judges the action. */
+  get verifying(): boolean {
+    return this.flag(VERIFYING);
+  }
+  set verifying(v: boolean) {
+    this.setFlag(VERIFYING, v);
+  }
+  /** The lease held is a rebuild (rebuild: OnInputChange): only a verdict taken after the action ended can end it. */
+  get rebuilding(): boolean {
+    return this.flag(REBUILDING);
+  }
+  set rebuilding(v: boolean) {
+    this.setFlag(REBUILDING, v);
+  }
+  get queued(): boolean {
+    return this.flag(QUEUED);
+  }
+  set queued(v: boolean) {
+    this.setFlag(QUEUED, v);
+  }
+  /** False once the node is removed (slot 0 is never alive). */
+  get alive(): boolean {
+    return this.flag(ALIVE);
+  }
+  set alive(v: boolean) {
+    if (this.slot !== 0) this.setFlag(ALIVE, v);
+  }
+  private flag(bit: number): boolean {
+    return ((this.store.flags[this.slot] as number) & bit) !== 0;
+  }
+  private setFlag(bit: number, on: boolean): void {
+    const flags = this.store.flags[this.slot] as number;
+    this.store.flags[this.slot] = on ? flags | bit : flags & ~bit;
+  }
   get checkRequestedAt(): number {
     return this.store.checkRequestedAt[this.slot] as number;
   }

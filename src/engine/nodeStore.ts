@@ -1,3 +1,5 @@
+import type { Phase, Verdict } from './types.js';
+
 /**
  * The numeric state of every node, in typed arrays indexed by a slot number (struct of arrays).
  *
@@ -9,6 +11,17 @@
  * reference (a timer or a queue entry still holding it) can read and write without touching the
  * node that took its slot over.
  */
+export const ALIVE = 1;
+export const QUEUED = 2;
+export const VERIFYING = 4;
+export const REBUILDING = 8;
+
+/** Phase codes: 0 is Unknown, what a new node (and slot 0) says. */
+export const PHASE_CODES: readonly Phase[] = ['Unknown', 'Satisfied', 'WorkingOnIt', 'Pending', 'Waiting', 'Failed'];
+export const VERDICT_CODES: readonly (Verdict | undefined)[] = [undefined, 'satisfied', 'unsatisfied', 'unrecoverable', 'unknown'];
+export const phaseCode = (phase: Phase): number => PHASE_CODES.indexOf(phase);
+export const verdictCode = (verdict: Verdict): number => VERDICT_CODES.indexOf(verdict);
+
 export class NodeStore {
   checkRequestedAt: Float64Array;
   checkDeadline: Float64Array;
@@ -21,6 +34,21 @@ export class NodeStore {
   wakeAt: Float64Array;
   checkFailures: Uint32Array;
   stamp: Uint32Array;
+  /** The node's row in its owner's partition space. */
+  row: Uint32Array;
+  /** Bits: ALIVE, QUEUED, VERIFYING, REBUILDING. */
+  flags: Uint8Array;
+  /** PHASE_CODES index. */
+  phase: Uint8Array;
+  /** Index into `words`: reasons are a small set of CamelCase words shared by many nodes. */
+  reason: Uint16Array;
+  /** The latest observation: VERDICT_CODES index (0: none) and when it was taken. */
+  verdict: Uint8Array;
+  observedAt: Float64Array;
+  /** The few observations that carry words (a checker's message, a failed check's reason), by slot. */
+  readonly observationWords = new Map<number, { reason?: string; message?: string }>();
+  private readonly words: string[] = ['NeverChecked'];
+  private readonly wordIndex = new Map<string, number>([['NeverChecked', 0]]);
 
   private capacity: number;
   /** The next slot never used; slots below it are live or on the free list. */
@@ -41,6 +69,12 @@ export class NodeStore {
     this.wakeAt = new Float64Array(n);
     this.checkFailures = new Uint32Array(n);
     this.stamp = new Uint32Array(n);
+    this.row = new Uint32Array(n);
+    this.flags = new Uint8Array(n);
+    this.phase = new Uint8Array(n);
+    this.reason = new Uint16Array(n);
+    this.verdict = new Uint8Array(n);
+    this.observedAt = new Float64Array(n);
     this.reset(0);
   }
 
@@ -54,7 +88,30 @@ export class NodeStore {
     const slot = this.free.pop() ?? this.top++;
     if (slot >= this.capacity) this.grow(slot + 1);
     this.reset(slot);
+    this.flags[slot] = ALIVE;
     return slot;
+  }
+
+  /** Room for `count` more nodes, allocated once (a compile knows how many it makes). */
+  reserve(count: number): void {
+    const need = this.top + Math.max(0, count - this.free.length);
+    if (need > this.capacity) this.grow(need, true);
+  }
+
+  word(index: number): string {
+    return this.words[index] as string;
+  }
+
+  /** The index of a reason word, added on first sight. */
+  wordOf(text: string): number {
+    let index = this.wordIndex.get(text);
+    if (index === undefined) {
+      index = this.words.length;
+      if (index > 0xffff) throw new Error(`NodeStore: more than 65,536 distinct node reasons (at ${JSON.stringify(text)}); reasons are meant to be CamelCase words`);
+      this.words.push(text);
+      this.wordIndex.set(text, index);
+    }
+    return index;
   }
 
   /** The slot of a removed node goes back to the pool; callers point the record at slot 0 first. */
@@ -76,11 +133,19 @@ export class NodeStore {
     this.wakeAt[slot] = Infinity;
     this.checkFailures[slot] = 0;
     this.stamp[slot] = 0;
+    this.row[slot] = 0;
+    this.flags[slot] = 0;
+    this.phase[slot] = 0;
+    this.reason[slot] = 0;
+    this.verdict[slot] = 0;
+    this.observedAt[slot] = 0;
+    this.observationWords.delete(slot);
   }
 
-  private grow(atLeast: number): void {
+  private grow(atLeast: number, exact = false): void {
     let n = this.capacity;
-    while (n < atLeast) n *= 2;
+    if (exact) n = atLeast;
+    else while (n < atLeast) n *= 2;
     const f = (a: Float64Array): Float64Array => {
       const b = new Float64Array(n);
       b.set(a);
@@ -88,6 +153,16 @@ export class NodeStore {
     };
     const u = (a: Uint32Array): Uint32Array => {
       const b = new Uint32Array(n);
+      b.set(a);
+      return b;
+    };
+    const u16 = (a: Uint16Array): Uint16Array => {
+      const b = new Uint16Array(n);
+      b.set(a);
+      return b;
+    };
+    const u8 = (a: Uint8Array): Uint8Array => {
+      const b = new Uint8Array(n);
       b.set(a);
       return b;
     };
@@ -102,6 +177,12 @@ export class NodeStore {
     this.wakeAt = f(this.wakeAt);
     this.checkFailures = u(this.checkFailures);
     this.stamp = u(this.stamp);
+    this.row = u(this.row);
+    this.flags = u8(this.flags);
+    this.phase = u8(this.phase);
+    this.reason = u16(this.reason);
+    this.verdict = u8(this.verdict);
+    this.observedAt = f(this.observedAt);
     this.capacity = n;
   }
 }

@@ -2,6 +2,7 @@ import type { EdgeSpec, OwnerDraft } from './compile.js';
 import { NO_NODES, NodeRecord, type OwnerModel } from './model.js';
 import type { NodeStore } from './nodeStore.js';
 import { mapPartitions } from './partitionMapping.js';
+import { rowCount, rowEnd, rowKey, rowStart, rowValue } from './partitions.js';
 
 /** The whole-Dag node of a period lives under this task name. */
 export const WHOLE_DAG = '';
@@ -26,22 +27,25 @@ export interface Materialized {
  */
 let compileStamp = 0;
 
-export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<string, NodeRecord>, store: NodeStore): Materialized {
+/** `existing` finds a node this owner had before (by id, through its old index). */
+export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id: string) => NodeRecord | undefined, store: NodeStore): Materialized {
   const index: NodeIndex = new Map();
   const created: NodeRecord[] = [];
   // A compile stamp instead of a Set of kept nodes: a full plan compiles hundreds of thousands.
   const stamp = ++compileStamp;
   const kept: NodeRecord[] = [];
-  const get = (id: string, policy: NodeRecord['policy'], partition: string, values: Record<string, string>, period: string | undefined): NodeRecord => {
-    let node = existing.get(id);
+  /** `values`: a Dag node's own; undefined for an Expectation partition, read from its row (NodeRecord.values). */
+  const get = (id: string, policy: NodeRecord['policy'], row: number, values: Record<string, string> | undefined, period: string | undefined): NodeRecord => {
+    let node = owner.nodes.length > 0 ? existing(id) : undefined;
     if (node === undefined || !node.alive) {
-      node = new NodeRecord(id, owner, policy, partition, values, period, store);
+      node = new NodeRecord(id, owner, policy, period, store, values);
       created.push(node);
     } else {
       node.owner = owner;
       node.policy = policy;
-      node.values = values;
+      node.ownValues = values;
     }
+    node.row = row;
     if (node.stamp !== stamp) {
       node.stamp = stamp;
       kept.push(node);
@@ -49,26 +53,32 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<
     return node;
   };
 
-  const rows = draft.space.rows;
+  const space = draft.space;
+  const count = rowCount(space);
+  // One allocation of the store's columns for the whole owner, not a doubling per power of two.
+  store.reserve(count * (draft.ref.kind === 'Expectation' ? 1 : draft.tasks.length + 1) - owner.nodes.length);
   if (draft.ref.kind === 'Expectation') {
-    // Expectations have no params of their own to merge, so each node shares its row's values.
-    const timeKey = draft.space.timeKey ?? '';
-    index.set(WHOLE_DAG, rows.map((row) => get(expectationNodeId(draft.key, row.key), draft.policy, row.key, row.values, row.values[timeKey])));
+    // Expectations have no params of their own to merge: a node's values are its row's, read from the space's columns.
+    const timeKey = space.timeKey ?? '';
+    const prefix = `${draft.key}|`;
+    const nodes = new Array<NodeRecord>(count);
+    for (let row = 0; row < count; row++) nodes[row] = get(prefix + rowKey(space, row), draft.policy, row, undefined, rowValue(space, row, timeKey));
+    index.set(WHOLE_DAG, nodes);
   } else {
-    const periodValues = rows.map((row) => ({
+    const periodValues = Array.from({ length: count }, (_, row) => ({
       ...draft.params,
-      period: row.values['period'] as string,
-      periodStart: new Date(row.start ?? 0).toISOString(),
-      periodEnd: new Date(row.end ?? 0).toISOString(),
+      period: rowValue(space, row, 'period') as string,
+      periodStart: new Date(rowStart(space, row)).toISOString(),
+      periodEnd: new Date(rowEnd(space, row)).toISOString(),
       dag: draft.ref.name,
     }));
     // A Dag node is named by its period as the Dag writes it (2026-01-05), not by the row key
     // (period=2026-01-05): DagRuns, run records and re-run requests use that name.
     const periods = periodValues.map((v) => v.period);
     for (const task of draft.tasks) {
-      index.set(task.name, periods.map((period, i) => get(dagNodeId(draft.key, task.name, period), task.policy, period, { ...(periodValues[i] as Record<string, string>), task: task.name }, period)));
+      index.set(task.name, periods.map((period, i) => get(dagNodeId(draft.key, task.name, period), task.policy, i, { ...(periodValues[i] as Record<string, string>), task: task.name }, period)));
     }
-    index.set(WHOLE_DAG, periods.map((period, i) => get(dagNodeId(draft.key, WHOLE_DAG, period), draft.policy, period, periodValues[i] as Record<string, string>, period)));
+    index.set(WHOLE_DAG, periods.map((period, i) => get(dagNodeId(draft.key, WHOLE_DAG, period), draft.policy, i, periodValues[i] as Record<string, string>, period)));
   }
   const removed = owner.nodes.length === 0 ? [] : owner.nodes.filter((n) => n.stamp !== stamp);
   owner.nodes = kept;
