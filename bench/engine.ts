@@ -3,7 +3,7 @@
 // Up to 365,000 nodes: 365 days x N/365 campaigns; from 1,000,000: 1,000 days x N/1,000 campaigns
 // (the 1,000-campaign x 1,000-day Expectation), with the node caps raised to fit it.
 import type { Expectation, StateChecker } from '../src/api/types.js';
-import { Engine, type World } from '../src/engine/index.js';
+import { Engine, type Plan, type World } from '../src/engine/index.js';
 
 const DAY = 86_400_000;
 const now = Date.parse('2026-11-21T12:00:00Z');
@@ -48,18 +48,26 @@ engine.setWorld(world, now);
 const compileMs = ms(t0);
 sample();
 t0 = process.hrtime.bigint();
-const first = engine.plan(now);
+let first: Plan | undefined = engine.plan(now);
 const firstPlanMs = ms(t0);
 sample();
-const checked = first.checks.flatMap((c) => c.items.map((i) => i.node));
-for (const id of checked) engine.observe(id, 'satisfied', now + 1);
+// The verdicts arrive; the plan is then dropped, as the runtime drops it once its checks are sent.
+// Only the ids the one-event loop needs are kept: the bench's own arrays are not the engine's memory.
+let checkedCount = 0;
+const rawIds: string[] = [];
+for (const check of first.checks) {
+  for (const item of check.items) {
+    engine.observe(item.node, 'satisfied', now + 1);
+    if (checkedCount++ % 97 === 0 && item.node.startsWith('Expectation/bench/raw|')) rawIds.push(item.node);
+  }
+}
+first = undefined;
 t0 = process.hrtime.bigint();
 engine.plan(now + 2);
 const secondPlanMs = ms(t0);
 sample();
 
 // One event at a time on the settled graph: a partition is found deleted, the engine re-plans.
-const rawIds = checked.filter((id) => id.startsWith('Expectation/bench/raw|'));
 const latencies: number[] = [];
 let clock = now + 10;
 for (let i = 0; i < 2000; i++) {
@@ -76,7 +84,7 @@ const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math
 
 console.log(
   JSON.stringify({
-    nodes: checked.length,
+    nodes: checkedCount,
     compileMs: Math.round(compileMs),
     fullPlanMs: Math.round(compileMs + firstPlanMs),
     planAfterVerdictsMs: Math.round(secondPlanMs),

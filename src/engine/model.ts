@@ -1,4 +1,4 @@
-import { type PartitionSpace, rowValues } from './partitions.js';
+import { type PartitionSpace, rowKey, rowValue, rowValues } from './partitions.js';
 import { ALIVE, type NodeStore, PHASE_CODES, phaseCode, QUEUED, REBUILDING, VERDICT_CODES, verdictCode, VERIFYING } from './nodeStore.js';
 import type { ActionSpec, Observation, OwnerRef, Phase } from './types.js';
 
@@ -9,6 +9,15 @@ import type { ActionSpec, Observation, OwnerRef, Phase } from './types.js';
  * - all: it holds when all its inputs hold (a whole Dag for one period).
  */
 export type NodeRule = 'check' | 'make' | 'all';
+
+/** The rarer parts of a node, allocated on first use. */
+interface NodeLinks {
+  missing?: string | undefined;
+  runTarget?: NodeRecord | undefined;
+  rebuildInputs?: readonly NodeRecord[];
+  /** A removed node's id, kept from when it was removed. */
+  id?: string;
+}
 
 /** Everything about how one group of nodes behaves; shared by the nodes of an owner (or of a task). */
 export interface Policy {
@@ -36,14 +45,10 @@ export const NO_NODES: readonly NodeRecord[] = Object.freeze([]) as readonly Nod
 export class NodeRecord {
   /** Inputs. Replaced whole when rewired, never pushed to (it may be NO_NODES). */
   deps: readonly NodeRecord[] = NO_NODES;
-  /** The nodes this one is an input of; grown with addDependent (it may be NO_NODES). */
-  dependents: readonly NodeRecord[] = NO_NODES;
-  /** Why an input does not exist (yet): the node waits, naming it. */
-  missing: string | undefined = undefined;
-  /** For an Expectation whose action is a Dag run: the whole-Dag node of that period. */
-  runTarget: NodeRecord | undefined = undefined;
-  /** The inputs of `rebuild: OnInputChange` dependencies (a subset of deps): their remaking makes this node due. */
-  rebuildInputs: readonly NodeRecord[] = NO_NODES;
+  /** The nodes this one is an input of: none, one (most nodes: no array), or several. */
+  private outs: NodeRecord | NodeRecord[] | undefined = undefined;
+  /** What few nodes have (see NodeLinks): one field, not three, on every node. */
+  private links: NodeLinks | undefined = undefined;
 
   message = 'not checked yet';
   /** The node that makes this one wait or fail (itself when it failed), to name it downstream. */
@@ -53,10 +58,8 @@ export class NodeRecord {
   slot: number;
 
   constructor(
-    readonly id: string,
     public owner: OwnerModel,
     public policy: Policy,
-    readonly period: string | undefined,
     private readonly store: NodeStore,
     /** A Dag node's template values; undefined for an Expectation partition (read from its row). */
     public ownValues: Record<string, string> | undefined,
@@ -68,8 +71,52 @@ export class NodeRecord {
    * The partition: an Expectation's row key (`date=2026-01-01/campaign=7`, the id after the
    * owner key), a Dag node's period. Computed on read: no second string per node.
    */
+  /** Why an input does not exist (yet): the node waits, naming it. */
+  get missing(): string | undefined {
+    return this.links?.missing;
+  }
+  set missing(v: string | undefined) {
+    if (v !== undefined || this.links !== undefined) (this.links ??= {}).missing = v;
+  }
+  /** For an Expectation whose action is a Dag run: the whole-Dag node of that period. */
+  get runTarget(): NodeRecord | undefined {
+    return this.links?.runTarget;
+  }
+  set runTarget(v: NodeRecord | undefined) {
+    if (v !== undefined || this.links !== undefined) (this.links ??= {}).runTarget = v;
+  }
+  /** The inputs of `rebuild: OnInputChange` dependencies (a subset of deps): their remaking makes this node due. */
+  get rebuildInputs(): readonly NodeRecord[] {
+    return this.links?.rebuildInputs ?? NO_NODES;
+  }
+  set rebuildInputs(v: readonly NodeRecord[]) {
+    if (v.length > 0 || this.links !== undefined) (this.links ??= {}).rebuildInputs = v;
+  }
+
+  /** The period: a Dag node's, or the value of an Expectation's time key in its row (undefined without one). */
+  get period(): string | undefined {
+    if (this.ownValues !== undefined) return this.ownValues['period'];
+    const space = this.owner.space;
+    return space?.timeKey !== undefined ? rowValue(space, this.row, space.timeKey) : undefined;
+  }
+
   get partition(): string {
-    return this.ownValues !== undefined ? (this.period ?? '') : this.id.slice(this.owner.key.length + 1);
+    if (this.ownValues !== undefined) return this.period ?? '';
+    const space = this.owner.space;
+    return space !== undefined ? rowKey(space, this.row) : '';
+  }
+
+  /**
+   * Stable across compiles, so state (leases, retries, successes) follows the node:
+   * `Expectation/ns/name|date=2026-01-01/campaign=7`, `Dag/ns/name|task|2026-01-05` (task '' for
+   * the whole Dag). Computed on read from the owner, the row and the task: no string kept per node.
+   */
+  get id(): string {
+    if (this.slot === 0 && this.links?.id !== undefined) return this.links.id;
+    const owner = this.owner;
+    if (this.ownValues !== undefined) return [owner.key, this.policy.task ?? '', this.period ?? ''].join('|');
+    const space = owner.space;
+    return [owner.key, space !== undefined ? rowKey(space, this.row) : ''].join('|');
   }
 
   /** Template values: a Dag node's own, or an Expectation partition's row values (a new object per read). */
@@ -89,6 +136,8 @@ export class NodeRecord {
 
   /** The node is gone: its slot is given back, and later writes through a stale reference land in slot 0. */
   release(): void {
+    // Its row and space go away: a stale reference still reads the id it had.
+    (this.links ??= {}).id = this.id;
     const slot = this.slot;
     this.slot = 0;
     this.store.release(slot);
@@ -238,10 +287,24 @@ export class NodeRecord {
     this.store.stamp[this.slot] = v;
   }
 
-  /** Registers `node` as depending on this one (exact-size arrays: most nodes have one dependent). */
+  /** The nodes this one is an input of. */
+  get dependents(): readonly NodeRecord[] {
+    const outs = this.outs;
+    return outs === undefined ? NO_NODES : outs instanceof NodeRecord ? [outs] : outs;
+  }
+
+  /** Registers `node` as depending on this one. */
   addDependent(node: NodeRecord): void {
-    if (this.dependents === NO_NODES) this.dependents = [node];
-    else (this.dependents as NodeRecord[]).push(node);
+    const outs = this.outs;
+    if (outs === undefined) this.outs = node;
+    else if (outs instanceof NodeRecord) this.outs = [outs, node];
+    else outs.push(node);
+  }
+
+  /** Forgets the dependents of one owner (it is being rewired). */
+  dropDependentsOf(owner: OwnerModel): void {
+    const kept = this.dependents.filter((d) => d.owner !== owner);
+    this.outs = kept.length === 0 ? undefined : kept.length === 1 ? kept[0] : kept;
   }
 
   /**

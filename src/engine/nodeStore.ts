@@ -92,10 +92,14 @@ export class NodeStore {
     return slot;
   }
 
-  /** Room for `count` more nodes, allocated once (a compile knows how many it makes). */
+  /**
+   * Room for `count` more nodes, allocated once (a compile knows how many it makes), with an
+   * eighth more for the owners compiled after it: growing copies every column, and for a moment
+   * holds both copies.
+   */
   reserve(count: number): void {
     const need = this.top + Math.max(0, count - this.free.length);
-    if (need > this.capacity) this.grow(need, true);
+    if (need > this.capacity) this.grow(need + Math.ceil(need / 8), true);
   }
 
   word(index: number): string {

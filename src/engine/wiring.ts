@@ -35,10 +35,12 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id:
   const stamp = ++compileStamp;
   const kept: NodeRecord[] = [];
   /** `values`: a Dag node's own; undefined for an Expectation partition, read from its row (NodeRecord.values). */
-  const get = (id: string, policy: NodeRecord['policy'], row: number, values: Record<string, string> | undefined, period: string | undefined): NodeRecord => {
-    let node = owner.nodes.length > 0 ? existing(id) : undefined;
+  // A first compile has no nodes to find: no id is even written then.
+  const looking = owner.nodes.length > 0;
+  const get = (id: string | undefined, policy: NodeRecord['policy'], row: number, values: Record<string, string> | undefined): NodeRecord => {
+    let node = id !== undefined ? existing(id) : undefined;
     if (node === undefined || !node.alive) {
-      node = new NodeRecord(id, owner, policy, period, store, values);
+      node = new NodeRecord(owner, policy, store, values);
       created.push(node);
     } else {
       node.owner = owner;
@@ -59,10 +61,9 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id:
   store.reserve(count * (draft.ref.kind === 'Expectation' ? 1 : draft.tasks.length + 1) - owner.nodes.length);
   if (draft.ref.kind === 'Expectation') {
     // Expectations have no params of their own to merge: a node's values are its row's, read from the space's columns.
-    const timeKey = space.timeKey ?? '';
     const prefix = `${draft.key}|`;
     const nodes = new Array<NodeRecord>(count);
-    for (let row = 0; row < count; row++) nodes[row] = get(prefix + rowKey(space, row), draft.policy, row, undefined, rowValue(space, row, timeKey));
+    for (let row = 0; row < count; row++) nodes[row] = get(looking ? prefix + rowKey(space, row) : undefined, draft.policy, row, undefined);
     index.set(WHOLE_DAG, nodes);
   } else {
     const periodValues = Array.from({ length: count }, (_, row) => ({
@@ -76,9 +77,9 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id:
     // (period=2026-01-05): DagRuns, run records and re-run requests use that name.
     const periods = periodValues.map((v) => v.period);
     for (const task of draft.tasks) {
-      index.set(task.name, periods.map((period, i) => get(dagNodeId(draft.key, task.name, period), task.policy, i, { ...(periodValues[i] as Record<string, string>), task: task.name }, period)));
+      index.set(task.name, periods.map((period, i) => get(looking ? dagNodeId(draft.key, task.name, period) : undefined, task.policy, i, { ...(periodValues[i] as Record<string, string>), task: task.name })));
     }
-    index.set(WHOLE_DAG, periods.map((period, i) => get(dagNodeId(draft.key, WHOLE_DAG, period), draft.policy, i, periodValues[i] as Record<string, string>, period)));
+    index.set(WHOLE_DAG, periods.map((period, i) => get(looking ? dagNodeId(draft.key, WHOLE_DAG, period) : undefined, draft.policy, i, periodValues[i] as Record<string, string>)));
   }
   const removed = owner.nodes.length === 0 ? [] : owner.nodes.filter((n) => n.stamp !== stamp);
   owner.nodes = kept;
@@ -188,7 +189,7 @@ export function unwire(owner: OwnerModel): void {
     node.rebuildInputs = NO_NODES;
     node.runTarget = undefined;
   }
-  for (const dep of touched) dep.dependents = orNone(dep.dependents.filter((d) => d.owner !== owner));
+  for (const dep of touched) dep.dropDependentsOf(owner);
 }
 
 /** Empty edge lists share one array: most nodes have no inputs of some kind. */

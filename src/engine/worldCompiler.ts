@@ -329,6 +329,8 @@ export class WorldCompiler {
         continue;
       }
       const { index, created, removed } = made;
+      // Before the owner takes its new space: a removed node's id is read from its row in the old one.
+      this.dropNodes(owner, removed);
       owner.invalid = undefined;
       owner.invalidReason = undefined;
       owner.space = draft.space;
@@ -336,7 +338,6 @@ export class WorldCompiler {
       owner.maxConcurrent = draft.maxConcurrent;
       owner.historyLimit = draft.historyLimit;
       owner.nextChangeAt = draft.nextChangeAt;
-      this.dropNodes(owner, removed);
       for (const node of created) {
         if (node.policy.rule !== 'make') owner.counts.set('Unknown', (owner.counts.get('Unknown') ?? 0) + 1);
         this.hooks.onCreated(node);
