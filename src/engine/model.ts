@@ -17,6 +17,8 @@ interface NodeLinks {
   rebuildInputs?: readonly NodeRecord[];
   /** A removed node's id, kept from when it was removed. */
   id?: string;
+  /** A Dag node's template values. */
+  values?: Record<string, string> | undefined;
 }
 
 /** Everything about how one group of nodes behaves; shared by the nodes of an owner (or of a task). */
@@ -60,11 +62,24 @@ export class NodeRecord {
   constructor(
     public owner: OwnerModel,
     public policy: Policy,
-    private readonly store: NodeStore,
     /** A Dag node's template values; undefined for an Expectation partition (read from its row). */
-    public ownValues: Record<string, string> | undefined,
+    ownValues: Record<string, string> | undefined,
   ) {
-    this.slot = store.alloc();
+    this.slot = owner.store.alloc();
+    if (ownValues !== undefined) this.ownValues = ownValues;
+  }
+
+  /** Where this node's numbers are: its owner's compiler's store (one field less per node). */
+  private get store(): NodeStore {
+    return this.owner.store;
+  }
+
+  /** A Dag node's template values; undefined for an Expectation partition (read from its row). */
+  get ownValues(): Record<string, string> | undefined {
+    return this.links?.values;
+  }
+  set ownValues(v: Record<string, string> | undefined) {
+    if (v !== undefined || this.links !== undefined) (this.links ??= {}).values = v;
   }
 
   /**
@@ -357,7 +372,12 @@ export class OwnerModel {
   /** Dag: the owners it depends on through DagDependencies (for edges and inherited periods). */
   upstreamKeys: string[] = [];
 
-  constructor(readonly key: string, readonly ref: OwnerRef) {}
+  /** `store`: where its nodes keep their numbers (the compiler's, shared by every owner). */
+  constructor(
+    readonly key: string,
+    readonly ref: OwnerRef,
+    readonly store: NodeStore,
+  ) {}
 }
 
 /** Unknown for a reason other than "never checked": the checker crashed, timed out or gave no verdict. */

@@ -93,13 +93,13 @@ export class NodeStore {
   }
 
   /**
-   * Room for `count` more nodes, allocated once (a compile knows how many it makes), with an
-   * eighth more for the owners compiled after it: growing copies every column, and for a moment
-   * holds both copies.
+   * Room for `count` more nodes, allocated once (a compile knows how many it makes), with a
+   * little more for the smaller owners compiled after it: growing copies every column, and for a
+   * moment holds both copies.
    */
   reserve(count: number): void {
     const need = this.top + Math.max(0, count - this.free.length);
-    if (need > this.capacity) this.grow(need + Math.ceil(need / 8), true);
+    if (need > this.capacity) this.grow(need + Math.max(4096, Math.ceil(need / 32)), true);
   }
 
   word(index: number): string {

@@ -40,7 +40,7 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id:
   const get = (id: string | undefined, policy: NodeRecord['policy'], row: number, values: Record<string, string> | undefined): NodeRecord => {
     let node = id !== undefined ? existing(id) : undefined;
     if (node === undefined || !node.alive) {
-      node = new NodeRecord(owner, policy, store, values);
+      node = new NodeRecord(owner, policy, values);
       created.push(node);
     } else {
       node.owner = owner;

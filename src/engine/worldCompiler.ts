@@ -313,7 +313,7 @@ export class WorldCompiler {
         continue;
       }
       const [kind, namespace, name] = key.split('/') as [OwnerRef['kind'], string, string];
-      const owner = existing ?? new OwnerModel(key, { kind, namespace, name });
+      const owner = existing ?? new OwnerModel(key, { kind, namespace, name }, this.store);
       this.byKey.set(key, owner);
       if (existing === undefined) this.hooks.onOwnerCreated?.(owner);
       if (!drafted.ok) {

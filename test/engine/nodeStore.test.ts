@@ -5,9 +5,9 @@ import { checker, expectation, expId, Simulation } from './simulation.js';
 describe('the node store (typed arrays per node slot)', () => {
   it('hands a released slot out again as a node never checked', () => {
     const store = new NodeStore(2);
-    const owner = { key: 'Expectation/default/raw' } as NodeRecord['owner'];
+    const owner = { key: 'Expectation/default/raw', store } as unknown as NodeRecord['owner'];
     const policy = { rule: 'check' } as NodeRecord['policy'];
-    const gone = new NodeRecord(owner, policy, store, undefined);
+    const gone = new NodeRecord(owner, policy, undefined);
     gone.checkFailures = 3;
     gone.nextCheckAt = 12_345;
     gone.phase = 'Failed';
@@ -17,18 +17,18 @@ describe('the node store (typed arrays per node slot)', () => {
     const id = gone.id;
     gone.release();
     expect(gone.id).toBe(id); // a removed node's cancel and events still name it
-    const next = new NodeRecord(owner, policy, store, undefined);
+    const next = new NodeRecord(owner, policy, undefined);
     expect(next.slot).toBe(slot);
     expect([next.checkFailures, next.nextCheckAt, next.phase, next.reason, next.observation, next.wakeAt, next.alive]).toEqual([0, 0, 'Unknown', 'NeverChecked', undefined, Infinity, true]);
   });
 
   it('keeps a removed node, still held somewhere, from writing into the node that took its slot', () => {
     const store = new NodeStore(2);
-    const owner = { key: 'Expectation/default/raw' } as NodeRecord['owner'];
+    const owner = { key: 'Expectation/default/raw', store } as unknown as NodeRecord['owner'];
     const policy = { rule: 'check' } as NodeRecord['policy'];
-    const gone = new NodeRecord(owner, policy, store, undefined);
+    const gone = new NodeRecord(owner, policy, undefined);
     gone.release();
-    const next = new NodeRecord(owner, policy, store, undefined);
+    const next = new NodeRecord(owner, policy, undefined);
     gone.wakeAt = 99;
     gone.queued = true;
     gone.checkDeadline = 42;
@@ -38,10 +38,10 @@ describe('the node store (typed arrays per node slot)', () => {
 
   it('grows past its first capacity without losing what it holds', () => {
     const store = new NodeStore(2);
-    const owner = { key: 'Expectation/default/raw' } as NodeRecord['owner'];
+    const owner = { key: 'Expectation/default/raw', store } as unknown as NodeRecord['owner'];
     const policy = { rule: 'check' } as NodeRecord['policy'];
     const nodes = Array.from({ length: 50 }, (_, i) => {
-      const node = new NodeRecord(owner, policy, store, undefined);
+      const node = new NodeRecord(owner, policy, undefined);
       node.doneAt = i + 1;
       return node;
     });
