@@ -1,13 +1,18 @@
 import { NodeRecord } from '../../src/engine/model.js';
 import { NodeStore } from '../../src/engine/nodeStore.js';
+import { partitionSpace } from '../../src/engine/partitions.js';
 import { checker, expectation, expId, Simulation } from './simulation.js';
 
 describe('the node store (typed arrays per node slot)', () => {
   it('hands a released slot out again as a node never checked', () => {
     const store = new NodeStore(2);
-    const owner = { key: 'Expectation/default/raw', store } as unknown as NodeRecord['owner'];
+    const space = partitionSpace({ campaign: { values: ['1', '2'] } }, 0);
+    if (!space.ok) throw new Error(space.error);
+    const owner = { key: 'Expectation/default/raw', store, space: space.value } as unknown as NodeRecord['owner'];
     const policy = { rule: 'check' } as NodeRecord['policy'];
     const gone = new NodeRecord(owner, policy, undefined);
+    gone.row = 1;
+    expect(gone.id).toBe('Expectation/default/raw|campaign=2');
     gone.checkFailures = 3;
     gone.nextCheckAt = 12_345;
     gone.phase = 'Failed';
