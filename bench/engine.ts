@@ -1,12 +1,14 @@
 // Engine benchmark: a full plan over N partition-nodes, and the re-plan after one event.
 // Run one size per process (`tsx bench/engine.ts 365000`) so peak memory is that size's alone.
+// Up to 365,000 nodes: 365 days x N/365 campaigns; from 1,000,000: 1,000 days x N/1,000 campaigns
+// (the issue's 1,000-campaign x 1,000-day Expectation), with the node caps raised to fit it.
 import type { Expectation, StateChecker } from '../src/api/types.js';
-import { Engine, type World } from '../src/engine/index.js';
+import { Engine, type Plan, type World } from '../src/engine/index.js';
 
 const DAY = 86_400_000;
 const now = Date.parse('2026-11-21T12:00:00Z');
 const nodes = Number(process.argv[2] ?? 100_000);
-const days = 365;
+const days = nodes >= 1_000_000 ? 1000 : 365;
 const campaigns = Math.ceil(nodes / days);
 const from = new Date(now - (days - 1) * DAY).toISOString().slice(0, 10);
 
@@ -38,24 +40,34 @@ const sample = (): void => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 };
 
-const engine = new Engine({ holder: 'bench', maxLaunchesPerPlan: 1_000_000 });
+// The default caps (nodeCount.ts: 400,000 per object, 600,000 in all) refuse the 1M size: raised here, as an administrator would.
+const caps = nodes > 400_000 ? { maxNodesPerObject: nodes + days, maxNodesTotal: nodes + 2 * days } : {};
+const engine = new Engine({ holder: 'bench', maxLaunchesPerPlan: 1_000_000, ...caps });
 let t0 = process.hrtime.bigint();
 engine.setWorld(world, now);
 const compileMs = ms(t0);
 sample();
 t0 = process.hrtime.bigint();
-const first = engine.plan(now);
+let first: Plan | undefined = engine.plan(now);
 const firstPlanMs = ms(t0);
 sample();
-const checked = first.checks.flatMap((c) => c.items.map((i) => i.node));
-for (const id of checked) engine.observe(id, 'satisfied', now + 1);
+// The verdicts arrive; the plan is then dropped, as the runtime drops it once its checks are sent.
+// Only the ids the one-event loop needs are kept: the bench's own arrays are not the engine's memory.
+let checkedCount = 0;
+const rawIds: string[] = [];
+for (const check of first.checks) {
+  for (const item of check.items) {
+    engine.observe(item.node, 'satisfied', now + 1);
+    if (checkedCount++ % 97 === 0 && item.node.startsWith('Expectation/bench/raw|')) rawIds.push(item.node);
+  }
+}
+first = undefined;
 t0 = process.hrtime.bigint();
 engine.plan(now + 2);
 const secondPlanMs = ms(t0);
 sample();
 
 // One event at a time on the settled graph: a partition is found deleted, the engine re-plans.
-const rawIds = checked.filter((id) => id.startsWith('Expectation/bench/raw|'));
 const latencies: number[] = [];
 let clock = now + 10;
 for (let i = 0; i < 2000; i++) {
@@ -72,7 +84,7 @@ const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math
 
 console.log(
   JSON.stringify({
-    nodes: checked.length,
+    nodes: checkedCount,
     compileMs: Math.round(compileMs),
     fullPlanMs: Math.round(compileMs + firstPlanMs),
     planAfterVerdictsMs: Math.round(secondPlanMs),

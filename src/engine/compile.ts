@@ -248,7 +248,8 @@ export function draftDag(dag: Dag, dependencies: DagDependency[], now: number, i
     if (inherited === undefined) return { ok: false, reason: 'NoPeriods', message: `the Dag takes its periods from Dag ${first.dag}, which has none` };
     const over = overObjectCap(countDagNodes(dag.spec.tasks.length, { atLeast: inherited.rows.length, exact: true }), maxNodes);
     if (over !== undefined) return { ok: false, reason: TOO_MANY_NODES, message: over };
-    space = { ...inherited, rows: inherited.rows.map((r) => ({ ...r, values: { period: r.values['period'] as string } })) };
+    // Listed row by row (a Dag's periods are few): the upstream's own columns stay its own.
+    space = { keys: inherited.keys, timeKey: inherited.timeKey, typicalLength: inherited.typicalLength, nextChangeAt: inherited.nextChangeAt, rows: inherited.rows.map((r) => ({ ...r, values: { period: r.values['period'] as string } })) };
   }
 
   const basePolicy = { workingTimeoutMs: 0, recheckMs: Infinity, retryLimit: 0, backoffInitialMs: 0, backoffMaxMs: 0, suspended: false };

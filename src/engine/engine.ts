@@ -1,6 +1,6 @@
 import { describeParams, renderMap, sameParams, withRunParams } from '../api/template.js';
 import { actionName } from './actionNames.js';
-import { type Decision, decide, failedRetry, type InputsFacts, backoffMs } from './decide.js';
+import { type Decision, decide, failedRetry, type InputsFacts, type NodeFacts, backoffMs } from './decide.js';
 import { restoredSatisfied } from './lastVerdicts.js';
 import { isCheckerFailure, type NodeRecord, OwnerModel } from './model.js';
 import { CheckerTransitions } from './checkerTransitions.js';
@@ -11,6 +11,7 @@ import { TimerHeap } from './timerHeap.js';
 import type {
   ActionCancel,
   ActionLaunch,
+  CheckItem,
   CheckRequest,
   EngineEvent,
   EngineSnapshot,
@@ -99,12 +100,14 @@ export class Engine {
     }
     this.compiler = new WorldCompiler({
       onCreated: (node) => {
-        const obs = observations.get(node.id);
+        // Ids are computed on read: only when there is something saved to look up.
+        const id = observations.size > 0 || this.leases.size > 0 ? node.id : undefined;
+        const obs = id !== undefined ? observations.get(id) : undefined;
         if (obs !== undefined) node.observation = obs;
         // A saved observation may predate the attempts that failed since: check before the next one.
-        if (obs !== undefined && this.retries.has(node.id)) node.actedAt = obs.at + 1;
-        observations.delete(node.id);
-        if (this.leases.has(node.id)) node.owner.activeLeases++;
+        if (obs !== undefined && this.retryOf(node) !== undefined) node.actedAt = obs.at + 1;
+        if (obs !== undefined) observations.delete(id as string);
+        if (id !== undefined && this.leases.has(id)) node.owner.activeLeases++;
         this.successes.adopt(node);
         if (node.policy.rule === 'all') {
           const run = this.runBook.openRun(node.owner.ref, node.period ?? '');
@@ -244,7 +247,7 @@ export class Engine {
     const owner = this.compiler.owner(ref);
     for (const node of owner?.nodes ?? []) {
       if (node.period !== period) continue;
-      this.retries.delete(node.id);
+      this.dropRetry(node);
       this.enqueue(node);
     }
     return true;
@@ -342,7 +345,7 @@ export class Engine {
   }
 
   leasesOf(owner: OwnerModel): Lease[] {
-    return owner.nodes.flatMap((n) => this.leases.get(n.id) ?? []);
+    return this.leases.size === 0 ? [] : owner.nodes.flatMap((n) => this.leases.get(n.id) ?? []);
   }
 
   runs(): RunRecord[] {
@@ -387,7 +390,7 @@ export class Engine {
       const byKey = new Map(owner.nodes.map((n) => [n.id.slice(from), n]));
       for (const k of restoredSatisfied(record, [...byKey.keys()])) {
         const node = byKey.get(k) as NodeRecord;
-        if (node.observation !== undefined || this.leases.has(node.id)) continue;
+        if (node.observation !== undefined || this.leaseOf(node) !== undefined) continue;
         node.observation = { verdict: 'satisfied', at: 0 };
         this.enqueue(node);
       }
@@ -418,6 +421,19 @@ export class Engine {
     return changed;
   }
 
+  /** The node's lease; its id (computed on read) is only written when some lease exists. */
+  private leaseOf(node: NodeRecord): Lease | undefined {
+    return this.leases.size === 0 ? undefined : this.leases.get(node.id);
+  }
+
+  private retryOf(node: NodeRecord): RetryRecord | undefined {
+    return this.retries.size === 0 ? undefined : this.retries.get(node.id);
+  }
+
+  private dropRetry(node: NodeRecord): void {
+    if (this.retries.size > 0) this.retries.delete(node.id);
+  }
+
   private enqueue(node: NodeRecord): void {
     if (node.queued || !node.alive) return;
     node.queued = true;
@@ -440,7 +456,7 @@ export class Engine {
       const d = decide(this.facts(node, now));
       this.applyLease(node, d, now);
       // Failed attempts count since the node was last satisfied: a state fixed by hand clears them.
-      if (d.phase === 'Satisfied' && node.policy.rule === 'check') this.retries.delete(node.id);
+      if (d.phase === 'Satisfied' && node.policy.rule === 'check') this.dropRetry(node);
       if (d.check) this.requestCheck(node, now);
       let { phase, reason, message } = d;
       if (d.start && node.owner.startsAfter > now) {
@@ -460,7 +476,7 @@ export class Engine {
         }
       }
       this.setPhase(node, phase, reason, message, d.cause === 'self' ? node : d.cause);
-      const lease = this.leases.get(node.id);
+      const lease = this.leaseOf(node);
       const expiry = lease !== undefined && lease.expiresAt > now ? lease.expiresAt : Infinity;
       this.arm(node, Math.min(d.wakeAt, expiry, node.checkDeadline > 0 ? node.checkDeadline : Infinity));
     }
@@ -472,9 +488,9 @@ export class Engine {
     return launched;
   }
 
-  private facts(node: NodeRecord, now: number) {
-    const lease = this.leases.get(node.id);
-    let retry = this.retries.get(node.id);
+  private facts(node: NodeRecord, now: number): NodeFacts {
+    const lease = this.leaseOf(node);
+    let retry = this.retryOf(node);
     if (retry !== undefined && retry.generation !== node.owner.generation) retry = undefined;
     let observation = node.observation;
     if (node.policy.rule === 'make') {
@@ -488,7 +504,8 @@ export class Engine {
     if (lease !== undefined && lease.outcome === undefined && node.runTarget !== undefined) this.followRun(node, lease);
     const fresh = observation?.verdict === 'satisfied' && observation.at > 0;
     const changedInput = node.rebuildInputs.length > 0 && fresh ? this.changedInput(node) : undefined;
-    return {
+    // No spread: this runs for every node of a full plan, and each spread is one more object.
+    const facts: NodeFacts = {
       now,
       policy: node.policy,
       observation,
@@ -498,9 +515,10 @@ export class Engine {
       checkInFlight: node.checkDeadline > 0,
       nextCheckAt: node.nextCheckAt,
       actedAt: node.actedAt,
-      ...(changedInput !== undefined ? { changedInput } : {}),
       rebuilding: node.rebuilding,
     };
+    if (changedInput !== undefined) facts.changedInput = changedInput;
+    return facts;
   }
 
   /** An Expectation whose action is a Dag run: the run's end is the action's end. */
@@ -517,7 +535,7 @@ export class Engine {
   }
 
   private applyLease(node: NodeRecord, d: Decision, now: number): void {
-    const lease = this.leases.get(node.id);
+    const lease = this.leaseOf(node);
     if (lease === undefined || d.lease.kind === 'keep') return;
     node.rebuilding = false;
     this.leases.delete(node.id);
@@ -527,7 +545,7 @@ export class Engine {
     if (d.lease.kind === 'release') {
       // Unrecoverable: the Failed phase says so (one Warning); the action did not make the state hold.
       if (d.lease.outcome === 'unrecoverable') return;
-      this.retries.delete(node.id);
+      this.dropRetry(node);
       const manual = d.lease.cancel;
       // Made: by its action, which saw the inputs as they were when it started; or by hand, now.
       node.madeAt = now;
@@ -538,7 +556,7 @@ export class Engine {
       return;
     }
     node.actedAt = now;
-    const previous = this.retries.get(node.id);
+    const previous = this.retryOf(node);
     const retry = failedRetry({ now, policy: node.policy, retry: previous?.generation === node.owner.generation ? previous : undefined }, d.lease, node.owner.generation);
     retry.attempts = Math.max(retry.attempts, lease.attempt);
     this.retries.set(node.id, retry);
@@ -571,7 +589,7 @@ export class Engine {
     owner.waitingForSlot.delete(node);
     if (isTask && !owner.openRuns.has(period)) this.openRun(node, now);
 
-    const retry = this.retries.get(node.id);
+    const retry = this.retryOf(node);
     const attempt = (retry?.generation === owner.generation ? retry.attempts : 0) + 1;
     const name = action.kind === 'dagRun' ? `run:${action.dag}` : actionName(owner.ref.name, node.policy.task, node.id, attempt, now);
     const lease: Lease = { node: node.id, attempt, holder: this.holder, action: name, acquiredAt: now, expiresAt: now + node.policy.workingTimeoutMs };
@@ -697,7 +715,7 @@ export class Engine {
     if (node.checkDeadline > 0 || node.policy.checker === undefined) return;
     node.checkRequestedAt = now;
     node.checkDeadline = now + node.policy.checker.timeoutMs;
-    node.verifying = this.leases.get(node.id)?.outcome === 'succeeded';
+    node.verifying = this.leaseOf(node)?.outcome === 'succeeded';
     let batch = this.pendingChecks.get(node.owner.key);
     if (batch === undefined) this.pendingChecks.set(node.owner.key, (batch = []));
     batch.push(node);
@@ -722,7 +740,7 @@ export class Engine {
           checker: { namespace: checker.namespace, name: checker.name },
           owner: owner.ref,
           params: checker.params,
-          items: nodes.slice(i, i + checker.batchSize).map((n) => ({ node: n.id, partition: n.partition, values: n.values })),
+          items: nodes.slice(i, i + checker.batchSize).map(checkItem),
           timeoutMs: checker.timeoutMs,
         };
         this.pass.checks.push(request);
@@ -739,7 +757,7 @@ export class Engine {
     node.reason = reason;
     node.message = message;
     node.cause = cause;
-    if (phase === 'Failed' || this.retries.has(node.id)) owner.failing.add(node);
+    if (phase === 'Failed' || (this.retryOf(node) !== undefined)) owner.failing.add(node);
     else owner.failing.delete(node);
     const checkerWas = owner.checkerFailing.has(node);
     if (isCheckerFailure(phase, reason)) {
@@ -787,13 +805,13 @@ export class Engine {
   /** A node that no longer exists: its lease is cancelled and its records dropped. */
   private forget(node: NodeRecord): void {
     node.alive = false;
-    const lease = this.leases.get(node.id);
+    const lease = this.leaseOf(node);
     if (lease !== undefined) {
       this.leases.delete(node.id);
       this.releaseSlot(node.owner);
       if (lease.outcome === undefined && !lease.action.startsWith('run:')) this.pass.cancels.push({ node: node.id, owner: node.owner.ref, action: lease.action, reason: 'NodeRemoved' });
     }
-    this.retries.delete(node.id);
+    this.dropRetry(node);
     this.successes.forget(node);
     node.owner.waitingForSlot.delete(node);
     node.owner.failing.delete(node);
@@ -844,6 +862,12 @@ function inputsOf(node: NodeRecord): InputsFacts {
     else facts.unsatisfied ??= dep;
   }
   return facts;
+}
+
+/** One partition of a check request; its partition key shares the characters of its id (both computed on read). */
+function checkItem(node: NodeRecord): CheckItem {
+  const id = node.id;
+  return { node: id, partition: id.slice(node.owner.key.length + 1), values: node.values };
 }
 
 /** Bounded events: Warnings (what a person must act on) are kept first, Normal ones fill the rest. */

@@ -60,7 +60,8 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
   const counts = Object.fromEntries(PHASES.map((p) => [p, Math.max(0, owner.counts.get(p) ?? 0)])) as Record<Phase, number>;
   const total = PHASES.reduce((n, p) => n + counts[p], 0);
   const leases: OwnerStatus['leases'] = [];
-  for (const node of owner.nodes) {
+  // Ids are computed on read: nodes are asked for their lease only when the owner holds some.
+  for (const node of owner.activeLeases > 0 ? owner.nodes : []) {
     const lease = leaseOf(node.id);
     if (lease === undefined) continue;
     leases.push({ partition: nodeLabel(node.partition, node.policy.task), attempt: lease.attempt, holder: lease.holder, action: lease.action, acquiredAt: iso(lease.acquiredAt), expiresAt: iso(lease.expiresAt) });
@@ -111,8 +112,7 @@ export function ownerStatus(owner: OwnerModel, leaseOf: (node: string) => Lease 
     valid: owner.invalid !== undefined ? { ok: false, reason: owner.invalidReason ?? 'Invalid', message: owner.invalid } : { ok: true, reason: 'Valid', message: 'the object is valid' },
   };
   if (owner.ref.kind === 'Expectation' && owner.invalid === undefined) {
-    const from = owner.key.length + 1;
-    const partitions = owner.nodes.map((n) => ({ key: n.id.slice(from), satisfied: n.phase === 'Satisfied' }));
+    const partitions = owner.nodes.map((n) => ({ key: n.partition, satisfied: n.phase === 'Satisfied' }));
     // The compiler gives an owner a new nodes array whenever its partitions change: the digest is computed once per set.
     let digest = digests.get(owner.nodes);
     if (digest === undefined) digests.set(owner.nodes, (digest = partitionDigest(partitions.map((p) => p.key))));

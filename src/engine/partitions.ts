@@ -16,8 +16,95 @@ export interface PartitionSpace {
   timeKey: string | undefined;
   /** Length of one time period, to compare with another space's; 0 without a time key. */
   typicalLength: number;
+  /**
+   * Every partition as an object. In a space built by partitionSpace this is computed on first
+   * read (and kept): the engine reads rows through the functions below (rowCount, rowKey, ...),
+   * which use `columns`, so 365,000 partitions are not 365,000 objects.
+   */
   rows: PartitionRow[];
   nextChangeAt: number | undefined;
+  /** The product form (partitionSpace): row n picks value (n / stride) % values.length of each column. */
+  columns?: SpaceColumn[];
+}
+
+/** One key's values, encoded for keys, and where it sits in the row number. */
+export interface SpaceColumn {
+  key: string;
+  values: string[];
+  /** `key=value`, escaped: a part of a row key. */
+  encoded: string[];
+  ranges?: { start: number; end: number }[];
+  /** Rows between two values of this key (the first key varies slowest). */
+  stride: number;
+}
+
+/** How many partitions a space has, without listing them. */
+export const rowCount = (space: PartitionSpace): number => (space.columns !== undefined ? space.columns.reduce((n, c) => n * c.values.length, 1) : space.rows.length);
+
+const pick = (column: SpaceColumn, row: number): number => Math.floor(row / column.stride) % column.values.length;
+
+/** The value of `key` in partition `row`, or undefined when the space has no such key. */
+export function rowValue(space: PartitionSpace, row: number, key: string): string | undefined {
+  if (space.columns === undefined) return space.rows[row]?.values[key];
+  for (const column of space.columns) if (column.key === key) return column.values[pick(column, row)];
+  return undefined;
+}
+
+/** Hive-style key of partition `row` (see PartitionRow.key). */
+export function rowKey(space: PartitionSpace, row: number): string {
+  const columns = space.columns;
+  if (columns === undefined) return space.rows[row]?.key ?? '';
+  if (columns.length === 1) return (columns[0] as SpaceColumn).encoded[pick(columns[0] as SpaceColumn, row)] as string;
+  const parts = new Array<string>(columns.length);
+  for (let c = 0; c < columns.length; c++) parts[c] = (columns[c] as SpaceColumn).encoded[pick(columns[c] as SpaceColumn, row)] as string;
+  // join gives one flat string; `a/${b}` would keep a rope of several objects per partition.
+  return parts.join('/');
+}
+
+/** The values of partition `row`, a new object each call. */
+export function rowValues(space: PartitionSpace, row: number): Record<string, string> {
+  if (space.columns === undefined) return space.rows[row]?.values ?? {};
+  const values: Record<string, string> = {};
+  for (const column of space.columns) values[column.key] = column.values[pick(column, row)] as string;
+  return values;
+}
+
+/** The time range of partition `row` (its time key's period), or undefined without a time key. */
+export function rowRange(space: PartitionSpace, row: number): { start: number; end: number } | undefined {
+  if (space.columns === undefined) {
+    const r = space.rows[row];
+    return r?.start !== undefined ? { start: r.start, end: r.end ?? 0 } : undefined;
+  }
+  for (const column of space.columns) if (column.ranges !== undefined) return column.ranges[pick(column, row)];
+  return undefined;
+}
+
+export const rowStart = (space: PartitionSpace, row: number): number => rowRange(space, row)?.start ?? 0;
+export const rowEnd = (space: PartitionSpace, row: number): number => rowRange(space, row)?.end ?? 0;
+
+/**
+ * The row of a partition key (as rowKey writes it), or undefined: a lookup by each part's
+ * value, with no table of every key.
+ */
+export function rowOfKey(space: PartitionSpace, key: string, lookups: WeakMap<SpaceColumn, Map<string, number>>): number | undefined {
+  const columns = space.columns;
+  if (columns === undefined) {
+    const index = space.rows.findIndex((r) => r.key === key);
+    return index < 0 ? undefined : index;
+  }
+  if (columns.length === 0) return key === '' ? 0 : undefined;
+  const parts = key.split('/');
+  if (parts.length !== columns.length) return undefined;
+  let row = 0;
+  for (let c = 0; c < columns.length; c++) {
+    const column = columns[c] as SpaceColumn;
+    let lookup = lookups.get(column);
+    if (lookup === undefined) lookups.set(column, (lookup = new Map(column.encoded.map((e, i) => [e, i]))));
+    const i = lookup.get(parts[c] as string);
+    if (i === undefined) return undefined;
+    row += i * column.stride;
+  }
+  return row;
 }
 
 /** How one key's values are declared (the API's partition spec, with valuesFrom already resolved). */
@@ -90,37 +177,29 @@ export function partitionSpace(spec: Record<string, KeySpec> | undefined, now: n
   const total = columns.reduce((n, c) => n * c.values.length, 1);
   if (total > maxRows) return { ok: false, error: `partitions: ${total.toLocaleString('en-US')} combinations is more than ${maxRows.toLocaleString('en-US')}` };
 
-  // The hot path of a full plan: one row per partition, so no closures or temporary arrays here.
-  const rows: PartitionRow[] = new Array<PartitionRow>(total);
-  const encoded = columns.map((c) => c.values.map((v) => `${escapePart(c.key)}=${escapePart(v)}`));
-  const pick = new Array<number>(columns.length).fill(0);
-  const parts = new Array<string>(columns.length).fill('');
-  for (let n = 0; n < total; n++) {
-    let rest = n;
-    for (let c = columns.length - 1; c >= 0; c--) {
-      const size = (columns[c] as KeyValues).values.length;
-      pick[c] = rest % size;
-      rest = Math.floor(rest / size);
-    }
-    const values: Record<string, string> = {};
-    let start: number | undefined;
-    let end: number | undefined;
-    for (let c = 0; c < columns.length; c++) {
-      const column = columns[c] as KeyValues;
-      const i = pick[c] as number;
-      values[column.key] = column.values[i] as string;
-      parts[c] = (encoded[c] as string[])[i] as string;
-      const range = column.ranges?.[i];
-      if (range !== undefined) {
-        start = range.start;
-        end = range.end;
-      }
-    }
-    // join gives one flat string; `a/${b}` would keep a rope of several objects per partition.
-    const key = columns.length === 1 ? (parts[0] as string) : parts.join('/');
-    rows[n] = start !== undefined ? { key, values, start, end: end as number } : { key, values };
+  const spaceColumns: SpaceColumn[] = [];
+  let stride = total;
+  for (const c of columns) {
+    stride = c.values.length === 0 ? 0 : stride / c.values.length;
+    spaceColumns.push({ key: c.key, values: c.values, encoded: c.values.map((v) => `${escapePart(c.key)}=${escapePart(v)}`), ...(c.ranges !== undefined ? { ranges: c.ranges } : {}), stride: Math.max(1, stride) });
   }
-  return { ok: true, value: { keys: columns.map((c) => c.key), timeKey, typicalLength, rows, nextChangeAt } };
+  const space: PartitionSpace = { keys: columns.map((c) => c.key), timeKey, typicalLength, rows: [], nextChangeAt, columns: spaceColumns };
+  // Rows as objects only for whoever asks for them (tests, small spaces): the engine reads the columns.
+  let rows: PartitionRow[] | undefined;
+  Object.defineProperty(space, 'rows', {
+    enumerable: true,
+    get: () => (rows ??= listRows(space, total)),
+  });
+  return { ok: true, value: space };
+}
+
+function listRows(space: PartitionSpace, total: number): PartitionRow[] {
+  const rows = new Array<PartitionRow>(total);
+  for (let n = 0; n < total; n++) {
+    const range = rowRange(space, n);
+    rows[n] = range !== undefined ? { key: rowKey(space, n), values: rowValues(space, n), start: range.start, end: range.end } : { key: rowKey(space, n), values: rowValues(space, n) };
+  }
+  return rows;
 }
 
 /** `/`, `=` and `%` would make a key ambiguous, so they are percent-encoded. */

@@ -32,12 +32,12 @@ export class SuccessBook {
 
   /** A node was (re)created: it counts the record it may have from a snapshot. */
   adopt(node: NodeRecord): void {
-    if (this.records.has(node.id)) node.owner.successCount++;
+    if (this.records.size > 0 && this.records.has(node.id)) node.owner.successCount++;
   }
 
   /** The latest success of a task for its period: its own record, or its period's fold. */
   get(node: NodeRecord): TaskSuccess | undefined {
-    return this.records.get(node.id) ?? this.folded(node);
+    return (this.records.size > 0 ? this.records.get(node.id) : undefined) ?? this.folded(node);
   }
 
   /** Whether any of a period's tasks ever succeeded. */
@@ -53,7 +53,7 @@ export class SuccessBook {
   }
 
   forget(node: NodeRecord): void {
-    if (this.records.delete(node.id)) node.owner.successCount--;
+    if (this.records.size > 0 && this.records.delete(node.id)) node.owner.successCount--;
   }
 
   forgetOwner(owner: OwnerModel): void {

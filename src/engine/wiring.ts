@@ -1,6 +1,8 @@
 import type { EdgeSpec, OwnerDraft } from './compile.js';
-import { NodeRecord, type OwnerModel } from './model.js';
+import { NO_NODES, NodeRecord, type OwnerModel } from './model.js';
+import type { NodeStore } from './nodeStore.js';
 import { mapPartitions } from './partitionMapping.js';
+import { rowCount, rowEnd, rowKey, rowStart, rowValue } from './partitions.js';
 
 /** The whole-Dag node of a period lives under this task name. */
 export const WHOLE_DAG = '';
@@ -25,22 +27,27 @@ export interface Materialized {
  */
 let compileStamp = 0;
 
-export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<string, NodeRecord>): Materialized {
+/** `existing` finds a node this owner had before (by id, through its old index). */
+export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id: string) => NodeRecord | undefined, store: NodeStore): Materialized {
   const index: NodeIndex = new Map();
   const created: NodeRecord[] = [];
   // A compile stamp instead of a Set of kept nodes: a full plan compiles hundreds of thousands.
   const stamp = ++compileStamp;
   const kept: NodeRecord[] = [];
-  const get = (id: string, policy: NodeRecord['policy'], partition: string, values: Record<string, string>, period: string | undefined): NodeRecord => {
-    let node = existing.get(id);
+  /** `values`: a Dag node's own; undefined for an Expectation partition, read from its row (NodeRecord.values). */
+  // A first compile has no nodes to find: no id is even written then.
+  const looking = owner.nodes.length > 0;
+  const get = (id: string | undefined, policy: NodeRecord['policy'], row: number, values: Record<string, string> | undefined): NodeRecord => {
+    let node = id !== undefined ? existing(id) : undefined;
     if (node === undefined || !node.alive) {
-      node = new NodeRecord(id, owner, policy, partition, values, period);
+      node = new NodeRecord(owner, policy, values);
       created.push(node);
     } else {
       node.owner = owner;
       node.policy = policy;
-      node.values = values;
+      node.ownValues = values;
     }
+    node.row = row;
     if (node.stamp !== stamp) {
       node.stamp = stamp;
       kept.push(node);
@@ -48,26 +55,31 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: Map<
     return node;
   };
 
-  const rows = draft.space.rows;
+  const space = draft.space;
+  const count = rowCount(space);
+  // One allocation of the store's columns for the whole owner, not a doubling per power of two.
+  store.reserve(count * (draft.ref.kind === 'Expectation' ? 1 : draft.tasks.length + 1) - owner.nodes.length);
   if (draft.ref.kind === 'Expectation') {
-    // Expectations have no params of their own to merge, so each node shares its row's values.
-    const timeKey = draft.space.timeKey ?? '';
-    index.set(WHOLE_DAG, rows.map((row) => get(expectationNodeId(draft.key, row.key), draft.policy, row.key, row.values, row.values[timeKey])));
+    // Expectations have no params of their own to merge: a node's values are its row's, read from the space's columns.
+    const prefix = `${draft.key}|`;
+    const nodes = new Array<NodeRecord>(count);
+    for (let row = 0; row < count; row++) nodes[row] = get(looking ? prefix + rowKey(space, row) : undefined, draft.policy, row, undefined);
+    index.set(WHOLE_DAG, nodes);
   } else {
-    const periodValues = rows.map((row) => ({
+    const periodValues = Array.from({ length: count }, (_, row) => ({
       ...draft.params,
-      period: row.values['period'] as string,
-      periodStart: new Date(row.start ?? 0).toISOString(),
-      periodEnd: new Date(row.end ?? 0).toISOString(),
+      period: rowValue(space, row, 'period') as string,
+      periodStart: new Date(rowStart(space, row)).toISOString(),
+      periodEnd: new Date(rowEnd(space, row)).toISOString(),
       dag: draft.ref.name,
     }));
     // A Dag node is named by its period as the Dag writes it (2026-01-05), not by the row key
     // (period=2026-01-05): DagRuns, run records and re-run requests use that name.
     const periods = periodValues.map((v) => v.period);
     for (const task of draft.tasks) {
-      index.set(task.name, periods.map((period, i) => get(dagNodeId(draft.key, task.name, period), task.policy, period, { ...(periodValues[i] as Record<string, string>), task: task.name }, period)));
+      index.set(task.name, periods.map((period, i) => get(looking ? dagNodeId(draft.key, task.name, period) : undefined, task.policy, i, { ...(periodValues[i] as Record<string, string>), task: task.name })));
     }
-    index.set(WHOLE_DAG, periods.map((period, i) => get(dagNodeId(draft.key, WHOLE_DAG, period), draft.policy, period, periodValues[i] as Record<string, string>, period)));
+    index.set(WHOLE_DAG, periods.map((period, i) => get(looking ? dagNodeId(draft.key, WHOLE_DAG, period) : undefined, draft.policy, i, periodValues[i] as Record<string, string>)));
   }
   const removed = owner.nodes.length === 0 ? [] : owner.nodes.filter((n) => n.stamp !== stamp);
   owner.nodes = kept;
@@ -95,7 +107,7 @@ export function wire(owner: OwnerModel, draft: OwnerDraft, index: NodeIndex, ups
       all.forEach((node, row) => {
         const match = target.rows?.[row];
         node.runTarget = match !== null && match !== undefined ? (target.nodes?.[match[0] as number] ?? undefined) : undefined;
-        if (node.runTarget !== undefined) node.runTarget.dependents.push(node);
+        if (node.runTarget !== undefined) node.runTarget.addDependent(node);
       });
     }
     return;
@@ -104,18 +116,18 @@ export function wire(owner: OwnerModel, draft: OwnerDraft, index: NodeIndex, ups
     const nodes = index.get(task.name) ?? [];
     nodes.forEach((node, row) => {
       if (task.after.length > 0) {
-        node.deps = task.after.map((t) => index.get(t)?.[row]).filter((n): n is NodeRecord => n !== undefined);
+        node.deps = orNone(task.after.map((t) => index.get(t)?.[row]).filter((n): n is NodeRecord => n !== undefined));
         node.missing = undefined;
-        for (const dep of node.deps) dep.dependents.push(node);
+        for (const dep of node.deps) dep.addDependent(node);
       } else {
         setInputs(node, resolved, row);
       }
     });
   }
   all.forEach((node, row) => {
-    node.deps = draft.tasks.map((t) => index.get(t.name)?.[row]).filter((n): n is NodeRecord => n !== undefined);
+    node.deps = orNone(draft.tasks.map((t) => index.get(t.name)?.[row]).filter((n): n is NodeRecord => n !== undefined));
     node.missing = undefined;
-    for (const dep of node.deps) dep.dependents.push(node);
+    for (const dep of node.deps) dep.addDependent(node);
   });
 }
 
@@ -161,10 +173,10 @@ function setInputs(node: NodeRecord, edges: ResolvedEdge[], row: number): void {
       if (edge.onInputChange === true) rebuildInputs.push(dep);
     }
   }
-  node.deps = deps;
-  node.rebuildInputs = rebuildInputs;
+  node.deps = orNone(deps);
+  node.rebuildInputs = orNone(rebuildInputs);
   node.missing = missing;
-  for (const dep of deps) dep.dependents.push(node);
+  for (const dep of deps) dep.addDependent(node);
 }
 
 /** Forgets every edge from the nodes of `owner` into other nodes (before rewiring it). */
@@ -173,9 +185,12 @@ export function unwire(owner: OwnerModel): void {
   for (const node of owner.nodes) {
     for (const dep of node.deps) touched.add(dep);
     if (node.runTarget !== undefined) touched.add(node.runTarget);
-    node.deps = [];
-    node.rebuildInputs = [];
+    node.deps = NO_NODES;
+    node.rebuildInputs = NO_NODES;
     node.runTarget = undefined;
   }
-  for (const dep of touched) dep.dependents = dep.dependents.filter((d) => d.owner !== owner);
+  for (const dep of touched) dep.dropDependentsOf(owner);
 }
+
+/** Empty edge lists share one array: most nodes have no inputs of some kind. */
+const orNone = (nodes: NodeRecord[]): readonly NodeRecord[] => (nodes.length === 0 ? NO_NODES : nodes);

@@ -6,7 +6,9 @@ import { type NodeRecord, OwnerModel } from './model.js';
 import { refuseOverTotalCap } from './nodeBudget.js';
 import { DEFAULT_MAX_NODES_PER_OBJECT, DEFAULT_MAX_NODES_TOTAL, TOTAL_NODE_CAP } from './nodeCount.js';
 import type { OwnerRef } from './types.js';
-import { materialize, type NodeIndex, unwire, wire } from './wiring.js';
+import { type PartitionSpace, rowCount, rowOfKey, rowValue, type SpaceColumn } from './partitions.js';
+import { NodeStore } from './nodeStore.js';
+import { materialize, type NodeIndex, unwire, WHOLE_DAG, wire } from './wiring.js';
 import { readersLast } from './ownerOrder.js';
 
 /** Why an object is not valid; the runtime turns it into Valid=False and an Event. */
@@ -55,7 +57,11 @@ export class WorldCompiler {
   private readonly byKey = new Map<string, OwnerModel>();
   private readonly drafts = new Map<string, OwnerDraft>();
   private readonly indexes = new Map<string, NodeIndex>();
-  private readonly byId = new Map<string, NodeRecord>();
+  /** Lookups built on demand to find a node by id: per column, its encoded values; per Dag space, its periods. */
+  private readonly columnLookups = new WeakMap<SpaceColumn, Map<string, number>>();
+  private readonly periodRows = new WeakMap<PartitionSpace, Map<string, number>>();
+  /** The numbers of every node (timestamps, counters) in typed arrays. */
+  private readonly store = new NodeStore();
   private readonly hashes = new Map<string, string>();
   private readonly changed = new Set<OwnerModel>();
   /** Owner key -> keys of the owners it reads (edges, run targets, inherited periods). */
@@ -78,12 +84,45 @@ export class WorldCompiler {
     this.maxTotal = limits.maxNodesTotal ?? DEFAULT_MAX_NODES_TOTAL;
   }
 
+  /**
+   * The node with this id, found through its owner: the id names the owner, then the row (an
+   * Expectation's partition key, parsed by column; a Dag's task and period). No table of every id.
+   */
   node(id: string): NodeRecord | undefined {
-    return this.byId.get(id);
+    const bar = id.indexOf('|');
+    if (bar < 0) return undefined;
+    const key = id.slice(0, bar);
+    const owner = this.byKey.get(key);
+    const index = this.indexes.get(key);
+    const space = owner?.space;
+    if (owner === undefined || index === undefined || space === undefined) return undefined;
+    let found: NodeRecord | undefined;
+    if (owner.ref.kind === 'Expectation') {
+      const row = rowOfKey(space, id.slice(bar + 1), this.columnLookups);
+      found = row === undefined ? undefined : index.get(WHOLE_DAG)?.[row];
+    } else {
+      const rest = id.slice(bar + 1);
+      const second = rest.indexOf('|');
+      if (second < 0) return undefined;
+      const row = this.periodRow(space, rest.slice(second + 1));
+      found = row === undefined ? undefined : index.get(rest.slice(0, second))?.[row];
+    }
+    return found !== undefined && found.alive && found.id === id ? found : undefined;
   }
 
   nodes(): NodeRecord[] {
-    return [...this.byId.values()];
+    return [...this.byKey.values()].flatMap((owner) => owner.nodes);
+  }
+
+  private periodRow(space: PartitionSpace, period: string): number | undefined {
+    let rows = this.periodRows.get(space);
+    if (rows === undefined) {
+      rows = new Map();
+      const count = rowCount(space);
+      for (let row = 0; row < count; row++) rows.set(rowValue(space, row, 'period') as string, row);
+      this.periodRows.set(space, rows);
+    }
+    return rows.get(period);
   }
 
   owners(): OwnerModel[] {
@@ -274,7 +313,7 @@ export class WorldCompiler {
         continue;
       }
       const [kind, namespace, name] = key.split('/') as [OwnerRef['kind'], string, string];
-      const owner = existing ?? new OwnerModel(key, { kind, namespace, name });
+      const owner = existing ?? new OwnerModel(key, { kind, namespace, name }, this.store);
       this.byKey.set(key, owner);
       if (existing === undefined) this.hooks.onOwnerCreated?.(owner);
       if (!drafted.ok) {
@@ -284,12 +323,14 @@ export class WorldCompiler {
       const draft = drafted.draft;
       let made: ReturnType<typeof materialize>;
       try {
-        made = materialize(owner, draft, this.byId);
+        made = materialize(owner, draft, (id) => this.node(id), this.store);
       } catch (error) {
         this.holdOwner(owner, GraphReason.CompileError, `creating its nodes: ${errorText(error)}`);
         continue;
       }
       const { index, created, removed } = made;
+      // Before the owner takes its new space: a removed node's id is read from its row in the old one.
+      this.dropNodes(owner, removed);
       owner.invalid = undefined;
       owner.invalidReason = undefined;
       owner.space = draft.space;
@@ -297,9 +338,7 @@ export class WorldCompiler {
       owner.maxConcurrent = draft.maxConcurrent;
       owner.historyLimit = draft.historyLimit;
       owner.nextChangeAt = draft.nextChangeAt;
-      this.dropNodes(owner, removed);
       for (const node of created) {
-        this.byId.set(node.id, node);
         if (node.policy.rule !== 'make') owner.counts.set('Unknown', (owner.counts.get('Unknown') ?? 0) + 1);
         this.hooks.onCreated(node);
       }
@@ -347,8 +386,8 @@ export class WorldCompiler {
   private dropNodes(owner: OwnerModel, nodes: NodeRecord[]): void {
     for (const node of nodes) {
       if (node.policy.rule !== 'make') owner.counts.set(node.phase, (owner.counts.get(node.phase) ?? 0) - 1);
-      this.byId.delete(node.id);
       this.hooks.onRemoved(node);
+      node.release();
     }
   }
 
