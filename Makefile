@@ -29,6 +29,8 @@ dist/.built: $(DEPS) packages/checker-sdk/dist/.built $(shell find src -name '*.
 dist/web/.built: $(DEPS) $(shell find web -type f) tsconfig.json
 	tsc -p web/tsconfig.json
 	esbuild web/src/main.ts --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=dist/web/app.js
+	@# The layout worker: elkjs lays the graph out off the page's thread (web/src/layoutWorker.ts).
+	esbuild web/src/layoutWorker.ts --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=dist/web/layout-worker.js
 	cp web/index.html web/app.css dist/web/
 	@touch $@
 
