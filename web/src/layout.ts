@@ -6,7 +6,7 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode, LayoutOptions } from 'elkjs/lib/elk-api.js';
 import type { Graph } from './api.js';
-import { kindLabel, label, type GraphEdge, type GraphNode, type Layout, NODE_HEIGHT } from './labels.js';
+import { kindLabel, label, type GraphEdge, type GraphNode, type Layout, NODE_HEIGHT, type Placed, type Routed } from './labels.js';
 
 const elk = new ELK();
 
@@ -22,18 +22,24 @@ const BASE: LayoutOptions = {
 };
 
 /**
- * For big graphs: fewer crossing-minimisation sweeps, a linear-time node placement, and the many
- * small components packed in rows instead of one tall column.
+ * For big graphs: layers by longest path (linear) instead of network simplex, one crossing-
+ * minimisation sweep, a linear-time node placement. Measured on 1,000 Dags + 300 Expectations
+ * (bench/webView.ts): several times less CPU than the defaults, for a picture as readable.
  */
 const CHEAP: LayoutOptions = {
+  'elk.layered.layering.strategy': 'LONGEST_PATH',
   'elk.layered.thoroughness': '1',
   'elk.layered.nodePlacement.strategy': 'SIMPLE',
   'elk.layered.crossingMinimization.greedySwitch.type': 'OFF',
-  'elk.layered.compaction.postCompaction.strategy': 'NONE',
-  'elk.separateConnectedComponents': 'true',
-  'elk.layered.wrapping.strategy': 'OFF',
-  'elk.aspectRatio': '1.6',
 };
+
+/**
+ * In a big graph, the edges of a node with more than this many outgoing edges (a StateChecker
+ * every Expectation uses, a Dag everything waits for) are left out of the layout and drawn
+ * straight: they would tie every pipeline into one component, and ELK's cost grows with the
+ * biggest component. Each pipeline is then laid out alone and the pieces packed.
+ */
+export const HUB_EDGES = 20;
 
 /** The widest phase's room whatever the phase: a change of phase then needs no new layout (layoutClient.ts reuses it). */
 const PHASE_ROOM = 'WorkingOnIt'.length;
@@ -42,11 +48,14 @@ const widthOf = (n: GraphNode): number => Math.max(90, 7 * Math.max(label(n).len
 export async function layout(graph: Graph): Promise<Layout> {
   const ids = new Set(graph.nodes.map((n) => n.id));
   const edges = graph.edges.filter((e) => ids.has(e.from) && ids.has(e.to));
+  const big = graph.nodes.length > BIG_GRAPH;
+  const hubs = big ? hubNodes(edges) : new Set<string>();
+  const placing = edges.flatMap((e, i) => (hubs.has(e.from) ? [] : [{ e, i }]));
   const input: ElkNode = {
     id: 'root',
-    layoutOptions: graph.nodes.length > BIG_GRAPH ? { ...BASE, ...CHEAP } : BASE,
+    layoutOptions: big ? { ...BASE, ...CHEAP } : BASE,
     children: graph.nodes.map((n) => ({ id: n.id, width: widthOf(n), height: NODE_HEIGHT })),
-    edges: edges.map((e, i): ElkExtendedEdge => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
+    edges: placing.map(({ e, i }): ElkExtendedEdge => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
   };
   const result = await elk.layout(input);
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
@@ -56,5 +65,23 @@ export async function layout(graph: Graph): Promise<Layout> {
     const points = s === undefined ? [] : [s.startPoint, ...(s.bendPoints ?? []), s.endPoint];
     return { edge: edges[Number(e.id.slice(1))] as GraphEdge, points };
   });
+  if (hubs.size > 0) routed.push(...straightEdges(edges.filter((e) => hubs.has(e.from)), nodes));
   return { nodes, edges: routed, width: result.width ?? 0, height: result.height ?? 0 };
+}
+
+function hubNodes(edges: GraphEdge[]): Set<string> {
+  const out = new Map<string, number>();
+  for (const e of edges) out.set(e.from, (out.get(e.from) ?? 0) + 1);
+  return new Set([...out].filter(([, n]) => n > HUB_EDGES).map(([id]) => id));
+}
+
+/** From the middle of the source's right side to the middle of the target's left side. */
+function straightEdges(edges: GraphEdge[], nodes: Placed[]): Routed[] {
+  const at = new Map(nodes.map((p) => [p.node.id, p]));
+  return edges.flatMap((edge) => {
+    const a = at.get(edge.from);
+    const b = at.get(edge.to);
+    if (a === undefined || b === undefined) return [];
+    return [{ edge, points: [{ x: a.x + a.width, y: a.y + a.height / 2 }, { x: b.x, y: b.y + b.height / 2 }] }];
+  });
 }

@@ -25,8 +25,11 @@ const view = {
 const layouts = new LayoutClient();
 let panZoom: PanZoom;
 
-/** For the browser tests and the benchmark: what the page has done, read from outside. */
-const probe = { layouts: () => layouts.done, layoutRunning: () => layouts.running, draws: 0, keys: 0 };
+/**
+ * For the browser tests and the benchmark: what the page has done, read from outside; `timings`
+ * are of the first whole graph, in ms since the navigation started (performance.now()).
+ */
+const probe = { layouts: () => layouts.done, layoutRunning: () => layouts.running, draws: 0, keys: 0, timings: {} as { fetched?: number; laidOut?: number; drawn?: number; painted?: number } };
 (window as unknown as { homeostat: typeof probe }).homeostat = probe;
 
 function filtered(graph: Graph): Graph {
@@ -61,9 +64,13 @@ async function render(): Promise<void> {
   // Superseded before it was laid out, or a newer one is already drawn.
   if (laid === undefined || generation < view.drawn) return;
   view.drawn = generation;
+  probe.timings.laidOut ??= performance.now();
   drawGraph($('canvas'), laid, view.selected, { open: (id) => void open(id), focused: (b) => panZoom.reveal(b.x, b.y, b.width, b.height) });
   panZoom.drawn(laid.width, laid.height);
   probe.draws++;
+  probe.timings.drawn ??= performance.now();
+  // The frame after the draw is the one that shows it.
+  requestAnimationFrame(() => void (probe.timings.painted ??= performance.now()));
   if (generation === view.generation) $('canvas').setAttribute('aria-busy', 'false');
   const failed = graph.nodes.filter((n) => n.phase === 'Failed').length;
   const cut = graph.nodesNotShown > 0 ? ` (${graph.nodesNotShown} more not sent: filter by namespace or labels)` : '';
@@ -91,6 +98,7 @@ async function reload(): Promise<void> {
   const selector = labelSelector();
   try {
     view.graph = await api.graph(selector);
+    probe.timings.fetched ??= performance.now();
     showSelectorError(undefined);
     fillNamespaces(view.graph);
     await render();
@@ -198,6 +206,7 @@ function wireLogin(): void {
 }
 
 function start(): void {
+  layouts.warm();
   wireFilters();
   wireView();
   wireLogin();

@@ -4,7 +4,7 @@
  * in one `g.viewport` that pan and zoom transform (panZoom.ts). One click and one keydown listener
  * for the whole graph, not one per node: a big graph has thousands.
  */
-import { kindLabel, label, type Layout, phaseOf } from './labels.js';
+import { kindLabel, label, type Layout, type Placed, phaseOf, type Routed } from './labels.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -35,20 +35,9 @@ export function drawGraph(container: HTMLElement, laid: Layout, selected: string
   const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse' }, defs);
   el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#8a8f98' }, marker);
   const root = el('g', { class: 'viewport' }, svg);
-  for (const { edge, points } of laid.edges) {
-    if (points.length === 0) continue;
-    const path = el('path', { class: `edge ${edge.kind}`, d: points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`).join(' '), 'marker-end': 'url(#arrow)', 'data-from': edge.from, 'data-to': edge.to, 'data-kind': edge.kind }, root);
-    el('title', {}, path).textContent = `${edge.kind}${edge.periods !== undefined ? ` (${edge.periods})` : ''}: ${edge.from} → ${edge.to}`;
-  }
-  let refocus: SVGGElement | undefined;
-  for (const { node, x, y, width, height } of laid.nodes) {
-    const phase = phaseOf(node);
-    const g = el('g', { class: `node phase-${phase}${node.id === selected ? ' selected' : ''}`, transform: `translate(${x},${y})`, tabindex: 0, role: 'button', 'data-id': node.id, 'data-kind': node.kind, 'data-phase': phase, 'aria-label': `${node.kind} ${node.namespace}/${label(node)}: ${phase}${node.reason !== undefined ? ` (${node.reason})` : ''}` }, root);
-    el('rect', { width, height }, g);
-    el('text', { x: 8, y: 15 }, g).textContent = label(node);
-    el('text', { x: 8, y: 30, class: 'phase' }, g).textContent = `${kindLabel(node)} · ${phase}`;
-    if (node.id === focused) refocus = g;
-  }
+  // One string parsed once: for thousands of nodes several times faster than an element at a time.
+  root.innerHTML = [...laid.edges.map(edgeMarkup), ...laid.nodes.map((p) => nodeMarkup(p, selected))].join('');
+  const refocus = focused !== undefined ? root.querySelector<SVGGElement>(`g.node[data-id="${CSS.escape(focused)}"]`) : null;
   const nodeOf = (target: EventTarget | null) => (target instanceof Element ? target.closest<SVGGElement>('g.node') : null);
   svg.addEventListener('click', (event) => {
     const g = nodeOf(event.target);
@@ -77,6 +66,34 @@ export function drawGraph(container: HTMLElement, laid: Layout, selected: string
   container.replaceChildren(svg);
   // A live update redraws everything: keyboard users keep their place.
   refocus?.focus({ preventScroll: true });
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Names and reasons come from the cluster: escaped, never markup. */
+const esc = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+const attrs = (a: Record<string, string | number>): string => Object.entries(a).map(([k, v]) => ` ${k}="${esc(String(v))}"`).join('');
+
+function edgeMarkup({ edge, points }: Routed): string {
+  if (points.length === 0) return '';
+  const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`).join(' ');
+  const title = `${edge.kind}${edge.periods !== undefined ? ` (${edge.periods})` : ''}: ${edge.from} → ${edge.to}`;
+  return `<path${attrs({ class: `edge ${edge.kind}`, d, 'marker-end': 'url(#arrow)', 'data-from': edge.from, 'data-to': edge.to, 'data-kind': edge.kind })}><title>${esc(title)}</title></path>`;
+}
+
+/** A node: its kind, name and phase in the aria-label and as visible text (never colour alone). */
+function nodeMarkup({ node, x, y, width, height }: Placed, selected: string | undefined): string {
+  const phase = phaseOf(node);
+  const g = attrs({
+    class: `node phase-${phase}${node.id === selected ? ' selected' : ''}`,
+    transform: `translate(${x},${y})`,
+    tabindex: 0,
+    role: 'button',
+    'data-id': node.id,
+    'data-kind': node.kind,
+    'data-phase': phase,
+    'aria-label': `${node.kind} ${node.namespace}/${label(node)}: ${phase}${node.reason !== undefined ? ` (${node.reason})` : ''}`,
+  });
+  return `<g${g}><rect width="${width}" height="${height}"></rect><text x="8" y="15">${esc(label(node))}</text><text x="8" y="30" class="phase">${esc(`${kindLabel(node)} · ${phase}`)}</text></g>`;
 }
 
 type Arrow = 'ArrowRight' | 'ArrowLeft' | 'ArrowUp' | 'ArrowDown';
