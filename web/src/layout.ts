@@ -6,12 +6,11 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode, LayoutOptions } from 'elkjs/lib/elk-api.js';
 import type { Graph } from './api.js';
-import { kindLabel, label, type GraphEdge, type GraphNode, type Layout, NODE_HEIGHT, type Placed, type Routed } from './labels.js';
+import { BIG_GRAPH, hubNodes, straightEdges } from './hubs.js';
+import { kindLabel, label, type GraphEdge, type GraphNode, type Layout, NODE_HEIGHT } from './labels.js';
 
 const elk = new ELK();
 
-/** Past this many nodes ELK's thorough passes cost seconds for little gain: cheaper strategies instead. */
-export const BIG_GRAPH = 400;
 
 const BASE: LayoutOptions = {
   'elk.algorithm': 'layered',
@@ -33,13 +32,6 @@ const CHEAP: LayoutOptions = {
   'elk.layered.crossingMinimization.greedySwitch.type': 'OFF',
 };
 
-/**
- * In a big graph, the edges of a node with more than this many outgoing edges (a StateChecker
- * every Expectation uses, a Dag everything waits for) are left out of the layout and drawn
- * straight: they would tie every pipeline into one component, and ELK's cost grows with the
- * biggest component. Each pipeline is then laid out alone and the pieces packed.
- */
-export const HUB_EDGES = 20;
 
 /** The widest phase's room whatever the phase: a change of phase then needs no new layout (layoutClient.ts reuses it). */
 const PHASE_ROOM = 'WorkingOnIt'.length;
@@ -67,21 +59,4 @@ export async function layout(graph: Graph): Promise<Layout> {
   });
   if (hubs.size > 0) routed.push(...straightEdges(edges.filter((e) => hubs.has(e.from)), nodes));
   return { nodes, edges: routed, width: result.width ?? 0, height: result.height ?? 0 };
-}
-
-function hubNodes(edges: GraphEdge[]): Set<string> {
-  const out = new Map<string, number>();
-  for (const e of edges) out.set(e.from, (out.get(e.from) ?? 0) + 1);
-  return new Set([...out].filter(([, n]) => n > HUB_EDGES).map(([id]) => id));
-}
-
-/** From the middle of the source's right side to the middle of the target's left side. */
-function straightEdges(edges: GraphEdge[], nodes: Placed[]): Routed[] {
-  const at = new Map(nodes.map((p) => [p.node.id, p]));
-  return edges.flatMap((edge) => {
-    const a = at.get(edge.from);
-    const b = at.get(edge.to);
-    if (a === undefined || b === undefined) return [];
-    return [{ edge, points: [{ x: a.x + a.width, y: a.y + a.height / 2 }, { x: b.x, y: b.y + b.height / 2 }] }];
-  });
 }

@@ -69,8 +69,8 @@ async function render(): Promise<void> {
   panZoom.drawn(laid.width, laid.height);
   probe.draws++;
   probe.timings.drawn ??= performance.now();
-  // The frame after the draw is the one that shows it.
-  requestAnimationFrame(() => void (probe.timings.painted ??= performance.now()));
+  // The first frame after the draw shows it: the second callback runs once that frame is painted.
+  requestAnimationFrame(() => requestAnimationFrame(() => void (probe.timings.painted ??= performance.now())));
   if (generation === view.generation) $('canvas').setAttribute('aria-busy', 'false');
   const failed = graph.nodes.filter((n) => n.phase === 'Failed').length;
   const cut = graph.nodesNotShown > 0 ? ` (${graph.nodesNotShown} more not sent: filter by namespace or labels)` : '';

@@ -9,6 +9,8 @@ export type View = { x: number; y: number; k: number };
 const MIN_SCALE = 0.05;
 const MAX_SCALE = 4;
 const STEP = 1.25;
+/** Below this scale the nodes' texts are hidden (app.css: #canvas.far). */
+const FAR_SCALE = 0.35;
 /** A pointer that moved less than this between down and up clicked (opens a node); more, it panned. */
 const DRAG_THRESHOLD = 4;
 
@@ -89,6 +91,9 @@ export class PanZoom {
     const { x, y, k } = this.view;
     this.canvas.querySelector('svg g.viewport')?.setAttribute('transform', `translate(${round(x)},${round(y)}) scale(${round(k, 1000)})`);
     this.canvas.dataset.scale = String(round(k, 1000));
+    // Zoomed far out the names are a few pixels high: not drawn, the boxes keep their colour
+    // (and their aria-label), and thousands of texts cost nothing to paint.
+    this.canvas.classList.toggle('far', k < FAR_SCALE);
   }
 
   private onWheel(event: WheelEvent): void {

@@ -43,6 +43,12 @@ export function drawGraph(container: HTMLElement, laid: Layout, selected: string
     const g = nodeOf(event.target);
     if (g !== null) hooks.open(g.dataset.id as string);
   });
+  svg.addEventListener('pointerover', (event) => {
+    const path = event.target instanceof SVGPathElement && event.target.classList.contains('edge') ? event.target : null;
+    if (path === null || path.firstChild !== null) return;
+    const { kind, from, to, periods } = path.dataset;
+    el('title', {}, path).textContent = `${kind ?? ''}${periods !== undefined ? ` (${periods})` : ''}: ${from ?? ''} → ${to ?? ''}`;
+  });
   const moves = neighbours(laid);
   svg.addEventListener('keydown', (event) => {
     const g = nodeOf(event.target);
@@ -76,8 +82,8 @@ const attrs = (a: Record<string, string | number>): string => Object.entries(a).
 function edgeMarkup({ edge, points }: Routed): string {
   if (points.length === 0) return '';
   const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`).join(' ');
-  const title = `${edge.kind}${edge.periods !== undefined ? ` (${edge.periods})` : ''}: ${edge.from} → ${edge.to}`;
-  return `<path${attrs({ class: `edge ${edge.kind}`, d, 'marker-end': 'url(#arrow)', 'data-from': edge.from, 'data-to': edge.to, 'data-kind': edge.kind })}><title>${esc(title)}</title></path>`;
+  // The tooltip (<title>) is added when the pointer first rests on the edge: thousands fewer elements to build.
+  return `<path${attrs({ class: `edge ${edge.kind}`, d, 'marker-end': 'url(#arrow)', 'data-from': edge.from, 'data-to': edge.to, 'data-kind': edge.kind, ...(edge.periods !== undefined ? { 'data-periods': edge.periods } : {}) })}></path>`;
 }
 
 /** A node: its kind, name and phase in the aria-label and as visible text (never colour alone). */
