@@ -28,6 +28,8 @@ export function drawGraph(container: HTMLElement, laid: Layout, selected: string
   svg.setAttribute('width', '100%');
   svg.setAttribute('height', '100%');
   svg.setAttribute('role', 'group');
+  // Chrome puts an overflowing <svg> in the Tab order as a scroller: Tab goes to the nodes instead.
+  svg.setAttribute('tabindex', '-1');
   svg.setAttribute('aria-label', `Graph of ${laid.nodes.length} nodes and ${laid.edges.length} edges`);
   svg.dataset.width = String(laid.width);
   svg.dataset.height = String(laid.height);
