@@ -118,6 +118,24 @@ describeWith(findChromium(), 'the graph view at scale: worker layout, pan and zo
     expect(await stopDev?.()).toBe(ExitCode.Ok);
   }, 300_000);
 
+  it('on a machine with more cores the big graph is split over several layout workers, and every node and edge is still drawn', async () => {
+    const dev = await serve(ISSUE_SCALE);
+    const graph = await dev.graph();
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    // Four cores: three workers (one core is left to the page).
+    await page.addInitScript(() => Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => 4 }));
+    await page.goto(`${dev.base}/`);
+    await page.waitForFunction((n) => document.querySelectorAll('#graph .node').length === n, graph.nodes.length, { timeout: 180_000 });
+    expect(page.workers().filter((w) => w.url().endsWith('/layout-worker.js'))).toHaveLength(3);
+    expect(await drawnIds(page)).toEqual(graph.nodes.map((n) => n.id).sort());
+    expect(await page.$$eval('#graph path.edge', (paths) => paths.length)).toBe(graph.edges.length);
+    // No two nodes overlap: the parts are put side by side.
+    const boxes = await page.$$eval('#graph .node', (nodes) => nodes.map((n) => n.getBoundingClientRect()).map((r) => [r.x, r.y, r.width, r.height]));
+    const cells = new Set(boxes.map(([x, y]) => `${Math.round((x as number) * 10)},${Math.round((y as number) * 10)}`));
+    expect(cells.size).toBe(boxes.length);
+    await page.close();
+  }, 300_000);
+
   it('focus shows exactly the nodes within N hops up and down of the selected one; Escape shows the whole graph again', async () => {
     const dev = await serve(SMALL);
     const graph = await dev.graph();
