@@ -29,6 +29,8 @@ dist/.built: $(DEPS) packages/checker-sdk/dist/.built $(shell find src -name '*.
 dist/web/.built: $(DEPS) $(shell find web -type f) tsconfig.json
 	tsc -p web/tsconfig.json
 	esbuild web/src/main.ts --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=dist/web/app.js
+	@# The layout worker: elkjs lays the graph out off the page's thread (web/src/layoutWorker.ts).
+	esbuild web/src/layoutWorker.ts --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=dist/web/layout-worker.js
 	cp web/index.html web/app.css dist/web/
 	@touch $@
 
@@ -100,7 +102,9 @@ generate: $(DEPS)
 	tsx scripts/generate.ts
 
 ## bench: the benchmarks under bench/, printing their figures.
-bench: $(DEPS)
+bench: build
+	@# The web page benchmarks (bench/webView.ts, bench/nodePage.ts) drive Debian's chromium.
+	-@hack/deps/apt.sh chromium
 	tsx bench/run.ts
 
 ## bench-peers: the Mediator scenario on Homeostat (embedded mode) and on Apache Airflow 3 (standalone,

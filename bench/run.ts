@@ -88,3 +88,12 @@ try {
   console.log(`node page benchmark failed: ${(error as Error).message.split('\n')[0]}`);
   process.exitCode = 1;
 }
+
+// The web page's graph at 1,000 Dags and 300 Expectations in headless Chromium (bench/webView.ts):
+// from the navigation to every node drawn, goal <= 2 s. Needs `make build`; skips without chromium.
+try {
+  execFileSync(tsx, [join(here, 'webView.ts')], { stdio: 'inherit', timeout: 300_000 });
+} catch (error) {
+  console.log(`web view benchmark failed: ${(error as Error).message.split('\n')[0]}`);
+  process.exitCode = 1;
+}

@@ -239,7 +239,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
   if (tls === undefined) log.warn('serving plain HTTP: the bearer tokens of checkers and actions travel in clear text; give --tls-cert-file and --tls-private-key-file');
   const absent = () => ({ status: 'unavailable' as const, message: term.standby() ?? 'the controller is starting' });
   // Every replica watches what the read API shows, a standby too; the engine is the leader's alone.
-  const views = new ViewCache(clients, log, options.namespace);
+  const views = new ViewCache(clients, log, options.namespace, options.definitionSources === true);
   views.start();
   const listAuth = cachedListAuthorizer(kubeListAuthorizer(clients.config));
   const viewSource = views.source(() => controller?.reconciler.engine);

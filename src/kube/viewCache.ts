@@ -1,27 +1,30 @@
 /**
  * The objects the read API shows, watched on every replica (a standby too, which runs no engine
- * and no WorldCache): the four kinds of the graph with their statuses, as the API server has them.
- * Read-only: it lists and watches, and writes nothing, so a standby stays passive.
+ * and no WorldCache): the four kinds of the graph with their statuses, as the API server has them,
+ * and the DefinitionSources when the controller loads them (`--definition-sources`: only then does
+ * its RBAC let it watch them). Read-only: it lists and watches, and writes nothing, so a standby
+ * stays passive.
  */
 import type { KubernetesListObject } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema/kind.js';
-import type { Dag, DagDependency, Expectation, StateChecker } from '../api/types.js';
+import type { Dag, DagDependency, DefinitionSource, Expectation, StateChecker } from '../api/types.js';
 import type { Logger } from '../runtime/log.js';
 import type { ViewSource } from '../server/readApi.js';
 import type { KubeClients } from './client.js';
 import { combinedFactory, type InformerFactory, kubeInformerFactory, ResilientInformer } from './resilientInformer.js';
 import type { RawObject } from './worldCache.js';
 
-const PLURALS = { StateChecker: 'statecheckers', Expectation: 'expectations', Dag: 'dags', DagDependency: 'dagdependencies' } as const;
+const PLURALS = { StateChecker: 'statecheckers', Expectation: 'expectations', Dag: 'dags', DagDependency: 'dagdependencies', DefinitionSource: 'definitionsources' } as const;
 type ViewKind = keyof typeof PLURALS;
 
 export class ViewCache {
-  private readonly informers: Record<ViewKind, ResilientInformer<RawObject>>;
+  private readonly informers: Partial<Record<ViewKind, ResilientInformer<RawObject>>>;
   private readonly listeners = new Set<(change: { kind: string; namespace: string; name: string; phase?: string }) => void>();
 
-  constructor(private readonly clients: KubeClients, log: Logger, private readonly namespaces: readonly string[] | undefined) {
+  /** `definitionSources`: watch DefinitionSources too (the controller runs with --definition-sources). Defaults to false. */
+  constructor(private readonly clients: KubeClients, log: Logger, private readonly namespaces: readonly string[] | undefined, definitionSources = false) {
     this.informers = Object.fromEntries(
-      (Object.keys(PLURALS) as ViewKind[]).map((kind) => {
+      (Object.keys(PLURALS) as ViewKind[]).filter((kind) => definitionSources || kind !== 'DefinitionSource').map((kind) => {
         const informer = new ResilientInformer<RawObject>({ resource: PLURALS[kind], factory: this.factory(PLURALS[kind]), log: log.child({ component: 'view' }) });
         const tell = (o: RawObject) => {
           const change = { kind, namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '', ...(typeof o.status?.phase === 'string' ? { phase: o.status.phase } : {}) };
@@ -32,7 +35,7 @@ export class ViewCache {
         informer.on('delete', tell);
         return [kind, informer];
       }),
-    ) as Record<ViewKind, ResilientInformer<RawObject>>;
+    ) as Partial<Record<ViewKind, ResilientInformer<RawObject>>>;
   }
 
   start(): void {
@@ -50,9 +53,16 @@ export class ViewCache {
   /** A ViewSource over these objects; `engine` gives the leader's engine when this replica leads. */
   source(engine: ViewSource['engine']): ViewSource {
     // The API server validated them against the CRD schema; the graph reads them defensively.
-    const list = <T>(kind: ViewKind) => this.informers[kind].list().filter((o) => o.metadata?.deletionTimestamp === undefined) as unknown as T[];
+    const list = <T>(kind: ViewKind) => (this.informers[kind]?.list() ?? []).filter((o) => o.metadata?.deletionTimestamp === undefined) as unknown as T[];
+    const sources = this.informers.DefinitionSource !== undefined;
     return {
-      objects: () => ({ checkers: list<StateChecker>('StateChecker'), expectations: list<Expectation>('Expectation'), dags: list<Dag>('Dag'), dagDependencies: list<DagDependency>('DagDependency') }),
+      objects: () => ({
+        checkers: list<StateChecker>('StateChecker'),
+        expectations: list<Expectation>('Expectation'),
+        dags: list<Dag>('Dag'),
+        dagDependencies: list<DagDependency>('DagDependency'),
+        ...(sources ? { definitionSources: list<DefinitionSource>('DefinitionSource') } : {}),
+      }),
       engine,
       subscribe: (listener) => {
         this.listeners.add(listener);

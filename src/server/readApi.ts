@@ -14,7 +14,7 @@
  * may list. `auth: 'none'` (--ui-auth=none) skips both, for a port-forward-only setup.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dag, DagDependency, Expectation, StateChecker } from '../api/types.js';
+import type { Dag, DagDependency, DefinitionSource, Expectation, StateChecker } from '../api/types.js';
 import type { Engine } from '../engine/engine.js';
 import { explain } from '../view/explain.js';
 import { buildGraph } from '../view/graph.js';
@@ -40,7 +40,8 @@ export interface ReadAuth {
 
 /** What the replica knows: the watched objects (with statuses), and the engine when it leads. */
 export interface ViewSource {
-  objects(): { checkers: StateChecker[]; expectations: Expectation[]; dags: Dag[]; dagDependencies: DagDependency[] };
+  /** definitionSources: absent where this replica does not watch them (the graph then shows none). */
+  objects(): { checkers: StateChecker[]; expectations: Expectation[]; dags: Dag[]; dagDependencies: DagDependency[]; definitionSources?: DefinitionSource[] };
   engine(): Engine | undefined;
   /** Called with each changed object (kind, namespace, name); returns the unsubscribe. */
   subscribe(listener: (change: { kind: string; namespace: string; name: string; phase?: string }) => void): () => void;
@@ -101,6 +102,10 @@ export function readApiRoutes(options: ReadApiOptions): Route[] {
     return allowed;
   };
 
+  /** DefinitionSources are shown to whom may list them; a refusal or no answer just leaves them out of the graph. */
+  const mayListSources = async (who: Caller | 'anyone', namespace: string | undefined): Promise<boolean> =>
+    who === 'anyone' || options.auth === 'none' || (await options.auth.authorizeList(who, 'definitionsources', namespace)) === 'allowed';
+
   const query = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://server.invalid').searchParams;
 
   const graph: Route = {
@@ -122,6 +127,7 @@ export function readApiRoutes(options: ReadApiOptions): Route[] {
         expectations: allowed.has('Expectation') ? all.expectations : [],
         dags: allowed.has('Dag') ? all.dags : [],
         dagDependencies: allowed.has('DagDependency') ? all.dagDependencies : [],
+        sources: all.definitionSources !== undefined && (await mayListSources(who, namespace)) ? all.definitionSources : [],
       };
       sendJson(res, 200, buildGraph(objects, { ...(namespace !== undefined ? { namespace } : {}), ...(selector?.ok === true ? { selector: selector.value } : {}) }));
     },

@@ -7,6 +7,8 @@ import type { Dag, DagDependency, DefinitionSource, Expectation } from '../api/t
 import type { World } from '../engine/compile.js';
 import type { Phase } from '../engine/types.js';
 import { matchesLabels, type Requirement } from '../api/labelSelector.js';
+import { SOURCE_LABEL } from '../sources/model.js';
+import { taskPhases } from './taskPhase.js';
 
 export type GraphNodeKind = 'StateChecker' | 'Expectation' | 'Dag' | 'DagTask' | 'DefinitionSource';
 
@@ -18,7 +20,7 @@ export interface GraphNode {
   name: string;
   /** DagTask: its task name (`name` is the Dag's). */
   task?: string;
-  /** From the status; absent when no controller has written one yet. */
+  /** From the status; absent when no controller has written one yet. A task's: view/taskPhase.ts. */
   phase?: Phase;
   reason?: string;
   /** Expectations: partitions per phase; Dags: periods (total, succeeded, running, failed). */
@@ -35,7 +37,9 @@ export type GraphEdgeKind =
   /** An Expectation to the StateChecker that observes it. */
   | 'checker'
   /** An Expectation whose action runs a Dag. */
-  | 'dagRun';
+  | 'dagRun'
+  /** A DefinitionSource to an object it loaded (the object's label homeostat.dev/source names it). */
+  | 'source';
 
 /** `from` is the input, `to` the node that depends on it (or uses it): arrows point downstream. */
 export interface GraphEdge {
@@ -93,13 +97,15 @@ export function buildGraph(world: Declared, filter: GraphFilter = {}): Graph {
   for (const d of world.dags.filter(keep)) {
     add({ ...base('Dag', d), ...statusOf(d), ...dagCounts(d) });
     const ns = ns_(d);
+    const phases = taskPhases(d);
     for (const t of d.spec.tasks) {
-      add({ id: taskNodeId(ns, d.metadata.name, t.name), kind: 'DagTask', namespace: ns, name: d.metadata.name, task: t.name });
+      add({ id: taskNodeId(ns, d.metadata.name, t.name), kind: 'DagTask', namespace: ns, name: d.metadata.name, task: t.name, ...phases.get(t.name) });
       pending.push({ from: taskNodeId(ns, d.metadata.name, t.name), to: objectId('Dag', ns, d.metadata.name), kind: 'task' });
       for (const before of t.dependsOn ?? []) pending.push({ from: taskNodeId(ns, d.metadata.name, before), to: taskNodeId(ns, d.metadata.name, t.name), kind: 'task' });
     }
   }
-  for (const s of (world.sources ?? []).filter(keep)) add({ ...base('DefinitionSource', s), ...statusOf(s) });
+  for (const s of (world.sources ?? []).filter(keep)) add({ ...base('DefinitionSource', s), ...sourceStatus(s) });
+  if (world.sources !== undefined && world.sources.length > 0) pending.push(...sourceEdges(world));
 
   for (const e of world.expectations.filter(keep)) pending.push(...expectationEdges(e));
   for (const dep of world.dagDependencies.filter(keep)) pending.push(...dependencyEdges(dep));
@@ -122,6 +128,17 @@ function base(kind: GraphNodeKind, o: { metadata: { namespace?: string; name: st
 function statusOf(o: { status?: unknown }): Pick<GraphNode, 'phase' | 'reason'> {
   const s = (o.status ?? {}) as { phase?: Phase; reason?: string };
   return { ...(s.phase !== undefined ? { phase: s.phase } : {}), ...(s.reason !== undefined ? { reason: s.reason } : {}) };
+}
+
+/** A DefinitionSource has no phase: Satisfied when its last scan applied every file, Failed (with the condition's reason) when not. */
+function sourceStatus(s: DefinitionSource): Pick<GraphNode, 'phase' | 'reason' | 'counts'> {
+  const conditions = s.status?.conditions ?? [];
+  const ready = conditions.find((c) => c.type === 'Ready');
+  const valid = conditions.find((c) => c.type === 'Valid');
+  const counts = s.status?.counts !== undefined ? { counts: Object.fromEntries(Object.entries(s.status.counts).filter((kv): kv is [string, number] => typeof kv[1] === 'number')) } : {};
+  if (ready === undefined) return counts;
+  const bad = ready.status !== 'True' ? ready : valid?.status === 'False' ? valid : undefined;
+  return bad !== undefined ? { phase: 'Failed', reason: bad.reason, ...counts } : { phase: 'Satisfied', reason: ready.reason, ...counts };
 }
 
 function expectationCounts(e: Expectation): Pick<GraphNode, 'counts'> {
@@ -147,6 +164,23 @@ function expectationEdges(e: Expectation): GraphEdge[] {
   }
   const run = e.spec.action?.dagRun;
   if (run !== undefined) out.push({ from: me, to: objectId('Dag', ns, run.dag), kind: 'dagRun' });
+  return out;
+}
+
+/** A DefinitionSource to each object of its namespace that carries its name in the homeostat.dev/source label. */
+function sourceEdges(world: Declared): GraphEdge[] {
+  const defined: [GraphNodeKind, { metadata: { namespace?: string; name: string; labels?: Record<string, string> } }[]][] = [
+    ['StateChecker', world.checkers],
+    ['Expectation', world.expectations],
+    ['Dag', world.dags],
+  ];
+  const out: GraphEdge[] = [];
+  for (const [kind, list] of defined) {
+    for (const o of list) {
+      const source = o.metadata.labels?.[SOURCE_LABEL];
+      if (source !== undefined) out.push({ from: objectId('DefinitionSource', ns_(o), source), to: objectId(kind, ns_(o), o.metadata.name), kind: 'source' });
+    }
+  }
   return out;
 }
 

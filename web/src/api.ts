@@ -51,7 +51,8 @@ async function postJson<T>(path: string, body: unknown): Promise<T> {
 }
 
 export const api = {
-  graph: () => getJson<Graph>('api/v1/graph'),
+  /** labelSelector as kubectl -l takes it; a bad one is an Error with the server's message (HTTP 400). */
+  graph: (labelSelector = '') => getJson<Graph>(labelSelector === '' ? 'api/v1/graph' : `api/v1/graph?labelSelector=${encodeURIComponent(labelSelector)}`),
   object: (kind: string, namespace: string, name: string) => getJson<ObjectAnswer>(`api/v1/objects/${target(kind, namespace, name)}`),
   explain: (kind: string, namespace: string, name: string) => getJson<Explanation & { source: string }>(`api/v1/explain/${target(kind, namespace, name)}`),
   rerun: (namespace: string, dag: string, period: string) => postJson<{ name: string }>(`api/v1/rerun/${encodeURIComponent(namespace)}/${encodeURIComponent(dag)}`, { period }),
