@@ -1,38 +1,37 @@
 /**
  * The objects the read API shows, watched on every replica (a standby too, which runs no engine
  * and no WorldCache): the four kinds of the graph with their statuses, as the API server has them.
- * Read-only: it lists and watches, and writes nothing, so a standby stays passive.
+ * Read-only: it lists and watches, and writes nothing, so a standby stays passive. On the leader
+ * the WorldCache uses these same informers (`informers`), so every object is held once.
  */
-import type { KubernetesListObject } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../api/schema/kind.js';
 import type { Dag, DagDependency, Expectation, StateChecker } from '../api/types.js';
 import type { Logger } from '../runtime/log.js';
 import type { ViewSource } from '../server/readApi.js';
 import type { KubeClients } from './client.js';
-import { combinedFactory, type InformerFactory, kubeInformerFactory, ResilientInformer } from './resilientInformer.js';
+import type { ResilientInformer } from './resilientInformer.js';
+import { type KindInformers, kindInformers } from './kindInformers.js';
 import type { RawObject } from './worldCache.js';
 
-const PLURALS = { StateChecker: 'statecheckers', Expectation: 'expectations', Dag: 'dags', DagDependency: 'dagdependencies' } as const;
-type ViewKind = keyof typeof PLURALS;
+const VIEW_KINDS = ['StateChecker', 'Expectation', 'Dag', 'DagDependency'] as const;
+type ViewKind = (typeof VIEW_KINDS)[number];
 
 export class ViewCache {
-  private readonly informers: Record<ViewKind, ResilientInformer<RawObject>>;
+  /** The informers of the kinds the read API shows: the leader's WorldCache shares them. */
+  readonly informers: KindInformers<ViewKind>;
   private readonly listeners = new Set<(change: { kind: string; namespace: string; name: string; phase?: string }) => void>();
 
-  constructor(private readonly clients: KubeClients, log: Logger, private readonly namespaces: readonly string[] | undefined) {
-    this.informers = Object.fromEntries(
-      (Object.keys(PLURALS) as ViewKind[]).map((kind) => {
-        const informer = new ResilientInformer<RawObject>({ resource: PLURALS[kind], factory: this.factory(PLURALS[kind]), log: log.child({ component: 'view' }) });
-        const tell = (o: RawObject) => {
-          const change = { kind, namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '', ...(typeof o.status?.phase === 'string' ? { phase: o.status.phase } : {}) };
-          for (const l of this.listeners) l(change);
-        };
-        informer.on('add', tell);
-        informer.on('update', tell);
-        informer.on('delete', tell);
-        return [kind, informer];
-      }),
-    ) as Record<ViewKind, ResilientInformer<RawObject>>;
+  constructor(clients: KubeClients, log: Logger, namespaces: readonly string[] | undefined) {
+    this.informers = kindInformers(VIEW_KINDS, { clients, namespaces, log: log.child({ component: 'view' }) });
+    for (const kind of VIEW_KINDS) {
+      const informer: ResilientInformer<RawObject> = this.informers[kind];
+      const tell = (o: RawObject) => {
+        const change = { kind, namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '', ...(typeof o.status?.phase === 'string' ? { phase: o.status.phase } : {}) };
+        for (const l of this.listeners) l(change);
+      };
+      informer.on('add', tell);
+      informer.on('update', tell);
+      informer.on('delete', tell);
+    }
   }
 
   start(): void {
@@ -60,19 +59,5 @@ export class ViewCache {
       },
       now: () => Date.now(),
     };
-  }
-
-  private factory(plural: string): InformerFactory<RawObject> {
-    const { custom, config } = this.clients;
-    if (this.namespaces === undefined) {
-      const list = () => custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }) as Promise<KubernetesListObject<RawObject>>;
-      return kubeInformerFactory<RawObject>({ config, path: `/apis/${GROUP}/${VERSION}/${plural}`, list });
-    }
-    return combinedFactory(
-      this.namespaces.map((namespace) => {
-        const list = () => custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural }) as Promise<KubernetesListObject<RawObject>>;
-        return kubeInformerFactory<RawObject>({ config, path: `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`, list });
-      }),
-    );
   }
 }
