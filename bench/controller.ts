@@ -2,18 +2,21 @@
 // integration tests' harness, test/integration/harness/controlPlane.ts), the bench playing the
 // kubelet. Prints a table with the goals.
 //
-//   tsx bench/controller.ts [--pairs 210] [--expectations 10000] [--only latency|memory|dags] [--json FILE]
+//   tsx bench/controller.ts [--pairs 210] [--expectations 10000] [--dags 1000] [--only latency|memory|dags] [--json FILE]
 //                           [--fresh-connections]  (client-node's default: a new connection per request, as before PooledKubeConfig)
 //                           [--dag-periods 110] [--rate-periods 4344] [--rate-active 200] [--rate-window 40]
 //                           [--dag-phase chain|dependency|rate]  (with --only dags: one phase only)
 //
 // 1. latency from a dependency's verdict (Satisfied) to the dependent's action Job (controller in-process);
 // 2. API requests the controller makes per action launched (the same run);
-// 3. the controller's RSS with N unpartitioned Expectations, as a child process
-//    (`node dist/cli/main.js controller`), and how long its initial sync and first pass take;
+// 3. the controller's RSS with N unpartitioned Expectations and M Dags, as a child process
+//    (`node dist/cli/main.js controller`), how long its start takes to every first status
+//    written, the API writes it makes over BENCH_STEADY_MINUTES (default 5) of nothing changing,
+//    and its RSS over a soak of BENCH_SOAK_MINUTES (default 0 here; `make bench` runs 30);
 // 4. Dags (controller in-process): task -> task latency within a Dag, latency across a
 //    DagDependency, and Jobs launched per minute (bench/controllerScenarioDags.ts).
-// Bounded: the whole run stops by itself (BENCH_CONTROLLER_BUDGET_S, default 450 s; the Dags part
+// Bounded: the whole run stops by itself (BENCH_CONTROLLER_BUDGET_S, default 450 s plus the steady
+// state or soak, whichever is longer; the Dags part
 // at most BENCH_DAGS_BUDGET_S of it, default 180 s); skipped (exit 0) when the envtest binaries
 // are not built.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +34,7 @@ const { values: args } = parseArgs({
   options: {
     pairs: { type: 'string', default: '210' },
     expectations: { type: 'string', default: '10000' },
+    dags: { type: 'string', default: '1000' },
     only: { type: 'string' },
     json: { type: 'string' },
     'fresh-connections': { type: 'boolean', default: false },
@@ -41,7 +45,9 @@ const { values: args } = parseArgs({
     'dag-phase': { type: 'string' },
   },
 });
-const budgetS = Number(process.env.BENCH_CONTROLLER_BUDGET_S ?? 450);
+const steadyMinutes = Number(process.env.BENCH_STEADY_MINUTES ?? 5);
+const soakMinutes = Number(process.env.BENCH_SOAK_MINUTES ?? 0);
+const budgetS = Number(process.env.BENCH_CONTROLLER_BUDGET_S ?? 450 + 60 * Math.max(steadyMinutes, soakMinutes));
 const dagsBudgetS = Number(process.env.BENCH_DAGS_BUDGET_S ?? 180);
 const deadline = new Deadline(budgetS * 1000);
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -116,8 +122,8 @@ try {
     if (deadline.left < 60_000) {
       memorySkipped = `only ${Math.round(deadline.left / 1000)} s of the ${budgetS} s budget left`;
     } else {
-      progress(`controller bench: memory, ${args.expectations} Expectations, controller as a child process (${round((now() - started) / 1000)} s so far)`);
-      memory = await runMemory(plane, Number(args.expectations), deadline, progress, reuse);
+      progress(`controller bench: memory, ${args.expectations} Expectations and ${args.dags} Dags, controller as a child process (${round((now() - started) / 1000)} s so far)`);
+      memory = await runMemory(plane, { expectations: Number(args.expectations), dags: Number(args.dags), steadyMinutes, soakMinutes }, deadline, progress, reuse);
     }
   }
   if (args.only === undefined || args.only === 'dags') {
@@ -158,11 +164,18 @@ if (latency !== undefined) {
 }
 if (memory !== undefined) {
   const n = memory.expectations;
-  row(`controller RSS with ${n} Expectations, first pass done`, `${memory.rssMB} MB (peak ${memory.peakRssMB})`, '-');
+  const what = `${n} Expectations + ${memory.dags} Dags`;
+  row(`controller RSS with ${what}, first pass done`, `${memory.rssMB} MB (peak ${memory.peakRssMB})`, '<= 200 MB');
   row('controller RSS with no Expectations, idle', `${memory.idleRssMB} MB`, '-');
-  row(`start -> caches synced (${n} Expectations)`, `${memory.syncMs} ms`, '-');
+  row(`start -> caches synced (${what})`, `${memory.syncMs} ms`, '-');
   row('start -> first plan done (compile + plan)', `${memory.firstPlanDoneMs} ms (${memory.firstCompileMs} + ${memory.firstPlanMs})`, '-');
-  row(`start -> every first status written (${memory.statusWrites} writes)`, `${memory.allWrittenMs} ms`, '-');
+  row(`start -> every first status written (${memory.statusWrites} writes)`, `${memory.allWrittenMs} ms`, '<= 20,000 ms');
+  const st = memory.steady;
+  if (st !== undefined) row(`API writes over ${st.minutes} min of steady state (+ ${st.leaseRenewals} leader Lease renewals)`, `${st.writes}${st.writes > 0 ? ` (${st.byKind.map(([k, c]) => `${c} ${k}`).join(', ')})` : ''}`, '0');
+  else row('API writes in steady state', `not measured (BENCH_STEADY_MINUTES=${steadyMinutes}, or the first pass did not finish)`, '0');
+  const soak = memory.soak;
+  if (soak !== undefined) row(`soak, ${soak.minutes} min: RSS at start -> end (max)`, `${soak.startRssMB} -> ${soak.endRssMB} MB (${soak.growthPct >= 0 ? '+' : ''}${soak.growthPct} %, max ${soak.maxRssMB})`, '<= +10 %');
+  else row('soak', `not run (BENCH_SOAK_MINUTES=${soakMinutes}; \`make bench\` runs 30)`, '<= +10 %');
 } else if (memorySkipped !== undefined) {
   row('controller RSS', `skipped: ${memorySkipped}`, '-');
 }
