@@ -140,6 +140,16 @@ KubeConfig.prototype.applySecurityAuthentication = async function (context) {
   return `data:text/javascript,${encodeURIComponent(code)}`;
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function procStatus(pid: number): { rssMB: number; peakMB: number } | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -313,6 +323,10 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
         progress(`  stopped waiting: ${(error as Error).message}`);
       }
       const status = procStatus(child.proc.pid as number);
+      const cpuAfterPass = cpuSeconds(child.proc.pid as number);
+      const passKinds = new Map<string, number>();
+      for (const w of child.writes) if (w.at <= (writtenAt ?? Infinity) && !w.path.includes('/leases/')) passKinds.set(writeKind(w), (passKinds.get(writeKind(w)) ?? 0) + 1);
+      const passWrites = [...passKinds.entries()].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${c} ${k}`).join(', ');
       const heapAfterPass = child.memory[2] ?? NaN;
       // ---- steady state, and the soak: nothing changes; count the writes, sample the RSS ----
       const windowMinutes = Math.max(options.steadyMinutes, options.soakMinutes);
@@ -371,7 +385,8 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
         note: [
           `${created}${created < count ? ` of the ${count} asked (creation stopped at its time budget)` : ''} Expectations and ${dagsCreated} Dags (two tasks, one period: 1 Job each at a time, left running) created in ${round(createSeconds)} s; a Push StateChecker (no checker Jobs);`,
           `controller from ${entry.built}${process.env.BENCH_CONTROLLER_NODE_FLAGS ? ` with node ${process.env.BENCH_CONTROLLER_NODE_FLAGS}` : ''}${reuseConnections ? ', client on ONE connection pool (experiment)' : ''};`,
-          `caches synced at ${synced - t0} ms, started (saved leases loaded: a second list) at ${startedAt - t0} ms; heap used ${round(heapUsed / 2 ** 20)} MB; memoryUsage MB: ${['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'].map((k, i) => `${k} ${child.memory[i] ?? '?'} (peak ${child.memoryPeak[i] ?? '?'})`).join(', ')}`,
+          `its writes up to every first status written: ${passWrites};`,
+          `the controller used ${round(cpuAfterPass)} CPU s from its start to the first pass done; caches synced at ${synced - t0} ms, started (saved leases loaded: a second list) at ${startedAt - t0} ms; heap used ${round(heapUsed / 2 ** 20)} MB; memoryUsage MB: ${['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'].map((k, i) => `${k} ${child.memory[i] ?? '?'} (peak ${child.memoryPeak[i] ?? '?'})`).join(', ')}`,
           writtenAt === undefined ? `; only ${statusWrites} statuses written when the time bound was reached` : '',
         ].join(' '),
       };
