@@ -45,6 +45,11 @@ export interface MemoryOptions {
   steadyMinutes: number;
   /** Minutes the controller runs after its first pass, RSS sampled (0: no soak). */
   soakMinutes: number;
+  /**
+   * Other work run meanwhile (the Dags scenario, in its own namespaces with its own controller):
+   * it does not touch this controller's namespace, so its writes and RSS stay its own.
+   */
+  during?: () => Promise<void>;
 }
 
 /** A Dag of two tasks with one period (yesterday): one run, one Job at a time, then nothing to do. */
@@ -332,11 +337,13 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
       const windowMinutes = Math.max(options.steadyMinutes, options.soakMinutes);
       let steady: MemoryFigures['steady'];
       let soak: MemoryFigures['soak'];
+      let duringFailed: { error: unknown } | undefined;
+      const during = (options.during?.() ?? Promise.resolve()).catch((error: unknown) => void (duringFailed = { error }));
       if (writtenAt !== undefined && windowMinutes > 0) {
         const windowMs = Math.min(windowMinutes * 60_000, deadline.left - 15_000);
         const from = Date.now();
         let maxRss = status?.rssMB ?? 0;
-        progress(`  first pass done; ${round(windowMs / 60_000)} min of steady state (writes counted over the first ${options.steadyMinutes} min${options.soakMinutes > 0 ? `, RSS sampled over ${options.soakMinutes} min` : ''})`);
+        progress(`  first pass done; ${round(windowMs / 60_000)} min of steady state (writes counted over the first ${options.steadyMinutes} min${options.soakMinutes > 0 ? `, RSS sampled over ${options.soakMinutes} min` : ''})${options.during !== undefined ? ', the Dags scenario running meanwhile' : ''}`);
         while (Date.now() - from < windowMs && dead(child) === undefined) {
           await new Promise((resolve) => setTimeout(resolve, 2_000));
           maxRss = Math.max(maxRss, procStatus(child.proc.pid as number)?.rssMB ?? 0);
@@ -354,6 +361,8 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
           soak = { minutes: round((Date.now() - from) / 60_000), startRssMB: start, endRssMB: end, maxRssMB: maxRss, growthPct: round(((end - start) / start) * 100), heapUsedStartMB: heapAfterPass, heapUsedEndMB: child.memory[2] ?? NaN };
         }
       }
+      await during;
+      if (duringFailed !== undefined) throw duringFailed.error;
       if (process.env.BENCH_HEAP_SNAPSHOT === '1') {
         child.proc.kill('SIGUSR2');
         progress('  heap snapshot asked (SIGUSR2); waiting 60 s for it');
