@@ -241,7 +241,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
   if (tls === undefined) log.warn('serving plain HTTP: the bearer tokens of checkers and actions travel in clear text; give --tls-cert-file and --tls-private-key-file');
   const absent = () => ({ status: 'unavailable' as const, message: term.standby() ?? 'the controller is starting' });
   // Every replica watches what the read API shows, a standby too; the engine is the leader's alone.
-  const views = new ViewCache(clients, log, options.namespace);
+  const views = new ViewCache(clients, log, options.namespace, (resource) => metrics.watchRestarts.inc({ resource }));
   views.start();
   const listAuth = cachedListAuthorizer(kubeListAuthorizer(clients.config));
   if (options.uiAuth === 'none') log.warn('--ui-auth=none: anyone who reaches the port can read every Homeostat object through /api/v1; reach it by port-forward only');

@@ -20,8 +20,9 @@ export class ViewCache {
   readonly informers: KindInformers<ViewKind>;
   private readonly listeners = new Set<(change: { kind: string; namespace: string; name: string; phase?: string }) => void>();
 
-  constructor(clients: KubeClients, log: Logger, namespaces: readonly string[] | undefined) {
-    this.informers = kindInformers(VIEW_KINDS, { clients, namespaces, log: log.child({ component: 'view' }) });
+  /** `onRestart`: a watch restarted (metrics); on the leader these are the controller's watches too. */
+  constructor(clients: KubeClients, log: Logger, namespaces: readonly string[] | undefined, onRestart?: (resource: string) => void) {
+    this.informers = kindInformers(VIEW_KINDS, { clients, namespaces, log: log.child({ component: 'view' }), ...(onRestart !== undefined ? { onRestart } : {}) });
     for (const kind of VIEW_KINDS) {
       const informer: ResilientInformer<RawObject> = this.informers[kind];
       const tell = (o: RawObject) => {
