@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { DEFAULT_MAX_CHECKS_IN_FLIGHT } from '../src/runtime/boundedChecks.js';
 import type { ControlPlane } from '../test/integration/harness/controlPlane.js';
 import {
   ACTION,
@@ -101,17 +102,23 @@ export async function runLatency(plane: ControlPlane, pairs: number, deadline: D
     const answered = new Set<string>();
     const pendingChecks = () => watch.list((j) => roleOf(j) === 'checker' && !jobEnded(j) && !answered.has(j.metadata?.name ?? ''));
     const answerAll = async (expected: number, state: 'satisfied' | 'unsatisfied', what: string) => {
-      const jobs = await until(what, () => (pendingChecks().length >= expected ? pendingChecks() : undefined), 60_000, deadline);
-      progress(`  ${jobs.length} checker Jobs there (${round((now() - t0Setup) / 1000)} s)`);
-      await parallel(jobs, 8, async (job) => {
-        const name = job.metadata?.name ?? '';
-        answered.add(name);
-        await writeCheckerPod(api, NS, job, state);
-        // The harness's completeJob, on the bench's keep-alive connection (same writes, same order).
-        const completion = splitCompleteJob(api, NS, name);
-        await completion.prepare();
-        await completion.complete();
-      });
+      // The controller runs at most --max-checks-in-flight checker Jobs at once: answered as they come.
+      let done = 0;
+      while (done < expected) {
+        const batch = Math.min(expected - done, DEFAULT_MAX_CHECKS_IN_FLIGHT);
+        const jobs = await until(what, () => (pendingChecks().length >= batch ? pendingChecks() : undefined), 60_000, deadline);
+        await parallel(jobs, 8, async (job) => {
+          const name = job.metadata?.name ?? '';
+          answered.add(name);
+          await writeCheckerPod(api, NS, job, state);
+          // The harness's completeJob, on the bench's keep-alive connection (same writes, same order).
+          const completion = splitCompleteJob(api, NS, name);
+          await completion.prepare();
+          await completion.complete();
+        });
+        done += jobs.length;
+      }
+      progress(`  ${done} checker Jobs answered (${round((now() - t0Setup) / 1000)} s)`);
     };
     await answerAll(2 * pairs, 'unsatisfied', `${2 * pairs} initial checker Jobs`);
     progress(`  ${2 * pairs} initial checks answered unsatisfied (${round((now() - t0Setup) / 1000)} s)`);
