@@ -92,7 +92,9 @@ export async function runLatency(plane: ControlPlane, pairs: number, deadline: D
     await watch.start();
 
     // ---- the controller, in-process, every request recorded --------------------------------
-    const inst = await startInstrumented(plane, { namespace: NS, logFile, reuseConnections, tagOf: (launch) => launch.owner.name });
+    // The scenario holds every up-* verification check unanswered, then answers them one at a
+    // time: all 2 x pairs checks must be able to be in flight at once.
+    const inst = await startInstrumented(plane, { namespace: NS, logFile, reuseConnections, tagOf: (launch) => launch.owner.name, maxChecksInFlight: Math.max(DEFAULT_MAX_CHECKS_IN_FLIGHT, 2 * pairs) });
     const { kc, passes, saves, launchStart, launchEnd, endedSeen: completedSeen } = inst;
     const controllerSyncMs = inst.syncMs;
     stop = inst.stop;
@@ -102,10 +104,10 @@ export async function runLatency(plane: ControlPlane, pairs: number, deadline: D
     const answered = new Set<string>();
     const pendingChecks = () => watch.list((j) => roleOf(j) === 'checker' && !jobEnded(j) && !answered.has(j.metadata?.name ?? ''));
     const answerAll = async (expected: number, state: 'satisfied' | 'unsatisfied', what: string) => {
-      // The controller runs at most --max-checks-in-flight checker Jobs at once: answered as they come.
+      // Answered as they come, should the controller run fewer at once than expected.
       let done = 0;
       while (done < expected) {
-        const batch = Math.min(expected - done, DEFAULT_MAX_CHECKS_IN_FLIGHT);
+        const batch = expected - done;
         const jobs = await until(what, () => (pendingChecks().length >= batch ? pendingChecks() : undefined), 60_000, deadline);
         await parallel(jobs, 8, async (job) => {
           const name = job.metadata?.name ?? '';
