@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { DEFAULT_MAX_CHECKS_IN_FLIGHT } from '../src/runtime/boundedChecks.js';
 import type { ControlPlane } from '../test/integration/harness/controlPlane.js';
 import {
   ACTION,
@@ -91,7 +92,9 @@ export async function runLatency(plane: ControlPlane, pairs: number, deadline: D
     await watch.start();
 
     // ---- the controller, in-process, every request recorded --------------------------------
-    const inst = await startInstrumented(plane, { namespace: NS, logFile, reuseConnections, tagOf: (launch) => launch.owner.name });
+    // The scenario holds every up-* verification check unanswered, then answers them one at a
+    // time: all 2 x pairs checks must be able to be in flight at once.
+    const inst = await startInstrumented(plane, { namespace: NS, logFile, reuseConnections, tagOf: (launch) => launch.owner.name, maxChecksInFlight: Math.max(DEFAULT_MAX_CHECKS_IN_FLIGHT, 2 * pairs) });
     const { kc, passes, saves, launchStart, launchEnd, endedSeen: completedSeen } = inst;
     const controllerSyncMs = inst.syncMs;
     stop = inst.stop;
@@ -101,17 +104,23 @@ export async function runLatency(plane: ControlPlane, pairs: number, deadline: D
     const answered = new Set<string>();
     const pendingChecks = () => watch.list((j) => roleOf(j) === 'checker' && !jobEnded(j) && !answered.has(j.metadata?.name ?? ''));
     const answerAll = async (expected: number, state: 'satisfied' | 'unsatisfied', what: string) => {
-      const jobs = await until(what, () => (pendingChecks().length >= expected ? pendingChecks() : undefined), 60_000, deadline);
-      progress(`  ${jobs.length} checker Jobs there (${round((now() - t0Setup) / 1000)} s)`);
-      await parallel(jobs, 8, async (job) => {
-        const name = job.metadata?.name ?? '';
-        answered.add(name);
-        await writeCheckerPod(api, NS, job, state);
-        // The harness's completeJob, on the bench's keep-alive connection (same writes, same order).
-        const completion = splitCompleteJob(api, NS, name);
-        await completion.prepare();
-        await completion.complete();
-      });
+      // Answered as they come, should the controller run fewer at once than expected.
+      let done = 0;
+      while (done < expected) {
+        const batch = expected - done;
+        const jobs = await until(what, () => (pendingChecks().length >= batch ? pendingChecks() : undefined), 60_000, deadline);
+        await parallel(jobs, 8, async (job) => {
+          const name = job.metadata?.name ?? '';
+          answered.add(name);
+          await writeCheckerPod(api, NS, job, state);
+          // The harness's completeJob, on the bench's keep-alive connection (same writes, same order).
+          const completion = splitCompleteJob(api, NS, name);
+          await completion.prepare();
+          await completion.complete();
+        });
+        done += jobs.length;
+      }
+      progress(`  ${done} checker Jobs answered (${round((now() - t0Setup) / 1000)} s)`);
     };
     await answerAll(2 * pairs, 'unsatisfied', `${2 * pairs} initial checker Jobs`);
     progress(`  ${2 * pairs} initial checks answered unsatisfied (${round((now() - t0Setup) / 1000)} s)`);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ControlPlane } from '../test/integration/harness/controlPlane.js';
 import { REPO_ROOT } from '../test/integration/harness/controlPlane.js';
-import { ACTION, type Deadline, expectationObject, parallel, RawApi, round, stateChecker, until } from './controllerScenario.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { ACTION, API_VERSION, type Deadline, expectationObject, parallel, RawApi, round, stateChecker, until } from './controllerScenario.js';
 
 export interface MemoryFigures {
   expectations: number;
@@ -28,7 +29,42 @@ export interface MemoryFigures {
   allWrittenMs: number;
   statusWrites: number;
   createSeconds: number;
+  /** Dags created with the Expectations (one period, two tasks each). */
+  dags: number;
+  /** Requests that changed something over `minutes` of nothing changing, after the first pass. */
+  steady: { minutes: number; writes: number; byKind: [string, number][]; leaseRenewals: number } | undefined;
+  /** RSS at the soak's start (the first pass done) and end, and the most in between. */
+  soak: { minutes: number; startRssMB: number; endRssMB: number; maxRssMB: number; growthPct: number; heapUsedStartMB: number; heapUsedEndMB: number } | undefined;
   note: string;
+}
+
+export interface MemoryOptions {
+  expectations: number;
+  dags: number;
+  /** Minutes of steady state whose writes are counted. */
+  steadyMinutes: number;
+  /** Minutes the controller runs after its first pass, RSS sampled (0: no soak). */
+  soakMinutes: number;
+  /**
+   * Other work run meanwhile (the Dags scenario, in its own namespaces with its own controller):
+   * it does not touch this controller's namespace, so its writes and RSS stay its own.
+   */
+  during?: () => Promise<void>;
+}
+
+/** A Dag of two tasks with one period (yesterday): one run, one Job at a time, then nothing to do. */
+function memoryDag(name: string): KubernetesObject & { spec: unknown } {
+  const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  const task = (t: string, dependsOn?: string[]) => ({ name: t, ...(dependsOn !== undefined ? { dependsOn } : {}), timeout: '6h', job: { template: { spec: { containers: [{ name: 'main', image: `example/${t}:1`, args: ['--period', '{{period}}'] }] } } } });
+  return { apiVersion: API_VERSION, kind: 'Dag', metadata: { name }, spec: { periods: { from: day, to: day, every: 'P1D', timeZone: 'UTC' }, maxActiveRuns: 1, tasks: [task('extract'), task('load', ['extract'])] } };
+}
+
+/** What a write is about, from its path: `PUT expectations/status`, `POST jobs`, `PUT leases`. */
+function writeKind(w: { method: string; path: string }): string {
+  const parts = w.path.split('/').filter((p) => p !== '');
+  const i = parts.indexOf('namespaces');
+  const rest = i >= 0 ? parts.slice(i + 2) : parts.slice(parts[0] === 'api' ? 2 : 3);
+  return `${w.method} ${rest[0] ?? '?'}${rest[2] !== undefined ? `/${rest[2]}` : ''}`;
 }
 
 const NS = 'bench-memory';
@@ -47,17 +83,21 @@ function controllerEntry(progress: (line: string) => void): { main: string; engi
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= sources) {
     return { main: join(REPO_ROOT, 'dist/cli/main.js'), engine: join(REPO_ROOT, 'dist/engine/engine.js'), built: 'dist/ (up to date)' };
   }
-  // dist/ is stale: build into node_modules/.cache (ignored by git), with a package.json that
-  // makes it ESM and gives main.js the version it reads from ../../package.json.
-  const root = join(REPO_ROOT, 'node_modules/.cache/homeostat-bench');
+  // dist/ is stale: build into .tools/ (ignored by git, and of this checkout: node_modules may be
+  // shared by several worktrees), with a package.json that makes it ESM and gives main.js the
+  // version it reads from ../../package.json.
+  const root = join(REPO_ROOT, '.tools/homeostat-bench');
   const out = join(root, 'dist');
   const own = join(root, '.built');
   if (!existsSync(own) || statSync(own).mtimeMs < sources) {
-    progress('  dist/ is older than src/: building the controller into node_modules/.cache/homeostat-bench (tsc, ~10 s)');
+    progress('  dist/ is older than src/: building the controller into .tools/homeostat-bench (tsc, ~10 s)');
     mkdirSync(root, { recursive: true });
     const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'homeostat-bench-build', version, type: 'module', private: true }));
     try {
+      // The SDK's built types first, as `make build` does: without them tsc compiles the SDK's
+      // sources too, outside rootDir, and writes .js files next to them.
+      if (!existsSync(join(REPO_ROOT, 'packages/checker-sdk/dist/index.d.ts'))) execFileSync(join(REPO_ROOT, 'node_modules/.bin/tsc'), ['-p', join(REPO_ROOT, 'packages/checker-sdk')], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
       execFileSync(join(REPO_ROOT, 'node_modules/.bin/tsc'), ['-p', join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', out], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
       writeFileSync(own, '');
     } catch (error) {
@@ -88,14 +128,31 @@ import { Engine } from ${JSON.stringify(pathToFileURL(enginePath).href)};
 const at = () => performance.timeOrigin + performance.now();
 const plan = Engine.prototype.plan, setWorld = Engine.prototype.setWorld;
 Engine.prototype.plan = function (now) { const s = at(); const r = plan.call(this, now); process.stderr.write('HSBENCH plan ' + s + ' ' + (at() - s) + ' ' + r.checks.length + '\\n'); return r; };
+setInterval(() => { const m = process.memoryUsage(); process.stderr.write('HSBENCH memory ' + at() + ' 0 ' + [m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((b) => Math.round(b / 1048576)).join(',') + '\\n'); }, 1000).unref();
 Engine.prototype.setWorld = function (w, now) { const s = at(); setWorld.call(this, w, now); process.stderr.write('HSBENCH setWorld ' + s + ' ' + (at() - s) + ' ' + w.expectations.length + '\\n'); };
-${reuseConnections ? `
 const { KubeConfig } = await import(${JSON.stringify(clientNode)});
 const apply = KubeConfig.prototype.applySecurityAuthentication;
 let shared;
-KubeConfig.prototype.applySecurityAuthentication = async function (context) { await apply.call(this, context); shared ??= context.getDispatcher(); if (shared !== undefined) context.setDispatcher(shared); };
-` : ''}`;
+const reuse = ${reuseConnections ? 'true' : 'false'};
+KubeConfig.prototype.applySecurityAuthentication = async function (context) {
+  await apply.call(this, context);
+  if (reuse) { shared ??= context.getDispatcher(); if (shared !== undefined) context.setDispatcher(shared); }
+  // Every request that changes something (not GET, not a watch): the steady state's figure.
+  const method = String(context.getHttpMethod());
+  if (method !== 'GET') process.stderr.write('HSBENCH write ' + at() + ' 0 ' + method + ' ' + new URL(context.getUrl()).pathname + '\\n');
+};
+`;
   return `data:text/javascript,${encodeURIComponent(code)}`;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 function procStatus(pid: number): { rssMB: number; peakMB: number } | undefined {
@@ -113,12 +170,24 @@ interface Child {
   /** JSON log lines (stdout) and probe lines (stderr), with when they arrived. */
   logs: { at: number; line: Record<string, unknown> }[];
   probes: { kind: string; start: number; ms: number; n: number }[];
+  /** The child's latest process.memoryUsage(), MB: rss, heapTotal, heapUsed, external, arrayBuffers. */
+  memory: number[];
+  /** The highest of each, sampled every second. */
+  memoryPeak: number[];
+  snapshotTaken?: boolean;
+  /** Every request that changed something (epoch ms, method, path). */
+  writes: { at: number; method: string; path: string }[];
   url: () => string | undefined;
   stop(): Promise<void>;
 }
 
 function spawnController(entry: { main: string; engine: string }, kubeconfig: string, namespace: string, reuseConnections: boolean): Child {
-  const proc = spawn(process.execPath, ['--import', probe(entry.engine, reuseConnections), entry.main, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--metrics-addr', '127.0.0.1:0', '--log-level', 'info'], {
+  // BENCH_HEAP_SNAPSHOT=1: the controller writes a heap snapshot (cwd) when the figures are read;
+  // BENCH_HEAP_SNAPSHOT_AT_MB=N: when its heapUsed first passes N MB.
+  const snapshot = process.env.BENCH_HEAP_SNAPSHOT === '1' || process.env.BENCH_HEAP_SNAPSHOT_AT_MB !== undefined ? ['--heapsnapshot-signal=SIGUSR2'] : [];
+  // BENCH_CONTROLLER_NODE_FLAGS: V8/Node flags for the controller (experiments), printed in the note.
+  const flags = (process.env.BENCH_CONTROLLER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  const proc = spawn(process.execPath, [...flags, ...snapshot, '--import', probe(entry.engine, reuseConnections), entry.main, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--metrics-addr', '127.0.0.1:0', '--log-level', 'info'], {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -126,6 +195,9 @@ function spawnController(entry: { main: string; engine: string }, kubeconfig: st
     proc,
     logs: [],
     probes: [],
+    memory: [],
+    memoryPeak: [],
+    writes: [],
     url: () => child.logs.map((l) => l.line.url).find((u): u is string => typeof u === 'string'),
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -156,8 +228,24 @@ function spawnController(entry: { main: string; engine: string }, kubeconfig: st
     }
   });
   lines(proc.stderr as NodeJS.ReadableStream, (line) => {
+    const write = /^HSBENCH write ([\d.]+) 0 (\S+) (\S+)$/.exec(line);
+    if (write !== null) {
+      child.writes.push({ at: Number(write[1]), method: write[2] as string, path: write[3] as string });
+      return;
+    }
+    const mem = /^HSBENCH memory [\d.]+ 0 ([\d,]+)$/.exec(line);
     const m = /^HSBENCH (\w+) ([\d.]+) ([\d.]+) (\d+)$/.exec(line);
-    if (m !== null) child.probes.push({ kind: m[1] as string, start: Number(m[2]), ms: Number(m[3]), n: Number(m[4]) });
+    if (mem !== null) {
+      child.memory = (mem[1] as string).split(',').map(Number);
+      child.memoryPeak = child.memory.map((v, i) => Math.max(v, child.memoryPeak[i] ?? 0));
+      // BENCH_HEAP_SNAPSHOT_AT_MB=N: one heap snapshot when heapUsed first passes N MB (where a peak comes from).
+      const at = Number(process.env.BENCH_HEAP_SNAPSHOT_AT_MB ?? NaN);
+      if (snapshot.length > 0 && !child.snapshotTaken && (child.memory[2] ?? 0) >= at) {
+        child.snapshotTaken = true;
+        proc.kill('SIGUSR2');
+      }
+    }
+    else if (m !== null) child.probes.push({ kind: m[1] as string, start: Number(m[2]), ms: Number(m[3]), n: Number(m[4]) });
     else if (line.trim() !== '') child.logs.push({ at: Date.now(), line: { msg: line, stderr: true } });
   });
   return child;
@@ -175,7 +263,8 @@ async function metric(url: string, name: string): Promise<number> {
   return sum;
 }
 
-export async function runMemory(plane: ControlPlane, count: number, deadline: Deadline, progress: (line: string) => void, reuseConnections = false): Promise<MemoryFigures> {
+export async function runMemory(plane: ControlPlane, options: MemoryOptions, deadline: Deadline, progress: (line: string) => void, reuseConnections = false): Promise<MemoryFigures> {
+  const count = options.expectations;
   const entry = controllerEntry(progress);
   const api = new RawApi(plane.kubeConfig);
   const children: Child[] = [];
@@ -203,8 +292,15 @@ export async function runMemory(plane: ControlPlane, count: number, deadline: De
       await api.apply('expectations', NS, expectationObject(name, { checker: { ref: 'table' }, action: ACTION }));
       created++;
     });
+    let dagsCreated = 0;
+    const dagNames = Array.from({ length: options.dags }, (_, i) => `dag-${String(i).padStart(4, '0')}`);
+    await parallel(dagNames, 16, async (name) => {
+      if (Date.now() - createStart > createBudget) return;
+      await api.apply('dags', NS, memoryDag(name));
+      dagsCreated++;
+    });
     const createSeconds = (Date.now() - createStart) / 1000;
-    progress(`  ${created} Expectations created in ${round(createSeconds)} s (server-side apply, 16 at a time)`);
+    progress(`  ${created} Expectations and ${dagsCreated} Dags created in ${round(createSeconds)} s (server-side apply, 16 at a time)`);
 
     // ---- the controller's start: sync, load, first plan, first status writes ----
     const t0 = Date.now();
@@ -218,24 +314,60 @@ export async function runMemory(plane: ControlPlane, count: number, deadline: De
       const writesName = 'homeostat_status_writes_total{kind="Expectation"}';
       // Every Expectation's first status written: the first pass's work is done. Bounded: what
       // is not written when the time is up is reported as such, and the memory is read anyway.
-      const writesBound = Math.max(5_000, deadline.left - 20_000);
+      const writesBound = Math.max(5_000, Math.min(240_000, deadline.left - 20_000));
       let writtenAt: number | undefined;
       try {
         await until(`${created} status writes`, async () => dead(child) ?? ((await metric(url, writesName)) >= created ? true : undefined), writesBound, deadline, 200);
         writtenAt = Date.now();
-        // Quiet: no more writes for a second.
-        let last = -1;
-        await until('the controller to be quiet', async () => {
-          const writes = await metric(url, 'homeostat_status_writes_total');
-          const same = writes === last;
-          last = writes;
-          return same ? true : undefined;
-        }, Math.min(30_000, Math.max(1_000, deadline.left - 10_000)), deadline, 1_000);
+        // Quiet: nothing written (but the leader election Lease) for 5 s: the first pass is done,
+        // the Dags' first Jobs created included.
+        const quietFor = (ms: number) => Date.now() - ms > (child.writes.filter((w) => !w.path.includes('/leases/')).at(-1)?.at ?? 0);
+        await until('the controller to be quiet', () => (quietFor(5_000) ? true : undefined), Math.min(120_000, Math.max(1_000, deadline.left - 10_000)), deadline, 500);
       } catch (error) {
         if (dead(child) !== undefined) throw error;
         progress(`  stopped waiting: ${(error as Error).message}`);
       }
       const status = procStatus(child.proc.pid as number);
+      const cpuAfterPass = cpuSeconds(child.proc.pid as number);
+      const passKinds = new Map<string, number>();
+      for (const w of child.writes) if (w.at <= (writtenAt ?? Infinity) && !w.path.includes('/leases/')) passKinds.set(writeKind(w), (passKinds.get(writeKind(w)) ?? 0) + 1);
+      const passWrites = [...passKinds.entries()].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${c} ${k}`).join(', ');
+      const heapAfterPass = child.memory[2] ?? NaN;
+      // ---- steady state, and the soak: nothing changes; count the writes, sample the RSS ----
+      const windowMinutes = Math.max(options.steadyMinutes, options.soakMinutes);
+      let steady: MemoryFigures['steady'];
+      let soak: MemoryFigures['soak'];
+      let duringFailed: { error: unknown } | undefined;
+      const during = (options.during?.() ?? Promise.resolve()).catch((error: unknown) => void (duringFailed = { error }));
+      if (writtenAt !== undefined && windowMinutes > 0) {
+        const windowMs = Math.min(windowMinutes * 60_000, deadline.left - 15_000);
+        const from = Date.now();
+        let maxRss = status?.rssMB ?? 0;
+        progress(`  first pass done; ${round(windowMs / 60_000)} min of steady state (writes counted over the first ${options.steadyMinutes} min${options.soakMinutes > 0 ? `, RSS sampled over ${options.soakMinutes} min` : ''})${options.during !== undefined ? ', the Dags scenario running meanwhile' : ''}`);
+        while (Date.now() - from < windowMs && dead(child) === undefined) {
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+          maxRss = Math.max(maxRss, procStatus(child.proc.pid as number)?.rssMB ?? 0);
+        }
+        const steadyEnd = from + Math.min(options.steadyMinutes * 60_000, windowMs);
+        const inWindow = child.writes.filter((w) => w.at >= from && w.at < steadyEnd);
+        const leases = inWindow.filter((w) => w.path.includes('/leases/'));
+        const others = inWindow.filter((w) => !w.path.includes('/leases/'));
+        const byKind = new Map<string, number>();
+        for (const w of others) byKind.set(writeKind(w), (byKind.get(writeKind(w)) ?? 0) + 1);
+        steady = { minutes: round((steadyEnd - from) / 60_000), writes: others.length, byKind: [...byKind.entries()].sort((a, b) => b[1] - a[1]), leaseRenewals: leases.length };
+        if (options.soakMinutes > 0) {
+          const end = procStatus(child.proc.pid as number)?.rssMB ?? NaN;
+          const start = status?.rssMB ?? NaN;
+          soak = { minutes: round((Date.now() - from) / 60_000), startRssMB: start, endRssMB: end, maxRssMB: maxRss, growthPct: round(((end - start) / start) * 100), heapUsedStartMB: heapAfterPass, heapUsedEndMB: child.memory[2] ?? NaN };
+        }
+      }
+      await during;
+      if (duringFailed !== undefined) throw duringFailed.error;
+      if (process.env.BENCH_HEAP_SNAPSHOT === '1') {
+        child.proc.kill('SIGUSR2');
+        progress('  heap snapshot asked (SIGUSR2); waiting 60 s for it');
+        await new Promise((resolve) => setTimeout(resolve, 60_000));
+      }
       const heapUsed = await metric(url, 'nodejs_heap_size_used_bytes');
       const statusWrites = await metric(url, 'homeostat_status_writes_total');
       const firstWorld = child.probes.find((p) => p.kind === 'setWorld' && p.n > 0);
@@ -256,10 +388,14 @@ export async function runMemory(plane: ControlPlane, count: number, deadline: De
         allWrittenMs: writtenAt === undefined ? NaN : writtenAt - t0,
         statusWrites,
         createSeconds: round(createSeconds),
+        dags: dagsCreated,
+        steady,
+        soak,
         note: [
-          `${created}${created < count ? ` of the ${count} asked (creation stopped at its time budget)` : ''} Expectations created in ${round(createSeconds)} s; a Push StateChecker (no checker Jobs);`,
-          `controller from ${entry.built}${reuseConnections ? ', client on ONE connection pool (experiment)' : ''};`,
-          `caches synced at ${synced - t0} ms, started (saved leases loaded: a second list) at ${startedAt - t0} ms; heap used ${round(heapUsed / 2 ** 20)} MB`,
+          `${created}${created < count ? ` of the ${count} asked (creation stopped at its time budget)` : ''} Expectations and ${dagsCreated} Dags (two tasks, one period: 1 Job each at a time, left running) created in ${round(createSeconds)} s; a Push StateChecker (no checker Jobs);`,
+          `controller from ${entry.built}${process.env.BENCH_CONTROLLER_NODE_FLAGS ? ` with node ${process.env.BENCH_CONTROLLER_NODE_FLAGS}` : ''}${reuseConnections ? ', client on ONE connection pool (experiment)' : ''};`,
+          `its writes up to every first status written: ${passWrites};`,
+          `the controller used ${round(cpuAfterPass)} CPU s from its start to the first pass done; caches synced at ${synced - t0} ms, started (saved leases loaded: a second list) at ${startedAt - t0} ms; heap used ${round(heapUsed / 2 ** 20)} MB; memoryUsage MB: ${['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'].map((k, i) => `${k} ${child.memory[i] ?? '?'} (peak ${child.memoryPeak[i] ?? '?'})`).join(', ')}`,
           writtenAt === undefined ? `; only ${statusWrites} statuses written when the time bound was reached` : '',
         ].join(' '),
       };

@@ -39,7 +39,7 @@ export interface Instrumented {
   stop(): Promise<void>;
 }
 
-export async function startInstrumented(plane: ControlPlane, options: { namespace: string; logFile: string; reuseConnections: boolean; tagOf: (launch: ActionLaunch) => string }): Promise<Instrumented> {
+export async function startInstrumented(plane: ControlPlane, options: { namespace: string; logFile: string; reuseConnections: boolean; tagOf: (launch: ActionLaunch) => string; maxChecksInFlight?: number }): Promise<Instrumented> {
   const kc = new RecordingKubeConfig(options.reuseConnections);
   kc.loadFromFile(plane.kubeconfigPath);
   const launchStart = new Map<string, number>();
@@ -61,6 +61,7 @@ export async function startInstrumented(plane: ControlPlane, options: { namespac
     namespaces: [options.namespace],
     holder: 'bench',
     wrapActions,
+    ...(options.maxChecksInFlight !== undefined ? { maxChecksInFlight: options.maxChecksInFlight } : {}),
   });
   const syncMs = now() - tStart;
   const passes: Pass[] = [];

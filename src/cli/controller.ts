@@ -13,7 +13,8 @@ import { cachedAuth, cachedListAuthorizer, createMetrics, kubeAuth, kubeDagRunCr
 import { POD_FEATURES } from '../api/podPolicy.js';
 import { parseCapabilities, parsePodFeatures, parseProtectedNamespaces, parseServiceAccounts, podPolicyOf, type PodPolicyFlags } from './podPolicyFlags.js';
 import { readCaFile } from './caFile.js';
-import { type NodeCapFlags, nodeCapOptions, nodeCaps } from './nodeCaps.js';
+import { type NodeCapFlags, nodeCapOptions, nodeCaps, positiveInteger } from './nodeCaps.js';
+import { DEFAULT_MAX_CHECKS_IN_FLIGHT } from '../runtime/boundedChecks.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
 
 export interface ControllerCommandOptions extends PodPolicyFlags, NodeCapFlags {
@@ -42,6 +43,8 @@ export interface ControllerCommandOptions extends PodPolicyFlags, NodeCapFlags {
   tlsPrivateKeyFile?: string;
   /** How often the TLS files are re-read, a Go-style duration. Defaults to 10s. */
   tlsReloadInterval?: string;
+  /** Checks (checker Jobs, Http checker requests) in flight at once; more wait for a slot. Defaults to 100. */
+  maxChecksInFlight?: number;
   /** Load DefinitionSources (needs the chart's source RBAC). Defaults to false. */
   definitionSources?: boolean;
   /** Directories of this Pod directory sources may read (`--source-directory-root`, repeated). Defaults to none. */
@@ -93,6 +96,7 @@ export function register(program: Command, cli: CliContext): void {
     .option('--tls-private-key-file <file>', 'the PEM private key of --tls-cert-file (tls.key)')
     .option('--advertise-ca-file <path>', "a PEM file with the CA that signs the served certificate; actions get it as HOMEOSTAT_CA_CERT with HOMEOSTAT_LEASE_RENEW_URL, to trust the controller (default: none, the system's CAs)")
     .option('--tls-reload-interval <duration>', 'how often the TLS files are re-read; a changed pair serves new connections without a restart', '10s')
+    .option('--max-checks-in-flight <n>', `checks in flight at once: checker Jobs running and Http checker requests unanswered; more wait for a slot, oldest first (default: ${DEFAULT_MAX_CHECKS_IN_FLIGHT})`, positiveInteger('--max-checks-in-flight'))
     .option('--definition-sources [bool]', 'load DefinitionSources: Dags and Expectations from directories and S3 buckets (needs the RBAC the chart grants with sources.enabled)', parseBool, false)
     .option('--source-directory-root <path>', 'a directory of this Pod that directory sources may read, it or below it; repeat for more (default: none, so directory sources are refused)', (path: string, previous: string[] | undefined) => [...(previous ?? []), path])
     .option('--ui-auth <mode>', "how the read API /api/v1 (web view, homeostat explain) authenticates: token (a homeostat.dev-audience bearer token, and RBAC list on the kind; the page's Re-run needs RBAC create on dagruns) or none (anyone reaching the port reads; for port-forward-only setups; Re-run is then refused)", parseUiAuth, 'token')
@@ -239,7 +243,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
   if (tls === undefined) log.warn('serving plain HTTP: the bearer tokens of checkers and actions travel in clear text; give --tls-cert-file and --tls-private-key-file');
   const absent = () => ({ status: 'unavailable' as const, message: term.standby() ?? 'the controller is starting' });
   // Every replica watches what the read API shows, a standby too; the engine is the leader's alone.
-  const views = new ViewCache(clients, log, options.namespace, options.definitionSources === true);
+  const views = new ViewCache(clients, log, options.namespace, { definitionSources: options.definitionSources === true, onRestart: (resource) => metrics.watchRestarts.inc({ resource }) });
   views.start();
   const listAuth = cachedListAuthorizer(kubeListAuthorizer(clients.config));
   const viewSource = views.source(() => controller?.reconciler.engine);
@@ -295,7 +299,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     // Every object of a watched namespace that is also protected is refused: say so once, at start.
     const refusedEverywhere = (options.namespace ?? []).filter((ns) => podPolicy.protectedNamespaces.includes(ns));
     if (refusedEverywhere.length > 0) log.warn({ namespaces: refusedEverywhere }, "watched namespaces are protected (the controller's own): every Homeostat object there is refused with ProtectedNamespace; watch others, or set --protected-namespaces");
-    const started = startController({ clients: term.clients, log, metrics, podPolicy, ...nodeCaps(options), checkerUrlPolicy: urlPolicy.value, requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}), ...(controllerCa !== undefined ? { controllerCa } : {}), ...(options.definitionSources === true ? { sources: { directoryRoots: options.sourceDirectoryRoot ?? [] } } : {}) });
+    const started = startController({ clients: term.clients, log, metrics, podPolicy, ...nodeCaps(options), checkerUrlPolicy: urlPolicy.value, sharedInformers: views.informers, ...(options.maxChecksInFlight !== undefined ? { maxChecksInFlight: options.maxChecksInFlight } : {}), requireValuesSourceLabel: options.valuesFromRequireLabel === true, ...(options.namespace !== undefined ? { namespaces: options.namespace } : {}), ...(leaseRenewUrl !== undefined ? { leaseRenewUrl } : {}), ...(controllerCa !== undefined ? { controllerCa } : {}), ...(options.definitionSources === true ? { sources: { directoryRoots: options.sourceDirectoryRoot ?? [] } } : {}) });
     const first = await Promise.race([started.then((c) => ({ c })), ending]);
     if (typeof first === 'string') {
       log.info({ reason: first }, 'stopping before the controller started');

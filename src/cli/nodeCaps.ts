@@ -9,7 +9,8 @@ export interface NodeCapFlags {
   maxNodesTotal?: number;
 }
 
-function positiveInteger(flag: string): (text: string) => number {
+/** A commander parser of a positive whole number (`1_000` too); the error names the flag. */
+export function positiveInteger(flag: string): (text: string) => number {
   return (text) => {
     const value = Number(text.replace(/_/g, ''));
     if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidArgumentError(`${flag}: ${JSON.stringify(text)} is not a positive whole number`);

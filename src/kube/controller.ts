@@ -16,6 +16,7 @@ import type { PodPolicy } from '../api/podPolicy.js';
 import type { ObjectProblem } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
 import { type ActionEnd, type ActionRunner, type CheckAnswer, type CheckRunner, type Clock, type ObjectRef, systemClock } from '../runtime/ports.js';
+import { BoundedChecks, DEFAULT_MAX_CHECKS_IN_FLIGHT } from '../runtime/boundedChecks.js';
 import { Reconciler } from '../runtime/reconciler.js';
 import { validityStatus } from '../runtime/statusDocuments.js';
 import type { Deliver, Metrics, Renew } from '../server/index.js';
@@ -26,7 +27,9 @@ import { CheckerUrlPolicy } from './checkerUrlPolicy.js';
 import { HttpCheckRunner } from './httpCheckRunner.js';
 import { JobActionRunner } from './jobActionRunner.js';
 import { JobCheckRunner } from './jobCheckRunner.js';
-import { combinedFactory, kubeInformerFactory, ResilientInformer, type ResilientInformerOptions, watchedObjects, type WatchState } from './resilientInformer.js';
+import { combinedFactory, kubeInformerFactory, type ListPage, ResilientInformer, type ResilientInformerOptions, watchedObjects, type WatchState } from './resilientInformer.js';
+import type { KindInformers } from './kindInformers.js';
+import { leanJob, leanPod } from './leanObjects.js';
 import { startSourceLoader } from './sourceInformer.js';
 import type { SourceLoader, SourceLoaderOptions } from './sourceLoader.js';
 import { kubeStatusApi, StatusStore } from './statusStore.js';
@@ -76,6 +79,16 @@ export interface ControllerOptions {
   checkerUrlPolicy?: CheckerUrlPolicy;
   /** The administrator's policy for the Pods of actions and checkers (api/podPolicy.ts). Defaults to none. */
   podPolicy?: PodPolicy;
+  /**
+   * Informers of Homeostat's kinds someone else owns and keeps running (the read API's ViewCache):
+   * the controller watches those kinds through them instead of a second time.
+   */
+  sharedInformers?: Partial<KindInformers>;
+  /**
+   * Checks (checker Jobs, Http checker requests) in flight at once; more wait for a slot
+   * (runtime/boundedChecks.ts). Defaults to 100.
+   */
+  maxChecksInFlight?: number;
   /** Load DefinitionSources (src/kube/sourceLoader.ts). Off by default. */
   sources?: Pick<SourceLoaderOptions, 'directoryRoots' | 'retryInitialMs'>;
 }
@@ -99,6 +112,8 @@ function apiServerHosts(clients: KubeClients): (string | undefined)[] {
 /** The controller, running. */
 export interface Controller {
   readonly reconciler: Reconciler;
+  /** Checks in flight and waiting for a slot. */
+  readonly checks: BoundedChecks;
   readonly world: WorldCache;
   readonly store: StatusStore;
   readonly events: EventRecorder;
@@ -142,6 +157,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
     ...(namespaces !== undefined ? { namespaces } : {}),
     ...(options.informer !== undefined ? { informer: options.informer } : {}),
+    ...(options.sharedInformers !== undefined ? { shared: options.sharedInformers } : {}),
     ...(options.configMapRefreshMs !== undefined ? { configMapRefreshMs: options.configMapRefreshMs } : {}),
     ...(options.requireValuesSourceLabel !== undefined ? { requireValuesSourceLabel: options.requireValuesSourceLabel } : {}),
     onRestart: (resource) => metrics?.watchRestarts.inc({ resource }),
@@ -153,7 +169,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const checkerOf = (ref: { namespace: string; name: string }) => world.checker(ref);
   const events = new EventRecorder({ api: kubeEventsApi(clients), log, instance: holder, uidOf, clock });
   const store = new StatusStore({
-    api: kubeStatusApi(clients),
+    // The saved leases are read from the informers, synced before the load: a second list of
+    // every object (whole, managedFields and all) is what made the start-up's peak memory.
+    api: { ...kubeStatusApi(clients), list: async (kind, namespace) => world.informers[kind].list(namespace) },
     log: log.child({ component: 'status' }),
     recordEvent: (e) => events.recordEvent(e),
     current: (ref) => world.object(ref),
@@ -177,7 +195,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const jobChecks = new JobCheckRunner({ batch: clients.batch, core: clients.core, jobs: watchedObjects(jobs), pods: watchedObjects(pods), checkerOf, uidOf, clock, log: log.child({ component: 'checks' }) });
   const urlPolicy = options.checkerUrlPolicy ?? CheckerUrlPolicy.strict(apiServerHosts(clients));
   const httpChecks = new HttpCheckRunner({ checkerOf, clock, urlPolicy, log: log.child({ component: 'checks' }), ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}) });
-  const checks = new CheckRouter(jobChecks, httpChecks, checkerOf, metrics);
+  const router = new CheckRouter(jobChecks, httpChecks, checkerOf, metrics);
+  const checks = new BoundedChecks(router, clock, options.maxChecksInFlight ?? DEFAULT_MAX_CHECKS_IN_FLIGHT);
 
   const informers: WatchState[] = [...Object.values(world.informers), jobs, pods];
   world.start();
@@ -227,6 +246,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   let stopping: Promise<void> | undefined;
   return {
     reconciler: running,
+    checks,
     world,
     store,
     events,
@@ -249,7 +269,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
         if (running.engine.node(node) === undefined) ignored.push(r.key);
         else verdicts.push({ node, verdict: r.state, ...(r.message !== undefined ? { message: r.message } : {}) });
       }
-      if (verdicts.length > 0) checks.push({ request: pushRequest(owner), verdicts, unanswered: [] });
+      if (verdicts.length > 0) router.push({ request: pushRequest(owner), verdicts, unanswered: [] });
       return { status: 'accepted', accepted: verdicts.length, ignored };
     },
     renew: async (target, key, attempt) => {
@@ -294,11 +314,13 @@ function managedInformer<T extends V1Job | V1Pod>(resource: 'jobs' | 'pods', cli
   const group = resource === 'jobs' ? '/apis/batch/v1' : '/api/v1';
   const inNamespace = (namespace: string | undefined) => {
     const path = namespace !== undefined ? `${group}/namespaces/${namespace}/${resource}` : `${group}/${resource}`;
-    const list = (): Promise<KubernetesListObject<T>> => {
-      if (resource === 'jobs') return (namespace !== undefined ? clients.batch.listNamespacedJob({ namespace, labelSelector }) : clients.batch.listJobForAllNamespaces({ labelSelector })) as Promise<KubernetesListObject<T>>;
-      return (namespace !== undefined ? clients.core.listNamespacedPod({ namespace, labelSelector }) : clients.core.listPodForAllNamespaces({ labelSelector })) as Promise<KubernetesListObject<T>>;
+    const list = (page: ListPage): Promise<KubernetesListObject<T>> => {
+      if (resource === 'jobs') return (namespace !== undefined ? clients.batch.listNamespacedJob({ namespace, labelSelector, ...page }) : clients.batch.listJobForAllNamespaces({ labelSelector, ...page })) as Promise<KubernetesListObject<T>>;
+      return (namespace !== undefined ? clients.core.listNamespacedPod({ namespace, labelSelector, ...page }) : clients.core.listPodForAllNamespaces({ labelSelector, ...page })) as Promise<KubernetesListObject<T>>;
     };
-    return kubeInformerFactory<T>({ config: clients.config, path, list, labelSelector });
+    // Kept: how each ended (status), not the Pod template or spec (leanObjects.ts).
+    const transform = (resource === 'jobs' ? leanJob : leanPod) as unknown as (object: T) => T;
+    return kubeInformerFactory<T>({ config: clients.config, path, list, labelSelector, transform });
   };
   const factory = namespaces === undefined ? inNamespace(undefined) : combinedFactory(namespaces.map(inNamespace));
   return new ResilientInformer<T>({ ...options, resource, factory, onRestart: () => metrics?.watchRestarts.inc({ resource }) });

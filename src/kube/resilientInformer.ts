@@ -26,13 +26,52 @@ export interface InformerCore<T> {
 /** Builds a fresh core; `activity` is called whenever the server shows it is alive (a bookmark, a watch opened). */
 export type InformerFactory<T> = (activity: () => void) => InformerCore<T>;
 
+/** One page of a list: at most `limit` objects, from where `_continue` says the previous page ended. */
+export interface ListPage {
+  limit: number;
+  _continue?: string;
+}
+
 export interface KubeInformerSource<T extends KubernetesObject> {
   config: KubeConfig;
   /** The watch path, e.g. /apis/batch/v1/namespaces/NS/jobs or /apis/batch/v1/jobs. */
   path: string;
-  /** Lists the same objects (with the same label selector). */
-  list: () => Promise<KubernetesListObject<T>>;
+  /** Lists the same objects (with the same label selector), one page at a time. */
+  list: (page: ListPage) => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
+  /**
+   * What is kept of each object, applied on receipt (list pages and watch events) before any cache
+   * holds it: see leanObjects.ts. Defaults to the object as received.
+   */
+  transform?: (object: T) => T;
+  /** Objects per list page. Defaults to 500, as client-go's informers. */
+  pageSize?: number;
+}
+
+/** Objects per page of an informer's list: a 10,000-object list is never one response in memory. */
+export const DEFAULT_PAGE_SIZE = 500;
+
+/**
+ * Every page of a list, each transformed as it arrives, so only one page of full objects is in
+ * memory at a time. The resourceVersion is the first page's: every page of a continued list
+ * comes from the same snapshot, and the watch resumes from there. An expired continue token
+ * (410) fails the list, and the informer lists again from the start.
+ */
+export async function pagedList<T extends KubernetesObject>(list: (page: ListPage) => Promise<KubernetesListObject<T>>, transform: ((object: T) => T) | undefined, pageSize = DEFAULT_PAGE_SIZE): Promise<KubernetesListObject<T>> {
+  const items: T[] = [];
+  let first: KubernetesListObject<T> | undefined;
+  let token: string | undefined;
+  do {
+    const page = await list({ limit: pageSize, ...(token !== undefined ? { _continue: token } : {}) });
+    first ??= page;
+    for (const item of page.items) items.push(transform === undefined ? item : transform(item));
+    // Typed lists (Jobs, Pods) say `_continue`; custom objects come as plain JSON: `continue`.
+    const meta = page.metadata as { _continue?: string; continue?: string } | undefined;
+    const next = meta?._continue ?? meta?.continue;
+    token = next === undefined || next === '' ? undefined : next;
+  } while (token !== undefined);
+  const { _continue: _a, continue: _b, ...metadata } = (first.metadata ?? {}) as Record<string, unknown>;
+  return { ...first, metadata, items } as KubernetesListObject<T>;
 }
 
 /**
@@ -41,7 +80,8 @@ export interface KubeInformerSource<T extends KubernetesObject> {
  */
 export function kubeInformerFactory<T extends KubernetesObject>(source: KubeInformerSource<T>): InformerFactory<T> {
   return (activity) => {
-    const informer = new ListWatch<T>(source.path, new ActivityWatch(source.config, activity), source.list, false, source.labelSelector);
+    const list = () => pagedList(source.list, source.transform, source.pageSize);
+    const informer = new ListWatch<T>(source.path, new ActivityWatch(source.config, activity, source.transform as ((object: unknown) => unknown) | undefined), list, false, source.labelSelector);
     return {
       on: (verb: ObjectEvent | 'error', callback: (x: never) => void) => informer.on(verb as 'add', callback as (o: T) => void),
       start: () => informer.start(),
@@ -87,8 +127,11 @@ export function combinedFactory<T>(factories: readonly InformerFactory<T>[]): In
   };
 }
 
+/** Watch events that carry an object (not ERROR's Status, not a BOOKMARK): what the transform applies to. */
+const OBJECT_PHASES = new Set(['ADDED', 'MODIFIED', 'DELETED']);
+
 class ActivityWatch extends Watch {
-  constructor(config: KubeConfig, private readonly activity: () => void) {
+  constructor(config: KubeConfig, private readonly activity: () => void, private readonly transform?: (object: unknown) => unknown) {
     super(config);
   }
 
@@ -99,7 +142,8 @@ class ActivityWatch extends Watch {
       { ...queryParams, allowWatchBookmarks: true },
       (phase, object, raw) => {
         this.activity();
-        callback(phase, object, raw);
+        // The raw event is not passed on: it holds the whole object, which is what the transform drops.
+        callback(phase, this.transform !== undefined && OBJECT_PHASES.has(phase) ? this.transform(object) : object, this.transform === undefined ? raw : undefined);
       },
       (error) => {
         ended = true;

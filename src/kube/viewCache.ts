@@ -3,65 +3,78 @@
  * and no WorldCache): the four kinds of the graph with their statuses, as the API server has them,
  * and the DefinitionSources when the controller loads them (`--definition-sources`: only then does
  * its RBAC let it watch them). Read-only: it lists and watches, and writes nothing, so a standby
- * stays passive.
+ * stays passive. On the leader the WorldCache uses these same informers (`informers`), so every
+ * object is held once.
  */
-import type { KubernetesListObject } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../api/schema/kind.js';
 import type { Dag, DagDependency, DefinitionSource, Expectation, StateChecker } from '../api/types.js';
 import type { Logger } from '../runtime/log.js';
 import type { ViewSource } from '../server/readApi.js';
 import type { KubeClients } from './client.js';
-import { combinedFactory, type InformerFactory, kubeInformerFactory, ResilientInformer } from './resilientInformer.js';
+import { ResilientInformer } from './resilientInformer.js';
+import { type KindInformers, kindFactory, kindInformers } from './kindInformers.js';
 import type { RawObject } from './worldCache.js';
 
-const PLURALS = { StateChecker: 'statecheckers', Expectation: 'expectations', Dag: 'dags', DagDependency: 'dagdependencies', DefinitionSource: 'definitionsources' } as const;
-type ViewKind = keyof typeof PLURALS;
+const VIEW_KINDS = ['StateChecker', 'Expectation', 'Dag', 'DagDependency'] as const;
+type ViewKind = (typeof VIEW_KINDS)[number];
+
+export interface ViewCacheOptions {
+  /** Watch DefinitionSources too (the controller runs with --definition-sources). Defaults to false. */
+  definitionSources?: boolean;
+  /** A watch restarted (metrics); on the leader these are the controller's watches too. */
+  onRestart?: (resource: string) => void;
+}
 
 export class ViewCache {
-  private readonly informers: Partial<Record<ViewKind, ResilientInformer<RawObject>>>;
+  /** The informers of the kinds the read API shows: the leader's WorldCache shares them. */
+  readonly informers: KindInformers<ViewKind>;
+  /** The WorldCache does not read DefinitionSources (the source loader has its own informer). */
+  private readonly sources: ResilientInformer<RawObject> | undefined;
   private readonly listeners = new Set<(change: { kind: string; namespace: string; name: string; phase?: string }) => void>();
 
-  /** `definitionSources`: watch DefinitionSources too (the controller runs with --definition-sources). Defaults to false. */
-  constructor(private readonly clients: KubeClients, log: Logger, private readonly namespaces: readonly string[] | undefined, definitionSources = false) {
-    this.informers = Object.fromEntries(
-      (Object.keys(PLURALS) as ViewKind[]).filter((kind) => definitionSources || kind !== 'DefinitionSource').map((kind) => {
-        const informer = new ResilientInformer<RawObject>({ resource: PLURALS[kind], factory: this.factory(PLURALS[kind]), log: log.child({ component: 'view' }) });
-        const tell = (o: RawObject) => {
-          const change = { kind, namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '', ...(typeof o.status?.phase === 'string' ? { phase: o.status.phase } : {}) };
-          for (const l of this.listeners) l(change);
-        };
-        informer.on('add', tell);
-        informer.on('update', tell);
-        informer.on('delete', tell);
-        return [kind, informer];
-      }),
-    ) as Partial<Record<ViewKind, ResilientInformer<RawObject>>>;
+  constructor(clients: KubeClients, log: Logger, namespaces: readonly string[] | undefined, options: ViewCacheOptions = {}) {
+    const viewLog = log.child({ component: 'view' });
+    const onRestart = options.onRestart;
+    this.informers = kindInformers(VIEW_KINDS, { clients, namespaces, log: viewLog, ...(onRestart !== undefined ? { onRestart } : {}) });
+    if (options.definitionSources === true) {
+      const plural = 'definitionsources';
+      this.sources = new ResilientInformer<RawObject>({ resource: plural, factory: kindFactory(clients, plural, namespaces), log: viewLog, onRestart: () => onRestart?.(plural) });
+    }
+    for (const [kind, informer] of this.all()) {
+      const tell = (o: RawObject) => {
+        const change = { kind, namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '', ...(typeof o.status?.phase === 'string' ? { phase: o.status.phase } : {}) };
+        for (const l of this.listeners) l(change);
+      };
+      informer.on('add', tell);
+      informer.on('update', tell);
+      informer.on('delete', tell);
+    }
   }
 
   start(): void {
-    for (const i of Object.values(this.informers)) i.start();
+    for (const [, i] of this.all()) i.start();
   }
 
   async whenSynced(): Promise<void> {
-    await Promise.all(Object.values(this.informers).map((i) => i.whenSynced()));
+    await Promise.all(this.all().map(([, i]) => i.whenSynced()));
   }
 
   async stop(): Promise<void> {
-    await Promise.all(Object.values(this.informers).map((i) => i.stop()));
+    await Promise.all(this.all().map(([, i]) => i.stop()));
   }
 
   /** A ViewSource over these objects; `engine` gives the leader's engine when this replica leads. */
   source(engine: ViewSource['engine']): ViewSource {
     // The API server validated them against the CRD schema; the graph reads them defensively.
-    const list = <T>(kind: ViewKind) => (this.informers[kind]?.list() ?? []).filter((o) => o.metadata?.deletionTimestamp === undefined) as unknown as T[];
-    const sources = this.informers.DefinitionSource !== undefined;
+    const live = <T>(informer: ResilientInformer<RawObject>) => informer.list().filter((o) => o.metadata?.deletionTimestamp === undefined) as unknown as T[];
+    const list = <T>(kind: ViewKind) => live<T>(this.informers[kind]);
+    const sources = this.sources;
     return {
       objects: () => ({
         checkers: list<StateChecker>('StateChecker'),
         expectations: list<Expectation>('Expectation'),
         dags: list<Dag>('Dag'),
         dagDependencies: list<DagDependency>('DagDependency'),
-        ...(sources ? { definitionSources: list<DefinitionSource>('DefinitionSource') } : {}),
+        ...(sources !== undefined ? { definitionSources: live<DefinitionSource>(sources) } : {}),
       }),
       engine,
       subscribe: (listener) => {
@@ -72,17 +85,8 @@ export class ViewCache {
     };
   }
 
-  private factory(plural: string): InformerFactory<RawObject> {
-    const { custom, config } = this.clients;
-    if (this.namespaces === undefined) {
-      const list = () => custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }) as Promise<KubernetesListObject<RawObject>>;
-      return kubeInformerFactory<RawObject>({ config, path: `/apis/${GROUP}/${VERSION}/${plural}`, list });
-    }
-    return combinedFactory(
-      this.namespaces.map((namespace) => {
-        const list = () => custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural }) as Promise<KubernetesListObject<RawObject>>;
-        return kubeInformerFactory<RawObject>({ config, path: `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`, list });
-      }),
-    );
+  private all(): [string, ResilientInformer<RawObject>][] {
+    const kinds: [string, ResilientInformer<RawObject>][] = VIEW_KINDS.map((k) => [k, this.informers[k]]);
+    return this.sources !== undefined ? [...kinds, ['DefinitionSource', this.sources]] : kinds;
   }
 }

@@ -16,8 +16,8 @@
  * every other tenant. After it, the World names the read error (World.configMapErrors) and the
  * engine holds the Expectations reading it (Valid=False ConfigMapUnreadable, their work kept).
  */
-import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
-import { API_VERSION, GROUP, VERSION } from '../api/schema/kind.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { API_VERSION } from '../api/schema/kind.js';
 import type { Expectation, KindName, StateChecker } from '../api/types.js';
 import { type FieldError, validateObject } from '../api/validate.js';
 import { emptyWorld } from '../engine/index.js';
@@ -27,16 +27,11 @@ import { addDeclared } from '../runtime/declaredState.js';
 import { MANAGED_BY_LABEL, MANAGER, RERUN_ANNOTATION, VALUES_SOURCE_LABEL } from '../api/wellKnown.js';
 import type { DeclaredState } from '../runtime/reconciler.js';
 import { describeError, type KubeClients, statusOf } from './client.js';
-import { combinedFactory, type InformerFactory, kubeInformerFactory, ResilientInformer, type ResilientInformerOptions } from './resilientInformer.js';
+import { type InformerFactory, type ResilientInformerOptions } from './resilientInformer.js';
+import { type KindInformers, kindInformers } from './kindInformers.js';
 
-export const KIND_PLURALS: Record<KindName, string> = {
-  StateChecker: 'statecheckers',
-  Expectation: 'expectations',
-  Dag: 'dags',
-  DagRun: 'dagruns',
-  DagDependency: 'dagdependencies',
-};
-const KIND_NAMES = Object.keys(KIND_PLURALS) as KindName[];
+export { KIND_PLURALS } from './kindInformers.js';
+const KIND_NAMES: readonly KindName[] = ['StateChecker', 'Expectation', 'Dag', 'DagRun', 'DagDependency'];
 
 export { DAG_LABEL, MANAGED_BY_LABEL, MANAGER } from '../api/wellKnown.js';
 
@@ -74,6 +69,12 @@ export interface WorldCacheOptions {
   onRestart?: (resource: string) => void;
   /** Replaces the real informers (tests). */
   factoryFor?: (kind: KindName) => InformerFactory<RawObject>;
+  /**
+   * Informers someone else owns (the read API's ViewCache on the leader), used instead of
+   * watching those kinds a second time: one copy of every object. Started here if they are not
+   * yet, never stopped here.
+   */
+  shared?: Partial<KindInformers>;
   /** Replaces the ConfigMap GET (tests): the data, or undefined when there is no such ConfigMap; throws when the read failed. */
   readConfigMap?: (namespace: string, name: string) => Promise<Record<string, string> | undefined>;
   /** A failed ConfigMap read is tried again after this long, doubled per failure. Defaults to 1 s. */
@@ -130,7 +131,9 @@ function withAnnotations<T extends { metadata: { annotations?: Record<string, st
 }
 
 export class WorldCache {
-  readonly informers: Record<KindName, ResilientInformer<RawObject>>;
+  readonly informers: KindInformers;
+  /** The informers this cache created (and stops); the others are shared. */
+  private readonly own: Partial<KindInformers>;
   private readonly clock: Clock;
   private readonly validated = new Map<string, Validated>();
   private readonly fingerprints = new Map<string, string>();
@@ -147,26 +150,30 @@ export class WorldCache {
 
   constructor(private readonly options: WorldCacheOptions) {
     this.clock = options.clock ?? systemClock;
-    const entries = KIND_NAMES.map((kind) => {
-      const plural = KIND_PLURALS[kind];
-      const informer = new ResilientInformer<RawObject>({
-        resource: plural,
-        factory: options.factoryFor?.(kind) ?? this.kubeFactory(plural),
-        log: options.log,
-        clock: this.clock,
-        ...options.informer,
-        onRestart: () => options.onRestart?.(plural),
-      });
+    const shared = options.shared ?? {};
+    const own = KIND_NAMES.filter((kind) => shared[kind] === undefined);
+    this.own = kindInformers(own, {
+      clients: options.clients,
+      namespaces: options.namespaces,
+      log: options.log,
+      clock: this.clock,
+      ...(options.informer !== undefined ? { informer: options.informer } : {}),
+      ...(options.onRestart !== undefined ? { onRestart: options.onRestart } : {}),
+      ...(options.factoryFor !== undefined ? { factoryFor: options.factoryFor } : {}),
+    });
+    this.informers = { ...shared, ...this.own } as KindInformers;
+    for (const kind of KIND_NAMES) {
+      const informer = this.informers[kind];
       informer.on('add', (o) => this.changed(kind, o, true));
       informer.on('update', (o) => this.changed(kind, o, false));
       informer.on('delete', (o) => this.removed(kind, o));
-      return [kind, informer] as const;
-    });
-    this.informers = Object.fromEntries(entries) as Record<KindName, ResilientInformer<RawObject>>;
+    }
   }
 
   /** Starts every informer; the first World is handed over once all have synced. */
   start(): void {
+    // A shared informer may have listed already: what it holds is what this cache has seen.
+    for (const kind of KIND_NAMES) for (const o of this.informers[kind].list()) if (declares(kind, o)) this.fingerprints.set(refKey(kind, nsOf(o), o.metadata?.name ?? ''), fingerprint(o));
     for (const informer of Object.values(this.informers)) informer.start();
     void this.whenSynced().then(() => {
       if (this.stopped) return;
@@ -191,7 +198,7 @@ export class WorldCache {
     this.cancelRefresh?.();
     for (const retry of this.retries.values()) retry.cancel?.();
     for (const error of this.readErrors.values()) error.cancelWaitEnd();
-    await Promise.all(Object.values(this.informers).map((i) => i.stop()));
+    await Promise.all(Object.values(this.own).map((i) => i.stop()));
   }
 
   /** The object as last seen (status and resourceVersion included), or undefined. */
@@ -252,21 +259,6 @@ export class WorldCache {
       if (error !== undefined) (world.configMapErrors ??= new Map()).set(key, error.message);
     }
     return { world, side, invalid };
-  }
-
-  private kubeFactory(plural: string): InformerFactory<RawObject> {
-    const { custom, config } = this.options.clients;
-    const namespaces = this.options.namespaces;
-    if (namespaces === undefined) {
-      const list = () => custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }) as Promise<KubernetesListObject<RawObject>>;
-      return kubeInformerFactory<RawObject>({ config, path: `/apis/${GROUP}/${VERSION}/${plural}`, list });
-    }
-    return combinedFactory(
-      namespaces.map((namespace) => {
-        const list = () => custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural }) as Promise<KubernetesListObject<RawObject>>;
-        return kubeInformerFactory<RawObject>({ config, path: `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`, list });
-      }),
-    );
   }
 
   /** Validates the declaration (not the status); the result is kept per uid and generation. */

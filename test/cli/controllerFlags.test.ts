@@ -120,3 +120,18 @@ describe('homeostat controller and dev: the node caps', () => {
     expect(out.replace(/\s+/g, ' ')).toMatch(/--max-nodes-total <n> .*\(default: 600000\)/);
   });
 });
+
+describe('homeostat controller: --max-checks-in-flight', () => {
+  it.each([['0'], ['many']])('refuses %j, naming the flag', async (value) => {
+    let err = '';
+    const code = await runCli(['controller', `--max-checks-in-flight=${value}`], [controller], { out: () => undefined, err: (t) => void (err += t) });
+    expect(code).toBe(ExitCode.Usage);
+    expect(err).toContain(`--max-checks-in-flight: ${JSON.stringify(value)} is not a positive whole number`);
+  });
+
+  it('--help lists it with its default', async () => {
+    let out = '';
+    await runCli(['controller', '--help'], [controller], { out: (t) => void (out += t), err: () => undefined });
+    expect(out.replace(/\s+/g, ' ')).toMatch(/--max-checks-in-flight <n> checks in flight at once: checker Jobs running and Http checker requests unanswered.*\(default: 100\)/);
+  });
+});

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { KindName } from '../../src/api/types.js';
+import { ResilientInformer } from '../../src/kube/resilientInformer.js';
 import { type RawObject, WorldCache, type WorldState } from '../../src/kube/worldCache.js';
 import { silentLogger } from '../../src/runtime/log.js';
 import { FakeClock, FakeCore, flush } from './fakes.js';
@@ -231,5 +232,44 @@ describe('WorldCache', () => {
     expect(cache.uidOf({ kind: 'StateChecker', namespace: 'ns', name: 'files' })).toBe('uid-files');
     expect(cache.uidOf({ kind: 'StateChecker', namespace: 'ns', name: 'other' })).toBeUndefined();
     await cache.stop();
+  });
+
+  it("uses informers it is given (the read API's, on the leader) instead of watching those kinds again, and leaves them running when it stops", async () => {
+    put(checker('files'));
+    put(expectation('a'));
+    // The read API's informer of Expectations, started (and synced) before the controller leads.
+    const shared = new ResilientInformer<RawObject>({ resource: 'expectations', log: silentLogger(), clock, factory: (activity) => (cores.Expectation = new FakeCore(servers.Expectation, activity)) });
+    shared.start();
+    await shared.whenSynced();
+    const sharedCore = cores.Expectation;
+    const built: KindName[] = [];
+    cache = new WorldCache({
+      clients: undefined as never,
+      log: silentLogger(),
+      clock,
+      onChange: (s) => states.push(s),
+      shared: { Expectation: shared },
+      factoryFor: (kind) => (activity) => {
+        built.push(kind);
+        return (cores[kind] = new FakeCore(servers[kind], activity));
+      },
+    });
+    cache.start();
+    await cache.whenSynced();
+    await clock.advance(0);
+    expect(built).not.toContain('Expectation');
+    expect(cache.informers.Expectation).toBe(shared);
+    expect(states[0]?.world.expectations.map((e) => e.metadata.name)).toEqual(['a']);
+
+    // A status write (a new resourceVersion, the same generation) is no news; a spec edit is.
+    await event('update', expectation('a', {}, { rv: 'status-1' }));
+    expect(states).toHaveLength(1);
+    await event('update', expectation('a', { recheckEvery: '1h' }, { generation: 2 }));
+    expect(states).toHaveLength(2);
+
+    await cache.stop();
+    expect(sharedCore?.stopped).toBe(false);
+    expect(cores.StateChecker?.stopped).toBe(true);
+    await shared.stop();
   });
 });

@@ -1,0 +1,72 @@
+/**
+ * What the informers keep of each object: only the fields the controller (and the read API)
+ * reads, cut on receipt, before client-node's cache or ours holds the object. With 10,000
+ * Expectations the API server's bookkeeping (managedFields, often bigger than the object),
+ * kubectl's last-applied-configuration annotation, and a Job's Pod template (a checker Job carries
+ * its whole request in an environment variable) would otherwise be most of the controller's memory.
+ *
+ * Kept of every object: name, namespace, uid, generation, resourceVersion, creationTimestamp,
+ * deletionTimestamp, labels, and the annotations of Homeostat (`homeostat.dev/...`: rerun, source
+ * file, digest, pruned, node, ...). Dropped: managedFields, other annotations, ownerReferences,
+ * finalizers. Then, by kind:
+ * - Homeostat's kinds: spec and status whole (the engine validates the spec; the StatusStore and
+ *   the read API read the status).
+ * - Jobs: status (its conditions say how it ended) and spec without its Pod template and selector.
+ * - Pods: the phase and the container statuses (a checker's verdict is its termination message);
+ *   no spec.
+ */
+import type { KubernetesObject, V1Job, V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
+
+/** Annotations with this prefix are Homeostat's own: the only ones kept. */
+export const KEPT_ANNOTATION_PREFIX = 'homeostat.dev/';
+
+const KEPT_METADATA = ['name', 'namespace', 'uid', 'generation', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'labels'] as const;
+
+/** The metadata the controller reads, in a fresh object (the received one is left to the collector). */
+export function leanMetadata(metadata: V1ObjectMeta | undefined): V1ObjectMeta {
+  const out: V1ObjectMeta = {};
+  if (metadata === undefined) return out;
+  const from = metadata as Record<string, unknown>;
+  const to = out as Record<string, unknown>;
+  for (const key of KEPT_METADATA) if (from[key] !== undefined) to[key] = from[key];
+  const annotations = metadata.annotations;
+  if (annotations !== undefined) {
+    const kept = Object.entries(annotations).filter(([key]) => key.startsWith(KEPT_ANNOTATION_PREFIX));
+    if (kept.length > 0) out.annotations = Object.fromEntries(kept);
+  }
+  return out;
+}
+
+/** A Homeostat object (StateChecker, Expectation, Dag, DagRun, DagDependency): lean metadata, spec and status. */
+export function leanCustomObject<T extends KubernetesObject & { spec?: unknown; status?: unknown }>(object: T): T {
+  return {
+    ...(object.apiVersion !== undefined ? { apiVersion: object.apiVersion } : {}),
+    ...(object.kind !== undefined ? { kind: object.kind } : {}),
+    metadata: leanMetadata(object.metadata),
+    ...(object.spec !== undefined ? { spec: object.spec } : {}),
+    ...(object.status !== undefined ? { status: object.status } : {}),
+  } as T;
+}
+
+/** A Job Homeostat created: how it ended, its deadline; not its Pod template. */
+export function leanJob(job: V1Job): V1Job {
+  const spec = job.spec === undefined ? undefined : (({ template: _template, selector: _selector, ...rest }) => rest)(job.spec);
+  return {
+    ...(job.apiVersion !== undefined ? { apiVersion: job.apiVersion } : {}),
+    ...(job.kind !== undefined ? { kind: job.kind } : {}),
+    metadata: leanMetadata(job.metadata),
+    ...(spec !== undefined ? { spec: spec as V1Job['spec'] } : {}),
+    ...(job.status !== undefined ? { status: job.status } : {}),
+  };
+}
+
+/** A Pod of Homeostat's Jobs: its phase and container states (where a checker's verdict is). */
+export function leanPod(pod: V1Pod): V1Pod {
+  const status = pod.status;
+  return {
+    ...(pod.apiVersion !== undefined ? { apiVersion: pod.apiVersion } : {}),
+    ...(pod.kind !== undefined ? { kind: pod.kind } : {}),
+    metadata: leanMetadata(pod.metadata),
+    ...(status !== undefined ? { status: { ...(status.phase !== undefined ? { phase: status.phase } : {}), ...(status.containerStatuses !== undefined ? { containerStatuses: status.containerStatuses } : {}) } } : {}),
+  };
+}
