@@ -227,6 +227,11 @@ export function kubectl(args: string[], options: KubectlOptions = {}): Promise<K
         resolve({ stdout, stderr, code: error === null ? 0 : (error.code as number) });
       },
     );
+    // kubectl that exits before reading its stdin (a `get` under load) makes the write fail with
+    // EPIPE; its exit code and output still say what happened, so only that error is let go.
+    child.stdin?.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin?.end(options.input ?? '');
   });
 }
