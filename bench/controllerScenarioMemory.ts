@@ -130,6 +130,7 @@ const plan = Engine.prototype.plan, setWorld = Engine.prototype.setWorld;
 Engine.prototype.plan = function (now) { const s = at(); const r = plan.call(this, now); process.stderr.write('HSBENCH plan ' + s + ' ' + (at() - s) + ' ' + r.checks.length + '\\n'); return r; };
 setInterval(() => { const m = process.memoryUsage(); process.stderr.write('HSBENCH memory ' + at() + ' 0 ' + [m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((b) => Math.round(b / 1048576)).join(',') + '\\n'); }, 1000).unref();
 Engine.prototype.setWorld = function (w, now) { const s = at(); setWorld.call(this, w, now); process.stderr.write('HSBENCH setWorld ' + s + ' ' + (at() - s) + ' ' + w.expectations.length + '\\n'); };
+${allocationProfile()}
 const { KubeConfig } = await import(${JSON.stringify(clientNode)});
 const apply = KubeConfig.prototype.applySecurityAuthentication;
 let shared;
@@ -143,6 +144,24 @@ KubeConfig.prototype.applySecurityAuthentication = async function (context) {
 };
 `;
   return `data:text/javascript,${encodeURIComponent(code)}`;
+}
+
+/**
+ * BENCH_ALLOC_PROFILE=FILE: the child samples every allocation (those the GC collected too: the
+ * first pass's garbage is what grows the heap) and writes the profile (.heapprofile, open it in
+ * Chrome DevTools) to FILE every 5 s, the last one covering the first pass.
+ */
+function allocationProfile(): string {
+  const file = process.env.BENCH_ALLOC_PROFILE;
+  if (file === undefined || file === '') return '';
+  return `
+const { Session } = await import('node:inspector/promises');
+const { writeFileSync } = await import('node:fs');
+const session = new Session();
+session.connect();
+await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+setInterval(async () => { const { profile } = await session.post('HeapProfiler.getSamplingProfile'); writeFileSync(${JSON.stringify(file)}, JSON.stringify(profile)); }, 5000).unref();
+`;
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
