@@ -35,6 +35,11 @@ export interface MemoryFigures {
   steady: { minutes: number; writes: number; byKind: [string, number][]; leaseRenewals: number } | undefined;
   /** RSS at the soak's start (the first pass done) and end, and the most in between. */
   soak: { minutes: number; startRssMB: number; endRssMB: number; maxRssMB: number; growthPct: number; heapUsedStartMB: number; heapUsedEndMB: number } | undefined;
+  /**
+   * The controller stopped and started again over the same objects (a rolling update): its
+   * first pass done (ms from its start), the writes it made up to 5 s of quiet after it, its RSS.
+   */
+  restart: { firstPassMs: number; writes: number; byKind: [string, number][]; rssMB: number } | undefined;
   note: string;
 }
 
@@ -144,6 +149,32 @@ KubeConfig.prototype.applySecurityAuthentication = async function (context) {
 };
 `;
   return `data:text/javascript,${encodeURIComponent(code)}`;
+}
+
+/**
+ * Stops the controller and starts another over the same objects, as a rolling update does: how
+ * soon its first pass is done, and what it writes (nothing changed: ideally nothing).
+ * BENCH_RESTART=0 skips it.
+ */
+async function startedAgain(first: Child, spawnAgain: () => Child, children: Child[], deadline: Deadline, dead: (c: Child) => string | undefined, progress: (line: string) => void): Promise<MemoryFigures['restart']> {
+  await first.stop();
+  const t0 = Date.now();
+  const child = spawnAgain();
+  children.push(child);
+  progress('  the controller stopped and started again over the same objects');
+  try {
+    await until('the restarted controller to start', () => dead(child) ?? (child.url() !== undefined ? true : undefined), 120_000, deadline, 50);
+    const url = child.url() as string;
+    await until("the restarted controller's first pass", async () => dead(child) ?? ((await metric(url, 'homeostat_reconcile_passes_total')) >= 1 ? true : undefined), 120_000, deadline, 100);
+    const firstPassMs = Date.now() - t0;
+    const others = () => child.writes.filter((w) => !w.path.includes('/leases/'));
+    await until('the restarted controller to be quiet', () => (Date.now() - Math.max(t0 + firstPassMs, others().at(-1)?.at ?? 0) > 5_000 ? true : undefined), Math.min(120_000, Math.max(1_000, deadline.left - 10_000)), deadline, 500);
+    const byKind = new Map<string, number>();
+    for (const w of others()) byKind.set(writeKind(w), (byKind.get(writeKind(w)) ?? 0) + 1);
+    return { firstPassMs, writes: others().length, byKind: [...byKind.entries()].sort((a, b) => b[1] - a[1]), rssMB: procStatus(child.proc.pid as number)?.rssMB ?? NaN };
+  } finally {
+    await child.stop();
+  }
 }
 
 /**
@@ -389,6 +420,7 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
       }
       const heapUsed = await metric(url, 'nodejs_heap_size_used_bytes');
       const statusWrites = await metric(url, 'homeostat_status_writes_total');
+      const restart = writtenAt !== undefined && process.env.BENCH_RESTART !== '0' ? await startedAgain(child, () => spawnController(entry, plane.kubeconfigPath, NS, reuseConnections), children, deadline, dead, progress) : undefined;
       const firstWorld = child.probes.find((p) => p.kind === 'setWorld' && p.n > 0);
       const firstPlan = child.probes.find((p) => p.kind === 'plan' && firstWorld !== undefined && p.start >= firstWorld.start);
       const synced = logTime(child, 'caches synced; loading the saved leases') ?? NaN;
@@ -410,6 +442,7 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
         dags: dagsCreated,
         steady,
         soak,
+        restart,
         note: [
           `${created}${created < count ? ` of the ${count} asked (creation stopped at its time budget)` : ''} Expectations and ${dagsCreated} Dags (two tasks, one period: 1 Job each at a time, left running) created in ${round(createSeconds)} s; a Push StateChecker (no checker Jobs);`,
           `controller from ${entry.built}${process.env.BENCH_CONTROLLER_NODE_FLAGS ? ` with node ${process.env.BENCH_CONTROLLER_NODE_FLAGS}` : ''}${reuseConnections ? ', client on ONE connection pool (experiment)' : ''};`,
