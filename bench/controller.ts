@@ -183,6 +183,11 @@ if (memory !== undefined) {
   const soak = memory.soak;
   if (soak !== undefined) row(`soak, ${soak.minutes} min: RSS at start -> end (max)`, `${soak.startRssMB} -> ${soak.endRssMB} MB (${soak.growthPct >= 0 ? '+' : ''}${soak.growthPct} %, max ${soak.maxRssMB})`, '<= +10 %');
   else row('soak', `not run (BENCH_SOAK_MINUTES=${soakMinutes}; \`make bench\` runs 30)`, '<= +10 %');
+  const again = memory.restart;
+  if (again !== undefined) {
+    row('started again over the same objects: start -> first pass done', `${again.firstPassMs} ms`, '-');
+    row('started again: writes up to 5 s of quiet (no lease)', `${again.writes}${again.writes > 0 ? ` (${again.byKind.map(([k, c]) => `${c} ${k}`).join(', ')})` : ''}, RSS ${again.rssMB} MB`, '0');
+  }
 } else if (memorySkipped !== undefined) {
   row('controller RSS', `skipped: ${memorySkipped}`, '-');
 }

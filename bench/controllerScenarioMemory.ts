@@ -35,6 +35,11 @@ export interface MemoryFigures {
   steady: { minutes: number; writes: number; byKind: [string, number][]; leaseRenewals: number } | undefined;
   /** RSS at the soak's start (the first pass done) and end, and the most in between. */
   soak: { minutes: number; startRssMB: number; endRssMB: number; maxRssMB: number; growthPct: number; heapUsedStartMB: number; heapUsedEndMB: number } | undefined;
+  /**
+   * The controller stopped and started again over the same objects (a rolling update): its
+   * first pass done (ms from its start), the writes it made up to 5 s of quiet after it, its RSS.
+   */
+  restart: { firstPassMs: number; writes: number; byKind: [string, number][]; rssMB: number } | undefined;
   note: string;
 }
 
@@ -130,6 +135,7 @@ const plan = Engine.prototype.plan, setWorld = Engine.prototype.setWorld;
 Engine.prototype.plan = function (now) { const s = at(); const r = plan.call(this, now); process.stderr.write('HSBENCH plan ' + s + ' ' + (at() - s) + ' ' + r.checks.length + '\\n'); return r; };
 setInterval(() => { const m = process.memoryUsage(); process.stderr.write('HSBENCH memory ' + at() + ' 0 ' + [m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((b) => Math.round(b / 1048576)).join(',') + '\\n'); }, 1000).unref();
 Engine.prototype.setWorld = function (w, now) { const s = at(); setWorld.call(this, w, now); process.stderr.write('HSBENCH setWorld ' + s + ' ' + (at() - s) + ' ' + w.expectations.length + '\\n'); };
+${allocationProfile()}
 const { KubeConfig } = await import(${JSON.stringify(clientNode)});
 const apply = KubeConfig.prototype.applySecurityAuthentication;
 let shared;
@@ -143,6 +149,50 @@ KubeConfig.prototype.applySecurityAuthentication = async function (context) {
 };
 `;
   return `data:text/javascript,${encodeURIComponent(code)}`;
+}
+
+/**
+ * Stops the controller and starts another over the same objects, as a rolling update does: how
+ * soon its first pass is done, and what it writes (nothing changed: ideally nothing).
+ * BENCH_RESTART=0 skips it.
+ */
+async function startedAgain(first: Child, spawnAgain: () => Child, children: Child[], deadline: Deadline, dead: (c: Child) => string | undefined, progress: (line: string) => void): Promise<MemoryFigures['restart']> {
+  await first.stop();
+  const t0 = Date.now();
+  const child = spawnAgain();
+  children.push(child);
+  progress('  the controller stopped and started again over the same objects');
+  try {
+    await until('the restarted controller to start', () => dead(child) ?? (child.url() !== undefined ? true : undefined), 120_000, deadline, 50);
+    const url = child.url() as string;
+    await until("the restarted controller's first pass", async () => dead(child) ?? ((await metric(url, 'homeostat_reconcile_passes_total')) >= 1 ? true : undefined), 120_000, deadline, 100);
+    const firstPassMs = Date.now() - t0;
+    const others = () => child.writes.filter((w) => !w.path.includes('/leases/'));
+    await until('the restarted controller to be quiet', () => (Date.now() - Math.max(t0 + firstPassMs, others().at(-1)?.at ?? 0) > 5_000 ? true : undefined), Math.min(120_000, Math.max(1_000, deadline.left - 10_000)), deadline, 500);
+    const byKind = new Map<string, number>();
+    for (const w of others()) byKind.set(writeKind(w), (byKind.get(writeKind(w)) ?? 0) + 1);
+    return { firstPassMs, writes: others().length, byKind: [...byKind.entries()].sort((a, b) => b[1] - a[1]), rssMB: procStatus(child.proc.pid as number)?.rssMB ?? NaN };
+  } finally {
+    await child.stop();
+  }
+}
+
+/**
+ * BENCH_ALLOC_PROFILE=FILE: the child samples every allocation (those the GC collected too: the
+ * first pass's garbage is what grows the heap) and writes the profile (.heapprofile, open it in
+ * Chrome DevTools) to FILE every 5 s, the last one covering the first pass.
+ */
+function allocationProfile(): string {
+  const file = process.env.BENCH_ALLOC_PROFILE;
+  if (file === undefined || file === '') return '';
+  return `
+const { Session } = await import('node:inspector/promises');
+const { writeFileSync } = await import('node:fs');
+const session = new Session();
+session.connect();
+await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+setInterval(async () => { const { profile } = await session.post('HeapProfiler.getSamplingProfile'); writeFileSync(${JSON.stringify(file)}, JSON.stringify(profile)); }, 5000).unref();
+`;
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
@@ -370,6 +420,7 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
       }
       const heapUsed = await metric(url, 'nodejs_heap_size_used_bytes');
       const statusWrites = await metric(url, 'homeostat_status_writes_total');
+      const restart = writtenAt !== undefined && process.env.BENCH_RESTART !== '0' ? await startedAgain(child, () => spawnController(entry, plane.kubeconfigPath, NS, reuseConnections), children, deadline, dead, progress) : undefined;
       const firstWorld = child.probes.find((p) => p.kind === 'setWorld' && p.n > 0);
       const firstPlan = child.probes.find((p) => p.kind === 'plan' && firstWorld !== undefined && p.start >= firstWorld.start);
       const synced = logTime(child, 'caches synced; loading the saved leases') ?? NaN;
@@ -391,6 +442,7 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
         dags: dagsCreated,
         steady,
         soak,
+        restart,
         note: [
           `${created}${created < count ? ` of the ${count} asked (creation stopped at its time budget)` : ''} Expectations and ${dagsCreated} Dags (two tasks, one period: 1 Job each at a time, left running) created in ${round(createSeconds)} s; a Push StateChecker (no checker Jobs);`,
           `controller from ${entry.built}${process.env.BENCH_CONTROLLER_NODE_FLAGS ? ` with node ${process.env.BENCH_CONTROLLER_NODE_FLAGS}` : ''}${reuseConnections ? ', client on ONE connection pool (experiment)' : ''};`,

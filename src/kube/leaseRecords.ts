@@ -351,7 +351,4 @@ function runTasksOf(tasks: { name?: string; phase?: Phase; attempts?: number; ac
   return out;
 }
 
-/** JSON with sorted keys: two equal documents give the same text. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
-}
+export { stableJson } from './stableJson.js';

@@ -13,6 +13,8 @@
  *   and its pending re-run requests, written with its leases; the runs are DagRuns.
  * - `load` rebuilds the snapshot from the statuses (and the runs from DagRuns).
  */
+import { createHash } from 'node:crypto';
+import type { Condition } from '../api/types.js';
 import { API_VERSION, GROUP, VERSION } from '../api/schema/index.js';
 import type { EngineEvent, EngineSnapshot, OwnerRef, RunRecord } from '../engine/index.js';
 import type { Logger } from '../runtime/log.js';
@@ -82,7 +84,10 @@ interface Entry {
   summary: Record<string, unknown> | undefined;
   /** Owners only: what `save` keeps. */
   state: OwnerState | undefined;
-  /** The status as last written (stable JSON). */
+  /**
+   * A digest of the status as last written (of its stable JSON): enough to skip a write that
+   * changes nothing, without keeping a second serialized copy of every status in memory.
+   */
   written: string | undefined;
   resourceVersion: string | undefined;
   /** resourceVersions our own writes produced (the latest few): their watch events are not news. */
@@ -173,6 +178,11 @@ export class StatusStore implements StateStore, StatusWriter {
     this.retryTimer.unref();
   }
 
+  storedConditions(object: ObjectRef): Condition[] | undefined {
+    const conditions = this.options.current?.(object)?.status?.conditions;
+    return Array.isArray(conditions) ? (conditions as Condition[]) : undefined;
+  }
+
   prepareStatus(object: ObjectRef, status: Record<string, unknown>): void {
     // An owner's summary rides along with its leases in the next save.
     if (OWNER_KINDS.has(object.kind)) this.entry(object).summary = withoutState(status);
@@ -248,8 +258,8 @@ export class StatusStore implements StateStore, StatusWriter {
     const entry = this.entries.get(refKey(ref));
     const rv = object.metadata?.resourceVersion;
     if (entry === undefined || entry.written === undefined || rv === undefined || entry.ours.includes(rv)) return Promise.resolve();
-    const seen = stableJson(object.status ?? {});
-    if (seen === entry.written || seen === stableJson(this.document(entry))) return Promise.resolve();
+    const seen = digestOf(object.status ?? {});
+    if (seen === entry.written || seen === digestOf(this.document(entry))) return Promise.resolve();
     this.options.log.info({ kind: ref.kind, namespace: ref.namespace, name: ref.name }, 'the status was changed by someone else; writing it back');
     entry.written = undefined;
     return this.flush(entry).catch((error: unknown) => this.options.log.warn({ kind: ref.kind, namespace: ref.namespace, name: ref.name, error: describeError(error) }, 'writing the status back failed'));
@@ -288,8 +298,15 @@ export class StatusStore implements StateStore, StatusWriter {
       entry.summary ??= summaryOf(seen?.status);
       if (OWNER_KINDS.has(ref.kind)) entry.state ??= stateFromStatus(seen?.status, ref.kind);
       const status = this.document(entry);
-      const text = stableJson(status);
-      if (text === entry.written) return;
+      const digest = digestOf(status);
+      if (digest === entry.written) return;
+      // Not written by this process yet, and the API holds this very status already (a
+      // controller started again over unchanged objects): nothing to write. Should the informer
+      // be behind, the newer status arrives as an update and `observe` writes ours back.
+      if (entry.written === undefined && seen?.status !== undefined && digestOf(seen.status) === digest) {
+        entry.written = digest;
+        return;
+      }
       let resourceVersion = entry.resourceVersion ?? seen?.metadata?.resourceVersion;
       if (resourceVersion === undefined) {
         const read = await this.read(ref);
@@ -301,7 +318,7 @@ export class StatusStore implements StateStore, StatusWriter {
         const written = await api.replaceStatus(ref, body);
         entry.resourceVersion = written.metadata?.resourceVersion;
         if (entry.resourceVersion !== undefined) entry.ours = [...entry.ours.slice(-3), entry.resourceVersion];
-        entry.written = text;
+        entry.written = digest;
         this.writes++;
         this.options.onWrite?.(ref.kind);
         return;
@@ -347,6 +364,14 @@ export class StatusStore implements StateStore, StatusWriter {
       this.waiting.shift()?.();
     }
   }
+}
+
+/**
+ * A status's digest (SHA-1 of its stable JSON, 27 characters): two statuses with the same digest
+ * are the same document. SHA-1 is used for change detection only, never for trust.
+ */
+function digestOf(status: Record<string, unknown>): string {
+  return createHash('sha1').update(stableJson(status)).digest('base64').slice(0, 27);
 }
 
 /** A status without what `save` owns. */

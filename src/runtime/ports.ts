@@ -8,6 +8,7 @@
  * reconciler registers. Every call is idempotent: the reconciler retries a failed call with
  * backoff, and may repeat a call after a restart, so doing it twice must be harmless.
  */
+import type { Condition } from '../api/types.js';
 import type { ActionCancel, ActionLaunch, CheckRequest, EngineEvent, EngineSnapshot, Lease, OwnerRef, RunRecord, Verdict } from '../engine/index.js';
 
 // ---- actions --------------------------------------------------------------------------------
@@ -105,6 +106,12 @@ export interface StatusWriter {
    * `writeStatus` follows anyway; a store that wrote it already skips it.
    */
   prepareStatus?(object: ObjectRef, status: Record<string, unknown>): void;
+  /**
+   * Optional: the conditions the object's status holds now (as the store last saw it). A
+   * controller that starts again composes from them, so each condition keeps its
+   * lastTransitionTime and an unchanged status is not written again.
+   */
+  storedConditions?(object: ObjectRef): Condition[] | undefined;
   /**
    * Creates or updates the DagRun of a run record (the controller creates DagRuns for the runs it
    * opens; a user's DagRun keeps its name). Idempotent by `run.name`.

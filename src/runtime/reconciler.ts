@@ -104,7 +104,7 @@ export class Reconciler {
   private constructor(private readonly ports: Ports, private readonly options: ReconcilerOptions, engine: Engine) {
     this.engine = engine;
     this.refusals = new RefusalBook({ ...(options.refusalInitialMs !== undefined ? { initialMs: options.refusalInitialMs } : {}), ...(options.refusalMaxMs !== undefined ? { maxMs: options.refusalMaxMs } : {}) });
-    this.composer = new StatusComposer(engine, (owner) => this.refusals.get(owner));
+    this.composer = new StatusComposer(engine, (owner) => this.refusals.get(owner), (object) => ports.status.storedConditions?.(object));
     ports.actions.onEnded((end) => this.enqueue({ kind: 'ended', end }));
     ports.checks.onAnswer((answer) => {
       this.checksInFlight = Math.max(0, this.checksInFlight - 1);

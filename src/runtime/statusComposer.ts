@@ -31,10 +31,16 @@ export class StatusComposer {
   /** Owner key -> why the declared object is suspended (its Suspended condition), when it is. */
   private readonly suspensions = new Map<string, Suspension>();
 
-  /** `refusalOf`: why the owner's calls are refused for good, if they are (the Degraded condition says so). */
+  /**
+   * `refusalOf`: why the owner's calls are refused for good, if they are (the Degraded condition
+   * says so). `stored`: the conditions an object's status holds already (the cluster's, for a
+   * controller that starts again): before this composer wrote one, a condition whose status
+   * holds keeps their lastTransitionTime, and the status comes out as it is stored.
+   */
   constructor(
     private readonly engine: Engine,
     private readonly refusalOf: (owner: OwnerRef) => { reason: string; message: string } | undefined = () => undefined,
+    private readonly stored: (object: ObjectRef) => Condition[] | undefined = () => undefined,
   ) {}
 
   /**
@@ -64,7 +70,7 @@ export class StatusComposer {
       const key = ownerKey(ref);
       const summary = ownerStatus(model, (id) => this.engine.lease(id), (id) => this.engine.retry(id));
       const generation = this.generations.get(key) ?? model.generation;
-      const previous = this.conditions.get(key);
+      const previous = this.conditions.get(key) ?? this.stored({ kind: ref.kind, namespace: ref.namespace, name: ref.name });
       const conditions = withSuspended(refused(ownerConditions(summary, previous, generation, now), this.refusalOf(ref), previous, generation, now), this.suspensions.get(key), previous, generation, now);
       this.conditions.set(key, conditions);
       const status = ref.kind === 'Expectation' ? expectationStatus(summary, conditions, generation) : dagStatus(summary, conditions, generation);
@@ -91,7 +97,7 @@ export class StatusComposer {
     const out: StatusWrite[] = [];
     const add = (object: ObjectRef, generation: number, extra: Record<string, unknown> = {}) => {
       const key = refKey(object);
-      const status = validityStatus(problems.get(key), generation, this.conditions.get(key), now);
+      const status = validityStatus(problems.get(key), generation, this.conditions.get(key) ?? this.stored(object), now);
       this.conditions.set(key, status.conditions);
       out.push({ object, status: { ...extra, ...status } });
     };
