@@ -129,8 +129,13 @@ describeWith(findChromium(), 'the graph view at scale: worker layout, pan and zo
     expect(page.workers().filter((w) => w.url().endsWith('/layout-worker.js'))).toHaveLength(3);
     expect(await drawnIds(page)).toEqual(graph.nodes.map((n) => n.id).sort());
     expect(await page.$$eval('#graph path.edge', (paths) => paths.length)).toBe(graph.edges.length);
-    // No two nodes overlap: the parts are put side by side.
-    const boxes = await page.$$eval('#graph .node', (nodes) => nodes.map((n) => n.getBoundingClientRect()).map((r) => [r.x, r.y, r.width, r.height]));
+    // No two nodes overlap: the parts are put side by side. Measured in one go on a drawing at
+    // rest: dev is still converging the generated objects, and a live redraw in flight measures 0 x 0.
+    const measured = await page.waitForFunction(() => {
+      const rects = [...document.querySelectorAll('#graph .node')].map((n) => n.getBoundingClientRect());
+      return !(window as unknown as { homeostat: Probe }).homeostat.layoutRunning() && rects.every((r) => r.width > 0) ? rects.map((r) => [r.x, r.y, r.width, r.height]) : false;
+    }, undefined, { timeout: 60_000 });
+    const boxes = (await measured.jsonValue()) as number[][];
     const cells = new Set(boxes.map(([x, y]) => `${Math.round((x as number) * 10)},${Math.round((y as number) * 10)}`));
     expect(cells.size).toBe(boxes.length);
     await page.close();
