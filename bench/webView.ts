@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { runDev } from '../src/cli/dev.js';
+import { serveDev } from '../test/browser/devServer.js';
 import { WEB_DIR } from '../src/server/webPage.js';
 import { findChromium } from '../test/browser/chromium.js';
 import { ISSUE_SCALE, writeGeneratedGraph } from '../test/browser/generatedGraph.js';
@@ -29,14 +29,10 @@ async function main(): Promise<void> {
   const dir = join(root, 'manifests');
   const counts = writeGeneratedGraph(dir, ISSUE_SCALE);
   process.env.HOMEOSTAT_DATA = join(root, 'data');
-  let stop = () => undefined as void;
-  const interrupted = new Promise<void>((resolve) => (stop = resolve));
-  let served: (url: string) => void = () => undefined;
-  const url = new Promise<string>((resolve) => (served = resolve));
-  const running = runDev(dir, { uiAddr: '127.0.0.1:0', interrupted, onServing: served }, { out: () => undefined, err: () => undefined });
+  const dev = await serveDev(dir);
   const browser = await chromium.launch({ executablePath: found.executablePath, args: ['--no-sandbox'] });
   try {
-    const base = await url;
+    const base = dev.base;
     const graph = (await (await fetch(`${base}/api/v1/graph`)).json()) as { nodes: unknown[]; edges: unknown[] };
     console.log(`\nWeb view (headless Chromium, homeostat dev): ${counts.Dag} Dags, ${counts.Expectation} Expectations: ${graph.nodes.length} nodes, ${graph.edges.length} edges`);
     console.log(`goal: every node drawn <= ${GOAL_MS} ms after the navigation starts\n`);
@@ -62,8 +58,7 @@ async function main(): Promise<void> {
     console.log(`shown: median ${Math.round(shown[Math.floor(shown.length / 2)] as number)} ms, range ${Math.round(shown[0] as number)}-${Math.round(shown[shown.length - 1] as number)} ms (goal <= ${GOAL_MS} ms)`);
   } finally {
     await browser.close();
-    stop();
-    await running;
+    await dev.stop();
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { runDev } from '../../src/cli/dev.js';
 import { ExitCode } from '../../src/cli/program.js';
 import type { Graph } from '../../src/view/graph.js';
 import { WEB_DIR } from '../../src/server/webPage.js';
 import { describeWith } from '../services/jest.js';
 import { findChromium } from './chromium.js';
+import { serveDev } from './devServer.js';
 import { type GeneratedGraph, ISSUE_SCALE, writeGeneratedGraph } from './generatedGraph.js';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
@@ -44,13 +44,8 @@ describeWith(findChromium(), 'the graph view at scale: worker layout, pan and zo
     const dir = join(root, 'manifests');
     writeGeneratedGraph(dir, shape);
     process.env.HOMEOSTAT_DATA = join(root, 'data');
-    let stop = () => undefined as void;
-    const interrupted = new Promise<void>((resolve) => (stop = resolve));
-    let served: (url: string) => void = () => undefined;
-    const url = new Promise<string>((resolve) => (served = resolve));
-    const running = runDev(dir, { uiAddr: '127.0.0.1:0', interrupted, onServing: served }, { out: () => undefined, err: () => undefined });
-    const base = await url;
-    stopDev = async () => (stop(), running);
+    const { base, stop } = await serveDev(dir);
+    stopDev = stop;
     return { base, graph: async (query = '') => (await (await fetch(`${base}/api/v1/graph${query}`)).json()) as Graph };
   }
 

@@ -7,7 +7,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { runDev } from '../../src/cli/dev.js';
 import { ExitCode } from '../../src/cli/program.js';
 import { silentLogger } from '../../src/runtime/log.js';
 import { type RunningServer, startServer } from '../../src/server/httpServer.js';
@@ -19,6 +18,7 @@ import { healthy } from '../server/fixtures.js';
 import { describeWith } from '../services/jest.js';
 import { bigExpectation } from './bigExpectation.js';
 import { findChromium } from './chromium.js';
+import { serveDev } from './devServer.js';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 
@@ -45,13 +45,9 @@ describeWith(findChromium(), "a node's page in headless Chromium", (found) => {
   /** `homeostat dev --ui-addr 127.0.0.1:0` on an example. */
   async function serve(example: 'mediator' | 'quickstart'): Promise<string> {
     box = sandbox({ example });
-    let stop = () => undefined as void;
-    const interrupted = new Promise<void>((resolve) => (stop = resolve));
-    let served: (url: string) => void = () => undefined;
-    const url = new Promise<string>((resolve) => (served = resolve));
-    const running = runDev(box.dir, { uiAddr: '127.0.0.1:0', interrupted, onServing: served }, { out: () => undefined, err: () => undefined });
-    stopDev = async () => (stop(), running);
-    return url;
+    const dev = await serveDev(box.dir);
+    stopDev = dev.stop;
+    return dev.base;
   }
 
   async function openPage(base: string): Promise<{ page: Page; errors: string[]; requests: string[] }> {

@@ -4,13 +4,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { runDev } from '../../src/cli/dev.js';
 import { ExitCode } from '../../src/cli/program.js';
 import type { Graph } from '../../src/view/graph.js';
 import { CONTENT_SECURITY_POLICY, WEB_DIR } from '../../src/server/webPage.js';
 import { sandbox, type Sandbox } from '../local/fixtures.js';
 import { describeWith } from '../services/jest.js';
 import { findChromium } from './chromium.js';
+import { serveDev } from './devServer.js';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 
@@ -35,15 +35,10 @@ describeWith(findChromium(), 'the web page of homeostat dev --ui-addr, in headle
   async function serve(before: (box: Sandbox) => void = () => undefined) {
     box = sandbox({ example: 'mediator' });
     before(box);
-    let stop = () => undefined as void;
-    const interrupted = new Promise<void>((resolve) => (stop = resolve));
-    let served: (url: string) => void = () => undefined;
-    const url = new Promise<string>((resolve) => (served = resolve));
     let out = '';
-    const running = runDev(box.dir, { uiAddr: '127.0.0.1:0', interrupted, onServing: served }, { out: (t) => void (out += t), err: (t) => void (out += t) });
-    const base = await url;
-    stopDev = async () => (stop(), running);
-    return { base, output: () => out, stop: stopDev };
+    const { base, stop } = await serveDev(box.dir, (t) => void (out += t));
+    stopDev = stop;
+    return { base, output: () => out, stop };
   }
 
   /** A page that records every request it makes and every error it logs (a CSP violation is one). */

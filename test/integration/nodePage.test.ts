@@ -6,11 +6,10 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { join } from 'node:path';
-import { runController } from '../../src/cli/controller.js';
 import { ExitCode } from '../../src/cli/program.js';
-import type { Controller } from '../../src/kube/controller.js';
 import type { RecentEvent } from '../../src/server/nodeDetails.js';
 import type { DagRunsTable } from '../../src/view/dagRunsTable.js';
+import { startReplica, type Replica } from './harness/controllerReplica.js';
 import { cluster, createNamespace, describeIntegration, eventually, installCrds, must } from './harness/cluster.js';
 import { REPO_ROOT } from './harness/controlPlane.js';
 import { D2, DAYS, DagScene, mediatorYaml } from './mediatorFixtures.js';
@@ -26,35 +25,10 @@ interface ObjectAnswer {
 describeIntegration("a node's page on two controller replicas: periods x tasks, Events, Re-run as the caller", () => {
   let scene: DagScene;
   const tokens = { runner: '', viewer: '' };
-  const replicas: { interrupt: () => void; exit: Promise<number>; url: string; controller: () => Controller | undefined }[] = [];
+  const replicas: Replica[] = [];
 
   const replica = async () => {
-    let interrupt = () => undefined as void;
-    const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
-    let controller: Controller | undefined;
-    let serving = (_url: string) => undefined as void;
-    const url = new Promise<string>((resolve) => (serving = resolve));
-    const exit = runController(
-      {
-        kubeconfig: cluster().kubeconfigPath,
-        namespace: [scene.ns],
-        metricsAddr: '127.0.0.1:0',
-        logLevel: 'silent',
-        interrupted,
-        leaderElect: true,
-        leaderElectionId: 'node-page',
-        leaderElectionLeaseDuration: '8s',
-        leaderElectionRenewDeadline: '6s',
-        leaderElectionRetryPeriod: '1s',
-        onServing: (server) => serving(server.url),
-        onStarted: (c) => {
-          controller = c;
-          scene.controller = c;
-        },
-      },
-      { out: () => undefined, err: () => undefined },
-    );
-    const r = { interrupt, exit, url: await url, controller: () => controller };
+    const r = await startReplica(scene, 'node-page');
     replicas.push(r);
     return r;
   };

@@ -5,12 +5,11 @@
 // SubjectAccessReview) with its own identity.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import { runController } from '../../src/cli/controller.js';
 import { runExplain } from '../../src/cli/explain.js';
 import { runGraph } from '../../src/cli/graph.js';
 import { ExitCode } from '../../src/cli/program.js';
-import type { Controller } from '../../src/kube/controller.js';
 import type { Graph } from '../../src/view/graph.js';
+import { startReplica, type Replica } from './harness/controllerReplica.js';
 import { cluster, createNamespace, describeIntegration, eventually, installCrds } from './harness/cluster.js';
 import { D1, D2, D3, DAYS, DagScene, mediatorYaml } from './mediatorFixtures.js';
 
@@ -19,36 +18,10 @@ interface Step { what: string; phase: string; message: string; rootCause: boolea
 describeIntegration('the read API on two controller replicas', () => {
   let scene: DagScene;
   const tokens = { viewer: '', nobody: '' };
-  const replicas: { interrupt: () => void; exit: Promise<number>; url: string; controller: () => Controller | undefined }[] = [];
+  const replicas: Replica[] = [];
 
-  /** runController in-process under the Lease `read-api`; resolves once it serves. */
   const replica = async () => {
-    let interrupt = () => undefined as void;
-    const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
-    let controller: Controller | undefined;
-    let serving = (_url: string) => undefined as void;
-    const url = new Promise<string>((resolve) => (serving = resolve));
-    const exit = runController(
-      {
-        kubeconfig: cluster().kubeconfigPath,
-        namespace: [scene.ns],
-        metricsAddr: '127.0.0.1:0',
-        logLevel: 'silent',
-        interrupted,
-        leaderElect: true,
-        leaderElectionId: 'read-api',
-        leaderElectionLeaseDuration: '8s',
-        leaderElectionRenewDeadline: '6s',
-        leaderElectionRetryPeriod: '1s',
-        onServing: (server) => serving(server.url),
-        onStarted: (c) => {
-          controller = c;
-          scene.controller = c;
-        },
-      },
-      { out: () => undefined, err: () => undefined },
-    );
-    const r = { interrupt, exit, url: await url, controller: () => controller };
+    const r = await startReplica(scene, 'read-api');
     replicas.push(r);
     return r;
   };
