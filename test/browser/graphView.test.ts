@@ -1,19 +1,16 @@
 // The page.evaluate and waitForFunction callbacks run in the browser: they see the DOM.
 /// <reference lib="dom" />
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ExitCode } from '../../src/cli/program.js';
 import type { Graph } from '../../src/view/graph.js';
-import { WEB_DIR } from '../../src/server/webPage.js';
 import { describeWith } from '../services/jest.js';
-import { findChromium } from './chromium.js';
+import { ARTIFACTS, findChromium, launchForTests } from './chromium.js';
 import { serveDev } from './devServer.js';
 import { type GeneratedGraph, ISSUE_SCALE, writeGeneratedGraph } from './generatedGraph.js';
-
-const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 
 /** What main.ts exposes as window.homeostat for tests. */
 type Probe = { layouts(): number; layoutRunning(): boolean; draws: number; keys: number };
@@ -26,9 +23,7 @@ describeWith(findChromium(), 'the graph view at scale: worker layout, pan and zo
   let root: string | undefined;
   let stopDev: (() => Promise<ExitCode>) | undefined;
   beforeAll(async () => {
-    if (!existsSync(join(WEB_DIR, 'layout-worker.js'))) throw new Error(`${WEB_DIR}layout-worker.js is missing: run make build (it bundles web/ into dist/web)`);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: found.executablePath, args: ['--no-sandbox'] });
+    browser = await launchForTests(found, 'layout-worker.js');
   });
   afterAll(async () => browser?.close());
   afterEach(async () => {

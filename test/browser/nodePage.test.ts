@@ -3,24 +3,20 @@
 // chain, and an Expectation of 365,000 partitions opening.
 // The page.evaluate and waitForFunction callbacks run in the browser: they see the DOM.
 /// <reference lib="dom" />
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ExitCode } from '../../src/cli/program.js';
 import { silentLogger } from '../../src/runtime/log.js';
 import { type RunningServer, startServer } from '../../src/server/httpServer.js';
 import { createMetrics } from '../../src/server/metrics.js';
-import { WEB_DIR } from '../../src/server/webPage.js';
 import type { DagRunsTable } from '../../src/view/dagRunsTable.js';
 import { sandbox, type Sandbox } from '../local/fixtures.js';
 import { healthy } from '../server/fixtures.js';
 import { describeWith } from '../services/jest.js';
 import { bigExpectation } from './bigExpectation.js';
-import { findChromium } from './chromium.js';
+import { ARTIFACTS, findChromium, launchForTests } from './chromium.js';
 import { serveDev } from './devServer.js';
-
-const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 
 describeWith(findChromium(), "a node's page in headless Chromium", (found) => {
   let browser: Browser;
@@ -28,9 +24,7 @@ describeWith(findChromium(), "a node's page in headless Chromium", (found) => {
   let stopDev: (() => Promise<ExitCode>) | undefined;
   let server: RunningServer | undefined;
   beforeAll(async () => {
-    if (!existsSync(join(WEB_DIR, 'app.js'))) throw new Error(`${WEB_DIR}app.js is missing: run make build (it bundles web/ into dist/web)`);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: found.executablePath, args: ['--no-sandbox'] });
+    browser = await launchForTests(found, 'app.js');
   });
   afterAll(async () => browser?.close());
   afterEach(async () => {

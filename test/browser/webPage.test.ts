@@ -1,18 +1,16 @@
 // The page.evaluate and waitForFunction callbacks run in the browser: they see the DOM.
 /// <reference lib="dom" />
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ExitCode } from '../../src/cli/program.js';
 import type { Graph } from '../../src/view/graph.js';
-import { CONTENT_SECURITY_POLICY, WEB_DIR } from '../../src/server/webPage.js';
+import { CONTENT_SECURITY_POLICY } from '../../src/server/webPage.js';
 import { sandbox, type Sandbox } from '../local/fixtures.js';
 import { describeWith } from '../services/jest.js';
-import { findChromium } from './chromium.js';
+import { ARTIFACTS, findChromium, launchForTests } from './chromium.js';
 import { serveDev } from './devServer.js';
-
-const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 
 describeWith(findChromium(), 'the web page of homeostat dev --ui-addr, in headless Chromium', (found) => {
   let browser: Browser;
@@ -20,9 +18,7 @@ describeWith(findChromium(), 'the web page of homeostat dev --ui-addr, in headle
   // A failed test stops its dev loop here, so jest can exit.
   let stopDev: (() => Promise<ExitCode>) | undefined;
   beforeAll(async () => {
-    if (!existsSync(join(WEB_DIR, 'app.js'))) throw new Error(`${WEB_DIR}app.js is missing: run make build (it bundles web/ into dist/web)`);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: found.executablePath, args: ['--no-sandbox'] });
+    browser = await launchForTests(found, 'app.js');
   });
   afterAll(async () => browser?.close());
   afterEach(async () => {
