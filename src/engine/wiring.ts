@@ -153,8 +153,10 @@ function resolveEdge(owner: OwnerModel, edge: EdgeSpec, upstreamOf: (key: string
 }
 
 function setInputs(node: NodeRecord, edges: ResolvedEdge[], row: number): void {
-  const deps: NodeRecord[] = [];
-  const rebuildInputs: NodeRecord[] = [];
+  // Made on the first input only: most nodes of a large owner have none, and two empty arrays
+  // per node were most of what a compile threw away.
+  let deps: NodeRecord[] | undefined;
+  let rebuildInputs: NodeRecord[] | undefined;
   let missing: string | undefined;
   for (const edge of edges) {
     if (edge.problem !== undefined) {
@@ -169,14 +171,14 @@ function setInputs(node: NodeRecord, edges: ResolvedEdge[], row: number): void {
     for (const i of matched) {
       const dep = edge.nodes?.[i];
       if (dep === undefined) continue;
-      deps.push(dep);
-      if (edge.onInputChange === true) rebuildInputs.push(dep);
+      (deps ??= []).push(dep);
+      if (edge.onInputChange === true) (rebuildInputs ??= []).push(dep);
     }
   }
-  node.deps = orNone(deps);
-  node.rebuildInputs = orNone(rebuildInputs);
+  node.deps = deps ?? NO_NODES;
+  node.rebuildInputs = rebuildInputs ?? NO_NODES;
   node.missing = missing;
-  for (const dep of deps) dep.addDependent(node);
+  if (deps !== undefined) for (const dep of deps) dep.addDependent(node);
 }
 
 /** Forgets every edge from the nodes of `owner` into other nodes (before rewiring it). */
