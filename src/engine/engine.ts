@@ -259,7 +259,12 @@ export class Engine {
   plan(now: number): Plan {
     this.compiler.advance(now);
     for (const { at, item } of this.timers.popDue(now)) {
-      if (!item.alive || item.wakeAt !== at) continue;
+      if (!item.alive || item.wakeAt < at) continue;
+      // Armed later since this timer was set (see arm): it moves on to that time.
+      if (item.wakeAt > at && item.wakeAt > now) {
+        if (item.wakeAt !== Infinity) this.timers.push(item.wakeAt, item);
+        continue;
+      }
       item.wakeAt = Infinity; // consumed: the next decision arms a timer again, even for the same time
       this.enqueue(item);
     }
@@ -793,9 +798,16 @@ export class Engine {
     if (phase === 'Satisfied' && from === 'Waiting' && node.observation !== undefined) this.event(node, 'Normal', 'StateSatisfied', 'the state holds');
   }
 
+  /**
+   * Wakes the node at `at`. A node whose timer is set for an earlier time keeps that one timer,
+   * which moves on to `at` when it fires (plan): a check's deadline, then a recheck hours later,
+   * is one entry per node in the heap, not one per decision (a full plan re-arms every node).
+   */
   private arm(node: NodeRecord, at: number): void {
-    if (at === node.wakeAt) return;
+    const armed = node.wakeAt;
+    if (at === armed) return;
     node.wakeAt = at;
+    if (at > armed) return;
     this.timers.push(at, node);
   }
 
