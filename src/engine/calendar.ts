@@ -174,8 +174,24 @@ function parseInstant(text: string, zone: string, now: number): Parsed<DateTime>
 
 /** The latest allowed period start, in epoch milliseconds. */
 function parseBound(text: string, zone: string, now: number): Parsed<number> {
+  if (zone === 'UTC') {
+    // The usual bounds in UTC, in arithmetic: every compile counts every calendar, and a parsed DateTime is kilobytes.
+    if (text === 'now') return { ok: true, value: now };
+    if (text === 'today') return { ok: true, value: Math.floor(now / DAY_MS) * DAY_MS };
+    const date = utcDate(text);
+    if (date !== undefined) return { ok: true, value: date };
+  }
   const instant = parseInstant(text, zone, now);
   return instant.ok ? { ok: true, value: instant.value.toMillis() } : instant;
+}
+
+/** Midnight UTC of a valid `yyyy-MM-dd` (year 1000 or later), or undefined: Luxon reads the rest. */
+function utcDate(text: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (m === null) return undefined;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
+  return Date.UTC(year, month - 1, day);
 }
 
 /**

@@ -50,16 +50,15 @@ export interface Decision {
 
 const KEEP: LeaseVerdict = { kind: 'keep' };
 
-const decision = (phase: Phase, reason: string, message: string, more: Partial<Decision> = {}): Decision => ({
-  phase,
-  reason,
-  message,
-  lease: KEEP,
-  check: false,
-  start: false,
-  wakeAt: Infinity,
-  ...more,
-});
+const NOTHING_MORE: Partial<Decision> = {};
+
+// Field by field, not a spread of `more`: a spread always makes `more` a real object, and every
+// node of a plan is decided (the optimizer drops the literal when nothing forces it to exist).
+const decision = (phase: Phase, reason: string, message: string, more: Partial<Decision> = NOTHING_MORE): Decision => {
+  const out: Decision = { phase, reason, message, lease: more.lease ?? KEEP, check: more.check ?? false, start: more.start ?? false, wakeAt: more.wakeAt ?? Infinity };
+  if (more.cause !== undefined) out.cause = more.cause;
+  return out;
+};
 
 /** When the node's state should be observed again. */
 function recheckAt(facts: NodeFacts): number {

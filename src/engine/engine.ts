@@ -259,7 +259,12 @@ export class Engine {
   plan(now: number): Plan {
     this.compiler.advance(now);
     for (const { at, item } of this.timers.popDue(now)) {
-      if (!item.alive || item.wakeAt !== at) continue;
+      if (!item.alive || item.wakeAt < at) continue;
+      // Armed later since this timer was set (see arm): it moves on to that time.
+      if (item.wakeAt > at && item.wakeAt > now) {
+        if (item.wakeAt !== Infinity) this.timers.push(item.wakeAt, item);
+        continue;
+      }
       item.wakeAt = Infinity; // consumed: the next decision arms a timer again, even for the same time
       this.enqueue(item);
     }
@@ -434,6 +439,9 @@ export class Engine {
     if (this.retries.size > 0) this.retries.delete(node.id);
   }
 
+  /** enqueue, bound once: passed per node of a plan without a closure each time. */
+  private readonly enqueueNode = (node: NodeRecord): void => this.enqueue(node);
+
   private enqueue(node: NodeRecord): void {
     if (node.queued || !node.alive) return;
     node.queued = true;
@@ -483,16 +491,26 @@ export class Engine {
 
     // A new message matters downstream too: a whole-Dag period repeats its task's (which input it waits for).
     if (node.phase !== phaseBefore || node.reason !== reasonBefore || node.message !== messageBefore || node.doneAt !== doneBefore || node.madeAt !== madeBefore) {
-      for (const dependent of node.dependents) this.enqueue(dependent);
+      node.forEachDependent(this.enqueueNode);
     }
     return launched;
   }
+
+  /**
+   * The facts of the node being decided, refilled for each node: decide keeps nothing of them, and
+   * a full plan decides every node (a few objects and boxed numbers each, for the collector).
+   */
+  private readonly scratch = {
+    inputs: { missing: undefined, failed: undefined, working: undefined, unsatisfied: undefined } as InputsFacts,
+    observation: { verdict: 'unknown', at: 0 } as Observation,
+    facts: undefined as NodeFacts | undefined,
+  };
 
   private facts(node: NodeRecord, now: number): NodeFacts {
     const lease = this.leaseOf(node);
     let retry = this.retryOf(node);
     if (retry !== undefined && retry.generation !== node.owner.generation) retry = undefined;
-    let observation = node.observation;
+    let observation = node.readObservation(this.scratch.observation);
     if (node.policy.rule === 'make') {
       const success = this.successes.get(node);
       let threshold = this.runBook.requestedAt(node.owner.ref, node.period ?? '');
@@ -504,20 +522,18 @@ export class Engine {
     if (lease !== undefined && lease.outcome === undefined && node.runTarget !== undefined) this.followRun(node, lease);
     const fresh = observation?.verdict === 'satisfied' && observation.at > 0;
     const changedInput = node.rebuildInputs.length > 0 && fresh ? this.changedInput(node) : undefined;
-    // No spread: this runs for every node of a full plan, and each spread is one more object.
-    const facts: NodeFacts = {
-      now,
-      policy: node.policy,
-      observation,
-      lease,
-      retry,
-      inputs: inputsOf(node),
-      checkInFlight: node.checkDeadline > 0,
-      nextCheckAt: node.nextCheckAt,
-      actedAt: node.actedAt,
-      rebuilding: node.rebuilding,
-    };
-    if (changedInput !== undefined) facts.changedInput = changedInput;
+    const inputs = inputsOf(node, this.scratch.inputs);
+    const facts = (this.scratch.facts ??= { now, policy: node.policy, observation, lease, retry, inputs, checkInFlight: false, nextCheckAt: 0, actedAt: 0 });
+    facts.now = now;
+    facts.policy = node.policy;
+    facts.observation = observation;
+    facts.lease = lease;
+    facts.retry = retry;
+    facts.checkInFlight = node.checkDeadline > 0;
+    facts.nextCheckAt = node.nextCheckAt;
+    facts.actedAt = node.actedAt;
+    facts.rebuilding = node.rebuilding;
+    facts.changedInput = changedInput;
     return facts;
   }
 
@@ -782,9 +798,16 @@ export class Engine {
     if (phase === 'Satisfied' && from === 'Waiting' && node.observation !== undefined) this.event(node, 'Normal', 'StateSatisfied', 'the state holds');
   }
 
+  /**
+   * Wakes the node at `at`. A node whose timer is set for an earlier time keeps that one timer,
+   * which moves on to `at` when it fires (plan): a check's deadline, then a recheck hours later,
+   * is one entry per node in the heap, not one per decision (a full plan re-arms every node).
+   */
   private arm(node: NodeRecord, at: number): void {
-    if (at === node.wakeAt) return;
+    const armed = node.wakeAt;
+    if (at === armed) return;
     node.wakeAt = at;
+    if (at > armed) return;
     this.timers.push(at, node);
   }
 
@@ -849,9 +872,12 @@ function hasQueuedInput(node: NodeRecord): boolean {
   return false;
 }
 
-/** What the inputs of a node say, first problem first: missing, failed, working, not satisfied. */
-function inputsOf(node: NodeRecord): InputsFacts {
-  const facts: InputsFacts = { missing: node.missing, failed: undefined, working: undefined, unsatisfied: undefined };
+/** What the inputs of a node say, first problem first: missing, failed, working, not satisfied; written into `facts`. */
+function inputsOf(node: NodeRecord, facts: InputsFacts): InputsFacts {
+  facts.missing = node.missing;
+  facts.failed = undefined;
+  facts.working = undefined;
+  facts.unsatisfied = undefined;
   for (const dep of node.deps) {
     if (dep.phase === 'Satisfied') continue;
     if (dep.phase === 'Failed' || dep.reason === 'UpstreamFailed') {

@@ -181,6 +181,21 @@ export class NodeRecord {
     if (words?.message !== undefined) observation.message = words.message;
     return observation;
   }
+  /**
+   * The latest verdict written into `into` (its words undefined when there are none), or
+   * undefined: for a reader that keeps nothing of it, as a plan deciding every node.
+   */
+  readObservation(into: Observation): Observation | undefined {
+    const store = this.store;
+    const verdict = VERDICT_CODES[store.verdict[this.slot] as number];
+    if (verdict === undefined) return undefined;
+    const words = store.observationWords.size > 0 ? store.observationWords.get(this.slot) : undefined;
+    into.verdict = verdict;
+    into.at = store.observedAt[this.slot] as number;
+    into.reason = words?.reason;
+    into.message = words?.message;
+    return into;
+  }
   set observation(v: Observation | undefined) {
     const store = this.store;
     store.verdict[this.slot] = v === undefined ? 0 : verdictCode(v.verdict);
@@ -306,6 +321,14 @@ export class NodeRecord {
   get dependents(): readonly NodeRecord[] {
     const outs = this.outs;
     return outs === undefined ? NO_NODES : outs instanceof NodeRecord ? [outs] : outs;
+  }
+
+  /** Calls `visit` for each node this one is an input of; no array is made for a single one (a plan visits every node). */
+  forEachDependent(visit: (node: NodeRecord) => void): void {
+    const outs = this.outs;
+    if (outs === undefined) return;
+    if (outs instanceof NodeRecord) visit(outs);
+    else for (const node of outs) visit(node);
   }
 
   /** Registers `node` as depending on this one. */

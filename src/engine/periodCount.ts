@@ -23,12 +23,64 @@ export interface CountWindow {
 export function countEvery(every: string, window: CountWindow): Parsed<PeriodCount> {
   const step = Duration.fromISO(every);
   if (!step.isValid || step.as('milliseconds') <= 0) return { ok: false, error: `every: ${JSON.stringify(every)} is not a positive ISO-8601 duration` };
-  const tick = (i: number): number => window.start.plus(Duration.fromObject(scaled(step, i))).toMillis();
+  const tick = arithmeticTick(step, window.start) ?? ((i: number): number => window.start.plus(Duration.fromObject(scaled(step, i))).toMillis());
   const nominal = step.as('milliseconds');
   const starts = ticksUpTo(tick, nominal, window.start.toMillis(), window.limit);
   // A period is complete once the next tick has passed: all ticks up to then but the last.
   const complete = window.completeUntil === undefined ? Infinity : Math.max(0, ticksUpTo(tick, nominal, window.start.toMillis(), window.completeUntil) - 1);
   return { ok: true, value: { atLeast: Math.min(starts, complete), exact: true } };
+}
+
+const FIXED_MS: Record<string, number> = { weeks: 7 * 86_400_000, days: 86_400_000, hours: 3_600_000, minutes: 60_000, seconds: 1000, milliseconds: 1 };
+const MONTHS: Record<string, number> = { years: 12, quarters: 3, months: 1 };
+
+/**
+ * The i-th tick of `start + i * step` in plain arithmetic, as Luxon's `plus` computes it, where
+ * the calendar allows: a step of whole hours, minutes, seconds and milliseconds in any zone (Luxon
+ * adds those as elapsed time); whole days, weeks, months, quarters and years too in a zone of one
+ * fixed offset (UTC), where a day is always 24 hours. Undefined otherwise (a day in a zone with
+ * clock changes, a fractional unit): the caller asks Luxon, a DateTime per tick. Why: a 2,000-
+ * Expectation world counted its calendars with tens of megabytes of short-lived DateTimes.
+ */
+function arithmeticTick(step: Duration, start: DateTime): ((i: number) => number) | undefined {
+  let fixed = 0;
+  let months = 0;
+  let days = 0;
+  for (const [unit, value] of Object.entries(step.toObject())) {
+    if (value === undefined || value === 0) continue;
+    if (!Number.isInteger(value) || value < 0) return undefined;
+    if (MONTHS[unit] !== undefined) months += value * MONTHS[unit];
+    else if (unit === 'days' || unit === 'weeks') days += value * (FIXED_MS[unit] as number);
+    else if (FIXED_MS[unit] !== undefined) fixed += value * FIXED_MS[unit];
+    else return undefined;
+  }
+  const at = start.toMillis();
+  if (months === 0 && days === 0) return (i) => at + i * fixed;
+  if (!start.zone.isUniversal) return undefined;
+  // One offset all year: local calendar arithmetic is UTC arithmetic moved by it.
+  const offset = start.offset * 60_000;
+  if (months === 0) return (i) => at + i * (days + fixed);
+  const { year, month, day } = start;
+  const timeOfDay = at + offset - daysFromCivil(year, month, day) * DAY_MS;
+  return (i) => {
+    // Luxon keeps the day of month, cut to the month's length (Jan 31 + P1M is Feb 28), then adds days and time.
+    const m = month - 1 + i * months;
+    const y = year + Math.floor(m / 12);
+    const inYear = m - Math.floor(m / 12) * 12 + 1;
+    return daysFromCivil(y, inYear, Math.min(day, daysInMonth(y, inYear))) * DAY_MS + i * days + timeOfDay + i * fixed - offset;
+  };
+}
+
+const daysInMonth = (year: number, month: number): number =>
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+
+/** Days since 1970-01-01 of a proleptic Gregorian date, month 1-12 (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  return era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719_468;
 }
 
 /** #{i >= 0 : tick(i) <= bound}, for an increasing tick(i); O(log n) ticks computed. */

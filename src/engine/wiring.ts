@@ -30,18 +30,24 @@ let compileStamp = 0;
 /** `existing` finds a node this owner had before (by id, through its old index). */
 export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id: string) => NodeRecord | undefined, store: NodeStore): Materialized {
   const index: NodeIndex = new Map();
-  const created: NodeRecord[] = [];
-  // A compile stamp instead of a Set of kept nodes: a full plan compiles hundreds of thousands.
-  const stamp = ++compileStamp;
-  const kept: NodeRecord[] = [];
-  /** `values`: a Dag node's own; undefined for an Expectation partition, read from its row (NodeRecord.values). */
+  const space = draft.space;
+  const count = rowCount(space);
+  const expected = count * (draft.ref.kind === 'Expectation' ? 1 : draft.tasks.length + 1);
   // A first compile has no nodes to find: no id is even written then.
   const looking = owner.nodes.length > 0;
+  // Sized once, not grown by push: a million pushes leave copies of the list for the collector.
+  const created: NodeRecord[] = looking ? [] : new Array<NodeRecord>(expected);
+  let createdCount = 0;
+  // A compile stamp instead of a Set of kept nodes: a full plan compiles hundreds of thousands.
+  const stamp = ++compileStamp;
+  const kept = new Array<NodeRecord>(expected);
+  let keptCount = 0;
+  /** `values`: a Dag node's own; undefined for an Expectation partition, read from its row (NodeRecord.values). */
   const get = (id: string | undefined, policy: NodeRecord['policy'], row: number, values: Record<string, string> | undefined): NodeRecord => {
     let node = id !== undefined ? existing(id) : undefined;
     if (node === undefined || !node.alive) {
       node = new NodeRecord(owner, policy, values);
-      created.push(node);
+      created[createdCount++] = node;
     } else {
       node.owner = owner;
       node.policy = policy;
@@ -50,15 +56,13 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id:
     node.row = row;
     if (node.stamp !== stamp) {
       node.stamp = stamp;
-      kept.push(node);
+      kept[keptCount++] = node;
     }
     return node;
   };
 
-  const space = draft.space;
-  const count = rowCount(space);
   // One allocation of the store's columns for the whole owner, not a doubling per power of two.
-  store.reserve(count * (draft.ref.kind === 'Expectation' ? 1 : draft.tasks.length + 1) - owner.nodes.length);
+  store.reserve(expected - owner.nodes.length);
   if (draft.ref.kind === 'Expectation') {
     // Expectations have no params of their own to merge: a node's values are its row's, read from the space's columns.
     const prefix = `${draft.key}|`;
@@ -82,6 +86,8 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id:
     index.set(WHOLE_DAG, periods.map((period, i) => get(looking ? dagNodeId(draft.key, WHOLE_DAG, period) : undefined, draft.policy, i, periodValues[i] as Record<string, string>)));
   }
   const removed = owner.nodes.length === 0 ? [] : owner.nodes.filter((n) => n.stamp !== stamp);
+  kept.length = keptCount;
+  created.length = createdCount;
   owner.nodes = kept;
   return { index, created, removed };
 }
@@ -153,8 +159,10 @@ function resolveEdge(owner: OwnerModel, edge: EdgeSpec, upstreamOf: (key: string
 }
 
 function setInputs(node: NodeRecord, edges: ResolvedEdge[], row: number): void {
-  const deps: NodeRecord[] = [];
-  const rebuildInputs: NodeRecord[] = [];
+  // Made on the first input only: most nodes of a large owner have none, and two empty arrays
+  // per node were most of what a compile threw away.
+  let deps: NodeRecord[] | undefined;
+  let rebuildInputs: NodeRecord[] | undefined;
   let missing: string | undefined;
   for (const edge of edges) {
     if (edge.problem !== undefined) {
@@ -169,14 +177,14 @@ function setInputs(node: NodeRecord, edges: ResolvedEdge[], row: number): void {
     for (const i of matched) {
       const dep = edge.nodes?.[i];
       if (dep === undefined) continue;
-      deps.push(dep);
-      if (edge.onInputChange === true) rebuildInputs.push(dep);
+      (deps ??= []).push(dep);
+      if (edge.onInputChange === true) (rebuildInputs ??= []).push(dep);
     }
   }
-  node.deps = orNone(deps);
-  node.rebuildInputs = orNone(rebuildInputs);
+  node.deps = deps ?? NO_NODES;
+  node.rebuildInputs = rebuildInputs ?? NO_NODES;
   node.missing = missing;
-  for (const dep of deps) dep.addDependent(node);
+  if (deps !== undefined) for (const dep of deps) dep.addDependent(node);
 }
 
 /** Forgets every edge from the nodes of `owner` into other nodes (before rewiring it). */

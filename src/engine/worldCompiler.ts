@@ -107,7 +107,10 @@ export class WorldCompiler {
       const row = this.periodRow(space, rest.slice(second + 1));
       found = row === undefined ? undefined : index.get(rest.slice(0, second))?.[row];
     }
-    return found !== undefined && found.alive && found.id === id ? found : undefined;
+    // The row was parsed from the id part by part, each part an exact value of its column, so the
+    // node at it has this id: not computed again (observing a whole plan's verdicts would build
+    // every id a second time).
+    return found !== undefined && found.alive && found.owner === owner ? found : undefined;
   }
 
   nodes(): NodeRecord[] {
