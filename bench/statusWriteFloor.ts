@@ -92,9 +92,9 @@ try {
     let pages = 0;
     let continueToken: string | undefined;
     do {
-      const page = (await custom.listNamespacedCustomObject({ ...group, limit: 500, ...(continueToken !== undefined ? { _continue: continueToken } : {}) })) as { metadata?: { _continue?: string } };
+      const page = (await custom.listNamespacedCustomObject({ ...group, limit: 500, ...(continueToken !== undefined ? { _continue: continueToken } : {}) })) as { metadata?: { continue?: string } };
       pages++;
-      continueToken = page.metadata?._continue || undefined;
+      continueToken = page.metadata?.continue || undefined;
     } while (continueToken !== undefined);
     lines.push(`list of ${all.items.length} Expectations, ${pages} pages of 500, run ${attempt}: ${Math.round(now() - t)} ms (load ${load()})`);
   }
