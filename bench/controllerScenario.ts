@@ -183,6 +183,14 @@ export class RawApi {
     return this.must('PATCH', `${path}?fieldManager=bench&force=true`, object, 'application/apply-patch+yaml');
   }
 
+  /** A streaming GET (a watch), its body read and dropped; returns what stops it. */
+  drain(path: string): () => void {
+    const req = request({ host: this.server.hostname, port: this.server.port, method: 'GET', path, agent: this.agent, headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/json' } }, (res) => res.resume());
+    req.on('error', () => undefined);
+    req.end();
+    return () => req.destroy();
+  }
+
   createNamespace(name: string): Promise<unknown> {
     return this.applyAt(`/api/v1/namespaces/${name}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }

@@ -7,7 +7,10 @@
 // listing them all takes (one list, and pages of 500 as the informers list), and the machine's
 // load with every figure.
 //
-//   tsx bench/statusWriteFloor.ts [--count 10000] [--concurrency 1,16,64] [--serial-count 2000]
+//   tsx bench/statusWriteFloor.ts [--count 10000] [--concurrency 1,16,64] [--serial-count 2000] [--watch]
+//
+// --watch: each round again with a watch of the Expectations open, as the controller's informer
+// keeps one (the API server then also encodes and sends every write as a watch event).
 //
 // At concurrency 1 only --serial-count writes are made (10,000 one at a time take minutes); the
 // time for --count is then projected from their rate, and says so.
@@ -23,6 +26,7 @@ const { values: args } = parseArgs({
     count: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '1,16,64' },
     'serial-count': { type: 'string', default: '2000' },
+    watch: { type: 'boolean', default: false },
   },
 });
 const count = Number(args.count);
@@ -101,28 +105,30 @@ try {
 
   // ---- status writes: PUT /status with the last resourceVersion, as StatusStore does ----
   let writeRound = 0;
-  for (const concurrency of concurrencies) {
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      writeRound++;
-      const targets = concurrency === 1 ? names.slice(0, Math.min(serialCount, count)) : names;
-      const status = firstStatus(writeRound);
-      let conflicts = 0;
-      const t = now();
-      await parallel(targets, concurrency, async (name) => {
-        const body = { apiVersion: 'homeostat.dev/v1alpha1', kind: 'Expectation', metadata: { name, namespace: NS, resourceVersion: versions.get(name) }, status };
-        try {
-          const written = (await custom.replaceNamespacedCustomObjectStatus({ ...group, name, body, fieldManager: 'homeostat' })) as Listed;
-          versions.set(name, written.metadata.resourceVersion);
-        } catch {
-          conflicts++;
-        }
-      });
-      const seconds = (now() - t) / 1000;
-      const rate = (targets.length - conflicts) / seconds;
-      const forAll = targets.length === count ? `${round(seconds)} s for ${count}` : `${round(count / rate)} s for ${count} projected from ${targets.length} in ${round(seconds)} s`;
-      lines.push(`status writes, concurrency ${String(concurrency).padStart(2)}, run ${attempt}: ${Math.round(rate)} writes/s, ${forAll}${conflicts > 0 ? `, ${conflicts} failed` : ''} (load ${load()})`);
-      progress(lines.at(-1) as string);
-    }
+  // With --watch, watched and unwatched rounds alternate, so neither gets the emptier etcd.
+  const rounds = concurrencies.flatMap((concurrency) => [1, 2].flatMap((attempt) => (args.watch ? [false, true] : [false]).map((watched) => ({ concurrency, watched, attempt }))));
+  for (const { concurrency, watched, attempt } of rounds) {
+    writeRound++;
+    const stopWatch = watched ? raw.drain(`/apis/homeostat.dev/v1alpha1/namespaces/${NS}/expectations?watch=1&allowWatchBookmarks=true`) : () => undefined;
+    const targets = concurrency === 1 ? names.slice(0, Math.min(serialCount, count)) : names;
+    const status = firstStatus(writeRound);
+    let conflicts = 0;
+    const t = now();
+    await parallel(targets, concurrency, async (name) => {
+      const body = { apiVersion: 'homeostat.dev/v1alpha1', kind: 'Expectation', metadata: { name, namespace: NS, resourceVersion: versions.get(name) }, status };
+      try {
+        const written = (await custom.replaceNamespacedCustomObjectStatus({ ...group, name, body, fieldManager: 'homeostat' })) as Listed;
+        versions.set(name, written.metadata.resourceVersion);
+      } catch {
+        conflicts++;
+      }
+    });
+    const seconds = (now() - t) / 1000;
+    stopWatch();
+    const rate = (targets.length - conflicts) / seconds;
+    const forAll = targets.length === count ? `${round(seconds)} s for ${count}` : `${round(count / rate)} s for ${count} projected from ${targets.length} in ${round(seconds)} s`;
+    lines.push(`status writes, concurrency ${String(concurrency).padStart(2)}${watched ? ', a watch open' : ''}, run ${attempt}: ${Math.round(rate)} writes/s, ${forAll}${conflicts > 0 ? `, ${conflicts} failed` : ''} (load ${load()})`);
+    progress(lines.at(-1) as string);
   }
   // Whether the API server's own limits refused or queued anything (system:masters is exempt
   // from API Priority and Fairness; --max-mutating-requests-inflight defaults to 200).
