@@ -21,13 +21,11 @@
 // state or soak, whichever is longer; the Dags part
 // at most BENCH_DAGS_BUDGET_S of it, default 180 s); skipped (exit 0) when the envtest binaries
 // are not built.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT, startControlPlane } from '../test/integration/harness/controlPlane.js';
-import { Deadline, now, RawApi, round, until } from './controllerScenario.js';
+import { startControlPlane } from '../test/integration/harness/controlPlane.js';
+import { cachedBinaries, Deadline, installCrds, now, RawApi, round } from './controllerScenario.js';
 import { type LatencyFigures, runLatency } from './controllerScenarioLatency.js';
 import { type MemoryFigures, runMemory } from './controllerScenarioMemory.js';
 import { type DagsFigures, type DagsOptions, runDags } from './controllerScenarioDags.js';
@@ -56,41 +54,6 @@ const progress = (line: string) => process.stderr.write(`${line}\n`);
 // The controller shares one connection pool (PooledKubeConfig); --fresh-connections measures without.
 const reuse = !args['fresh-connections'];
 
-/**
- * The cached envtest binaries, without building them: hack/envtest/setup.sh would start an
- * ~8-minute build when they are missing, which a benchmark must not do.
- */
-function cachedBinaries(): { dir: string } | { skip: string } {
-  const dir = join(process.env.HOMEOSTAT_ENVTEST_DIR ?? join(homedir(), '.cache/homeostat/envtest'), 'bin');
-  const script = readFileSync(join(REPO_ROOT, 'hack/envtest/setup.sh'), 'utf8');
-  const k8s = /^K8S_VERSION=(\S+)/m.exec(script)?.[1];
-  const etcd = /^ETCD_VERSION=(\S+)/m.exec(script)?.[1];
-  if (!existsSync(join(dir, 'kube-apiserver')) || !existsSync(join(dir, 'etcd'))) return { skip: `no envtest binaries in ${dir} (build them once with \`make envtest\`, ~8 min cold)` };
-  const stamp = existsSync(join(dir, 'VERSION')) ? readFileSync(join(dir, 'VERSION'), 'utf8').trim() : '';
-  if (stamp !== `kube-apiserver=${k8s} etcd=${etcd}`) return { skip: `the envtest binaries in ${dir} are "${stamp}", not kube-apiserver=${k8s} etcd=${etcd} (run \`make envtest\`)` };
-  return { dir };
-}
-
-/** crds/*.yaml, server-side applied, then every CRD Established. */
-async function installCrds(api: RawApi): Promise<void> {
-  const dir = join(REPO_ROOT, 'crds');
-  const names: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
-      const crd = doc.toJS() as { metadata: { name: string } } | null;
-      if (crd === null) continue;
-      names.push(crd.metadata.name);
-      await api.applyAt(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd);
-    }
-  }
-  for (const name of names) {
-    await until(`CRD ${name} Established`, async () => {
-      const crd = (await api.must('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`)) as { status?: { conditions?: { type: string; status: string }[] } };
-      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true ? true : undefined;
-    }, 60_000, deadline, 100);
-  }
-}
-
 const binaries = cachedBinaries();
 if ('skip' in binaries) {
   console.log(`\ncontroller benchmark skipped: ${binaries.skip}`);
@@ -115,7 +78,7 @@ const plane = await startControlPlane({ binDir: binaries.dir });
 const api = new RawApi(plane.kubeConfig);
 try {
   progress(`controller bench: kube-apiserver on ${plane.server} (${round((now() - started) / 1000)} s)`);
-  await installCrds(api);
+  await installCrds(api, deadline);
   if (args.only === undefined || args.only === 'latency') {
     progress(`controller bench: latency, ${args.pairs} pairs up-i -> down-i, controller in-process${reuse ? '' : ', a new connection per request (--fresh-connections)'}`);
     latency = await runLatency(plane, Number(args.pairs), deadline, progress, reuse);

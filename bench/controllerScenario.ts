@@ -4,10 +4,14 @@
 // timestamps what it sees, the kubelet's part (answering checker Jobs, completing Jobs), and a
 // few small utilities (percentiles, bounded concurrency, waiting with a deadline).
 import { Agent, request } from 'node:https';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BatchV1Api, KubeConfig, type KubernetesObject, makeInformer, type V1Job } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { CHECKER_CONTAINER } from '../src/kube/jobCheckRunner.js';
+import { REPO_ROOT } from '../test/integration/harness/controlPlane.js';
 
 export const GROUP_PATH = '/apis/homeostat.dev/v1alpha1';
 export const MANAGED = 'app.kubernetes.io/managed-by=homeostat';
@@ -61,6 +65,43 @@ export function pct(sorted: readonly number[], p: number): number {
 
 export const sortNum = (values: readonly number[]): number[] => [...values].sort((a, b) => a - b);
 export const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
+
+// ---- the control plane ----------------------------------------------------------------------
+
+/**
+ * The cached envtest binaries, without building them: hack/envtest/setup.sh would start an
+ * ~8-minute build when they are missing, which a benchmark must not do.
+ */
+export function cachedBinaries(): { dir: string } | { skip: string } {
+  const dir = join(process.env.HOMEOSTAT_ENVTEST_DIR ?? join(homedir(), '.cache/homeostat/envtest'), 'bin');
+  const script = readFileSync(join(REPO_ROOT, 'hack/envtest/setup.sh'), 'utf8');
+  const k8s = /^K8S_VERSION=(\S+)/m.exec(script)?.[1];
+  const etcd = /^ETCD_VERSION=(\S+)/m.exec(script)?.[1];
+  if (!existsSync(join(dir, 'kube-apiserver')) || !existsSync(join(dir, 'etcd'))) return { skip: `no envtest binaries in ${dir} (build them once with \`make envtest\`, ~8 min cold)` };
+  const stamp = existsSync(join(dir, 'VERSION')) ? readFileSync(join(dir, 'VERSION'), 'utf8').trim() : '';
+  if (stamp !== `kube-apiserver=${k8s} etcd=${etcd}`) return { skip: `the envtest binaries in ${dir} are "${stamp}", not kube-apiserver=${k8s} etcd=${etcd} (run \`make envtest\`)` };
+  return { dir };
+}
+
+/** crds/*.yaml, server-side applied, then every CRD Established. */
+export async function installCrds(api: RawApi, deadline: Deadline): Promise<void> {
+  const dir = join(REPO_ROOT, 'crds');
+  const names: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+      const crd = doc.toJS() as { metadata: { name: string } } | null;
+      if (crd === null) continue;
+      names.push(crd.metadata.name);
+      await api.applyAt(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd);
+    }
+  }
+  for (const name of names) {
+    await until(`CRD ${name} Established`, async () => {
+      const crd = (await api.must('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`)) as { status?: { conditions?: { type: string; status: string }[] } };
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true ? true : undefined;
+    }, 60_000, deadline, 100);
+  }
+}
 
 // ---- the bench's own client ------------------------------------------------------------------
 
@@ -140,6 +181,14 @@ export class RawApi {
   /** Server-side apply at an object's path. */
   applyAt(path: string, object: unknown): Promise<unknown> {
     return this.must('PATCH', `${path}?fieldManager=bench&force=true`, object, 'application/apply-patch+yaml');
+  }
+
+  /** A streaming GET (a watch), its body read and dropped; returns what stops it. */
+  drain(path: string): () => void {
+    const req = request({ host: this.server.hostname, port: this.server.port, method: 'GET', path, agent: this.agent, headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/json' } }, (res) => res.resume());
+    req.on('error', () => undefined);
+    req.end();
+    return () => req.destroy();
   }
 
   createNamespace(name: string): Promise<unknown> {

@@ -196,7 +196,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const urlPolicy = options.checkerUrlPolicy ?? CheckerUrlPolicy.strict(apiServerHosts(clients));
   const httpChecks = new HttpCheckRunner({ checkerOf, clock, urlPolicy, log: log.child({ component: 'checks' }), ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}) });
   const router = new CheckRouter(jobChecks, httpChecks, checkerOf, metrics);
-  const checks = new BoundedChecks(router, clock, options.maxChecksInFlight ?? DEFAULT_MAX_CHECKS_IN_FLIGHT);
+  const checks = new BoundedChecks(router, clock, options.maxChecksInFlight ?? DEFAULT_MAX_CHECKS_IN_FLIGHT, { inFlight: metrics?.checksInFlight, waiting: metrics?.checksWaiting });
 
   const informers: WatchState[] = [...Object.values(world.informers), jobs, pods];
   world.start();

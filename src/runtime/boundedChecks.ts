@@ -11,7 +11,14 @@
  * any more but answered CheckerTimeout (the engine has asked again by then, or will).
  */
 import type { CheckRequest } from '../engine/index.js';
+import type { Level } from './metrics.js';
 import type { CheckAnswer, CheckRunner, Clock } from './ports.js';
+
+/** Where the counts go (homeostat_checks_in_flight, homeostat_checks_waiting). */
+export interface CheckSlotGauges {
+  inFlight?: Level | undefined;
+  waiting?: Level | undefined;
+}
 
 /** The default of `--max-checks-in-flight`. */
 export const DEFAULT_MAX_CHECKS_IN_FLIGHT = 100;
@@ -36,11 +43,13 @@ export class BoundedChecks implements CheckRunner {
     private readonly inner: CheckRunner,
     private readonly clock: Pick<Clock, 'now'>,
     private readonly max: number = DEFAULT_MAX_CHECKS_IN_FLIGHT,
+    private readonly gauges: CheckSlotGauges = {},
   ) {
     if (!Number.isInteger(max) || max < 1) throw new Error(`the most checks in flight must be a whole number of at least 1, not ${max}`);
     inner.onAnswer((answer) => {
       // Answers to no request of ours (pushed observations) pass through and free nothing.
       if (this.running.delete(answer.request)) this.next();
+      this.report();
       this.listener(answer);
     });
   }
@@ -67,12 +76,20 @@ export class BoundedChecks implements CheckRunner {
         this.inner.request(request).then(resolve, (error: unknown) => {
           // Not started: no answer will come for it.
           if (this.running.delete(request)) this.next();
+          this.report();
           reject(error);
         });
       };
       if (this.running.size < this.max) start();
       else this.queue.push({ request, queuedAt: this.clock.now(), start, skip: () => resolve() });
+      this.report();
     });
+  }
+
+  /** A slot limit too low for the checks asked for shows as a waiting count that stays up. */
+  private report(): void {
+    this.gauges.inFlight?.set(this.running.size);
+    this.gauges.waiting?.set(this.queue.length);
   }
 
   private next(): void {

@@ -13,15 +13,17 @@ export interface DagRunRequest {
 }
 
 /**
- * The DagRuns that ask for their period and have not asked yet. Pure; the caller adds each
- * request's `askedKey` to `asked`.
+ * The DagRuns that ask for their period and have not asked yet. The caller adds each request's
+ * `askedKey` to `asked`; the keys of DagRuns that are gone are dropped from it here, so a DagRun
+ * deleted and created again with the same name asks again (and `asked` does not grow forever).
  *
  * - A DagRun asks once, when it is new: it is known afterwards from the engine's run records and
  *   pending requests (which survive a restart), or from `asked` (this process).
  * - A `homeostat.dev/rerun` annotation asks once per value: the value acted on is kept on the run
  *   record (and in the DagRun's status.rerun) and on the pending request.
  */
-export function newDagRunRequests(dagRuns: readonly DagRun[], snapshot: Pick<EngineSnapshot, 'runs' | 'runRequests'>, asked: ReadonlySet<string>, now: number): DagRunRequest[] {
+export function newDagRunRequests(dagRuns: readonly DagRun[], snapshot: Pick<EngineSnapshot, 'runs' | 'runRequests'>, asked: Set<string>, now: number): DagRunRequest[] {
+  forgetGone(asked, dagRuns);
   if (dagRuns.length === 0) return [];
   const runs = new Map(snapshot.runs.map((r) => [`${r.namespace}/${r.name}`, r]));
   const known = new Set(runs.keys());
@@ -53,3 +55,12 @@ export function newDagRunRequests(dagRuns: readonly DagRun[], snapshot: Pick<Eng
   }
   return out;
 }
+
+/** Drops the keys (`namespace/name`, `namespace/name@token`) of DagRuns no longer declared. */
+function forgetGone(asked: Set<string>, dagRuns: readonly DagRun[]): void {
+  if (asked.size === 0) return;
+  const present = new Set(dagRuns.map((dr) => `${dr.metadata.namespace ?? 'default'}/${dr.metadata.name}`));
+  // Object names cannot hold '@', so what comes before it is the DagRun's key.
+  for (const key of asked) if (!present.has(key.split('@')[0] as string)) asked.delete(key);
+}
+

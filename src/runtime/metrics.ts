@@ -53,6 +53,10 @@ export interface ControllerMetrics {
   actionsEnded: LabeledCounter<{ outcome: ActionOutcome }>;
   /** homeostat_checker_calls_total{mode}: batched checks requested, by checker mode. */
   checkerCalls: LabeledCounter<{ mode: CheckerMode }>;
+  /** homeostat_checks_in_flight: checks started and not answered yet, each holding one of --max-checks-in-flight's slots. */
+  checksInFlight: Level;
+  /** homeostat_checks_waiting: checks waiting for a free slot (a cold start queues most of them). */
+  checksWaiting: Level;
   /** homeostat_checker_errors_total{reason}: batches that got no verdict (CheckerFailed, CheckerTimeout). */
   checkerErrors: LabeledCounter<{ reason: CheckFailure }>;
   /** homeostat_watch_restarts_total{resource}: watches that ended and were started again, by resource (plural). */

@@ -50,6 +50,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     actionsCancelled: counter('actions_cancelled_total', 'Actions cancelled (lease expired, node forgotten).'),
     actionsEnded: counter('actions_ended_total', 'Actions that ended, by outcome (succeeded, failed, lost, notStarted).', ['outcome']),
     checkerCalls: counter('checker_calls_total', 'Batched checks requested, by checker mode.', ['mode']),
+    checksInFlight: gauge('checks_in_flight', 'Checks started and not answered yet (each holds a slot of --max-checks-in-flight).'),
+    checksWaiting: gauge('checks_waiting', 'Checks waiting for a free slot of --max-checks-in-flight.'),
     checkerErrors: counter('checker_errors_total', 'Batched checks that got no verdict, by reason.', ['reason']),
     watchRestarts: counter('watch_restarts_total', 'Watches that ended and were started again, by resource.', ['resource']),
     statusWrites: counter('status_writes_total', 'Status subresource writes, by kind.', ['kind']),

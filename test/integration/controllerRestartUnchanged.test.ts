@@ -5,7 +5,16 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createNamespace, describeIntegration, eventually, installCrds } from './harness/cluster.js';
 import type { Controller } from '../../src/kube/controller.js';
-import { CHECKER, expectation, Scene } from './controllerFixtures.js';
+import { CHECKER, ended, expectation, Scene } from './controllerFixtures.js';
+
+const DAG = `apiVersion: homeostat.dev/v1alpha1
+kind: Dag
+metadata: {name: etl}
+spec:
+  periods: {from: "2026-10-01", to: "2026-10-02", every: P1D, timeZone: UTC}
+  tasks:
+  - {name: extract, timeout: 10m, job: {template: {spec: {containers: [{name: main, image: example/extract:1}]}}}}
+`;
 
 type Stored = { metadata: { resourceVersion: string }; status?: { conditions?: { type: string; lastTransitionTime: string }[] } };
 
@@ -55,5 +64,32 @@ describeIntegration('controller: started again over objects that did not change'
     // It still writes what does change: a new partition.
     await scene.apply(expectation('steady', '  partitions: {day: {values: ["d1", "d2", "d3"]}}\n'));
     await scene.until('steady', (s) => expect((s.partitions as { total: number }).total).toBe(3));
+  });
+
+  it('writes no DagRun status again, finished or running', async () => {
+    await scene.stopAll();
+    // Its checks would keep the controller busy; this test is about the Dag's runs.
+    await scene.kubectl(['delete', 'exp', 'steady', '--ignore-not-found']);
+    const first = await scene.start({ holder: 'test-dag-first' });
+    await scene.apply(DAG);
+    // Day 1 finishes, day 2 is left running: both kinds of run survive the restart. The running
+    // one's task said "action X (attempt 1) started" when it launched and, decided afresh after
+    // the restart, "... is running": one rewrite per running DagRun until the engine says the same.
+    const runs = async () => JSON.parse((await scene.kubectl(['get', 'dr', '-l', 'homeostat.dev/dag=etl', '-o', 'json'])).stdout) as { items: { metadata: { name: string; resourceVersion: string }; spec: { period: string }; status?: { phase?: string } }[] };
+    const day1 = await eventually(async () => {
+      const job = (await scene.jobs('action')).find((j) => j.metadata?.annotations?.['homeostat.dev/partition'] === '2026-10-01');
+      if (job === undefined) throw new Error('no Job for day 1 yet');
+      return job;
+    });
+    if (!ended(day1)) await scene.finishAction(day1, true);
+    await eventually(async () => expect((await runs()).items.map((r) => `${r.spec.period} ${r.status?.phase ?? '-'}`).sort()).toEqual(['2026-10-01 Succeeded', '2026-10-02 Running']));
+    await quiet(first);
+    const before = (await runs()).items.map((r) => `${r.metadata.name} ${r.metadata.resourceVersion}`).sort();
+    await scene.stopAll();
+
+    const second = await scene.start({ holder: 'test-dag-second' });
+    await quiet(second);
+    expect((await runs()).items.map((r) => `${r.metadata.name} ${r.metadata.resourceVersion}`).sort()).toEqual(before);
+    expect(second.store.writes).toBe(0);
   });
 });

@@ -45,6 +45,23 @@ describe('BoundedChecks (--max-checks-in-flight)', () => {
     expect(bounded.peak).toBe(2);
   });
 
+  it('reports the checks in flight and waiting for a slot to its gauges as they change', async () => {
+    const inner = new ManualChecker();
+    const level = () => ({ value: 0, set(v: number) { this.value = v; }, inc() {}, dec() {} });
+    const gauges = { inFlight: level(), waiting: level() };
+    const bounded = new BoundedChecks(inner, { now: () => 0 }, 2, gauges);
+    const requests = ['a', 'b', 'c'].map((n) => requestOf(n));
+    for (const r of requests) void bounded.request(r);
+    await settle();
+    expect([gauges.inFlight.value, gauges.waiting.value]).toEqual([2, 1]);
+    inner.answer(requests[0] as CheckRequest);
+    await settle();
+    expect([gauges.inFlight.value, gauges.waiting.value]).toEqual([2, 0]);
+    for (const r of [requests[1], requests[2]] as CheckRequest[]) inner.answer(r);
+    await settle();
+    expect([gauges.inFlight.value, gauges.waiting.value]).toEqual([0, 0]);
+  });
+
   it('lets answers to no request (pushed observations) through without freeing a slot', async () => {
     const inner = new ManualChecker();
     const bounded = new BoundedChecks(inner, { now: () => 0 }, 1);

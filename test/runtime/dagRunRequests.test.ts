@@ -26,6 +26,14 @@ describe('which DagRuns ask for a run', () => {
     expect(newDagRunRequests([dagRun('again')], { runs: [], runRequests: [['ns/sold|2026-03-01', { at: NOW - 5, reason: 'Manual', name: 'again' }]] }, new Set(), NOW)).toEqual([]);
   });
 
+  it('a DagRun deleted and created again with the same name asks again', () => {
+    const asked = new Set<string>();
+    for (const r of newDagRunRequests([dagRun('again')], none, asked, NOW)) asked.add(r.askedKey);
+    // Deleted: the engine forgets its run (forgetDeletedRuns), and a pass sees no DagRun.
+    expect(newDagRunRequests([], none, asked, NOW)).toEqual([]);
+    expect(newDagRunRequests([dagRun('again')], none, asked, NOW + 1).map((r) => r.askedKey)).toEqual(['ns/again']);
+  });
+
   it("the controller's own DagRuns ask nothing without the annotation", () => {
     expect(newDagRunRequests([dagRun('sold-20260301-1', { ours: true })], none, new Set(), NOW)).toEqual([]);
   });

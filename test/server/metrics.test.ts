@@ -12,6 +12,8 @@ const NAMES: Record<keyof ControllerMetrics, string> = {
   actionsCancelled: 'homeostat_actions_cancelled_total',
   actionsEnded: 'homeostat_actions_ended_total',
   checkerCalls: 'homeostat_checker_calls_total',
+  checksInFlight: 'homeostat_checks_in_flight',
+  checksWaiting: 'homeostat_checks_waiting',
   checkerErrors: 'homeostat_checker_errors_total',
   watchRestarts: 'homeostat_watch_restarts_total',
   statusWrites: 'homeostat_status_writes_total',
