@@ -475,7 +475,7 @@ export class Engine {
         if ('action' in started) {
           launched = true;
           node.rebuilding = d.reason === 'InputChanged';
-          ({ phase, reason, message } = { phase: 'WorkingOnIt', reason: 'ActionStarted', message: `action ${started.action} (attempt ${started.attempt}) started` });
+          ({ phase, reason, message } = { phase: 'WorkingOnIt', reason: 'ActionStarted', message: `action ${started.action} (attempt ${started.attempt}) is running` });
         } else if (d.reason === 'InputChanged') {
           // A rebuild held back (concurrency limit) still says which input made it due.
           ({ phase, reason, message } = { phase: 'Pending', reason: d.reason, message: `${d.message}; ${started.message}` });
