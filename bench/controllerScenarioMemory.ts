@@ -231,13 +231,24 @@ interface Child {
   stop(): Promise<void>;
 }
 
+/**
+ * The Node flags the controller runs with: those of its image (hack/image/controller-node-flags,
+ * which hack/image/build.sh puts in the image's entrypoint), then BENCH_CONTROLLER_NODE_FLAGS
+ * (experiments; a later V8 flag wins over an earlier one). Printed in the note.
+ */
+function controllerNodeFlags(): string[] {
+  const product = readFileSync(join(REPO_ROOT, 'hack/image/controller-node-flags'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  return [...product, ...(process.env.BENCH_CONTROLLER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '')];
+}
+
 function spawnController(entry: { main: string; engine: string }, kubeconfig: string, namespace: string, reuseConnections: boolean): Child {
   // BENCH_HEAP_SNAPSHOT=1: the controller writes a heap snapshot (cwd) when the figures are read;
   // BENCH_HEAP_SNAPSHOT_AT_MB=N: when its heapUsed first passes N MB.
   const snapshot = process.env.BENCH_HEAP_SNAPSHOT === '1' || process.env.BENCH_HEAP_SNAPSHOT_AT_MB !== undefined ? ['--heapsnapshot-signal=SIGUSR2'] : [];
-  // BENCH_CONTROLLER_NODE_FLAGS: V8/Node flags for the controller (experiments), printed in the note.
-  const flags = (process.env.BENCH_CONTROLLER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-  const proc = spawn(process.execPath, [...flags, ...snapshot, '--import', probe(entry.engine, reuseConnections), entry.main, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--metrics-addr', '127.0.0.1:0', '--log-level', 'info'], {
+  const proc = spawn(process.execPath, [...controllerNodeFlags(), ...snapshot, '--import', probe(entry.engine, reuseConnections), entry.main, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--metrics-addr', '127.0.0.1:0', '--log-level', 'info'], {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -445,7 +456,7 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
         restart,
         note: [
           `${created}${created < count ? ` of the ${count} asked (creation stopped at its time budget)` : ''} Expectations and ${dagsCreated} Dags (two tasks, one period: 1 Job each at a time, left running) created in ${round(createSeconds)} s; a Push StateChecker (no checker Jobs);`,
-          `controller from ${entry.built}${process.env.BENCH_CONTROLLER_NODE_FLAGS ? ` with node ${process.env.BENCH_CONTROLLER_NODE_FLAGS}` : ''}${reuseConnections ? ', client on ONE connection pool (experiment)' : ''};`,
+          `controller from ${entry.built} with node ${controllerNodeFlags().join(' ') || '(no flags)'}${reuseConnections ? ', client on ONE connection pool (experiment)' : ''};`,
           `its writes up to every first status written: ${passWrites};`,
           `the controller used ${round(cpuAfterPass)} CPU s from its start to the first pass done; caches synced at ${synced - t0} ms, started (saved leases loaded: a second list) at ${startedAt - t0} ms; heap used ${round(heapUsed / 2 ** 20)} MB; memoryUsage MB: ${['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'].map((k, i) => `${k} ${child.memory[i] ?? '?'} (peak ${child.memoryPeak[i] ?? '?'})`).join(', ')}`,
           writtenAt === undefined ? `; only ${statusWrites} statuses written when the time bound was reached` : '',

@@ -4,7 +4,8 @@
 #
 #   controller     dist/cli/main.js (make build) -> /usr/local/lib/homeostat/dist/cli/main.js, one ESM
 #                  file, beside a package.json with the version (the CLI reads ../../package.json, as
-#                  in an npm install), and /usr/local/bin/homeostat -> that file (#!/usr/local/bin/node);
+#                  in an npm install), and /usr/local/bin/homeostat -> that file (#!/usr/local/bin/node and the
+#                  controller's Node flag, from hack/image/controller-node-flags);
 #                  the web page, dist/web -> /usr/local/lib/homeostat/dist/web (served from ../../dist/web).
 #   checker-sdk    packages/checker-sdk (built to dist/ by make build) -> /app/node_modules/@homeostat/checker-sdk,
 #                  where ESM bare-specifier resolution from /app/checker.mjs finds it.
@@ -31,9 +32,14 @@ case $what in
     cp -r dist/web "$lib/dist/web"
     rm -f "$lib/dist/web/.built"
     esbuild dist/cli/main.js "${common[@]}" --outfile="$lib/dist/cli/main.js"
-    # The entry's `#!/usr/bin/env node` needs /usr/bin/env, which the image does not have.
-    sed -i '1s|^#!.*|#!/usr/local/bin/node|' "$lib/dist/cli/main.js"
-    head -1 "$lib/dist/cli/main.js" | grep -qx '#!/usr/local/bin/node' || { echo "image: the bundle has no #! line" >&2; exit 1; }
+    # The entry's `#!/usr/bin/env node` needs /usr/bin/env, which the image does not have. The line
+    # also carries the controller's Node flag (hack/image/controller-node-flags: the one place it is
+    # set; a #! line passes at most one argument).
+    flags=$(grep -v '^[[:space:]]*\(#\|$\)' hack/image/controller-node-flags | tr -s '[:space:]' ' ' | sed 's/^ //;s/ $//')
+    [[ $flags != *' '* ]] || { echo "image: hack/image/controller-node-flags has more than one flag: '$flags'" >&2; exit 1; }
+    shebang="#!/usr/local/bin/node${flags:+ $flags}"
+    sed -i "1s|^#!.*|$shebang|" "$lib/dist/cli/main.js"
+    head -1 "$lib/dist/cli/main.js" | grep -qxF "$shebang" || { echo "image: the bundle has no #! line" >&2; exit 1; }
     chmod 0755 "$lib/dist/cli/main.js"
     node -e 'const p = require("./package.json"); process.stdout.write(JSON.stringify({ name: p.name, version: p.version, type: "module", license: p.license }, null, 2) + "\n")' >"$lib/package.json"
     ln -s ../lib/homeostat/dist/cli/main.js "$files/usr/local/bin/homeostat"

@@ -55,7 +55,7 @@ const celKeyword: FuncKeywordDefinition = {
     const validate: DataValidateFunction = (data: unknown) => {
       // A value of the wrong type already has a type error; its rules would only add noise.
       if (!hasSchemaType(parentSchema, data)) return true;
-      const self = celValue(data);
+      const self = cachedCelValue(data);
       const errors: Partial<ErrorObject>[] = [];
       for (const { rule, evaluate } of compiled) {
         let message: string | undefined;
@@ -92,6 +92,30 @@ function hasSchemaType(schema: AnySchemaObject, data: unknown): boolean {
 }
 
 /**
+ * The CEL values of the nodes of the object being validated. Rules sit at several levels (a
+ * field's rule, its parent's), and each would otherwise convert its whole subtree again: ajv
+ * evaluates them innermost first (`post`), when a subtree has its defaults and no longer changes,
+ * so an outer rule reuses what the inner ones converted. Cleared by startCelValidation, so the
+ * values of an object are not kept as long as the (validated, long-lived) object is.
+ */
+let converted = new WeakMap<object, unknown>();
+
+/** Call before ajv validates another object (or the same one again). */
+export function startCelValidation(): void {
+  converted = new WeakMap();
+}
+
+function cachedCelValue(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return celValue(value);
+  let cel = converted.get(value);
+  if (cel === undefined) {
+    cel = celValue(value);
+    converted.set(value, cel);
+  }
+  return cel;
+}
+
+/**
  * A JSON value as the API server hands it to CEL: integers are ints (bigint here; as JS numbers
  * cel-js would treat them as doubles, and `int / int` would have no overload), and null fields are
  * absent. Our schemas have no `number` fields, so every integral number is an int.
@@ -100,13 +124,14 @@ export function celValue(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
   // Array.from, not value.map: a copy made in this realm. cel-js does not take arrays of another
   // realm (jest runs modules in a vm context), and value.map would keep the input's realm.
-  if (Array.isArray(value)) return Array.from(value, celValue);
+  if (Array.isArray(value)) return Array.from(value, cachedCelValue);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== null)
-        .map(([k, v]) => [k, celValue(v)]),
-    );
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      const field = (value as Record<string, unknown>)[key];
+      if (field !== null) out[key] = cachedCelValue(field);
+    }
+    return out;
   }
   return value;
 }

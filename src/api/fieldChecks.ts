@@ -84,7 +84,7 @@ function checkCalendar(calendar: Record<string, unknown> | undefined, at: PathSe
   }
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T/;
 
 /** A calendar bound: a date, an ISO date-time, `today` or `now` minus an optional duration ('relative'); undefined when invalid (and reported). */
@@ -97,8 +97,11 @@ function checkPoint(text: string, zone: string, at: PathSegment[], label: string
     }
     return 'relative';
   }
-  const parsed = DATE.test(text)
-    ? DateTime.fromFormat(text, 'yyyy-MM-dd', { zone })
+  const date = DATE.exec(text);
+  // fromObject, not fromFormat('yyyy-MM-dd'): the same verdict (an invalid day is invalid) without
+  // building a format parser per call, which the controller makes for every Dag it validates.
+  const parsed = date !== null
+    ? DateTime.fromObject({ year: Number(date[1]), month: Number(date[2]), day: Number(date[3]) }, { zone })
     : DATE_TIME.test(text)
       ? DateTime.fromISO(text, { zone })
       : undefined;

@@ -10,21 +10,43 @@ export const MAX_MANIFEST_DEPTH = 64;
 
 export type ShapeResult = { ok: true } | { ok: false; path: string; message: string };
 
+/** One object on the path being walked: its keys (undefined for a list), the next one's index, and the step that led to it. */
+interface Frame {
+  node: object;
+  keys: string[] | undefined;
+  next: number;
+  step: PathSegment;
+}
+
+const frameOf = (node: object, step: PathSegment): Frame => ({ node, keys: Array.isArray(node) ? undefined : Object.keys(node), next: 0, step });
+
 export function checkJsonShape(value: unknown, maxDepth = MAX_MANIFEST_DEPTH): ShapeResult {
-  // Each entry: a value, its field path, its depth, and the objects enclosing it.
-  const stack: { value: unknown; path: string; depth: number; ancestors: ReadonlySet<object> }[] = [{ value, path: '', depth: 0, ancestors: new Set() }];
-  while (stack.length > 0) {
-    const { value: node, path, depth, ancestors } = stack.pop() as (typeof stack)[number];
-    if (node === null || typeof node !== 'object') continue;
-    if (ancestors.has(node)) return { ok: false, path, message: 'refers to an object that contains it (a YAML alias to an enclosing node): a manifest must be a tree' };
-    if (depth >= maxDepth) return { ok: false, path, message: `is nested deeper than ${maxDepth} levels` };
-    const inside = new Set(ancestors).add(node);
-    // Written as every other field path is (formatPath): a key like `a.b` or `~0` is `["a.b"]`.
-    const entries: [PathSegment, unknown][] = Array.isArray(node) ? node.map((v, i) => [i, v]) : Object.entries(node);
-    for (const [step, child] of entries) {
-      // Scalars can neither nest nor loop: no path built for the 100,000 items of a list of values.
-      if (child !== null && typeof child === 'object') stack.push({ value: child, path: appendPath(path, step), depth: depth + 1, ancestors: inside });
+  if (value === null || typeof value !== 'object') return { ok: true };
+  if (maxDepth <= 0) return { ok: false, path: '', message: `is nested deeper than ${maxDepth} levels` };
+  // Depth first, one frame per enclosing object, so the objects enclosing a node are the frames'
+  // (one Set for the whole walk), and a path is written only for the node at fault: the
+  // controller checks every object it validates, and most are fine.
+  const frames: Frame[] = [frameOf(value, '')];
+  const enclosing = new Set<object>([value]);
+  const pathTo = (step: PathSegment) => [...frames.slice(1).map((f) => f.step), step].reduce(appendPath, '');
+  while (frames.length > 0) {
+    const top = frames[frames.length - 1] as Frame;
+    const length = top.keys === undefined ? (top.node as unknown[]).length : top.keys.length;
+    if (top.next >= length) {
+      enclosing.delete(top.node);
+      frames.pop();
+      continue;
     }
+    // Written as every other field path is (formatPath): a key like `a.b` or `~0` is `["a.b"]`.
+    const step: PathSegment = top.keys === undefined ? top.next : (top.keys[top.next] as string);
+    top.next++;
+    const child = (top.node as Record<PathSegment, unknown>)[step];
+    // Scalars can neither nest nor loop.
+    if (child === null || typeof child !== 'object') continue;
+    if (enclosing.has(child)) return { ok: false, path: pathTo(step), message: 'refers to an object that contains it (a YAML alias to an enclosing node): a manifest must be a tree' };
+    if (frames.length >= maxDepth) return { ok: false, path: pathTo(step), message: `is nested deeper than ${maxDepth} levels` };
+    enclosing.add(child);
+    frames.push(frameOf(child, step));
   }
   return { ok: true };
 }

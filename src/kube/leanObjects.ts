@@ -37,12 +37,54 @@ export function leanMetadata(metadata: V1ObjectMeta | undefined): V1ObjectMeta {
   return out;
 }
 
-/** A Homeostat object (StateChecker, Expectation, Dag, DagRun, DagDependency): lean metadata, spec and status. */
+/**
+ * Each string value of the objects' specs and statuses kept once. A parsed object has its own copy
+ * of every string, and 10,000 Expectations written in one pass repeat the same few: one
+ * lastTransitionTime in every condition, the same reasons, messages, checker and image names.
+ * Cleared when full, so it never holds more than INTERNED_MAX strings whatever comes and goes.
+ */
+const interned = new Map<string, string>();
+const INTERNED_MAX = 20_000;
+/** Longer strings (a message with details, a script) are seldom the same twice. */
+const INTERNED_MAX_LENGTH = 200;
+
+function intern(text: string): string {
+  if (text.length > INTERNED_MAX_LENGTH) return text;
+  const known = interned.get(text);
+  if (known !== undefined) return known;
+  if (interned.size >= INTERNED_MAX) interned.clear();
+  interned.set(text, text);
+  return text;
+}
+
+/** Replaces, in place, every string of a parsed JSON value by its interned copy (an explicit stack: any depth). */
+function internStrings(value: unknown): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    const fields = node as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      const field = fields[key];
+      if (typeof field === 'string') fields[key] = intern(field);
+      else if (field !== null && typeof field === 'object') stack.push(field);
+    }
+  }
+}
+
+/**
+ * A Homeostat object (StateChecker, Expectation, Dag, DagRun, DagDependency): lean metadata, spec
+ * and status, their strings interned (the received object is the informer's own: changed in place).
+ */
 export function leanCustomObject<T extends KubernetesObject & { spec?: unknown; status?: unknown }>(object: T): T {
+  internStrings(object.spec);
+  internStrings(object.status);
+  const metadata = leanMetadata(object.metadata);
+  if (metadata.namespace !== undefined) metadata.namespace = intern(metadata.namespace);
   return {
     ...(object.apiVersion !== undefined ? { apiVersion: object.apiVersion } : {}),
     ...(object.kind !== undefined ? { kind: object.kind } : {}),
-    metadata: leanMetadata(object.metadata),
+    metadata,
     ...(object.spec !== undefined ? { spec: object.spec } : {}),
     ...(object.status !== undefined ? { status: object.status } : {}),
   } as T;

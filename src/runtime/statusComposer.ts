@@ -25,7 +25,13 @@ const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.nam
  * a condition keeps its lastTransitionTime while its status holds.
  */
 export class StatusComposer {
-  private readonly conditions = new Map<string, Condition[]>();
+  /**
+   * The conditions written last, by owner key (Expectations, Dags) and by object (the side
+   * objects'). Objects no longer declared are forgotten: with churn they would otherwise pile up,
+   * and one created again under the same name would inherit the deleted one's conditions.
+   */
+  private readonly ownerConditions = new Map<string, Condition[]>();
+  private readonly sideConditions = new Map<string, Condition[]>();
   /** Owner key -> the generation of the declared object, as last handed to the engine. */
   private readonly generations = new Map<string, number>();
   /** Owner key -> why the declared object is suspended (its Suspended condition), when it is. */
@@ -59,6 +65,7 @@ export class StatusComposer {
       const suspension = suspensionOf(o);
       if (suspension !== undefined) this.suspensions.set(key, suspension);
     }
+    for (const key of this.ownerConditions.keys()) if (!this.generations.has(key)) this.ownerConditions.delete(key);
   }
 
   /** Statuses of the owners the plan changed (removed owners are skipped: nothing to write to). */
@@ -70,9 +77,9 @@ export class StatusComposer {
       const key = ownerKey(ref);
       const summary = ownerStatus(model, (id) => this.engine.lease(id), (id) => this.engine.retry(id));
       const generation = this.generations.get(key) ?? model.generation;
-      const previous = this.conditions.get(key) ?? this.stored({ kind: ref.kind, namespace: ref.namespace, name: ref.name });
+      const previous = this.ownerConditions.get(key) ?? this.stored({ kind: ref.kind, namespace: ref.namespace, name: ref.name });
       const conditions = withSuspended(refused(ownerConditions(summary, previous, generation, now), this.refusalOf(ref), previous, generation, now), this.suspensions.get(key), previous, generation, now);
-      this.conditions.set(key, conditions);
+      this.ownerConditions.set(key, conditions);
       const status = ref.kind === 'Expectation' ? expectationStatus(summary, conditions, generation) : dagStatus(summary, conditions, generation);
       out.push({ object: { kind: ref.kind, namespace: ref.namespace, name: ref.name }, status: status as Record<string, unknown> });
     }
@@ -95,10 +102,12 @@ export class StatusComposer {
     const problems = new Map(this.engine.problems().map((p) => [`${p.kind}/${p.namespace}/${p.name}`, p]));
     const started = new Set(this.engine.runs().map((r) => `${r.namespace}/${r.name}`));
     const out: StatusWrite[] = [];
+    const declared = new Set<string>();
     const add = (object: ObjectRef, generation: number, extra: Record<string, unknown> = {}) => {
       const key = refKey(object);
-      const status = validityStatus(problems.get(key), generation, this.conditions.get(key) ?? this.stored(object), now);
-      this.conditions.set(key, status.conditions);
+      declared.add(key);
+      const status = validityStatus(problems.get(key), generation, this.sideConditions.get(key) ?? this.stored(object), now);
+      this.sideConditions.set(key, status.conditions);
       out.push({ object, status: { ...extra, ...status } });
     };
     for (const c of objects.checkers) add({ kind: 'StateChecker', namespace: nsOf(c), name: c.metadata.name }, c.metadata.generation ?? 0);
@@ -113,6 +122,7 @@ export class StatusComposer {
       }
       add(ref, r.metadata.generation ?? 0, { phase: 'Pending' });
     }
+    for (const key of this.sideConditions.keys()) if (!declared.has(key)) this.sideConditions.delete(key);
     return out;
   }
 
