@@ -1,6 +1,7 @@
 // `make bench`: runs each benchmark in its own process and prints the figures with their goals.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { imageNodeFlags } from './controllerNodeFlags.js';
 
 const here = import.meta.dirname;
 const tsx = join(here, '..', 'node_modules', '.bin', 'tsx');
@@ -15,8 +16,14 @@ interface EngineFigures {
   oneEventP99Ms: number;
 }
 
-function engineRun(size: number, v8Flags = ''): EngineFigures {
-  const out = execFileSync(tsx, [join(here, 'engine.ts'), String(size)], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--max-old-space-size=4096 ${v8Flags}`.trim() } });
+function engineRun(size: number, nodeOptions: string): EngineFigures {
+  // As the image runs the controller: its Node flags (#! line) on the command line, since V8 flags
+  // such as --heap-growing-percent are refused in NODE_OPTIONS.
+  const out = execFileSync(process.execPath, [...imageNodeFlags(), '--import', 'tsx', join(here, 'engine.ts'), String(size)], {
+    encoding: 'utf8',
+    cwd: join(here, '..'),
+    env: { ...process.env, NODE_OPTIONS: `--max-old-space-size=4096 ${nodeOptions}`.trim() },
+  });
   return JSON.parse(out.trim().split('\n').pop() as string) as EngineFigures;
 }
 
@@ -27,14 +34,16 @@ const goals = new Map<number, { ms: number; mb: number }>([
   [365_000, { ms: 1000, mb: 300 }],
   [1_000_000, { ms: 3000, mb: 700 }],
 ]);
-// Twice: with V8's default young generation, and with a small one. Every node survives a compile,
-// so V8 grows its young generation to the maximum, which alone adds 100-150 MB of peak RSS;
-// `--max-semi-space-size=4` (MB) is what a Deployment's NODE_OPTIONS would set to avoid it.
-for (const v8Flags of ['', '--max-semi-space-size=4']) {
-  console.log(`V8 flags: ${v8Flags === '' ? 'defaults' : v8Flags}`);
+// Twice: with the image's flags alone, and with a small young generation as well. Every node
+// survives a compile, so V8 grows its young generation to the maximum, which alone adds ~100 MB of
+// peak RSS at 365k; `NODE_OPTIONS=--max-semi-space-size=8` (the chart's extraEnv) avoids it for a
+// controller with a large graph. Not the image's default: with 10,000 small objects it cost the
+// controller CPU (bench/controller.ts, BENCH_CONTROLLER_NODE_FLAGS).
+for (const nodeOptions of ['', '--max-semi-space-size=8']) {
+  console.log(`Node flags: ${[...imageNodeFlags(), nodeOptions === '' ? '' : `NODE_OPTIONS=${nodeOptions}`].filter((f) => f !== '').join(' ') || '(none)'}`);
   console.log(['nodes', 'compile ms', 'full plan ms', 'plan after verdicts ms', 'peak RSS MB', 'one event p50 ms', 'one event p99 ms', 'goal'].join('\t'));
   for (const size of [100_000, 365_000, 1_000_000]) {
-    const f = engineRun(size, v8Flags);
+    const f = engineRun(size, nodeOptions);
     const goal = goals.get(size);
     const eventGoal = size === 365_000 ? f.oneEventP99Ms <= 1 : true;
     const verdict = goal === undefined ? '-' : `${f.fullPlanMs <= goal.ms && f.peakRssMB <= goal.mb && eventGoal ? 'met' : 'NOT met'} (<= ${goal.ms} ms, <= ${goal.mb} MB${size === 365_000 ? ', p99 <= 1 ms' : ''})`;
