@@ -74,6 +74,16 @@ try {
   process.exitCode = 1;
 }
 
+// The floor under the controller's start-up figure: the same API server taking 10,000 status writes
+// from a client that does nothing else (bench/statusWriteFloor.ts), at the controller's write
+// concurrency (16), without and with a watch open as the controller's informer keeps one.
+try {
+  execFileSync(tsx, [join(here, 'statusWriteFloor.ts'), '--concurrency', '16', '--watch'], { stdio: 'inherit', timeout: 960_000 });
+} catch (error) {
+  console.log(`status write floor benchmark failed: ${(error as Error).message.split('\n')[0]}`);
+  process.exitCode = 1;
+}
+
 // From `helm install` to the first Expectation Satisfied: the chart on a real API server, the
 // controller image run as one Pod of its Deployment (bench/install.ts). It prints its own figures,
 // says why and exits 0 when not root or the envtest binaries or helm are not cached, and stops by
