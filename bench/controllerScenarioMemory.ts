@@ -366,7 +366,11 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
     const child = spawnController(entry, plane.kubeconfigPath, NS, reuseConnections);
     children.push(child);
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, procStatus(child.proc.pid as number)?.rssMB ?? 0)), 200);
+    // A process that has exited (the restart part stops it) has no VmRSS line: such a sample is skipped, not NaN.
+    const sampler = setInterval(() => {
+      const rss = procStatus(child.proc.pid as number)?.rssMB;
+      if (rss !== undefined && Number.isFinite(rss)) peak = Math.max(peak, rss);
+    }, 200);
     try {
       await until('the controller to start', () => dead(child) ?? (logTime(child, 'controller started') !== undefined && child.url() !== undefined ? true : undefined), 120_000, deadline, 50);
       const url = child.url() as string;
