@@ -6,7 +6,7 @@ import { emptyWorld } from '../../src/engine/index.js';
 import { silentLogger } from '../../src/runtime/log.js';
 import { type Clock, systemClock } from '../../src/runtime/ports.js';
 import { Reconciler } from '../../src/runtime/reconciler.js';
-import { statusPorts } from './statusPorts.js';
+import { statusPorts, statusUntil } from './statusPorts.js';
 
 const CHECKER: StateChecker = { apiVersion: 'homeostat.dev/v1alpha1', kind: 'StateChecker', metadata: { name: 'files', namespace: 'default', generation: 1 }, spec: { mode: 'Push', timeout: '1h' } };
 const expectation = (name: string, uid: string, generation = 1): Expectation => ({
@@ -16,11 +16,6 @@ const expectation = (name: string, uid: string, generation = 1): Expectation => 
   spec: { checker: { ref: 'files' } },
 });
 const valid = (status: Record<string, unknown> | undefined) => ((status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Valid');
-
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-}
 
 let stop: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -39,11 +34,11 @@ describe('an owner deleted and created again', () => {
     // `other` changes generation with every World: its status written says the World was planned.
     const declare = (generation: number, ...expectations: Expectation[]) =>
       reconciler.setDeclared({ world: { ...emptyWorld(), checkers: [CHECKER], expectations: [expectation('other', 'o', generation), ...expectations] }, side: { checkers: [CHECKER], dagDependencies: [], dagRuns: [] } });
-    const planned = (generation: number) => until(() => statuses.get('Expectation/other')?.observedGeneration === generation);
+    const planned = (generation: number) => statusUntil(() => statuses.get('Expectation/other')?.observedGeneration === generation);
 
     declare(1, expectation('report', 'first'));
     await planned(1);
-    await until(() => valid(statuses.get('Expectation/report')) !== undefined);
+    await statusUntil(() => valid(statuses.get('Expectation/report')) !== undefined);
     const first = valid(statuses.get('Expectation/report'))?.lastTransitionTime as string;
     expect(first).toBeDefined();
 
@@ -53,7 +48,7 @@ describe('an owner deleted and created again', () => {
     statuses.delete('Expectation/report');
     declare(3, expectation('report', 'second'));
     await planned(3);
-    await until(() => valid(statuses.get('Expectation/report')) !== undefined);
+    await statusUntil(() => valid(statuses.get('Expectation/report')) !== undefined);
 
     const second = valid(statuses.get('Expectation/report'))?.lastTransitionTime as string;
     expect(Date.parse(second) - Date.parse(first)).toBeGreaterThanOrEqual(3_599_000);

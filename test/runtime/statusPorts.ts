@@ -19,3 +19,9 @@ export function statusPorts(): { ports: Ports; statuses: Map<string, Record<stri
     },
   };
 }
+
+/** Resolves once `check()` holds, or after 5 s (the test's own expectation then says what is missing). */
+export async function statusUntil(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+}

@@ -5,7 +5,7 @@ import type { Condition, Dag, Expectation, StateChecker } from '../../src/api/ty
 import { emptyWorld } from '../../src/engine/index.js';
 import { silentLogger } from '../../src/runtime/log.js';
 import { Reconciler } from '../../src/runtime/reconciler.js';
-import { statusPorts } from './statusPorts.js';
+import { statusPorts, statusUntil } from './statusPorts.js';
 import { suspensionOf } from '../../src/runtime/suspension.js';
 
 const CHECKER: StateChecker = { apiVersion: 'homeostat.dev/v1alpha1', kind: 'StateChecker', metadata: { name: 'files', namespace: 'default', generation: 1 }, spec: { mode: 'Push', timeout: '1h' } };
@@ -25,11 +25,6 @@ const etl = (generation: number, suspend: boolean, meta: object = {}): Dag => ({
 
 const suspended = (status: Record<string, unknown> | undefined) => ((status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Suspended');
 
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-}
-
 let stop: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await stop?.();
@@ -45,12 +40,12 @@ describe('the Suspended condition', () => {
     const generationOf = (key: string) => statuses.get(key)?.observedGeneration;
 
     declare(report(1, undefined), etl(1, false));
-    await until(() => generationOf('Expectation/report') === 1 && generationOf('Dag/etl') === 1);
+    await statusUntil(() => generationOf('Expectation/report') === 1 && generationOf('Dag/etl') === 1);
     expect(suspended(statuses.get('Expectation/report'))).toBeUndefined();
     expect(suspended(statuses.get('Dag/etl'))).toBeUndefined();
 
     declare(report(2, true, PRUNED), etl(2, true, PRUNED));
-    await until(() => generationOf('Expectation/report') === 2 && generationOf('Dag/etl') === 2);
+    await statusUntil(() => generationOf('Expectation/report') === 2 && generationOf('Dag/etl') === 2);
     for (const key of ['Expectation/report', 'Dag/etl']) {
       expect(suspended(statuses.get(key))).toMatchObject({
         status: 'True',
@@ -61,7 +56,7 @@ describe('the Suspended condition', () => {
     }
 
     declare(report(3, false), etl(3, true));
-    await until(() => generationOf('Expectation/report') === 3 && generationOf('Dag/etl') === 3);
+    await statusUntil(() => generationOf('Expectation/report') === 3 && generationOf('Dag/etl') === 3);
     expect(suspended(statuses.get('Expectation/report'))).toBeUndefined();
     expect(suspended(statuses.get('Dag/etl'))).toMatchObject({ status: 'True', reason: 'Suspended', message: expect.stringMatching(/^spec.suspend is true/) });
   });
