@@ -112,10 +112,15 @@ describeWith(findChromium(), "a node's page in headless Chromium", (found) => {
   it('clicking an Expectation shows its partition grid (time x value, phases in words) and its explain chain', async () => {
     const base = await serve('quickstart');
     const { page, errors } = await openPage(base);
+    // The panel shows the summary of the moment it opens (it is not live): open it once the API
+    // has partitions to show. A CI run drew a grid without a cell (1 in ~10 runs under load, not
+    // reproduced alone); on a repeat the failure prints the API's answer to find out why.
+    const summary = async () => ((await (await fetch(`${base}/api/v1/objects/Expectation/default/raw-clicks`)).json()) as { partitions?: { cells: unknown[] } }).partitions;
+    await page.waitForFunction(async () => (((await (await fetch('api/v1/objects/Expectation/default/raw-clicks')).json()) as { partitions?: { cells: unknown[] } }).partitions?.cells.length ?? 0) > 0, undefined, { polling: 100, timeout: 20_000 });
     await page.click('#graph .node[data-id="Expectation/default/raw-clicks"]');
     await page.waitForSelector('#details[data-loaded="Expectation/default/raw-clicks"] #partition-grid');
     const cells = await page.$$eval('#partition-grid td.cell', (tds) => tds.map((t) => [t.getAttribute('data-phase'), t.getAttribute('aria-label')]));
-    expect(cells.length).toBeGreaterThan(0);
+    if (cells.length === 0) throw new Error(`the grid drew no cell; the API now answers: ${JSON.stringify(await summary()).slice(0, 3000)}`);
     for (const [phase, label] of cells) expect(label).toMatch(new RegExp(`\\d+ ${phase as string}`));
     expect(await page.locator('#details section[aria-label="Explain chain"] li').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS, 'node-page-expectation.png'), fullPage: true });
