@@ -5,9 +5,9 @@
 // built; the small one converges; the leader never loses its Lease.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { V1Lease } from '@kubernetes/client-node';
-import { runController } from '../../src/cli/controller.js';
-import { cluster, createNamespace, describeIntegration, eventually, installCrds } from './harness/cluster.js';
+import { createNamespace, describeIntegration, eventually, installCrds } from './harness/cluster.js';
 import { CHECKER, conditionsOf, expectation, Scene } from './controllerFixtures.js';
+import { startReplica } from './harness/controllerReplica.js';
 
 const LEASE = 'compile-cap';
 
@@ -29,29 +29,18 @@ describeIntegration('compile cost is bounded', () => {
   beforeAll(async () => {
     await installCrds();
     scene = new Scene(await createNamespace('compilecap'));
-    const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
     let started = () => undefined as void;
     const running = new Promise<void>((resolve) => (started = resolve));
-    exit = runController(
-      {
-        kubeconfig: cluster().kubeconfigPath,
-        namespace: [scene.ns],
-        metricsAddr: '127.0.0.1:0',
-        logLevel: 'silent',
-        interrupted,
-        leaderElect: true,
-        leaderElectionNamespace: scene.ns,
-        // The Lease shares the namespace with the objects here; a deployed controller's own namespace is protected.
-        protectedNamespaces: [],
-        leaderElectionId: LEASE,
-        leaderElectionLeaseDuration: '3s',
-        leaderElectionRenewDeadline: '2s',
-        leaderElectionRetryPeriod: '500ms',
-        maxNodesTotal: 2_000,
-        onStarted: () => started(),
-      },
-      { out: () => undefined, err: () => undefined },
-    );
+    const replica = await startReplica({
+      namespace: scene.ns,
+      leaseId: LEASE,
+      terms: { leaseDuration: '3s', renewDeadline: '2s', retryPeriod: '500ms' },
+      // The Lease shares the namespace with the objects here; a deployed controller's own namespace is protected.
+      more: { leaderElectionNamespace: scene.ns, protectedNamespaces: [], maxNodesTotal: 2_000 },
+      onStarted: () => started(),
+    });
+    interrupt = replica.interrupt;
+    exit = replica.exit;
     void exit.then((code) => (exited = code));
     await running;
   });

@@ -8,10 +8,10 @@ import type { Controller } from '../../src/kube/controller.js';
 import { kubeLeaseApi, LeaderElector, type LeaseTimings } from '../../src/kube/leaderElection.js';
 import { fenceWrites } from '../../src/kube/leaderFence.js';
 import { createLogger } from '../../src/runtime/log.js';
-import { runController } from '../../src/cli/controller.js';
 import { ExitCode } from '../../src/cli/program.js';
-import { cluster, createNamespace, describeIntegration, eventually, installCrds } from './harness/cluster.js';
+import { createNamespace, describeIntegration, eventually, installCrds } from './harness/cluster.js';
 import { CHECKER, ended, expectation, Scene } from './controllerFixtures.js';
+import { startReplica } from './harness/controllerReplica.js';
 
 /** Short terms, so a takeover by expiry takes seconds (the shape of the 15 s / 10 s / 2 s defaults). */
 const TIMINGS: LeaseTimings = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
@@ -225,33 +225,8 @@ spec:
   });
 
   describe('the controller command, two replicas in one process', () => {
-    /** runController in-process with short terms: its URL once it serves, its exit code, whether its controller started. */
-    const replica = async (id: string) => {
-      let interrupt = () => undefined as void;
-      const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
-      let started = false;
-      let err = '';
-      let serving = (_url: string) => undefined as void;
-      const url = new Promise<string>((resolve) => (serving = resolve));
-      const exit = runController(
-        {
-          kubeconfig: cluster().kubeconfigPath,
-          namespace: [scene.ns],
-          metricsAddr: '127.0.0.1:0',
-          logLevel: 'silent',
-          interrupted,
-          leaderElect: true,
-          leaderElectionId: id,
-          leaderElectionLeaseDuration: '3s',
-          leaderElectionRenewDeadline: '2s',
-          leaderElectionRetryPeriod: '500ms',
-          onServing: (server) => serving(server.url),
-          onStarted: () => void (started = true),
-        },
-        { out: () => undefined, err: (text) => void (err += text) },
-      );
-      return { interrupt, exit, url: await url, started: () => started, err: () => err };
-    };
+    /** The controller command in-process with short terms (3 s / 2 s / 500 ms). */
+    const replica = (id: string) => startReplica({ namespace: scene.ns, leaseId: id, terms: { leaseDuration: '3s', renewDeadline: '2s', retryPeriod: '500ms' } });
     const probe = async (url: string, path: string) => {
       const answer = await fetch(`${url}${path}`);
       return `${answer.status} ${(await answer.text()).trim()}`;

@@ -28,7 +28,7 @@ describeIntegration("a node's page on two controller replicas: periods x tasks, 
   const replicas: Replica[] = [];
 
   const replica = async () => {
-    const r = await startReplica(scene, 'node-page');
+    const r = await startReplica({ namespace: scene.ns, leaseId: 'node-page', onStarted: (c) => (scene.controller = c) });
     replicas.push(r);
     return r;
   };

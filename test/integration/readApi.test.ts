@@ -21,7 +21,7 @@ describeIntegration('the read API on two controller replicas', () => {
   const replicas: Replica[] = [];
 
   const replica = async () => {
-    const r = await startReplica(scene, 'read-api');
+    const r = await startReplica({ namespace: scene.ns, leaseId: 'read-api', onStarted: (c) => (scene.controller = c) });
     replicas.push(r);
     return r;
   };
