@@ -1,5 +1,5 @@
 // The Node/V8 flags the controller runs with, read from the one place they are set
-// (hack/image/controller-node-flags: the #! line of the image's entrypoint), so a benchmark runs the
+// (hack/image/controller-node-flags: the image's entrypoint is `node <these flags> main.js`), so a benchmark runs the
 // engine and the controller as the image does.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

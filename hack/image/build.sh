@@ -2,7 +2,7 @@
 # `make image`: Homeostat's container images as docker-archive tarballs under dist/images/, built
 # without a Docker daemon and without a base image from a registry:
 #
-#   homeostat                       the controller and CLI        entrypoint: /usr/local/bin/homeostat
+#   homeostat                       the controller and CLI        entrypoint: node <controller flags> .../homeostat/dist/cli/main.js
 #   homeostat-checker               base for checker images       entrypoint: node /app/checker.mjs
 #   homeostat-checker-<example>     a base + one bundled example  (same entrypoint; its bundle is /app/checker.mjs)
 #
@@ -83,7 +83,11 @@ for name in $wanted; do
   case $name in
     homeostat)
       "$here/bundle.sh" controller "$stage" || die "bundling the controller failed"
-      entrypoint=(/usr/local/bin/homeostat) cmd=(--help) workdir=/
+      # Node with the controller's flags (hack/image/controller-node-flags) and the bundle; the
+      # Dockerfile's ENTRYPOINT is the same (test/integration/image.test.ts).
+      mapfile -t node_flags < <(controller_node_flags)
+      [[ ${#node_flags[@]} -gt 0 ]] || die "hack/image/controller-node-flags has no flag"
+      entrypoint=(/usr/local/bin/node "${node_flags[@]}" /usr/local/lib/homeostat/dist/cli/main.js) cmd=(--help) workdir=/
       title="Homeostat" description="The Homeostat controller and CLI: keeps data in the state its users declared." ;;
     homeostat-checker)
       if ! "$here/bundle.sh" checker-sdk "$stage"; then skip "$name"; continue; fi

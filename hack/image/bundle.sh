@@ -4,8 +4,8 @@
 #
 #   controller     dist/cli/main.js (make build) -> /usr/local/lib/homeostat/dist/cli/main.js, one ESM
 #                  file, beside a package.json with the version (the CLI reads ../../package.json, as
-#                  in an npm install), and /usr/local/bin/homeostat -> that file (#!/usr/local/bin/node and the
-#                  controller's Node flag, from hack/image/controller-node-flags);
+#                  in an npm install), and /usr/local/bin/homeostat -> that file (#!/usr/local/bin/node; the image's
+#                  entrypoint runs it with the controller's Node flags, see build.sh);
 #                  the web page, dist/web -> /usr/local/lib/homeostat/dist/web (served from ../../dist/web).
 #   checker-sdk    packages/checker-sdk (built to dist/ by make build) -> /app/node_modules/@homeostat/checker-sdk,
 #                  where ESM bare-specifier resolution from /app/checker.mjs finds it.
@@ -32,12 +32,10 @@ case $what in
     cp -r dist/web "$lib/dist/web"
     rm -f "$lib/dist/web/.built"
     esbuild dist/cli/main.js "${common[@]}" --outfile="$lib/dist/cli/main.js"
-    # The entry's `#!/usr/bin/env node` needs /usr/bin/env, which the image does not have. The line
-    # also carries the controller's Node flag (hack/image/controller-node-flags: the one place it is
-    # set; a #! line passes at most one argument).
-    flags=$(grep -v '^[[:space:]]*\(#\|$\)' hack/image/controller-node-flags | tr -s '[:space:]' ' ' | sed 's/^ //;s/ $//')
-    [[ $flags != *' '* ]] || { echo "image: hack/image/controller-node-flags has more than one flag: '$flags'" >&2; exit 1; }
-    shebang="#!/usr/local/bin/node${flags:+ $flags}"
+    # The entry's `#!/usr/bin/env node` needs /usr/bin/env, which the image does not have. The
+    # controller's Node flags are not on this line (a #! line passes one argument): build.sh puts them
+    # in the image's entrypoint; this line serves `homeostat` run by hand in the container.
+    shebang="#!/usr/local/bin/node"
     sed -i "1s|^#!.*|$shebang|" "$lib/dist/cli/main.js"
     head -1 "$lib/dist/cli/main.js" | grep -qxF "$shebang" || { echo "image: the bundle has no #! line" >&2; exit 1; }
     chmod 0755 "$lib/dist/cli/main.js"

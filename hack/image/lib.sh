@@ -77,3 +77,17 @@ report_size() {
 }
 
 human() { numfmt --to=iec-i --suffix=B --format=%.1f "$1"; }
+
+# controller_node_flags: the controller's Node/V8 flags (hack/image/controller-node-flags), one per
+# line; each must be one --flag word, since they become separate entrypoint arguments.
+controller_node_flags() {
+  local file flag
+  file=$(dirname "${BASH_SOURCE[0]}")/controller-node-flags
+  while IFS= read -r flag; do
+    flag=${flag#"${flag%%[![:space:]]*}"}
+    flag=${flag%"${flag##*[![:space:]]}"}
+    [[ -z $flag || $flag == \#* ]] && continue
+    [[ $flag =~ ^--[a-z0-9-]+(=[^[:space:]]+)?$ ]] || die "$file: '$flag' is not one --flag[=value]"
+    echo "$flag"
+  done <"$file"
+}

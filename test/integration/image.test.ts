@@ -7,9 +7,11 @@ import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { imageNodeFlags } from '../../bench/controllerNodeFlags.js';
 import { imageArchive, imageRuntime, runImage, type UnpackedImage, unpackImage } from './harness/runImage.js';
 
 const run = promisify(execFile);
+const CONTROLLER_ENTRYPOINT = ['/usr/local/bin/node', ...imageNodeFlags(), '/usr/local/lib/homeostat/dist/cli/main.js'];
 const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
 const asRoot = process.getuid?.() === 0;
 if (!asRoot) console.warn('\n!! IMAGE TESTS SKIPPED: unpacking and running an image needs root\n');
@@ -43,13 +45,23 @@ describe('the archives', () => {
     });
     expect(config.config.User).toBe('65532:65532');
     if (name === 'homeostat') {
-      expect(config.config).toMatchObject({ Entrypoint: ['/usr/local/bin/homeostat'], Cmd: ['--help'], WorkingDir: '/' });
+      // Node with the controller's flags (hack/image/controller-node-flags), then the bundle.
+      expect(config.config).toMatchObject({ Entrypoint: CONTROLLER_ENTRYPOINT, Cmd: ['--help'], WorkingDir: '/' });
     } else {
       expect(config.config).toMatchObject({ Entrypoint: ['/usr/local/bin/node', '/app/checker.mjs'], WorkingDir: '/app' });
       // The examples are the base plus one layer: the base's layers are shared.
       expect(inspected.Layers.length).toBe(name === 'homeostat-checker' ? 2 : 3);
     }
   });
+});
+
+it("the Dockerfile's controller ENTRYPOINT is the one make image writes", () => {
+  // `docker build .` and `make image` must run the controller alike; the Dockerfile cannot read the
+  // flags file, so it repeats the flags.
+  const dockerfile = readFileSync(join(import.meta.dirname, '../../Dockerfile'), 'utf8');
+  const controllerStage = dockerfile.slice(dockerfile.indexOf('AS controller'));
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(controllerStage)?.[1];
+  expect(entrypoint === undefined ? undefined : JSON.parse(entrypoint)).toEqual(CONTROLLER_ENTRYPOINT);
 });
 
 describeImage('the controller image', () => {
