@@ -368,7 +368,7 @@ export class Engine {
   }
 
   /** Forgets the finished runs of users' DagRuns that were deleted. */
-  forgetDeletedRuns(exists: (namespace: string, name: string) => boolean): void {
+  forgetDeletedRuns(exists: (run: RunRecord) => boolean): void {
     this.runBook.forgetDeleted(exists);
   }
 

@@ -5,6 +5,13 @@ import type { OwnerRef, RunReason, RunRecord, RunRequest } from './types.js';
 export const runKey = (dag: OwnerRef, period: string): string => `${dag.namespace}/${dag.name}|${period}`;
 
 /**
+ * Whether a record (a run, a request) made for a DagRun is about the DagRun object of that name
+ * now: the same uid, or a uid missing on either side (records from before uids were kept, objects
+ * without one in embedded mode), where the name alone decides as it always did.
+ */
+export const sameDagRun = (recorded: string | undefined, object: string | undefined): boolean => recorded === undefined || object === undefined || recorded === object;
+
+/**
  * The runs of every Dag: which are open, their history (bounded per period), and the re-run
  * requests that make a period due again (Make's rule compares task successes with them).
  */
@@ -89,7 +96,7 @@ export class RunBook {
       reason: request?.reason ?? fallbackReason,
       phase: 'Running',
       startedAt: now,
-      ...(request?.name !== undefined ? { byUser: true } : {}),
+      ...(request?.name !== undefined ? { byUser: true, ...(request.uid !== undefined ? { uid: request.uid } : {}) } : {}),
       ...(request?.params !== undefined && Object.keys(request.params).length > 0 ? { params: request.params } : {}),
     };
     this.add(run);
@@ -118,10 +125,13 @@ export class RunBook {
     return forgotten;
   }
 
-  /** Forgets the finished runs of users' DagRuns that no longer exist (`exists` says which do). */
-  forgetDeleted(exists: (namespace: string, name: string) => boolean): void {
+  /**
+   * Forgets the finished runs of users' DagRuns that no longer exist (`exists` says which do: a
+   * DagRun of the same name but another uid is another object, and this run's is gone).
+   */
+  forgetDeleted(exists: (run: RunRecord) => boolean): void {
     for (const [key, run] of this.runs) {
-      if (run.byUser !== true || run.phase === 'Running' || exists(run.namespace, run.name)) continue;
+      if (run.byUser !== true || run.phase === 'Running' || exists(run)) continue;
       this.runs.delete(key);
       const period = runKey({ kind: 'Dag', namespace: run.namespace, name: run.dag }, run.period);
       this.byPeriod.set(period, (this.byPeriod.get(period) ?? []).filter((n) => n !== run.name));

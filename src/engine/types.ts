@@ -71,6 +71,8 @@ export interface RunRequest {
   at: number;
   reason: RunReason;
   name?: string;
+  /** The uid of that DagRun: another object created later under the same name is another request. */
+  uid?: string;
   /** A re-run asked on an existing run (its `homeostat.dev/rerun` annotation): that run, and the annotation's value. */
   rerunOf?: { run: string; token: string };
   /**
@@ -95,6 +97,12 @@ export interface RunTaskRecord {
 export interface RunRecord {
   name: string;
   namespace: string;
+  /**
+   * The uid of the DagRun the run is recorded on, when known: a DagRun deleted and created again
+   * under the same name is another object, not this run. Absent on runs recorded before uids were
+   * kept, and on the controller's own runs until their DagRun is read back (they match by name).
+   */
+  uid?: string;
   dag: string;
   period: string;
   reason: RunReason;

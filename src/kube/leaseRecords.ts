@@ -57,6 +57,8 @@ export interface StatusRunRequest {
   at: string;
   reason: RunReason;
   name?: string;
+  /** The uid of that DagRun (absent in statuses written before it was kept). */
+  uid?: string;
   rerunOf?: { run: string; token: string };
   /** The run's params: the period's tasks get them as template values until the request is done. */
   params?: Record<string, string>;
@@ -216,6 +218,7 @@ export function ownerStates(snapshot: Pick<EngineSnapshot, 'leases' | 'retries'>
       at: iso(request.at),
       reason: request.reason,
       ...(request.name !== undefined ? { name: request.name } : {}),
+      ...(request.uid !== undefined ? { uid: request.uid } : {}),
       ...(request.rerunOf !== undefined ? { rerunOf: request.rerunOf } : {}),
       ...(request.params !== undefined ? { params: request.params } : {}),
     });
@@ -277,6 +280,7 @@ function addDagState(snapshot: EngineSnapshot, ownerKey: string, state: OwnerSta
       at,
       reason: r.reason ?? 'Manual',
       ...(r.name !== undefined ? { name: r.name } : {}),
+      ...(typeof r.uid === 'string' ? { uid: r.uid } : {}),
       ...(r.rerunOf !== undefined ? { rerunOf: r.rerunOf } : {}),
       ...(r.params !== undefined && typeof r.params === 'object' ? { params: r.params } : {}),
     };
@@ -313,9 +317,12 @@ export function snapshotFromObjects(owners: readonly RawObject[], dagRuns: reado
     const namespace = dr.metadata?.namespace ?? 'default';
     const name = dr.metadata?.name ?? '';
     const finishedAt = ms(status.finishedAt);
+    const uid = dr.metadata?.uid;
     snapshot.runs.push({
       name,
       namespace,
+      // The run is this object's: one created again under the name later is not (runBook.sameDagRun).
+      ...(typeof uid === 'string' ? { uid } : {}),
       dag: spec.dag,
       period: spec.period,
       reason: spec.reason ?? 'Manual',

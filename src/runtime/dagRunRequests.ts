@@ -1,6 +1,7 @@
 import type { DagRun } from '../api/types.js';
 import { MANAGED_BY_LABEL, MANAGER, RERUN_ANNOTATION } from '../api/wellKnown.js';
 import type { EngineSnapshot, RunRequest } from '../engine/index.js';
+import { sameDagRun } from '../engine/runBook.js';
 
 
 /** A user's DagRun turned into the engine's request to run its Dag period again. */
@@ -16,6 +17,8 @@ export interface DagRunRequest {
  * The DagRuns that ask for their period and have not asked yet. The caller adds each request's
  * `askedKey` to `asked`; the keys of DagRuns that are gone are dropped from it here, so a DagRun
  * deleted and created again with the same name asks again (and `asked` does not grow forever).
+ * A DagRun is its object, not its name: one created again under the same name between two passes
+ * has another uid, so the records of the one before (run, request, `asked`) are not its own.
  *
  * - A DagRun asks once, when it is new: it is known afterwards from the engine's run records and
  *   pending requests (which survive a restart), or from `asked` (this process).
@@ -26,41 +29,54 @@ export function newDagRunRequests(dagRuns: readonly DagRun[], snapshot: Pick<Eng
   forgetGone(asked, dagRuns);
   if (dagRuns.length === 0) return [];
   const runs = new Map(snapshot.runs.map((r) => [`${r.namespace}/${r.name}`, r]));
-  const known = new Set(runs.keys());
+  // Per DagRun name, the uids of the records made for it (undefined: recorded without one).
+  const known = new Map<string, (string | undefined)[]>();
+  const note = (key: string, uid: string | undefined) => known.set(key, [...(known.get(key) ?? []), uid]);
+  for (const [key, r] of runs) note(key, r.uid);
   const tokens = new Set<string>();
   for (const [key, r] of snapshot.runRequests) {
     // Request keys are `namespace/dag|period`.
     const namespace = key.slice(0, key.indexOf('/'));
-    if (r.name !== undefined) known.add(`${namespace}/${r.name}`);
+    if (r.name !== undefined) note(`${namespace}/${r.name}`, r.uid);
     if (r.rerunOf !== undefined) tokens.add(`${namespace}/${r.rerunOf.run}@${r.rerunOf.token}`);
   }
   const out: DagRunRequest[] = [];
   for (const dr of dagRuns) {
     const namespace = dr.metadata.namespace ?? 'default';
-    const key = `${namespace}/${dr.metadata.name}`;
+    const name = `${namespace}/${dr.metadata.name}`;
+    const uid = dr.metadata.uid;
+    const key = objectKey(dr);
     const dag = { namespace, name: dr.spec.dag };
     // The run's params reach its tasks' templates (the period's own values win over them).
     const params = dr.spec.params !== undefined && Object.keys(dr.spec.params).length > 0 ? { params: dr.spec.params } : {};
     // The controller's own DagRuns record runs; only their rerun annotation asks for anything.
     const ours = dr.metadata.labels?.[MANAGED_BY_LABEL] === MANAGER;
-    if (!known.has(key) && !ours) {
-      if (!asked.has(key)) out.push({ dag, period: dr.spec.period, request: { at: now, reason: dr.spec.reason ?? 'Manual', name: dr.metadata.name, ...params }, askedKey: key });
+    const isKnown = (known.get(name) ?? []).some((recorded) => sameDagRun(recorded, uid));
+    if (!isKnown && !ours) {
+      if (!asked.has(key)) out.push({ dag, period: dr.spec.period, request: { at: now, reason: dr.spec.reason ?? 'Manual', name: dr.metadata.name, ...(uid !== undefined ? { uid } : {}), ...params }, askedKey: key });
       continue; // a new DagRun's own request covers its annotation too
     }
     const token = dr.metadata.annotations?.[RERUN_ANNOTATION];
     if (token === undefined || token === '') continue;
     const askedKey = `${key}@${token}`;
-    if (runs.get(key)?.rerunToken === token || tokens.has(askedKey) || asked.has(askedKey)) continue;
+    const run = runs.get(name);
+    if ((run !== undefined && sameDagRun(run.uid, uid) && run.rerunToken === token) || tokens.has(`${name}@${token}`) || asked.has(askedKey)) continue;
     out.push({ dag, period: dr.spec.period, request: { at: now, reason: 'Manual', rerunOf: { run: dr.metadata.name, token }, ...params }, askedKey });
   }
   return out;
 }
 
-/** Drops the keys (`namespace/name`, `namespace/name@token`) of DagRuns no longer declared. */
+/** `namespace/name`, and `:uid` when the DagRun has one: what `asked` remembers a DagRun by. */
+function objectKey(dr: DagRun): string {
+  // Object names hold neither ':' nor '@'.
+  return `${dr.metadata.namespace ?? 'default'}/${dr.metadata.name}${dr.metadata.uid !== undefined ? `:${dr.metadata.uid}` : ''}`;
+}
+
+/** Drops the keys (`namespace/name[:uid]`, the same with `@token`) of DagRuns no longer declared. */
 function forgetGone(asked: Set<string>, dagRuns: readonly DagRun[]): void {
   if (asked.size === 0) return;
-  const present = new Set(dagRuns.map((dr) => `${dr.metadata.namespace ?? 'default'}/${dr.metadata.name}`));
-  // Object names cannot hold '@', so what comes before it is the DagRun's key.
+  const present = new Set(dagRuns.map(objectKey));
+  // Object names and uids cannot hold '@', so what comes before it is the DagRun's key.
   for (const key of asked) if (!present.has(key.split('@')[0] as string)) asked.delete(key);
 }
 

@@ -1,5 +1,6 @@
 import type { PodPolicy } from '../api/podPolicy.js';
 import { type ActionCancel, type ActionLaunch, Engine, type EngineEvent, type Plan, type RunRecord, type World } from '../engine/index.js';
+import { sameDagRun } from '../engine/runBook.js';
 import { newDagRunRequests } from './dagRunRequests.js';
 import type { Logger } from './log.js';
 import type { ControllerMetrics, ReconcileResult } from './metrics.js';
@@ -300,8 +301,9 @@ export class Reconciler {
       try {
         await this.compile(declared.world, now);
         this.composer.declare(declared.world);
-        const dagRuns = new Set(declared.side.dagRuns.map((r) => `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`));
-        this.engine.forgetDeletedRuns((namespace, name) => dagRuns.has(`${namespace}/${name}`));
+        // By name and uid: a DagRun deleted and created again since the last pass is another object.
+        const dagRuns = new Map(declared.side.dagRuns.map((r) => [`${r.metadata.namespace ?? 'default'}/${r.metadata.name}`, r.metadata.uid]));
+        this.engine.forgetDeletedRuns((run) => dagRuns.has(`${run.namespace}/${run.name}`) && sameDagRun(run.uid, dagRuns.get(`${run.namespace}/${run.name}`)));
         for (const r of newDagRunRequests(declared.side.dagRuns, { runs: this.engine.runs(), runRequests: this.engine.runRequests() }, this.requestedRuns, now)) {
           this.requestedRuns.add(r.askedKey);
           this.engine.requestRun(r.dag, r.period, r.request);

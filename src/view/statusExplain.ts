@@ -3,10 +3,13 @@
  * reading the cluster): the object's own entry for the partition (waiting, failure, lease, retry),
  * then each upstream its message names (`Dag ads task load 2026-03-09 is Failed: ...`), followed
  * the same way. Shallower than the engine's walk: a status lists at most 20 failures and waiting
- * entries, and only the first cause of each. Iterative and bounded; pure.
+ * entries, and only the first cause of each. An Expectation's failures are its status.failures;
+ * a Dag's status has none, its failed tasks are read from its retries and Degraded condition
+ * (dagStatusFailures.ts). Iterative and bounded; pure.
  */
 import type { Dag, Expectation } from '../api/types.js';
 import type { Phase } from '../engine/types.js';
+import { dagPeriodSucceeded, dagTaskFailures, type TaskFailure } from './dagStatusFailures.js';
 import type { Explanation, ExplainLimits, ExplainResult, ExplainStep, ExplainTarget } from './explain.js';
 
 interface Entry {
@@ -32,14 +35,15 @@ const NAMED = /^(Dag|Expectation) (\S+)(?: task (\S+))? (\S+) (?:is (\w+)(?:: (.
 export function explainFromStatus(objects: { expectations: Expectation[]; dags: Dag[] }, target: ExplainTarget, limits: ExplainLimits = {}): ExplainResult {
   const maxDepth = limits.maxDepth ?? 32;
   const maxSteps = limits.maxSteps ?? 200;
-  const find = (kind: string, name: string): { status?: unknown } | undefined =>
+  const find = (kind: string, name: string): Expectation | Dag | undefined =>
     (kind === 'Dag' ? objects.dags : objects.expectations).find((o) => o.metadata.name === name && (o.metadata.namespace ?? 'default') === target.namespace);
+  const failuresOf = (object: Expectation | Dag | undefined): TaskFailure[] => (object?.kind === 'Dag' ? dagTaskFailures(object) : []);
   const root = find(target.kind, target.name);
   if (root === undefined) return { ok: false, status: 404, message: `${target.kind} ${target.namespace}/${target.name} does not exist` };
   const rootStatus = (root.status ?? {}) as AnyStatus;
-  const partition = target.partition ?? firstTelling(rootStatus) ?? '';
+  const partition = target.partition ?? failuresOf(root)[0]?.period ?? firstTelling(rootStatus) ?? '';
   const steps: ExplainStep[] = [];
-  type Todo = { kind: string; name: string; task?: string; partition: string; parent: number; phase?: Phase; message?: string };
+  type Todo = { kind: string; name: string; task?: string; partition: string; parent: number; phase?: Phase; reason?: string; message?: string };
   let todo: Todo | undefined = { kind: target.kind, name: target.name, partition, parent: -1 };
   const seen = new Set<string>();
   while (todo !== undefined && steps.length < maxSteps) {
@@ -48,23 +52,31 @@ export function explainFromStatus(objects: { expectations: Expectation[]; dags: 
     const id = `${kind}/${target.namespace}/${name}|${task ?? ''}|${current.partition}`;
     if (seen.has(id)) break;
     seen.add(id);
-    const status = (find(kind, name)?.status ?? {}) as AnyStatus;
-    const label: string = task !== undefined ? `${task}/${current.partition}` : current.partition;
-    const matches = (e: Entry): boolean => (e.partition ?? e.period ?? e.key) === label || (e.partition ?? e.period) === current.partition;
+    const object = find(kind, name);
+    const status = (object?.status ?? {}) as AnyStatus;
+    // A Dag task is `task@period` in a status's partitions, `task|period` in its keys.
+    const names = task !== undefined ? [`${task}@${current.partition}`, `${task}|${current.partition}`] : [current.partition];
+    const matches = (e: Entry): boolean => names.includes(e.partition ?? e.period ?? e.key ?? '') || (e.key !== undefined && names.includes(e.key));
     const waiting: Entry | undefined = status.waiting?.find(matches);
-    const failure = status.failures?.find(matches) ?? status.checkerFailures?.find(matches);
+    // A Dag's period fails by its first failed task (engine.ts, TaskFailed); the task by its retries.
+    const failedTask = failuresOf(object).find((f) => f.period === current.partition && (task === undefined || f.task === task));
+    const failure: Entry | undefined =
+      failedTask === undefined ? (status.failures?.find(matches) ?? status.checkerFailures?.find(matches))
+      : task === undefined ? { reason: 'TaskFailed', message: `task ${failedTask.task} failed: ${failedTask.message}` }
+      : { reason: failedTask.reason, message: failedTask.message };
     const lease = status.leases?.find((l) => matches(l) && l.outcome === undefined);
-    const retry = status.retries?.find(matches);
+    const retry = status.retries?.find(matches) ?? failedTask?.retry;
     const entry = failure ?? waiting;
-    const phase: Phase = current.phase ?? (failure !== undefined ? 'Failed' : waiting !== undefined ? 'Waiting' : lease !== undefined ? 'WorkingOnIt' : (status.phase ?? 'Unknown'));
+    const succeeded = object?.kind === 'Dag' && task === undefined && entry === undefined && lease === undefined && dagPeriodSucceeded(object, current.partition);
+    const phase: Phase = current.phase ?? (failure !== undefined ? 'Failed' : waiting !== undefined ? 'Waiting' : lease !== undefined ? 'WorkingOnIt' : succeeded ? 'Satisfied' : (status.phase ?? 'Unknown'));
     const step: ExplainStep = {
       node: id,
       parent,
       depth: parent === -1 ? 0 : (steps[parent] as ExplainStep).depth + 1,
       what: `${kind} ${name}${task !== undefined ? ` task ${task}` : ''}${current.partition !== '' ? ` ${current.partition}` : ''}`,
       phase,
-      reason: entry?.reason ?? status.reason ?? '',
-      message: entry?.message ?? current.message ?? '',
+      reason: entry?.reason ?? current.reason ?? (succeeded ? 'Succeeded' : (status.reason ?? '')),
+      message: entry?.message ?? current.message ?? (succeeded ? `every task succeeded for ${current.partition}` : ''),
       rootCause: true,
       ...(lease?.holder !== undefined && lease.expiresAt !== undefined ? { lease: { holder: lease.holder, attempt: lease.attempt ?? 0, action: lease.action ?? '', expiresAt: lease.expiresAt } } : {}),
       ...(retry?.nextAttemptAt !== undefined ? { retry: { failures: retry.failures ?? 0, nextAttemptAt: retry.nextAttemptAt, message: retry.message ?? '' } } : {}),
@@ -72,7 +84,11 @@ export function explainFromStatus(objects: { expectations: Expectation[]; dags: 
     const index = steps.push(step) - 1;
     todo = undefined;
     const named: RegExpExecArray | null = waiting !== undefined ? NAMED.exec(waiting.message ?? '') : null;
-    if (named !== null && step.depth + 1 <= maxDepth) {
+    if (failedTask !== undefined && task === undefined && step.depth + 1 <= maxDepth) {
+      // The failed task of this Dag period: where the error is.
+      step.rootCause = false;
+      todo = { kind, name, task: failedTask.task, partition: current.partition, parent: index, phase: 'Failed', reason: failedTask.reason, message: failedTask.message };
+    } else if (named !== null && step.depth + 1 <= maxDepth) {
       step.rootCause = false;
       const [, nextKind, nextName, nextTask, nextPartition, nextPhase, nextMessage] = named;
       todo = {

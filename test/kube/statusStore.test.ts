@@ -315,6 +315,30 @@ describe('StatusStore', () => {
       const back = snapshotFromObjects([{ kind: 'Dag', metadata: { name: 'etl', namespace: 'ns' }, status: { leases: [{ partition: 'load@2026-01-05', attempt: 1, action: 'x', acquiredAt: '2026-01-01T00:00:00Z', expiresAt: '2026-01-01T01:00:00Z' }] } }], []);
       expect(back.leases[0]?.node).toBe('Dag/ns/etl|load|2026-01-05');
     });
+
+    it("keeps the uid of a user's DagRun on its run and its pending request; those recorded without one still load", async () => {
+      const dagRun = (name: string, uid?: string): RawObject => ({
+        kind: 'DagRun',
+        metadata: { name, namespace: 'ns', ...(uid !== undefined ? { uid } : {}) },
+        spec: { dag: 'etl', period: '2026-01-05', reason: 'Manual' },
+        status: { phase: 'Succeeded', startedAt: '2026-01-06T00:00:00Z', finishedAt: '2026-01-06T00:01:00Z' },
+      });
+      const runs = snapshotFromObjects([], [dagRun('mine', 'uid-1'), dagRun('older')]).runs;
+      expect(runs.map((r) => [r.name, r.uid, r.phase])).toEqual([['mine', 'uid-1', 'Succeeded'], ['older', undefined, 'Succeeded']]);
+
+      api.add('Dag', 'etl');
+      const requests: EngineSnapshot['runRequests'] = [
+        ['ns/etl|2026-01-04', { at: T0, reason: 'Manual', name: 'mine', uid: 'uid-1' }],
+        ['ns/etl|2026-01-05', { at: T0, reason: 'Manual', name: 'older' }],
+      ];
+      await store.save({ ...snapshot([]), runRequests: requests });
+      await store.settled();
+      expect(api.status('Dag', 'etl')?.runRequests).toEqual([
+        { period: '2026-01-04', at: '2026-03-01T10:00:00.000Z', reason: 'Manual', name: 'mine', uid: 'uid-1' },
+        { period: '2026-01-05', at: '2026-03-01T10:00:00.000Z', reason: 'Manual', name: 'older' },
+      ]);
+      expect(((await make().load()) as EngineSnapshot).runRequests).toEqual(requests);
+    });
   });
 
   describe('DagRuns', () => {

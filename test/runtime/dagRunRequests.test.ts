@@ -34,6 +34,25 @@ describe('which DagRuns ask for a run', () => {
     expect(newDagRunRequests([dagRun('again')], none, asked, NOW + 1).map((r) => r.askedKey)).toEqual(['ns/again']);
   });
 
+  it('a DagRun created again under its name before a pass saw it gone asks again: the records of the one before are not its own', () => {
+    const recreated: DagRun = { ...dagRun('again'), metadata: { ...dagRun('again').metadata, uid: 'uid-2' } };
+    const before = { ...run('again'), uid: 'uid-1', byUser: true };
+    const asks = newDagRunRequests([recreated], { runs: [before], runRequests: [] }, new Set(['ns/again:uid-1']), NOW);
+    expect(asks).toEqual([{ dag: { namespace: 'ns', name: 'sold' }, period: '2026-03-01', request: { at: NOW, reason: 'Manual', name: 'again', uid: 'uid-2' }, askedKey: 'ns/again:uid-2' }]);
+    // A request of the one before, not started yet, is not this one's either.
+    expect(newDagRunRequests([recreated], { runs: [], runRequests: [['ns/sold|2026-03-01', { at: NOW - 5, reason: 'Manual', name: 'again', uid: 'uid-1' }]] }, new Set(), NOW)).toHaveLength(1);
+    // Its own records are.
+    expect(newDagRunRequests([recreated], { runs: [{ ...before, uid: 'uid-2' }], runRequests: [] }, new Set(), NOW)).toEqual([]);
+    expect(newDagRunRequests([recreated], { runs: [], runRequests: [['ns/sold|2026-03-01', asks[0]?.request as never]] }, new Set(), NOW)).toEqual([]);
+    expect(newDagRunRequests([recreated], none, new Set(['ns/again:uid-2']), NOW)).toEqual([]);
+  });
+
+  it('records kept without a uid (by an older controller) match a DagRun by its name, as before', () => {
+    const withUid: DagRun = { ...dagRun('again'), metadata: { ...dagRun('again').metadata, uid: 'uid-1' } };
+    expect(newDagRunRequests([withUid], { runs: [run('again')], runRequests: [] }, new Set(), NOW)).toEqual([]);
+    expect(newDagRunRequests([withUid], { runs: [], runRequests: [['ns/sold|2026-03-01', { at: NOW - 5, reason: 'Manual', name: 'again' }]] }, new Set(), NOW)).toEqual([]);
+  });
+
   it("the controller's own DagRuns ask nothing without the annotation", () => {
     expect(newDagRunRequests([dagRun('sold-20260301-1', { ours: true })], none, new Set(), NOW)).toEqual([]);
   });

@@ -1065,6 +1065,10 @@ reason: ("Schedule" | "Dependency" | "Expectation" | "Manual")
  */
 name?: string
 /**
+ * The uid of that DagRun: one created again under the same name is another request.
+ */
+uid?: string
+/**
  * The DagRun whose homeostat.dev/rerun annotation asked.
  */
 rerunOf?: {

@@ -52,6 +52,7 @@ const runRequestList = list(
     at: time('When it was asked.'),
     reason: str('Why.', { enum: ['Schedule', 'Dependency', 'Expectation', 'Manual'], maxLength: 16 }),
     name: str('The DagRun that asked, when a user created one for it (the run takes its name).', { maxLength: 253 }),
+    uid: str('The uid of that DagRun: one created again under the same name is another request.', { maxLength: 64 }),
     rerunOf: obj('The DagRun whose homeostat.dev/rerun annotation asked.', {
       run: str('The DagRun.', { maxLength: 253 }),
       token: str('The annotation value.', { maxLength: 253 }),
