@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import {
   ApiException,
   BatchV1Api,
+  type Cluster,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -8,6 +10,7 @@ import {
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  type User,
 } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema/kind.js';
 import { describeError } from '../runtime/errorText.js';
@@ -31,14 +34,42 @@ type AuthContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
  * here that is ~9 ms per request and most of the time from a verdict to its action's Job
  * (bench/controller.ts). Credentials travel in headers set per request, so sharing the pool of
  * the first request is safe for a kubeconfig with one cluster and user, which is how we use it.
+ *
+ * Since the pool keeps the TLS material of the first request, two per-request costs buy nothing
+ * and are avoided: building a dispatcher only to drop it (createDispatcherOptions answers "none"
+ * once the pool exists), and reading the CA, certificate and key files again for it (they are
+ * read once, at the first request, into the config's data fields). A token file is still read
+ * as client-node reads it (its authenticator refreshes it every minute): tokens rotate.
  */
 export class PooledKubeConfig extends KubeConfig {
   private shared: ReturnType<AuthContext['getDispatcher']>;
+  private filesRead = false;
 
   override async applySecurityAuthentication(context: AuthContext): Promise<void> {
+    if (!this.filesRead) this.readFilesOnce();
     await super.applySecurityAuthentication(context);
     this.shared ??= context.getDispatcher();
     if (this.shared !== undefined) context.setDispatcher(this.shared);
+  }
+
+  override createDispatcherOptions(...args: Parameters<KubeConfig['createDispatcherOptions']>): ReturnType<KubeConfig['createDispatcherOptions']> {
+    return this.shared !== undefined ? { type: 'none' } : super.createDispatcherOptions(...args);
+  }
+
+  /** The current cluster's CA and user's certificate and key, from their files into the data fields. */
+  private readFilesOnce(): void {
+    this.filesRead = true;
+    const cluster = this.getCurrentCluster();
+    const user = this.getCurrentUser();
+    const inline = (file: string | undefined) => (file === undefined || file === '' ? undefined : readFileSync(file).toString('base64'));
+    if (cluster?.caFile) {
+      const inlined: Cluster = { ...cluster, caData: inline(cluster.caFile), caFile: undefined };
+      this.clusters = this.clusters.map((c) => (c === cluster ? inlined : c));
+    }
+    if (user !== null && (user.certFile || user.keyFile)) {
+      const inlined: User = { ...user, certData: inline(user.certFile) ?? user.certData, certFile: undefined, keyData: inline(user.keyFile) ?? user.keyData, keyFile: undefined };
+      this.users = this.users.map((u) => (u === user ? inlined : u));
+    }
   }
 }
 
