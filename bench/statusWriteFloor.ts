@@ -21,6 +21,8 @@
 //   put-lean  PUT like put, the status without its empty arrays and zero counters
 //   put-meta  PUT like put, asking for the answer as PartialObjectMetadata (metadata only: the
 //             resourceVersion is all the writer keeps), so the server encodes less
+//   put-plain put-meta sent through the connection pool's request() instead of fetch()
+//             (src/kube/client.ts plainHttp, as StatusStore sends it): the client's CPU per write
 //   put-tiny  PUT of a one-field status (not a status the controller writes: a probe of how much
 //             of a write's cost grows with the status's size)
 // --pprof DIR: a kube-apiserver CPU profile (/debug/pprof/profile) taken during the first round of
@@ -34,7 +36,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { PooledKubeConfig } from '../src/kube/client.js';
+import { plainHttp, PooledKubeConfig } from '../src/kube/client.js';
 import { startControlPlane } from '../test/integration/harness/controlPlane.js';
 import { ACTION, cachedBinaries, Deadline, expectationObject, installCrds, now, parallel, RawApi, round, stateChecker } from './controllerScenario.js';
 
@@ -52,7 +54,7 @@ const { values: args } = parseArgs({
 const count = Number(args.count);
 const concurrencies = args.concurrency.split(',').map(Number);
 const serialCount = Number(args['serial-count']);
-const SHAPES = ['put', 'merge', 'put-lean', 'put-meta', 'put-tiny'] as const;
+const SHAPES = ['put', 'merge', 'put-lean', 'put-meta', 'put-plain', 'put-tiny'] as const;
 type Shape = (typeof SHAPES)[number];
 const shapes = args.shape.split(',') as Shape[];
 for (const shape of shapes) if (!SHAPES.includes(shape)) throw new Error(`--shape ${shape}: one of ${SHAPES.join(', ')}`);
@@ -181,7 +183,7 @@ try {
         const written = (
           shape === 'merge'
             ? await custom.patchNamespacedCustomObjectStatus({ ...group, name, body: { metadata: { resourceVersion }, status }, fieldManager: 'homeostat' }, mergePatch)
-            : await custom.replaceNamespacedCustomObjectStatus({ ...group, name, body: { apiVersion: 'homeostat.dev/v1alpha1', kind: 'Expectation', metadata: { name, namespace: NS, resourceVersion }, status }, fieldManager: 'homeostat' }, shape === 'put-meta' ? metadataOnly : undefined)
+            : await custom.replaceNamespacedCustomObjectStatus({ ...group, name, body: { apiVersion: 'homeostat.dev/v1alpha1', kind: 'Expectation', metadata: { name, namespace: NS, resourceVersion }, status }, fieldManager: 'homeostat' }, shape === 'put-meta' ? metadataOnly : shape === 'put-plain' ? { ...metadataOnly, httpApi: plainHttp } : undefined)
         ) as Listed;
         versions.set(name, written.metadata.resourceVersion);
         answerKind ??= written.kind;

@@ -7,10 +7,16 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   EventsV1Api,
+  type HttpLibrary,
+  IsomorphicFetchHttpLibrary,
   KubeConfig,
   PatchStrategy,
+  type RequestContext,
+  ResponseContext,
+  SelfDecodingBody,
   setHeaderOptions,
   type User,
+  wrapHttpLibrary,
 } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/schema/kind.js';
 import { describeError } from '../runtime/errorText.js';
@@ -72,6 +78,31 @@ export class PooledKubeConfig extends KubeConfig {
     }
   }
 }
+
+/**
+ * An HttpLibrary for client-node calls that sends a request through its dispatcher's request()
+ * (undici's plain request API) rather than fetch(). Same connection pool, headers and body; what
+ * it skips is fetch's WHATWG machinery (Request/Response objects, body streams), which showed as
+ * a large share of the controller's CPU per status write. Requests without a dispatcher (no TLS
+ * options), with a non-string body or with an abort signal go through fetch as before. No
+ * redirects are followed and nothing is decompressed (neither is asked for: no Accept-Encoding).
+ */
+export const plainHttp: HttpLibrary = (() => {
+  const viaFetch = new IsomorphicFetchHttpLibrary();
+  return wrapHttpLibrary({
+    async send(request: RequestContext): Promise<ResponseContext> {
+      const dispatcher = request.getDispatcher();
+      const body = request.getBody();
+      if (dispatcher === undefined || (body !== undefined && typeof body !== 'string') || request.getSignal() !== undefined) return await viaFetch.send(request).toPromise();
+      const url = new URL(request.getUrl());
+      const answer = await dispatcher.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: request.getHttpMethod() as 'PUT', headers: request.getHeaders(), body });
+      const data = Buffer.from(await answer.body.arrayBuffer());
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      return new ResponseContext(answer.statusCode, headers, new SelfDecodingBody(Promise.resolve(data)));
+    },
+  });
+})();
 
 /**
  * Loads a kubeconfig: the given file, else in-cluster when running in a Pod, else the default
