@@ -1,21 +1,22 @@
 // The floor under the controller's cold start: how fast this API server takes 10,000 Expectation
 // status writes from a client that does nothing else. Same control plane as bench/controller.ts
 // (test/integration/harness/controlPlane.ts), same client as the controller (client-node through
-// PooledKubeConfig: one undici connection pool), same request (PUT /status guarded by the
-// resourceVersion last seen), same body (an Expectation's first status as the controller writes
+// PooledKubeConfig: one undici connection pool), same request by default (put-plain below: PUT
+// /status guarded by the resourceVersion last seen, as StatusStore sends it), same body (an Expectation's first status as the controller writes
 // it, ~970 bytes). Prints writes/s and the time for all of them at each concurrency, how long
 // listing them all takes (one list, and pages of 500 as the informers list), and the machine's
 // load with every figure.
 //
 //   tsx bench/statusWriteFloor.ts [--count 10000] [--concurrency 1,16,64] [--serial-count 2000] [--watch]
-//                                 [--shape put,merge,put-lean] [--pprof DIR [--pprof-seconds 20]]
+//                                 [--shape put-plain,put,merge] [--pprof DIR [--pprof-seconds 20]]
 //
 // --watch: each round again with a watch of the Expectations open, as the controller's informer
 // keeps one (the API server then also encodes and sends every write as a watch event).
 //
 // --shape: the request shapes to compare, side by side (each round of each shape writes every
 // object once; rounds of the shapes alternate, so none gets the emptier etcd):
-//   put       PUT /status, the whole object's status, metadata.resourceVersion as the guard (today's)
+//   put       PUT /status, the whole object's status, metadata.resourceVersion as the guard, the
+//             whole object as the answer, through client-node's fetch() (what StatusStore sent before put-plain)
 //   merge     PATCH /status, JSON merge patch {metadata: {resourceVersion}, status}: the same guard
 //             (a stale resourceVersion is a 409), the server merges instead of replacing
 //   put-lean  PUT like put, the status without its empty arrays and zero counters
@@ -46,7 +47,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '1,16,64' },
     'serial-count': { type: 'string', default: '2000' },
     watch: { type: 'boolean', default: false },
-    shape: { type: 'string', default: 'put' },
+    shape: { type: 'string', default: 'put-plain' },
     pprof: { type: 'string' },
     'pprof-seconds': { type: 'string', default: '20' },
   },
