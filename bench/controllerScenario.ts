@@ -191,6 +191,21 @@ export class RawApi {
     return () => req.destroy();
   }
 
+  /** A GET whose body is kept as bytes (e.g. a /debug/pprof profile); throws unless 2xx. */
+  async bytes(path: string, timeoutMs = 120_000): Promise<Buffer> {
+    return await new Promise<Buffer>((resolve, reject) => {
+      const req = request({ host: this.server.hostname, port: this.server.port, method: 'GET', path, agent: this.agent, headers: { Authorization: `Bearer ${this.token}` }, timeout: timeoutMs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${path}: HTTP ${res.statusCode}`))));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`GET ${path}: timeout`)));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
   createNamespace(name: string): Promise<unknown> {
     return this.applyAt(`/api/v1/namespaces/${name}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
