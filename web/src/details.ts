@@ -15,23 +15,37 @@ type Node = Graph['nodes'][number];
 /** The object the node stands for: a task is explained through its Dag. */
 export const objectOf = (node: Node): { kind: string; namespace: string; name: string } => ({ kind: node.kind === 'DagTask' ? 'Dag' : node.kind, namespace: node.namespace, name: node.name });
 
+/** Per panel: the latest request (an older answer arriving after it is dropped) and the node shown. */
+const latest = new WeakMap<HTMLElement, { request: number; node: string }>();
+let requests = 0;
+
 export async function showDetails(panel: HTMLElement, node: Node): Promise<void> {
   const target = objectOf(node);
-  // Drawn again on every change: keep the keyboard where it was (the same labelled control).
-  const focused = panel.contains(document.activeElement) ? document.activeElement?.getAttribute('aria-label') : null;
+  const request = ++requests;
   const title = h('h2', `${node.kind} ${node.namespace}/${node.task !== undefined ? `${node.name}/${node.task}` : node.name} `);
   title.append(badge(node.phase ?? 'Unknown'));
-  const body = h('div');
-  panel.replaceChildren(title, body);
-  if (node.reason !== undefined) body.append(h('p', `reason: ${node.reason}`));
+  // Another node: its title at once, the rest when it arrives. The same node again (every change
+  // event reloads it): what the panel shows stays until the new answers are in, so the grid
+  // never blinks empty under the user's eyes (nor under a test reading it).
+  if (latest.get(panel)?.node !== node.id) panel.replaceChildren(title);
+  latest.set(panel, { request, node: node.id });
+  panel.setAttribute('aria-busy', 'true');
   const explainable = target.kind === 'Dag' || target.kind === 'Expectation';
   const [object, chain] = await Promise.allSettled([api.object(target.kind, target.namespace, target.name), explainable ? api.explain(target.kind, target.namespace, target.name) : Promise.resolve(undefined)]);
+  // A newer request (a click elsewhere, a later change) draws the panel: this answer may be older.
+  if (latest.get(panel)?.request !== request) return;
+  const body = h('div');
+  if (node.reason !== undefined) body.append(h('p', `reason: ${node.reason}`));
   if (object.status === 'fulfilled') body.append(...objectSection(target, object.value));
   else body.append(h('p', `object: ${(object.reason as Error).message}`, 'error'));
   if (chain.status === 'fulfilled' && chain.value !== undefined) body.append(explainSection(chain.value));
   else if (chain.status === 'rejected') body.append(h('p', `explain: ${(chain.reason as Error).message}`, 'error'));
   if (object.status === 'fulfilled') body.append(eventsList(object.value.events, object.value.notes));
+  // Drawn again on every change: keep the keyboard where it was (the same labelled control).
+  const focused = panel.contains(document.activeElement) ? document.activeElement?.getAttribute('aria-label') : null;
+  panel.replaceChildren(title, body);
   panel.dataset.loaded = `${target.kind}/${target.namespace}/${target.name}`;
+  panel.setAttribute('aria-busy', 'false');
   if (focused !== null && focused !== undefined) [...panel.querySelectorAll<HTMLElement>('[aria-label]')].find((e) => e.getAttribute('aria-label') === focused)?.focus();
 }
 
