@@ -47,3 +47,17 @@ console.log('\nallocated by the function itself (MB):');
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${mb(v)}  ${k}`);
 console.log('\nallocated by the function and what it calls (MB):');
 for (const [k, v] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${mb(v)}  ${k}`);
+
+// The call tree, from the root, where a subtree allocated at least 2 % of the total (6 levels
+// below the first frame of the code under test).
+console.log('\ncall tree (MB; subtrees of >= 2 % of the total):');
+const sizeOf = (n: ProfileNode): number => n.selfSize + n.children.reduce((s, c) => s + sizeOf(c), 0);
+const print = (n: ProfileNode, depth: number, shown: number) => {
+  const size = sizeOf(n);
+  if (size < total * 0.02) return;
+  const ours = /dist\/|src\//.test(n.callFrame.url);
+  console.log(`${mb(size)}  ${'  '.repeat(depth)}${where(n)}`);
+  if (shown >= 8) return;
+  for (const c of [...n.children].sort((a, b) => sizeOf(b) - sizeOf(a))) print(c, depth + 1, ours || shown > 0 ? shown + 1 : 0);
+};
+print(head, 0, 0);

@@ -227,6 +227,19 @@ for (const v of candidates) {
   if (d === 0 || typeOf(d) === 'synthetic') tree(v, 0, '');
 }
 
+const chain = (v: number) => {
+  const parts: string[] = [];
+  const seen = new Set<number>();
+  for (let x = v, depth = 0; depth < 7; depth++) {
+    const p = (preds[x] as number[]).find((q) => typeOf(q) !== 'synthetic' && !seen.has(q));
+    if (p === undefined) break;
+    seen.add(p);
+    parts.push(`${label(p)}.${edgeTo(p, x)}`);
+    x = p;
+  }
+  return parts.join(' <- ');
+};
+
 // What the big holders hold: their dominated children (and grandchildren under a Map/array's
 // table) grouped by kind.
 console.log('\nchildren of the big holders, by kind (retained MB, count):');
@@ -241,7 +254,8 @@ const grouped = (v: number, depth: number) => {
   }
   for (const [k, g] of [...groups].sort((a, b) => b[1].retained - a[1].retained).slice(0, 6)) {
     if (g.retained < 0.3 * 1048576) break;
-    console.log(`  ${'  '.repeat(depth)}${mb(g.retained)} ${g.count} x ${k} (e.g. via ${edgeTo(v, g.example)})`);
+    const direct = edgeTo(v, g.example);
+    console.log(`  ${'  '.repeat(depth)}${mb(g.retained)} ${g.count} x ${k} (e.g. ${direct !== '?' ? `via ${direct}` : `held by ${chain(g.example)}`})`);
     if (depth < 3) grouped(g.example, depth + 1);
   }
 };
@@ -254,18 +268,6 @@ for (const v of candidates) {
 
 // One example of each big shared kind, with its retainers' chain (first strong retainer, 6 levels).
 console.log('\nshared kinds, one example each, retained by:');
-const chain = (v: number) => {
-  const parts: string[] = [];
-  const seen = new Set<number>();
-  for (let x = v, depth = 0; depth < 7; depth++) {
-    const p = (preds[x] as number[]).find((q) => typeOf(q) !== 'synthetic' && !seen.has(q));
-    if (p === undefined) break;
-    seen.add(p);
-    parts.push(`${label(p)}.${edgeTo(p, x)}`);
-    x = p;
-  }
-  return parts.join(' <- ');
-};
 const examples = new Map<string, number>();
 for (const v of post) {
   const d = idom[v] as number;
