@@ -5,7 +5,8 @@
  * ~0.8 KB per Expectation. Every part of the copy equal to the original's is replaced by the
  * original's, so only what the defaults changed (a spec's top level, mostly) is held twice.
  *
- * Both trees must be plain JSON (the validator has checked its shape) and neither may be changed
+ * Only plain objects and arrays are compared by value (a Date or any other class instance, as in a
+ * typed Job, is the same only when it is the same instance). Neither tree may be changed
  * afterwards: the informer's objects are replaced, never edited, and the World's are read only.
  */
 export function shareUnchanged<T>(copy: T, original: unknown): T {
@@ -41,5 +42,8 @@ function share(copy: unknown, original: unknown): unknown {
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  // A plain object's prototype is an Object.prototype (of any realm) or null; a class instance's is further down.
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
 }

@@ -31,3 +31,13 @@ describe('shareUnchanged', () => {
     expect(shareUnchanged({ b: { c: 1 }, e: 1 }, original).b).toBe(original.b);
   });
 });
+
+describe('shareUnchanged with class instances (a typed Job carries Dates)', () => {
+  it('takes an instance from the original only when it is the same instance', () => {
+    const original = { startTime: new Date('2026-01-01T00:00:00Z'), name: 'a' };
+    const later = { startTime: new Date('2026-01-02T00:00:00Z'), name: 'a' };
+    const out = shareUnchanged(later, original);
+    expect(out.startTime.toISOString()).toBe('2026-01-02T00:00:00.000Z');
+    expect(out).not.toBe(original);
+  });
+});
