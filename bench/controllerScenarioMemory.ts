@@ -1,11 +1,13 @@
 // Scenario 3: the controller's memory with N unpartitioned Expectations sharing one StateChecker,
-// run as its own process (`node <dist>/cli/main.js controller`) so its RSS is its own. The
+// run as its own process so its RSS is its own, as the image runs it: hack/image/bundle.sh's one
+// esbuild bundle (BENCH_CONTROLLER_ENTRY=dist: dist/cli/main.js, tsc's ~1000 modules). The
 // Expectations exist before it starts, so its start is the initial sync of all of them; a small
-// preloaded probe (a data: URL module, no source change) times Engine.setWorld and Engine.plan.
+// preloaded probe (a data: URL module, no source change) samples its memory, records its writes
+// and, with dist/ only, times Engine.setWorld and Engine.plan.
 // "First pass done" is when every Expectation has its status written (homeostat_status_writes_total).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ControlPlane } from '../test/integration/harness/controlPlane.js';
 import { REPO_ROOT } from '../test/integration/harness/controlPlane.js';
@@ -76,8 +78,49 @@ function writeKind(w: { method: string; path: string }): string {
 const NS = 'bench-memory';
 const EMPTY_NS = 'bench-empty';
 
-/** The controller's entry point: dist/ when it is fresher than every source file, else a private build. */
-function controllerEntry(progress: (line: string) => void): { main: string; engine: string; built: string } {
+interface Entry {
+  main: string;
+  /** dist/'s engine module, whose Engine the probe times; undefined for the bundle (its Engine is not reachable). */
+  engine: string | undefined;
+  built: string;
+}
+
+/**
+ * The controller's entry point. By default the image's: hack/image/bundle.sh's one esbuild bundle
+ * of dist/cli/main.js (importing client-node unbundled costs ~50 MB more RSS than bundled, so
+ * dist/'s ~1000 modules do not measure what the image runs). BENCH_CONTROLLER_ENTRY=dist runs
+ * dist/cli/main.js as tsc wrote it, for comparison.
+ */
+function controllerEntry(progress: (line: string) => void): Entry {
+  const which = process.env.BENCH_CONTROLLER_ENTRY ?? 'bundle';
+  if (which !== 'bundle' && which !== 'dist') throw new Error(`BENCH_CONTROLLER_ENTRY is 'bundle' (the default) or 'dist', not '${which}'`);
+  const dist = distEntry(progress);
+  if (which === 'dist') return dist;
+  if (dist.main !== join(REPO_ROOT, 'dist/cli/main.js')) {
+    throw new Error('dist/ is older than src/: the bundle is built from dist/ as the image\'s is; run `make build` first (or BENCH_CONTROLLER_ENTRY=dist for a private tsc build)');
+  }
+  return bundleEntry(progress);
+}
+
+/** hack/image/bundle.sh controller into .tools/ (ignored by git), again when dist/ is newer than it. */
+function bundleEntry(progress: (line: string) => void): Entry {
+  const stage = join(REPO_ROOT, '.tools/homeostat-bench-bundle');
+  const main = join(stage, 'files/usr/local/lib/homeostat/dist/cli/main.js');
+  const own = join(stage, '.built');
+  const inputs = Math.max(...['dist/.built', 'dist/web/.built', 'hack/image/bundle.sh', 'hack/image/controller-node-flags'].map((f) => (existsSync(join(REPO_ROOT, f)) ? statSync(join(REPO_ROOT, f)).mtimeMs : Infinity)));
+  if (!existsSync(own) || !existsSync(main) || statSync(own).mtimeMs < inputs) {
+    progress('  bundling dist/ as the image does (hack/image/bundle.sh controller, into .tools/homeostat-bench-bundle)');
+    mkdirSync(stage, { recursive: true });
+    // bundle.sh calls esbuild and node by name.
+    const path = [join(REPO_ROOT, 'node_modules/.bin'), dirname(process.execPath), process.env.PATH ?? ''].join(':');
+    execFileSync(join(REPO_ROOT, 'hack/image/bundle.sh'), ['controller', stage], { cwd: REPO_ROOT, env: { ...process.env, PATH: path }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    writeFileSync(own, '');
+  }
+  return { main, engine: undefined, built: `the image's bundle (hack/image/bundle.sh: ${relative(REPO_ROOT, main)})` };
+}
+
+/** dist/cli/main.js when dist/ is fresher than every source file, else a private tsc build. */
+function distEntry(progress: (line: string) => void): Entry {
   const newest = (dir: string): number =>
     readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
       const path = join(dir, e.name);
@@ -87,7 +130,7 @@ function controllerEntry(progress: (line: string) => void): { main: string; engi
   const sources = newest(join(REPO_ROOT, 'src'));
   const stamp = join(REPO_ROOT, 'dist/.built');
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= sources) {
-    return { main: join(REPO_ROOT, 'dist/cli/main.js'), engine: join(REPO_ROOT, 'dist/engine/engine.js'), built: 'dist/ (up to date)' };
+    return { main: join(REPO_ROOT, 'dist/cli/main.js'), engine: join(REPO_ROOT, 'dist/engine/engine.js'), built: 'dist/cli/main.js (tsc output, unbundled, up to date)' };
   }
   // dist/ is stale: build into .tools/ (ignored by git, and of this checkout: node_modules may be
   // shared by several worktrees), with a package.json that makes it ESM and gives main.js the
@@ -118,39 +161,39 @@ function controllerEntry(progress: (line: string) => void): { main: string; engi
 }
 
 /**
- * Times Engine.setWorld and Engine.plan in the child, one stderr line each (epoch ms). With
- * `reuseConnections` (an experiment) it also makes client-node send every request through the
- * first request's dispatcher, one keep-alive pool, instead of a new connection per request.
+ * The child's preloaded probe: its memoryUsage every second, and every request that changes
+ * something (undici's diagnostics channel, which a bundled undici publishes on too), one stderr
+ * line each (epoch ms). With dist/ (`enginePath`) it also times Engine.setWorld and Engine.plan;
+ * the bundle's Engine is not reachable from outside, so those figures are n/a there. (The
+ * controller shares one connection pool itself: PooledKubeConfig in src/kube/client.ts.)
  */
-function probe(enginePath: string, reuseConnections: boolean): string {
-  const clientNode = pathToFileURL(join(REPO_ROOT, 'node_modules/@kubernetes/client-node/dist/index.js')).href;
+function probe(enginePath: string | undefined): string {
   // The probe also ends the controller when this process dies (its stdin, a pipe from here, closes).
-  const code = `
+  const common = `
 process.stdin.on('end', () => process.exit(70));
 process.stdin.on('error', () => process.exit(70));
 process.stdin.resume();
 process.stdin.unref?.();
-import { Engine } from ${JSON.stringify(pathToFileURL(enginePath).href)};
 const at = () => performance.timeOrigin + performance.now();
+setInterval(() => { const m = process.memoryUsage(); process.stderr.write('HSBENCH memory ' + at() + ' 0 ' + [m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((b) => Math.round(b / 1048576)).join(',') + '\\n'); }, 1000).unref();
+// Every request that changes something (not GET, not a watch): the steady state's figure.
+const { subscribe } = await import('node:diagnostics_channel');
+subscribe('undici:request:create', ({ request }) => {
+  if (request.method !== 'GET') process.stderr.write('HSBENCH write ' + at() + ' 0 ' + request.method + ' ' + String(request.path).split('?')[0] + '\\n');
+});
+${allocationProfile()}
+`;
+  const hooks =
+    enginePath === undefined
+      ? ''
+      : `
+const { Engine } = await import(${JSON.stringify(pathToFileURL(enginePath).href)});
 const plan = Engine.prototype.plan, setWorldSteps = Engine.prototype.setWorldSteps;
 Engine.prototype.plan = function (now) { const s = at(); const r = plan.call(this, now); process.stderr.write('HSBENCH plan ' + s + ' ' + (at() - s) + ' ' + r.checks.length + '\\n'); return r; };
-setInterval(() => { const m = process.memoryUsage(); process.stderr.write('HSBENCH memory ' + at() + ' 0 ' + [m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((b) => Math.round(b / 1048576)).join(',') + '\\n'); }, 1000).unref();
 // The controller compiles in slices (setWorldSteps, yielding to the event loop): wall time from the first slice to the last.
 Engine.prototype.setWorldSteps = function* (w, now) { const s = at(); yield* setWorldSteps.call(this, w, now); process.stderr.write('HSBENCH setWorld ' + s + ' ' + (at() - s) + ' ' + w.expectations.length + '\\n'); };
-${allocationProfile()}
-const { KubeConfig } = await import(${JSON.stringify(clientNode)});
-const apply = KubeConfig.prototype.applySecurityAuthentication;
-let shared;
-const reuse = ${reuseConnections ? 'true' : 'false'};
-KubeConfig.prototype.applySecurityAuthentication = async function (context) {
-  await apply.call(this, context);
-  if (reuse) { shared ??= context.getDispatcher(); if (shared !== undefined) context.setDispatcher(shared); }
-  // Every request that changes something (not GET, not a watch): the steady state's figure.
-  const method = String(context.getHttpMethod());
-  if (method !== 'GET') process.stderr.write('HSBENCH write ' + at() + ' 0 ' + method + ' ' + new URL(context.getUrl()).pathname + '\\n');
-};
 `;
-  return `data:text/javascript,${encodeURIComponent(code)}`;
+  return `data:text/javascript,${encodeURIComponent(common + hooks)}`;
 }
 
 /**
@@ -242,11 +285,12 @@ function controllerNodeFlags(): string[] {
   return [...imageNodeFlags(), ...(process.env.BENCH_CONTROLLER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '')];
 }
 
-function spawnController(entry: { main: string; engine: string }, kubeconfig: string, namespace: string, reuseConnections: boolean): Child {
+function spawnController(entry: Entry, kubeconfig: string, namespace: string): Child {
   // BENCH_HEAP_SNAPSHOT=1: the controller writes a heap snapshot (cwd) when the figures are read;
+  // BENCH_HEAP_SNAPSHOT=pass: when its first pass is done;
   // BENCH_HEAP_SNAPSHOT_AT_MB=N: when its heapUsed first passes N MB.
-  const snapshot = process.env.BENCH_HEAP_SNAPSHOT === '1' || process.env.BENCH_HEAP_SNAPSHOT_AT_MB !== undefined ? ['--heapsnapshot-signal=SIGUSR2'] : [];
-  const proc = spawn(process.execPath, [...controllerNodeFlags(), ...snapshot, '--import', probe(entry.engine, reuseConnections), entry.main, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--metrics-addr', '127.0.0.1:0', '--log-level', 'info'], {
+  const snapshot = process.env.BENCH_HEAP_SNAPSHOT === '1' || process.env.BENCH_HEAP_SNAPSHOT === 'pass' || process.env.BENCH_HEAP_SNAPSHOT_AT_MB !== undefined ? ['--heapsnapshot-signal=SIGUSR2'] : [];
+  const proc = spawn(process.execPath, [...controllerNodeFlags(), ...snapshot, '--import', probe(entry.engine), entry.main, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--metrics-addr', '127.0.0.1:0', '--log-level', 'info'], {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -322,16 +366,18 @@ async function metric(url: string, name: string): Promise<number> {
   return sum;
 }
 
-export async function runMemory(plane: ControlPlane, options: MemoryOptions, deadline: Deadline, progress: (line: string) => void, reuseConnections = false): Promise<MemoryFigures> {
+/** `_reuseConnections` is ignored: the controller child shares one connection pool itself (PooledKubeConfig). */
+export async function runMemory(plane: ControlPlane, options: MemoryOptions, deadline: Deadline, progress: (line: string) => void, _reuseConnections = false): Promise<MemoryFigures> {
   const count = options.expectations;
   const entry = controllerEntry(progress);
+  progress(`  controller: ${entry.built}, node ${controllerNodeFlags().join(' ') || '(no flags)'}${entry.engine === undefined ? ' (compile and plan times n/a: the probe reaches no Engine in a bundle)' : ''}`);
   const api = new RawApi(plane.kubeConfig);
   const children: Child[] = [];
   const dead = (child: Child) => (child.proc.exitCode !== null ? `the controller exited (${child.proc.exitCode}): ${child.logs.slice(-5).map((l) => JSON.stringify(l.line)).join('\n')}` : undefined);
   try {
     // ---- idle, nothing to watch ----
     await api.createNamespace(EMPTY_NS);
-    const idle = spawnController(entry, plane.kubeconfigPath, EMPTY_NS, reuseConnections);
+    const idle = spawnController(entry, plane.kubeconfigPath, EMPTY_NS);
     children.push(idle);
     await until('the idle controller to start', () => dead(idle) ?? (logTime(idle, 'controller started') !== undefined ? true : undefined), 30_000, deadline, 50);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -363,7 +409,7 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
 
     // ---- the controller's start: sync, load, first plan, first status writes ----
     const t0 = Date.now();
-    const child = spawnController(entry, plane.kubeconfigPath, NS, reuseConnections);
+    const child = spawnController(entry, plane.kubeconfigPath, NS);
     children.push(child);
     let peak = 0;
     // A process that has exited (the restart part stops it) has no VmRSS line: such a sample is skipped, not NaN.
@@ -396,6 +442,11 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
       for (const w of child.writes) if (w.at <= (writtenAt ?? Infinity) && !w.path.includes('/leases/')) passKinds.set(writeKind(w), (passKinds.get(writeKind(w)) ?? 0) + 1);
       const passWrites = [...passKinds.entries()].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${c} ${k}`).join(', ');
       const heapAfterPass = child.memory[2] ?? NaN;
+      // BENCH_HEAP_SNAPSHOT=pass: one snapshot now, the first pass done (the soak's figures then include writing it).
+      if (process.env.BENCH_HEAP_SNAPSHOT === 'pass') {
+        child.proc.kill('SIGUSR2');
+        progress('  heap snapshot asked (SIGUSR2), the first pass done');
+      }
       // ---- steady state, and the soak: nothing changes; count the writes, sample the RSS ----
       const windowMinutes = Math.max(options.steadyMinutes, options.soakMinutes);
       let steady: MemoryFigures['steady'];
@@ -426,14 +477,17 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
       }
       await during;
       if (duringFailed !== undefined) throw duringFailed.error;
+      // Read before the snapshot: writing one can take the controller's memory (or the controller) down.
+      const heapUsed = await metric(url, 'nodejs_heap_size_used_bytes');
+      const statusWrites = await metric(url, 'homeostat_status_writes_total');
       if (process.env.BENCH_HEAP_SNAPSHOT === '1') {
         child.proc.kill('SIGUSR2');
         progress('  heap snapshot asked (SIGUSR2); waiting 60 s for it');
         await new Promise((resolve) => setTimeout(resolve, 60_000));
+        const gone = dead(child);
+        if (gone !== undefined) progress(`  after the heap snapshot: ${gone}`);
       }
-      const heapUsed = await metric(url, 'nodejs_heap_size_used_bytes');
-      const statusWrites = await metric(url, 'homeostat_status_writes_total');
-      const restart = writtenAt !== undefined && process.env.BENCH_RESTART !== '0' ? await startedAgain(child, () => spawnController(entry, plane.kubeconfigPath, NS, reuseConnections), children, deadline, dead, progress) : undefined;
+      const restart = writtenAt !== undefined && process.env.BENCH_RESTART !== '0' ? await startedAgain(child, () => spawnController(entry, plane.kubeconfigPath, NS), children, deadline, dead, progress) : undefined;
       const firstWorld = child.probes.find((p) => p.kind === 'setWorld' && p.n > 0);
       const firstPlan = child.probes.find((p) => p.kind === 'plan' && firstWorld !== undefined && p.start >= firstWorld.start);
       const synced = logTime(child, 'caches synced; loading the saved leases') ?? NaN;
@@ -458,7 +512,7 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
         restart,
         note: [
           `${created}${created < count ? ` of the ${count} asked (creation stopped at its time budget)` : ''} Expectations and ${dagsCreated} Dags (two tasks, one period: 1 Job each at a time, left running) created in ${round(createSeconds)} s; a Push StateChecker (no checker Jobs);`,
-          `controller from ${entry.built} with node ${controllerNodeFlags().join(' ') || '(no flags)'}${reuseConnections ? ', client on ONE connection pool (experiment)' : ''};`,
+          `controller from ${entry.built} with node ${controllerNodeFlags().join(' ') || '(no flags)'};`,
           `its writes up to every first status written: ${passWrites};`,
           `the controller used ${round(cpuAfterPass)} CPU s from its start to the first pass done; caches synced at ${synced - t0} ms, started (saved leases loaded: a second list) at ${startedAt - t0} ms; heap used ${round(heapUsed / 2 ** 20)} MB; memoryUsage MB: ${['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'].map((k, i) => `${k} ${child.memory[i] ?? '?'} (peak ${child.memoryPeak[i] ?? '?'})`).join(', ')}`,
           writtenAt === undefined ? `; only ${statusWrites} statuses written when the time bound was reached` : '',

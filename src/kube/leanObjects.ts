@@ -57,7 +57,41 @@ function intern(text: string): string {
   return text;
 }
 
-/** Replaces, in place, every string of a parsed JSON value by its interned copy (an explicit stack: any depth). */
+/**
+ * Small objects of plain values (a condition, a status' counts, a checker reference, a container's
+ * resources) kept once too: 10,000 Expectations written in one pass carry the same few thousand,
+ * each ~100 bytes. Keyed by their JSON (key order included); bounded and cleared as the strings are.
+ * Safe because nothing edits an informer's object: a change arrives as a new object.
+ */
+const internedLeaves = new Map<string, Record<string, unknown>>();
+const INTERNED_LEAVES_MAX = 5_000;
+/** A longer key is seldom the same twice, and would cost more to keep than it saves. */
+const INTERNED_LEAF_KEY_MAX = 300;
+
+/** The object itself when one of its values is an object or an array, else its interned copy (its strings interned). */
+function internLeaf(object: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(object);
+  for (const key of keys) {
+    const value = object[key];
+    if (value !== null && typeof value === 'object') return object;
+  }
+  for (const key of keys) {
+    const value = object[key];
+    if (typeof value === 'string') object[key] = intern(value);
+  }
+  const key = JSON.stringify(object);
+  if (key.length > INTERNED_LEAF_KEY_MAX) return object;
+  const known = internedLeaves.get(key);
+  if (known !== undefined) return known;
+  if (internedLeaves.size >= INTERNED_LEAVES_MAX) internedLeaves.clear();
+  internedLeaves.set(key, object);
+  return object;
+}
+
+/**
+ * Replaces, in place, every string of a parsed JSON value by its interned copy, and every small
+ * object of plain values by its interned one (an explicit stack: any depth).
+ */
 function internStrings(value: unknown): void {
   const stack: unknown[] = [value];
   while (stack.length > 0) {
@@ -67,14 +101,18 @@ function internStrings(value: unknown): void {
     for (const key of Object.keys(fields)) {
       const field = fields[key];
       if (typeof field === 'string') fields[key] = intern(field);
-      else if (field !== null && typeof field === 'object') stack.push(field);
+      else if (field !== null && typeof field === 'object') {
+        const leaf = Array.isArray(field) ? field : internLeaf(field as Record<string, unknown>);
+        if (leaf !== field) fields[key] = leaf;
+        else stack.push(field);
+      }
     }
   }
 }
 
 /**
  * A Homeostat object (StateChecker, Expectation, Dag, DagRun, DagDependency): lean metadata, spec
- * and status, their strings interned (the received object is the informer's own: changed in place).
+ * and status, their strings and small objects interned (the received object is the informer's own: changed in place).
  */
 export function leanCustomObject<T extends KubernetesObject & { spec?: unknown; status?: unknown }>(object: T): T {
   internStrings(object.spec);

@@ -10,6 +10,7 @@ import { type Informer, type KubeConfig, type KubernetesListObject, type Kuberne
 import type { Logger } from '../runtime/log.js';
 import { type Clock, systemClock } from '../runtime/ports.js';
 import { describeError } from './client.js';
+import { shareUnchanged } from './shareUnchanged.js';
 
 export type ObjectEvent = 'add' | 'update' | 'delete';
 
@@ -344,6 +345,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.touch();
     const key = keyOf(object);
     const old = this.objects.get(key);
+    if (old !== undefined) shareWithPrevious(object, old);
     this.objects.set(key, object);
     if (old === undefined) this.emit('add', object);
     else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion || object.metadata?.resourceVersion === undefined) this.emit('update', object);
@@ -395,6 +397,18 @@ export class ResilientInformer<T extends KubernetesObject> {
       this.armResync();
     });
   }
+}
+
+/**
+ * A new version of an object takes the parts the previous one had already (a status write leaves
+ * the spec and most of the status as they were): the versions, and what holds on to an older one
+ * (the WorldCache's validated copy, kept per generation), then share one tree instead of holding
+ * a fresh copy per watch event.
+ */
+function shareWithPrevious(object: KubernetesObject, previous: KubernetesObject): void {
+  const next = object as Record<string, unknown>;
+  const before = previous as Record<string, unknown>;
+  for (const part of ['metadata', 'spec', 'status']) if (next[part] !== undefined && before[part] !== undefined) next[part] = shareUnchanged(next[part], before[part]);
 }
 
 /** What client-node's informers offer their users (events and cache), which the Job runners take. */

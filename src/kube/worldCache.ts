@@ -29,6 +29,7 @@ import type { DeclaredState } from '../runtime/reconciler.js';
 import { describeError, type KubeClients, statusOf } from './client.js';
 import { type InformerFactory, type ResilientInformerOptions } from './resilientInformer.js';
 import { type KindInformers, kindInformers } from './kindInformers.js';
+import { shareUnchanged } from './shareUnchanged.js';
 
 export { KIND_PLURALS } from './kindInformers.js';
 const KIND_NAMES: readonly KindName[] = ['StateChecker', 'Expectation', 'Dag', 'DagRun', 'DagDependency'];
@@ -270,6 +271,13 @@ export class WorldCache {
     if (known !== undefined && generation !== undefined && known.uid === uid && known.generation === generation) return known.result;
     const metadata = pickMetadata(raw);
     const result = validateObject({ apiVersion: raw.apiVersion ?? API_VERSION, kind, metadata, spec: raw.spec });
+    // The validated copy is kept as long as the generation stands, next to the informer's object:
+    // its parts the defaults left alone are the informer's, held once.
+    if (result.ok) {
+      const object = result.object as { metadata: unknown; spec: unknown };
+      object.metadata = shareUnchanged(object.metadata, metadata);
+      object.spec = shareUnchanged(object.spec, raw.spec);
+    }
     this.validated.set(key, { uid, generation, result });
     return result;
   }

@@ -44,6 +44,30 @@ describe('leanCustomObject (what the informers keep of a Homeostat object)', () 
     expect(lean.status).toEqual(expectation.status);
   });
 
+  it('holds the small objects many objects repeat (conditions, counts, references) once, their values unchanged', () => {
+    const received = (name: string, satisfied: number) =>
+      raw({
+        apiVersion: 'homeostat.dev/v1alpha1',
+        kind: 'Expectation',
+        metadata: { ...metadata, name },
+        spec: { checker: { ref: 'table' }, action: { job: { template: { spec: { containers: [{ name: 'fix', image: 'example/fix:1' }] } } } } },
+        status: { partitions: { total: 1, satisfied }, conditions: [{ type: 'Valid', status: 'True', reason: 'Valid', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+      });
+    const sent = [received('a', 1), received('b', 1), received('c', 0)];
+    const [a, b, c] = structuredClone(sent).map((o) => leanCustomObject(o)) as [RawObject, RawObject, RawObject];
+    expect([a, b, c].map((o) => [o.spec, o.status])).toEqual(sent.map((o) => [o.spec, o.status]));
+    const conditionOf = (o: RawObject) => (o.status?.conditions as unknown[])[0];
+    const specOf = (o: RawObject) => o.spec as { checker: unknown; action: { job: { template: { spec: { containers: unknown[] } } } } };
+    expect(conditionOf(b)).toBe(conditionOf(a));
+    expect(conditionOf(c)).toBe(conditionOf(a));
+    expect(specOf(b).checker).toBe(specOf(a).checker);
+    expect(specOf(b).action.job.template.spec.containers[0]).toBe(specOf(a).action.job.template.spec.containers[0]);
+    expect(b.status?.partitions).toBe(a.status?.partitions);
+    // Different values stay apart.
+    expect(c.status?.partitions).not.toBe(a.status?.partitions);
+    expect(c.status?.partitions).toEqual({ total: 1, satisfied: 0 });
+  });
+
   it("keeps Homeostat's annotations (rerun, source file) and drops the others", () => {
     expect(leanCustomObject(expectation).metadata?.annotations).toEqual({ 'homeostat.dev/rerun': 'r-1', 'homeostat.dev/source-file': 'sales/campaign.yaml' });
   });

@@ -52,6 +52,30 @@ describe('ResilientInformer', () => {
     await informer.stop();
   });
 
+  it('a new version of an object shares what it did not change with the previous one, and has what it changed', async () => {
+    const version = (rv: string, ready: string): KubernetesObject & { spec: unknown; status: unknown } => ({
+      metadata: { namespace: 'ns', name: 'a', resourceVersion: rv, labels: { team: 'data' } },
+      spec: { checker: { ref: 'table' }, action: { args: ['--fix'] } },
+      status: { partitions: { total: 1 }, conditions: [{ type: 'Ready', status: ready }] },
+    });
+    put(version('1', 'False'));
+    make();
+    informer.start();
+    await informer.whenSynced();
+    const first = informer.get('ns', 'a') as ReturnType<typeof version>;
+    // A status write: a fresh object from the watch, its spec equal to the one held.
+    core().event('update', version('2', 'True'));
+    await flush();
+    const second = informer.get('ns', 'a') as ReturnType<typeof version> & { status: { partitions: unknown; conditions: unknown } };
+    expect(second).toEqual(version('2', 'True'));
+    expect(second.spec).toBe(first.spec);
+    expect(second.metadata?.labels).toBe(first.metadata?.labels);
+    expect(second.status.partitions).toBe((first.status as { partitions: unknown }).partitions);
+    expect(second.status.conditions).not.toBe((first.status as { conditions: unknown }).conditions);
+    expect(events).toEqual(['add a@1', 'update a@2']);
+    await informer.stop();
+  });
+
   it('restarts a watch that stopped with an error, backing off 1 s, 2 s, 4 s ... up to 30 s', async () => {
     make();
     informer.start();

@@ -78,6 +78,22 @@ describe('WorldCache', () => {
     await cache.stop();
   });
 
+  it("holds a spec's parts the defaults left alone once: the World's Expectation shares them with the informer's object", async () => {
+    put(checker('files'));
+    const action = { job: { template: { spec: { containers: [{ name: 'main', image: 'example/fix:1' }] } } } };
+    put(expectation('a', { action }, { labels: { team: 'data' } }));
+    await start();
+    const declared = states[0]?.world.expectations[0];
+    const raw = cache.object({ kind: 'Expectation', namespace: 'ns', name: 'a' });
+    // The declared object is still the validated one: defaults in, the informer's object without them.
+    expect(declared?.spec.maxConcurrentActions).toBe(10);
+    expect((raw?.spec as Record<string, unknown>).maxConcurrentActions).toBeUndefined();
+    expect(declared?.spec.action).toBe((raw?.spec as { action: unknown }).action);
+    expect(declared?.spec.checker).toBe((raw?.spec as { checker: unknown }).checker);
+    expect(declared?.metadata.labels).toBe(raw?.metadata?.labels);
+    await cache.stop();
+  });
+
   it('keeps an invalid object out of the World, says why, and keeps the others', async () => {
     put(checker('files'));
     put(expectation('good'));
