@@ -175,11 +175,18 @@ process.stdin.on('error', () => process.exit(70));
 process.stdin.resume();
 process.stdin.unref?.();
 const at = () => performance.timeOrigin + performance.now();
-setInterval(() => { const m = process.memoryUsage(); process.stderr.write('HSBENCH memory ' + at() + ' 0 ' + [m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((b) => Math.round(b / 1048576)).join(',') + '\\n'); }, 1000).unref();
+// Lines carry their own time and go out every 100 ms: a write to a pipe blocks the controller
+// while this bench is slow to read (one line per request cost it ~10 s of a cold start).
+let lines = '';
+const emit = (line) => void (lines += line + '\\n');
+const flush = () => { if (lines !== '') { process.stderr.write(lines); lines = ''; } };
+setInterval(flush, 100).unref();
+process.on('exit', flush);
+setInterval(() => { const m = process.memoryUsage(); emit('HSBENCH memory ' + at() + ' 0 ' + [m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((b) => Math.round(b / 1048576)).join(',')); }, 1000).unref();
 // Every request that changes something (not GET, not a watch): the steady state's figure.
 const { subscribe } = await import('node:diagnostics_channel');
 subscribe('undici:request:create', ({ request }) => {
-  if (request.method !== 'GET') process.stderr.write('HSBENCH write ' + at() + ' 0 ' + request.method + ' ' + String(request.path).split('?')[0] + '\\n');
+  if (request.method !== 'GET') emit('HSBENCH write ' + at() + ' 0 ' + request.method + ' ' + String(request.path).split('?')[0]);
 });
 ${allocationProfile()}
 `;
@@ -189,9 +196,9 @@ ${allocationProfile()}
       : `
 const { Engine } = await import(${JSON.stringify(pathToFileURL(enginePath).href)});
 const plan = Engine.prototype.plan, setWorldSteps = Engine.prototype.setWorldSteps;
-Engine.prototype.plan = function (now) { const s = at(); const r = plan.call(this, now); process.stderr.write('HSBENCH plan ' + s + ' ' + (at() - s) + ' ' + r.checks.length + '\\n'); return r; };
+Engine.prototype.plan = function (now) { const s = at(); const r = plan.call(this, now); emit('HSBENCH plan ' + s + ' ' + (at() - s) + ' ' + r.checks.length); return r; };
 // The controller compiles in slices (setWorldSteps, yielding to the event loop): wall time from the first slice to the last.
-Engine.prototype.setWorldSteps = function* (w, now) { const s = at(); yield* setWorldSteps.call(this, w, now); process.stderr.write('HSBENCH setWorld ' + s + ' ' + (at() - s) + ' ' + w.expectations.length + '\\n'); };
+Engine.prototype.setWorldSteps = function* (w, now) { const s = at(); yield* setWorldSteps.call(this, w, now); emit('HSBENCH setWorld ' + s + ' ' + (at() - s) + ' ' + w.expectations.length); };
 `;
   return `data:text/javascript,${encodeURIComponent(common + hooks)}`;
 }
