@@ -172,34 +172,37 @@ const sameAbove = (v: number) => {
   for (let x = idom[v] as number; x !== 0 && x !== -1; x = idom[x] as number) if (label(x) === k) return true;
   return false;
 };
-const retainedByLabel = new Map<string, { count: number; retained: number }>();
-for (const v of post) {
-  if (v === 0 || typeOf(v) === 'synthetic' || typeOf(v) === 'hidden' || sameAbove(v)) continue;
-  const k = label(v);
-  const r = retainedByLabel.get(k) ?? { count: 0, retained: 0 };
+type Tally = Map<string, { count: number; retained: number }>;
+/** Counts object v under key k, with its retained size. */
+const tally = (into: Tally, k: string, v: number) => {
+  const r = into.get(k) ?? { count: 0, retained: 0 };
   r.count++;
   r.retained += retained[v] as number;
-  retainedByLabel.set(k, r);
+  into.set(k, r);
+};
+/** The `top` biggest keys of a tally, by retained size. */
+const printTop = (title: string, of: Tally) => {
+  console.log(`\n${title}`);
+  for (const [k, v] of [...of].sort((a, b) => b[1].retained - a[1].retained).slice(0, top)) console.log(`  ${mb(v.retained).padStart(7)}  ${String(v.count).padStart(9)}  ${k}`);
+};
+const retainedByLabel: Tally = new Map();
+for (const v of post) {
+  if (v === 0 || typeOf(v) === 'synthetic' || typeOf(v) === 'hidden' || sameAbove(v)) continue;
+  tally(retainedByLabel, label(v), v);
 }
-console.log('\nretained size by constructor (outermost of each kind; MB, count):');
-for (const [k, v] of [...retainedByLabel].sort((a, b) => b[1].retained - a[1].retained).slice(0, top)) console.log(`  ${mb(v.retained).padStart(7)}  ${String(v.count).padStart(9)}  ${k}`);
+printTop('retained size by constructor (outermost of each kind; MB, count):', retainedByLabel);
 
 // Objects no single object dominates (held by several): the retainers' kinds say who shares them
 // (e.g. an informer's cache and a validated copy of the same spec).
-const sharedBy = new Map<string, { count: number; retained: number }>();
+const sharedBy: Tally = new Map();
 for (const v of post) {
   const d = idom[v] as number;
   if (v === 0 || typeOf(v) === 'synthetic' || (d !== 0 && typeOf(d) !== 'synthetic')) continue;
   const holders = new Set<string>();
   for (const p of preds[v] as number[]) if (typeOf(p) !== 'synthetic') holders.add(label(p));
-  const k = `${label(v)} held by ${[...holders].sort().slice(0, 3).join(' + ') || '(roots)'}${holders.size > 3 ? ' + ...' : ''}`;
-  const r = sharedBy.get(k) ?? { count: 0, retained: 0 };
-  r.count++;
-  r.retained += retained[v] as number;
-  sharedBy.set(k, r);
+  tally(sharedBy, `${label(v)} held by ${[...holders].sort().slice(0, 3).join(' + ') || '(roots)'}${holders.size > 3 ? ' + ...' : ''}`, v);
 }
-console.log('\nshared objects (no single dominator), by kind and holders (retained MB, count):');
-for (const [k, v] of [...sharedBy].sort((a, b) => b[1].retained - a[1].retained).slice(0, top)) console.log(`  ${mb(v.retained).padStart(7)}  ${String(v.count).padStart(9)}  ${k}`);
+printTop('shared objects (no single dominator), by kind and holders (retained MB, count):', sharedBy);
 
 // The dominator tree down from the big holders: children retaining >= 0.5 MB, 5 levels.
 const children = new Map<number, number[]>();
