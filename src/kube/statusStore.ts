@@ -106,6 +106,8 @@ interface Entry {
   chain: Promise<void>;
   /** A DagRun given the Dag label by this process. */
   labelled?: boolean;
+  /** The uid of the object this entry was written to, once known: another uid is another object. */
+  uid?: string;
 }
 
 const OWNER_KINDS = new Set(['Expectation', 'Dag']);
@@ -218,6 +220,7 @@ export class StatusStore implements StateStore, StatusWriter {
       try {
         const created = await this.options.api.create(ref, body);
         entry.resourceVersion = created.metadata?.resourceVersion;
+        entry.uid = created.metadata?.uid;
       } catch (error) {
         if (statusOf(error) !== 409) throw error; // 409: it exists (a user's DagRun, or ours)
       }
@@ -268,6 +271,13 @@ export class StatusStore implements StateStore, StatusWriter {
     const ref: ObjectRef = { kind: object.kind as ObjectRef['kind'], namespace: object.metadata?.namespace ?? 'default', name: object.metadata?.name ?? '' };
     const entry = this.entries.get(refKey(ref));
     const rv = object.metadata?.resourceVersion;
+    // The object was deleted and created again under its name, and its deletion never reached us
+    // (a watch that re-listed): what this entry knows is of the old object, never to be written
+    // back onto the new one (a re-created DagRun would show the old run's status).
+    if (entry?.uid !== undefined && object.metadata?.uid !== undefined && object.metadata.uid !== entry.uid) {
+      this.forget(ref);
+      return Promise.resolve();
+    }
     if (entry === undefined || entry.written === undefined || rv === undefined || entry.ours.includes(rv)) return Promise.resolve();
     const seen = digestOf(object.status ?? {});
     if (seen === entry.written || seen === digestOf(this.document(entry))) return Promise.resolve();
@@ -306,6 +316,7 @@ export class StatusStore implements StateStore, StatusWriter {
     const maxAttempts = this.options.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       const seen = this.options.current?.(ref);
+      entry.uid ??= seen?.metadata?.uid;
       entry.summary ??= summaryOf(seen?.status);
       if (OWNER_KINDS.has(ref.kind)) entry.state ??= stateFromStatus(seen?.status, ref.kind);
       const status = this.document(entry);

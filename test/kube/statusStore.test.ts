@@ -368,6 +368,27 @@ describe('StatusStore', () => {
       expect(api.objects.has('DagRun/ns/rerun')).toBe(true);
     });
 
+    it("never writes an old run's status onto a DagRun created again under its name, even when its deletion was never seen", async () => {
+      const key = 'DagRun/ns/rerun';
+      api.add('DagRun', 'rerun');
+      api.objects.set(key, { ...(api.objects.get(key) as RawObject), metadata: { ...api.objects.get(key)?.metadata, uid: 'uid-old' } });
+      store = new StatusStore({ api, log: silentLogger(), recordEvent: () => undefined, current: (ref) => api.objects.get(`${ref.kind}/${ref.namespace}/${ref.name}`) });
+      const users = { ...record, name: 'rerun', reason: 'Manual' as const };
+      await store.writeRun(users, { phase: 'Succeeded' });
+      expect(api.status('DagRun', 'rerun')).toEqual({ phase: 'Succeeded' });
+      // Deleted and applied again while the watch was re-listing: the informer reports an update.
+      api.objects.delete(key);
+      api.add('DagRun', 'rerun', undefined, { 'homeostat.dev/dag': 'load' });
+      api.objects.set(key, { ...(api.objects.get(key) as RawObject), metadata: { ...api.objects.get(key)?.metadata, uid: 'uid-new' } });
+      const puts = api.calls.filter((c) => c.startsWith('put')).length;
+      await store.observe(api.objects.get(key) as RawObject);
+      expect(api.calls.filter((c) => c.startsWith('put'))).toHaveLength(puts);
+      expect(api.status('DagRun', 'rerun')).toBeUndefined();
+      // The new object's own run is written as usual.
+      await store.writeRun(users, { phase: 'Running' });
+      expect(api.status('DagRun', 'rerun')).toEqual({ phase: 'Running' });
+    });
+
     it("removes the controller's DagRun; removing it twice is harmless", async () => {
       await store.writeRun(record, { phase: 'Succeeded' });
       await store.removeRun(record);
