@@ -75,6 +75,9 @@ const MS = (text: string | undefined, fallback: number): number => {
 export const ownerKeyOf = (kind: OwnerRef['kind'], namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
 const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.namespace ?? 'default';
 
+/** A Dag task's retry limit when its spec gives none (an Expectation's is 3). */
+export const DEFAULT_TASK_RETRY_LIMIT = 2;
+
 function retryPolicy(retry: { limit?: number; backoff?: { initial?: string; max?: string } } | undefined, defaultLimit: number) {
   return {
     retryLimit: retry?.limit ?? defaultLimit,
@@ -261,7 +264,7 @@ export function draftDag(dag: Dag, dependencies: DagDependency[], now: number, i
       action: { kind: 'job', template: t.job.template as Record<string, unknown> },
       workingTimeoutMs: MS(t.timeout, 3_600_000),
       recheckMs: Infinity,
-      ...retryPolicy(t.retry, 2),
+      ...retryPolicy(t.retry, DEFAULT_TASK_RETRY_LIMIT),
       // A suspended Dag starts no task; a running one finishes and its success is kept.
       suspended: dag.spec.suspend ?? false,
       task: t.name,

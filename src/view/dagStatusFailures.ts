@@ -6,6 +6,7 @@
  * keeps no state) its Degraded condition names the first failure. Pure.
  */
 import type { Dag } from '../api/types.js';
+import { DEFAULT_TASK_RETRY_LIMIT } from '../engine/compile.js';
 
 /** A task whose retries are spent, in the engine's words (engine/decide.ts RetriesExhausted). */
 export interface TaskFailure {
@@ -16,9 +17,6 @@ export interface TaskFailure {
   /** From the retry record, when the status holds it (a cluster's). */
   retry?: { failures: number; nextAttemptAt: string; message: string };
 }
-
-/** A Dag task's retry limit when its spec gives none (engine/compile.ts). */
-const DEFAULT_TASK_RETRY_LIMIT = 2;
 
 interface StatusRetry {
   key?: string;
