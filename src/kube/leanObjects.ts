@@ -48,13 +48,17 @@ const INTERNED_MAX = 20_000;
 /** Longer strings (a message with details, a script) are seldom the same twice. */
 const INTERNED_MAX_LENGTH = 200;
 
-function intern(text: string): string {
-  if (text.length > INTERNED_MAX_LENGTH) return text;
-  const known = interned.get(text);
+/** What `table` keeps under `key`, else `value`, kept there from now on (the table cleared when full). */
+function keptOnce<T>(table: Map<string, T>, max: number, key: string, value: T): T {
+  const known = table.get(key);
   if (known !== undefined) return known;
-  if (interned.size >= INTERNED_MAX) interned.clear();
-  interned.set(text, text);
-  return text;
+  if (table.size >= max) table.clear();
+  table.set(key, value);
+  return value;
+}
+
+function intern(text: string): string {
+  return text.length > INTERNED_MAX_LENGTH ? text : keptOnce(interned, INTERNED_MAX, text, text);
 }
 
 /**
@@ -80,12 +84,7 @@ function internLeaf(object: Record<string, unknown>): Record<string, unknown> {
     if (typeof value === 'string') object[key] = intern(value);
   }
   const key = JSON.stringify(object);
-  if (key.length > INTERNED_LEAF_KEY_MAX) return object;
-  const known = internedLeaves.get(key);
-  if (known !== undefined) return known;
-  if (internedLeaves.size >= INTERNED_LEAVES_MAX) internedLeaves.clear();
-  internedLeaves.set(key, object);
-  return object;
+  return key.length > INTERNED_LEAF_KEY_MAX ? object : keptOnce(internedLeaves, INTERNED_LEAVES_MAX, key, object);
 }
 
 /**
