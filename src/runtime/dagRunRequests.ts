@@ -31,7 +31,11 @@ export function newDagRunRequests(dagRuns: readonly DagRun[], snapshot: Pick<Eng
   const runs = new Map(snapshot.runs.map((r) => [`${r.namespace}/${r.name}`, r]));
   // Per DagRun name, the uids of the records made for it (undefined: recorded without one).
   const known = new Map<string, (string | undefined)[]>();
-  const note = (key: string, uid: string | undefined) => known.set(key, [...(known.get(key) ?? []), uid]);
+  const note = (key: string, uid: string | undefined) => {
+    const uids = known.get(key);
+    if (uids === undefined) known.set(key, [uid]);
+    else uids.push(uid);
+  };
   for (const [key, r] of runs) note(key, r.uid);
   const tokens = new Set<string>();
   for (const [key, r] of snapshot.runRequests) {

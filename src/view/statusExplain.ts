@@ -37,7 +37,15 @@ export function explainFromStatus(objects: { expectations: Expectation[]; dags: 
   const maxSteps = limits.maxSteps ?? 200;
   const find = (kind: string, name: string): Expectation | Dag | undefined =>
     (kind === 'Dag' ? objects.dags : objects.expectations).find((o) => o.metadata.name === name && (o.metadata.namespace ?? 'default') === target.namespace);
-  const failuresOf = (object: Expectation | Dag | undefined): TaskFailure[] => (object?.kind === 'Dag' ? dagTaskFailures(object) : []);
+  // Read once per Dag: a walk visits a Dag once per period and task it names.
+  const failures = new Map<Dag, TaskFailure[]>();
+  const failuresOf = (object: Expectation | Dag | undefined): TaskFailure[] => {
+    if (object?.kind !== 'Dag') return [];
+    const dag = object as Dag;
+    let known = failures.get(dag);
+    if (known === undefined) failures.set(dag, (known = dagTaskFailures(dag)));
+    return known;
+  };
   const root = find(target.kind, target.name);
   if (root === undefined) return { ok: false, status: 404, message: `${target.kind} ${target.namespace}/${target.name} does not exist` };
   const rootStatus = (root.status ?? {}) as AnyStatus;
