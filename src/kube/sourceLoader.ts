@@ -18,7 +18,6 @@ import type { Logger } from '../runtime/log.js';
 import type { Clock, ObjectRef } from '../runtime/ports.js';
 import { DirectoryReader } from '../sources/directoryReader.js';
 import { type FileStatus, idOf, type ScanState, SCAN_REQUESTED_ANNOTATION, type SourceEntry, SourceUnreachable, sourceLabelValue } from '../sources/model.js';
-import { s3Client, S3Reader } from '../sources/s3Reader.js';
 import { scanEntries } from '../sources/scan.js';
 import { notReadyConditions, scannedStatus } from '../sources/sourceStatus.js';
 import { guardedLookup } from './checkerPost.js';
@@ -231,6 +230,8 @@ export class SourceLoader {
       if (!decision.ok) throw new SourceUnreachable('EndpointRefused', `endpoint ${s3.endpoint} is refused: ${decision.reason}`);
     }
     const lookup = policy !== undefined ? guardedLookup(policy) : undefined;
+    // Loaded on first use: the AWS SDK costs a controller without S3 sources memory for nothing.
+    const { s3Client, S3Reader } = await import('../sources/s3Reader.js');
     let client: S3Client;
     if (s3.credentialsSecretRef !== undefined) {
       // Read on every scan: a rotated key is used at the next scan, and a Secret that stops

@@ -25,7 +25,7 @@ import {
   sourceLabelValue,
   SourceUnreachable,
 } from '../sources/model.js';
-import { s3Client, S3Reader } from '../sources/s3Reader.js';
+import type { S3Reader } from '../sources/s3Reader.js';
 import { scanEntries } from '../sources/scan.js';
 import type { StoredSource } from './statusFile.js';
 import { notReadyConditions, scannedStatus, type SourceStatus } from '../sources/sourceStatus.js';
@@ -86,7 +86,7 @@ export class EmbeddedS3Source {
     const { spec } = this.source;
     if (spec.suspend === true || spec.s3 === undefined) return { changed: false, read: 0 };
     this.scans++;
-    const reader = this.readerOf();
+    const reader = await this.readerOf();
     try {
       const entries = await reader.list();
       const label = sourceLabelValue(this.name);
@@ -191,7 +191,10 @@ export class EmbeddedS3Source {
     this.close?.();
   }
 
-  private readerOf(): S3Reader {
+  private async readerOf(): Promise<S3Reader> {
+    // Loaded on first use (before anything is read from this object, so two scans never race on
+    // it): the AWS SDK costs a run without S3 sources memory for nothing.
+    const { s3Client, S3Reader } = await import('../sources/s3Reader.js');
     const s3 = this.source.spec.s3;
     if (s3 === undefined) throw new Error('not an S3 source');
     const key = JSON.stringify(s3);
