@@ -16,7 +16,7 @@
  * - `load` rebuilds the snapshot from the statuses (and the runs from DagRuns).
  */
 import { createHash } from 'node:crypto';
-import { setHeaderOptions } from '@kubernetes/client-node';
+import { type KubernetesListObject, setHeaderOptions } from '@kubernetes/client-node';
 import type { Condition } from '../api/types.js';
 import { API_VERSION, GROUP, VERSION } from '../api/schema/index.js';
 import type { EngineEvent, EngineSnapshot, OwnerRef, RunRecord } from '../engine/index.js';
@@ -24,6 +24,7 @@ import type { Logger } from '../runtime/log.js';
 import type { ObjectRef, StateStore, StatusWriter } from '../runtime/ports.js';
 import { describeError, type KubeClients, mergePatch, plainHttp, resourceOf, statusOf } from './client.js';
 import { labelValue } from './labels.js';
+import { DEFAULT_PAGE_SIZE, type ListPage, pagedList } from './resilientInformer.js';
 import { type OwnerState, ownerStates, snapshotFromObjects, stableJson, stateFields, stateFromStatus, withoutState } from './leaseRecords.js';
 import { DAG_LABEL, KIND_PLURALS, MANAGED_BY_LABEL, MANAGER, type RawObject } from './worldCache.js';
 
@@ -51,15 +52,18 @@ const FIELD_MANAGER = 'homeostat';
 const statusWrite = () => ({ ...setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1'), httpApi: plainHttp });
 const refKey = (o: ObjectRef): string => `${o.kind}/${o.namespace}/${o.name}`;
 
-export function kubeStatusApi(clients: KubeClients): StatusApi {
+/** `pageSize`: objects per page of `list` (the informers' default). */
+export function kubeStatusApi(clients: KubeClients, pageSize = DEFAULT_PAGE_SIZE): StatusApi {
   const { custom } = clients;
   const at = (ref: ObjectRef) => ({ ...resourceOf(KIND_PLURALS[ref.kind], ref.namespace), name: ref.name });
   return {
     get: async (ref) => (await custom.getNamespacedCustomObject(at(ref))) as RawObject,
     async list(kind, namespace) {
       const plural = KIND_PLURALS[kind];
-      const list = (namespace !== undefined ? await custom.listNamespacedCustomObject(resourceOf(plural, namespace)) : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items?: RawObject[] };
-      return list.items ?? [];
+      // In pages, each cut to what `load` reads as it arrives: one unpaged list of 10,000
+      // Expectations is a ~40 MB response held whole, and the process keeps that memory long after.
+      const page = (p: ListPage) => (namespace !== undefined ? custom.listNamespacedCustomObject({ ...resourceOf(plural, namespace), ...p }) : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural, ...p })) as Promise<KubernetesListObject<RawObject>>;
+      return (await pagedList(page, loadedFields, pageSize)).items;
     },
     replaceStatus: async (ref, body) => (await custom.replaceNamespacedCustomObjectStatus({ ...at(ref), body, fieldManager: FIELD_MANAGER }, statusWrite())) as RawObject,
     create: async (ref, body) => (await custom.createNamespacedCustomObject({ ...resourceOf(KIND_PLURALS[ref.kind], ref.namespace), body, fieldManager: FIELD_MANAGER })) as RawObject,
@@ -394,6 +398,12 @@ export class StatusStore implements StateStore, StatusWriter {
  */
 function digestOf(status: Record<string, unknown>): string {
   return createHash('sha1').update(stableJson(status)).digest('base64').slice(0, 27);
+}
+
+/** What `load` reads of a listed object: who it is, its status, and a DagRun's spec (its run). */
+function loadedFields(object: RawObject): RawObject {
+  const { name, namespace, uid, resourceVersion } = object.metadata ?? {};
+  return { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace, uid, resourceVersion }, ...(object.kind === 'DagRun' ? { spec: object.spec } : {}), status: object.status };
 }
 
 /** A status without what `save` owns. */

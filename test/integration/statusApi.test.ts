@@ -51,4 +51,28 @@ describeIntegration('kubeStatusApi against a real API server', () => {
     expect(statusOf(stale)).toBe(409);
     expect((await api.get(ref)).status).toEqual({ observedGeneration: 1 });
   });
+
+  it('list reads every page and keeps of an owner what a restart loads: who it is and its status', async () => {
+    await must(
+      cluster().kubectl(['apply', '-n', ns, '-f', '-'], {
+        input: ['a', 'b', 'c']
+          .map((name) => `apiVersion: homeostat.dev/v1alpha1\nkind: Expectation\nmetadata: {name: listed-${name}}\nspec:\n  checker: {ref: written}\n`)
+          .join('---\n'),
+      }),
+    );
+    const api = kubeStatusApi(fromConfig(cluster().kubeConfig), 2);
+    const written = await api.get({ kind: 'Expectation', namespace: ns, name: 'listed-b' });
+    await api.replaceStatus({ kind: 'Expectation', namespace: ns, name: 'listed-b' }, { apiVersion: 'homeostat.dev/v1alpha1', kind: 'Expectation', metadata: { name: 'listed-b', namespace: ns, resourceVersion: written.metadata?.resourceVersion }, status: { observedGeneration: 1 } });
+
+    const listed = await api.list('Expectation', ns);
+    // Three objects over two pages of two.
+    expect(listed.map((o) => o.metadata?.name).sort()).toEqual(['listed-a', 'listed-b', 'listed-c']);
+    const b = listed.find((o) => o.metadata?.name === 'listed-b');
+    expect(b?.status).toEqual({ observedGeneration: 1 });
+    expect(b?.metadata?.uid).toBe(written.metadata?.uid);
+    // An owner's spec (and managedFields) is not kept: a restart reads its state from the status.
+    expect(b?.spec).toBeUndefined();
+    expect(b?.metadata?.managedFields).toBeUndefined();
+  });
 });
+
