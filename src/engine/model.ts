@@ -416,8 +416,6 @@ export class OwnerModel {
   invalid: string | undefined;
   invalidReason: string | undefined;
   statusChanged = true;
-  /** Dag: the owners it depends on through DagDependencies (for edges and inherited periods). */
-  upstreamKeys: string[] = [];
 
   /** `store`: where its nodes keep their numbers (the compiler's, shared by every owner). */
   constructor(
