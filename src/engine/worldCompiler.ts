@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { checkGraph, GraphReason } from '../api/graphChecks.js';
 import { checkPodPolicy, type PodPolicy, PolicyReason } from '../api/podPolicy.js';
 import type { Dag, DagDependency, Expectation, HomeostatObject, StateChecker } from '../api/types.js';
@@ -42,7 +41,20 @@ const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.nam
  * What an owner's inputs hash to: a digest of their JSON, not the JSON, so the compiler keeps
  * 44 characters per owner between worlds instead of a copy of every spec.
  */
-const digest = (inputs: unknown[]): string => createHash('sha256').update(JSON.stringify(inputs)).digest('base64');
+const digest = (inputs: unknown[]): string => sha256(JSON.stringify(inputs));
+
+interface NodeCrypto {
+  createHash(algorithm: 'sha256'): { update(text: string): { digest(encoding: 'base64'): string } };
+}
+/**
+ * SHA-256 from Node's crypto when there is one (the controller), found without an import: the
+ * engine also type-checks and bundles for the browser (web/). Without it, the text itself: exact,
+ * only bigger.
+ */
+const sha256: (text: string) => string = (() => {
+  const crypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+  return crypto !== undefined ? (text) => crypto.createHash('sha256').update(text).digest('base64') : (text) => text;
+})();
 /** The owners most owners read: none (one array for all of them). */
 const NO_KEYS: string[] = [];
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
