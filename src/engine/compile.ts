@@ -72,7 +72,8 @@ const MS = (text: string | undefined, fallback: number): number => {
   return parsed.ok ? parsed.value : fallback;
 };
 
-export const ownerKeyOf = (kind: OwnerRef['kind'], namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
+// join gives one flat string; a template literal keeps a rope, and owner keys are kept per owner.
+export const ownerKeyOf = (kind: OwnerRef['kind'], namespace: string, name: string): string => [kind, namespace, name].join('/');
 const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.namespace ?? 'default';
 
 /** A Dag task's retry limit when its spec gives none (an Expectation's is 3). */

@@ -1,6 +1,7 @@
 import { type PartitionSpace, rowKey, rowValue, rowValues } from './partitions.js';
 import { ALIVE, type NodeStore, PHASE_CODES, phaseCode, QUEUED, REBUILDING, VERDICT_CODES, verdictCode, VERIFYING } from './nodeStore.js';
 import type { ActionSpec, Observation, OwnerRef, Phase } from './types.js';
+import { SmallSet } from './smallSet.js';
 
 /**
  * How a node's state is known:
@@ -359,21 +360,44 @@ export class NodeRecord {
 
 export const PHASES: readonly Phase[] = ['Satisfied', 'WorkingOnIt', 'Pending', 'Waiting', 'Failed', 'Unknown'];
 
+/**
+ * How many of an owner's nodes are in each phase: six small-integer fields, where a Map of six
+ * entries costs its hash table (some 150 bytes per owner). Read and written like that Map.
+ */
+export class PhaseCounts {
+  private Satisfied = 0;
+  private WorkingOnIt = 0;
+  private Pending = 0;
+  private Waiting = 0;
+  private Failed = 0;
+  private Unknown = 0;
+
+  get(phase: Phase): number {
+    return this[phase];
+  }
+
+  set(phase: Phase, count: number): this {
+    this[phase] = count;
+    return this;
+  }
+}
+
 /** An Expectation or a Dag as the engine holds it. */
 export class OwnerModel {
   nodes: NodeRecord[] = [];
   /** The space other owners map their partitions onto (Dags: one time key, `period`). */
   space: PartitionSpace | undefined;
-  counts = new Map<Phase, number>(PHASES.map((p) => [p, 0]));
-  failing = new Set<NodeRecord>();
+  counts = new PhaseCounts();
+  // SmallSets: most owners never fill these, and an empty Set costs its table (see smallSet.ts).
+  failing = new SmallSet<NodeRecord>();
   /** Nodes Unknown because their check failed (CheckerFailed, CheckerTimeout, NoVerdict), not never checked. */
-  checkerFailing = new Set<NodeRecord>();
+  checkerFailing = new SmallSet<NodeRecord>();
   /** Nodes whose action is due but the concurrency limit is reached, oldest first. */
-  waitingForSlot = new Set<NodeRecord>();
+  waitingForSlot = new SmallSet<NodeRecord>();
   activeLeases = 0;
   maxConcurrent = 10;
   /** Dags: periods with an open run. */
-  openRuns = new Set<string>();
+  openRuns = new SmallSet<string>();
   historyLimit = 3;
   /**
    * Dags added after the first world start nothing before this time: objects applied together
@@ -392,8 +416,6 @@ export class OwnerModel {
   invalid: string | undefined;
   invalidReason: string | undefined;
   statusChanged = true;
-  /** Dag: the owners it depends on through DagDependencies (for edges and inherited periods). */
-  upstreamKeys: string[] = [];
 
   /** `store`: where its nodes keep their numbers (the compiler's, shared by every owner). */
   constructor(

@@ -141,7 +141,7 @@ function rank(node: NodeRecord): number {
 }
 
 /** The `count` nodes of a set with the smallest ids, in order, without sorting the whole set. */
-function firstById(nodes: ReadonlySet<NodeRecord>, count: number): NodeRecord[] {
+function firstById(nodes: Iterable<NodeRecord>, count: number): NodeRecord[] {
   const out: NodeRecord[] = [];
   for (const node of nodes) {
     if (out.length === count && node.id >= (out[count - 1] as NodeRecord).id) continue;

@@ -13,7 +13,23 @@ export const expectationNodeId = (ownerKey: string, partition: string): string =
 export const dagNodeId = (ownerKey: string, task: string, period: string): string => [ownerKey, task, period].join('|');
 
 /** Where the nodes of an owner are found by partition (row) index, per task for a Dag. */
-export type NodeIndex = Map<string, NodeRecord[]>;
+export interface NodeIndex {
+  get(task: string): NodeRecord[] | undefined;
+}
+
+/**
+ * An Expectation's index: its nodes by row, which is its node list itself. One small object, where
+ * a Map of one entry costs a hash table per owner (11,000 small owners).
+ */
+class WholeIndex implements NodeIndex {
+  constructor(private readonly nodes: NodeRecord[]) {}
+  get(task: string): NodeRecord[] | undefined {
+    return task === WHOLE_DAG ? this.nodes : undefined;
+  }
+}
+
+/** The index of an owner that has no nodes (it never compiled). */
+export const NO_INDEX: NodeIndex = Object.freeze({ get: () => undefined });
 
 export interface Materialized {
   index: NodeIndex;
@@ -29,7 +45,7 @@ let compileStamp = 0;
 
 /** `existing` finds a node this owner had before (by id, through its old index). */
 export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id: string) => NodeRecord | undefined, store: NodeStore): Materialized {
-  const index: NodeIndex = new Map();
+  let index: NodeIndex;
   const space = draft.space;
   const count = rowCount(space);
   const expected = count * (draft.ref.kind === 'Expectation' ? 1 : draft.tasks.length + 1);
@@ -68,8 +84,10 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id:
     const prefix = `${draft.key}|`;
     const nodes = new Array<NodeRecord>(count);
     for (let row = 0; row < count; row++) nodes[row] = get(looking ? prefix + rowKey(space, row) : undefined, draft.policy, row, undefined);
-    index.set(WHOLE_DAG, nodes);
+    index = new WholeIndex(nodes);
   } else {
+    const tasks = new Map<string, NodeRecord[]>();
+    index = tasks;
     const periodValues = Array.from({ length: count }, (_, row) => ({
       ...draft.params,
       period: rowValue(space, row, 'period') as string,
@@ -81,14 +99,15 @@ export function materialize(owner: OwnerModel, draft: OwnerDraft, existing: (id:
     // (period=2026-01-05): DagRuns, run records and re-run requests use that name.
     const periods = periodValues.map((v) => v.period);
     for (const task of draft.tasks) {
-      index.set(task.name, periods.map((period, i) => get(looking ? dagNodeId(draft.key, task.name, period) : undefined, task.policy, i, { ...(periodValues[i] as Record<string, string>), task: task.name })));
+      tasks.set(task.name, periods.map((period, i) => get(looking ? dagNodeId(draft.key, task.name, period) : undefined, task.policy, i, { ...(periodValues[i] as Record<string, string>), task: task.name })));
     }
-    index.set(WHOLE_DAG, periods.map((period, i) => get(looking ? dagNodeId(draft.key, WHOLE_DAG, period) : undefined, draft.policy, i, periodValues[i] as Record<string, string>)));
+    tasks.set(WHOLE_DAG, periods.map((period, i) => get(looking ? dagNodeId(draft.key, WHOLE_DAG, period) : undefined, draft.policy, i, periodValues[i] as Record<string, string>)));
   }
   const removed = owner.nodes.length === 0 ? [] : owner.nodes.filter((n) => n.stamp !== stamp);
   kept.length = keptCount;
   created.length = createdCount;
-  owner.nodes = kept;
+  // An Expectation's nodes in row order are the ones kept, in that order: one array for both.
+  owner.nodes = draft.ref.kind === 'Expectation' && keptCount === count ? (index.get(WHOLE_DAG) as NodeRecord[]) : kept;
   return { index, created, removed };
 }
 
@@ -98,11 +117,23 @@ export interface Upstream {
   index: NodeIndex | undefined;
 }
 
+/** What wiring reads of a draft: kept per owner between compiles, the rest of the draft is not. */
+export type Wiring = Pick<OwnerDraft, 'ref' | 'edges' | 'runTarget' | 'tasks'>;
+
+/** The Wiring of an Expectation that reads no other owner: one object for all of them. */
+const NOTHING_TO_WIRE: Wiring = Object.freeze({ ref: Object.freeze({ kind: 'Expectation', namespace: '', name: '' }), edges: [], tasks: [] });
+
+/** The part of `draft` that wire reads, sharing its owner's ref (the draft's is a copy). */
+export function wiringOf(draft: OwnerDraft, owner: OwnerModel): Wiring {
+  if (draft.ref.kind === 'Expectation' && draft.edges.length === 0 && draft.runTarget === undefined && draft.tasks.length === 0) return NOTHING_TO_WIRE;
+  return draft.runTarget !== undefined ? { ref: owner.ref, edges: draft.edges, runTarget: draft.runTarget, tasks: draft.tasks } : { ref: owner.ref, edges: draft.edges, tasks: draft.tasks };
+}
+
 /**
  * Sets the inputs of every node of `owner` from its draft's edges, and registers the node as a
  * dependent of each input. Inputs of other owners that pointed here must have been cleared first.
  */
-export function wire(owner: OwnerModel, draft: OwnerDraft, index: NodeIndex, upstreamOf: (key: string) => Upstream): void {
+export function wire(owner: OwnerModel, draft: Wiring, index: NodeIndex, upstreamOf: (key: string) => Upstream): void {
   const all = index.get(WHOLE_DAG) ?? [];
   const resolved = draft.edges.map((edge) => resolveEdge(owner, edge, upstreamOf));
 

@@ -1,14 +1,14 @@
 import { checkGraph, GraphReason } from '../api/graphChecks.js';
 import { checkPodPolicy, type PodPolicy, PolicyReason } from '../api/podPolicy.js';
 import type { Dag, DagDependency, Expectation, HomeostatObject, StateChecker } from '../api/types.js';
-import { draftDag, draftExpectation, emptyWorld, type OwnerDraft, ownerKeyOf, type World } from './compile.js';
-import { type NodeRecord, OwnerModel } from './model.js';
+import { draftDag, type Drafted, draftExpectation, emptyWorld, ownerKeyOf, type World } from './compile.js';
+import { type NodeRecord, OwnerModel, type Policy } from './model.js';
 import { refuseOverTotalCap } from './nodeBudget.js';
 import { DEFAULT_MAX_NODES_PER_OBJECT, DEFAULT_MAX_NODES_TOTAL, TOTAL_NODE_CAP } from './nodeCount.js';
 import type { OwnerRef } from './types.js';
 import { type PartitionSpace, rowCount, rowOfKey, rowValue, type SpaceColumn } from './partitions.js';
 import { NodeStore } from './nodeStore.js';
-import { materialize, type NodeIndex, unwire, WHOLE_DAG, wire } from './wiring.js';
+import { materialize, NO_INDEX, type NodeIndex, unwire, WHOLE_DAG, wire, type Wiring, wiringOf } from './wiring.js';
 import { readersLast } from './ownerOrder.js';
 
 /** Why an object is not valid; the runtime turns it into Valid=False and an Event. */
@@ -37,6 +37,26 @@ export interface NodeLimits {
 }
 
 const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.namespace ?? 'default';
+/**
+ * What an owner's inputs hash to: a digest of their JSON, not the JSON, so the compiler keeps
+ * 44 characters per owner between worlds instead of a copy of every spec.
+ */
+const digest = (inputs: unknown[]): string => sha256(JSON.stringify(inputs));
+
+interface NodeCrypto {
+  createHash(algorithm: 'sha256'): { update(text: string): { digest(encoding: 'base64'): string } };
+}
+/**
+ * SHA-256 from Node's crypto when there is one (the controller), found without an import: the
+ * engine also type-checks and bundles for the browser (web/). Without it, the text itself: exact,
+ * only bigger.
+ */
+const sha256: (text: string) => string = (() => {
+  const crypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+  return crypto !== undefined ? (text) => crypto.createHash('sha256').update(text).digest('base64') : (text) => text;
+})();
+/** The owners most owners read: none (one array for all of them). */
+const NO_KEYS: string[] = [];
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** An Expectation whose valuesFrom ConfigMap could not be read (not missing): held until it can be. */
@@ -55,7 +75,8 @@ function unreadableConfigMap(exp: Expectation, world: World): { ok: false; reaso
  */
 export class WorldCompiler {
   private readonly byKey = new Map<string, OwnerModel>();
-  private readonly drafts = new Map<string, OwnerDraft>();
+  /** What each owner's next wiring reads of its draft (the rest of the draft is dropped once compiled). */
+  private readonly drafts = new Map<string, Wiring>();
   private readonly indexes = new Map<string, NodeIndex>();
   /** Lookups built on demand to find a node by id: per column, its encoded values; per Dag space, its periods. */
   private readonly columnLookups = new WeakMap<SpaceColumn, Map<string, number>>();
@@ -67,6 +88,8 @@ export class WorldCompiler {
   /** Owner key -> keys of the owners it reads (edges, run targets, inherited periods). */
   private refs = new Map<string, string[]>();
   private world: World = emptyWorld();
+  /** Namespace names, one string each for every owner's ref (a namespace name is short, they are few). */
+  private readonly namespaces = new Map<string, string>();
   private problemList: ObjectProblem[] = [];
   /** The earliest owner change time, or null when a compile may have moved it. */
   private nextChange: number | undefined | null = null;
@@ -200,7 +223,7 @@ export class WorldCompiler {
     /** An owner whose inputs cannot be read: compiled as invalid, its hash changes with its generation and error. */
     const unreadable = (key: string, object: Expectation | Dag, error: unknown): void => {
       broken(object.kind, object, 'reading its inputs', error);
-      hashes.set(key, JSON.stringify([object.metadata.generation, invalid.get(key)?.message]));
+      hashes.set(key, digest([object.metadata.generation, invalid.get(key)?.message]));
       refs.set(key, []);
     };
     for (const exp of world.expectations) {
@@ -218,7 +241,7 @@ export class WorldCompiler {
         const mapKey = `${ns}/${p.valuesFrom.configMap}`;
         return [world.configMaps.get(mapKey) ?? world.configMapErrors?.get(mapKey) ?? null];
       });
-      hashes.set(key, JSON.stringify([exp.metadata.generation, exp.spec, checkers.get(`${ns}/${exp.spec.checker.ref}`)?.spec ?? null, usedMaps, invalid.get(key)?.message]));
+      hashes.set(key, digest([exp.metadata.generation, exp.spec, checkers.get(`${ns}/${exp.spec.checker.ref}`)?.spec ?? null, usedMaps, invalid.get(key)?.message]));
       refs.set(key, [
         ...(exp.spec.dependsOn ?? []).map((d) => (d.expectation !== undefined ? ownerKeyOf('Expectation', ns, d.expectation) : ownerKeyOf('Dag', ns, d.dag ?? ''))),
         ...(exp.spec.action?.dagRun !== undefined ? [ownerKeyOf('Dag', ns, exp.spec.action.dagRun.dag)] : []),
@@ -235,7 +258,7 @@ export class WorldCompiler {
       }
     }
     function hashDag(dag: Dag, key: string, mine: DagDependency[]): void {
-      hashes.set(key, JSON.stringify([dag.metadata.generation, dag.spec, mine.map((d) => d.spec), invalid.get(key)?.message, ...mine.map((d) => invalid.get(`DagDependency/${nsOf(d)}/${d.metadata.name}`)?.message)]));
+      hashes.set(key, digest([dag.metadata.generation, dag.spec, mine.map((d) => d.spec), invalid.get(key)?.message, ...mine.map((d) => invalid.get(`DagDependency/${nsOf(d)}/${d.metadata.name}`)?.message)]));
       refs.set(key, mine.flatMap((d) => d.spec.dependsOn.map((u) => ownerKeyOf('Dag', nsOf(d), u.dag))));
       sources.set(key, dag);
     }
@@ -247,7 +270,7 @@ export class WorldCompiler {
 
     this.problemList = problems.map((p) => ({ kind: p.kind, namespace: p.namespace, name: p.name, reason: p.reason, message: p.message }));
     const overTotal = refuseOverTotalCap({ changed, owners: this.byKey, sources, depsOf, invalid, configMaps: world.configMaps, now, maxPerObject: this.maxPerObject, maxTotal: this.maxTotal });
-    yield* this.recompile(changed, now, (key) => {
+    const draftOf = (key: string): Drafted | undefined => {
       const source = sources.get(key);
       const problem = invalid.get(key);
       if (problem !== undefined) return { ok: false, reason: problem.reason, message: problem.message };
@@ -266,10 +289,32 @@ export class WorldCompiler {
       const inheritFrom = source.spec.periods === undefined ? mine[0]?.spec.dependsOn[0]?.dag : undefined;
       const inherited = inheritFrom !== undefined ? this.byKey.get(ownerKeyOf('Dag', nsOf(source), inheritFrom))?.space : undefined;
       return draftDag(source, mine, now, inherited, this.maxPerObject);
+    };
+    // Equal policies are one object: 10,000 Expectations of one checker and action need not hold 10,000 copies.
+    const policies = new Map<string, Policy>();
+    const shared = (policy: Policy): Policy => {
+      const text = JSON.stringify(policy, (_, v: unknown) => (v === Infinity ? 'Infinity' : v));
+      const found = policies.get(text);
+      if (found !== undefined) return found;
+      policies.set(text, policy);
+      return policy;
+    };
+    yield* this.recompile(changed, now, (key) => {
+      const drafted = draftOf(key);
+      if (drafted?.ok === true) {
+        drafted.draft.policy = shared(drafted.draft.policy);
+        for (const task of drafted.draft.tasks) task.policy = shared(task.policy);
+      }
+      return drafted;
     });
     // Only now: had the compile thrown (a bug), the next world would compile these owners again.
     this.hashes.clear();
-    for (const [k, v] of hashes) this.hashes.set(k, v);
+    // Kept between worlds under the owners' own key strings: this world's are copies.
+    const keyOf = (k: string): string => this.byKey.get(k)?.key ?? k;
+    for (const [k, v] of hashes) this.hashes.set(keyOf(k), v);
+    const kept = new Map<string, string[]>();
+    for (const [k, reads] of this.refs) kept.set(keyOf(k), reads.length === 0 ? NO_KEYS : reads.map(keyOf));
+    this.refs = kept;
   }
 
   /** Time passed: owners whose calendars grew are compiled again (new partitions, new periods). */
@@ -315,8 +360,7 @@ export class WorldCompiler {
         if (existing !== undefined) this.removeOwner(existing);
         continue;
       }
-      const [kind, namespace, name] = key.split('/') as [OwnerRef['kind'], string, string];
-      const owner = existing ?? new OwnerModel(key, { kind, namespace, name }, this.store);
+      const owner = existing ?? new OwnerModel(key, this.refOf(key), this.store);
       this.byKey.set(key, owner);
       if (existing === undefined) this.hooks.onOwnerCreated?.(owner);
       if (!drafted.ok) {
@@ -345,8 +389,8 @@ export class WorldCompiler {
         if (node.policy.rule !== 'make') owner.counts.set('Unknown', (owner.counts.get('Unknown') ?? 0) + 1);
         this.hooks.onCreated(node);
       }
-      this.drafts.set(key, draft);
-      this.indexes.set(key, index);
+      this.drafts.set(owner.key, wiringOf(draft, owner));
+      this.indexes.set(owner.key, index);
       this.markChanged(owner);
       yield owner.nodes.length;
     }
@@ -369,6 +413,17 @@ export class WorldCompiler {
   }
 
   /**
+   * An owner's ref, its kind and namespace strings shared by every owner that has them (split
+   * from the key, each would be a copy per owner).
+   */
+  private refOf(key: string): OwnerRef {
+    const [kind, namespace, name] = key.split('/') as [OwnerRef['kind'], string, string];
+    let shared = this.namespaces.get(namespace);
+    if (shared === undefined) this.namespaces.set(namespace, (shared = namespace));
+    return { kind: kind === 'Dag' ? 'Dag' : 'Expectation', namespace: shared, name };
+  }
+
+  /**
    * The owner is not valid (for now): it says why, and its nodes are held, not dropped. Their
    * leases, running actions and records stay until the owner is valid again (the same nodes carry
    * on) or deleted (removeOwner cancels them): a StateChecker deleted by mistake, or a ConfigMap
@@ -380,7 +435,7 @@ export class WorldCompiler {
     owner.invalidReason = reason;
     owner.nextChangeAt = undefined;
     this.drafts.delete(owner.key);
-    if (!this.indexes.has(owner.key)) this.indexes.set(owner.key, new Map());
+    if (!this.indexes.has(owner.key)) this.indexes.set(owner.key, NO_INDEX);
     const [k, ns, n] = owner.key.split('/') as [string, string, string];
     if (!this.problemList.some((p) => p.kind === k && p.namespace === ns && p.name === n)) this.problemList.push({ kind: k, namespace: ns, name: n, reason, message });
     this.markChanged(owner);
