@@ -90,15 +90,24 @@ export interface StatusStoreOptions {
 }
 
 /**
- * What the store keeps of one object. Small on purpose (12,000 of them at a first pass): the
- * summary as one JSON string, not an object tree; one shape for every entry (every field is set
- * when it is made); no promise while no write is queued or in flight.
+ * What the store keeps of one object. Small on purpose (12,000 of them at a first pass): a
+ * composed summary as one JSON string until the informer shows it written, then nothing of its
+ * own (the informer's object holds it); one shape for every entry (every field is set when it is
+ * made); no promise while no write is queued or in flight.
  */
 interface Entry {
   /** `Kind/namespace/name`: the same string the entries map is keyed by. */
   key: string;
-  /** The composed status (JSON), without leases and retries; undefined until first composed or read. */
+  /** The composed status (JSON), without leases and retries, until `base` holds it; undefined until composed. */
   summary: string | undefined;
+  /**
+   * The status the summary is taken from when there is no `summary`: the informer's object's (the
+   * very object, not a copy), either as read before anything was composed, or once it showed
+   * what this store wrote. Informers' objects are replaced, never changed in place.
+   */
+  base: Record<string, unknown> | undefined;
+  /** The resourceVersion the write of `summary` produced: when the informer shows it, `base` replaces `summary`. */
+  summaryVersion: string | undefined;
   /** Owners only: what `save` keeps. */
   state: OwnerState | undefined;
   /**
@@ -243,12 +252,12 @@ export class StatusStore implements StateStore, StatusWriter {
 
   prepareStatus(object: ObjectRef, status: Record<string, unknown>): void {
     // An owner's summary rides along with its leases in the next save.
-    if (OWNER_KINDS.has(object.kind)) this.entry(object).summary = summaryJson(status);
+    if (OWNER_KINDS.has(object.kind)) this.compose(this.entry(object), summaryJson(status));
   }
 
   async writeStatus(object: ObjectRef, status: Record<string, unknown>): Promise<void> {
     const entry = this.entry(object);
-    entry.summary = summaryJson(status);
+    this.compose(entry, summaryJson(status));
     await this.flush(entry, true);
   }
 
@@ -278,7 +287,7 @@ export class StatusStore implements StateStore, StatusWriter {
       });
       entry.labelled = true;
     }
-    entry.summary = JSON.stringify(status);
+    this.compose(entry, JSON.stringify(status));
     await this.flush(entry, true);
   }
 
@@ -323,7 +332,11 @@ export class StatusStore implements StateStore, StatusWriter {
       this.forget(ref);
       return Promise.resolve();
     }
-    if (entry === undefined || entry.written === undefined || rv === undefined || isOurs(entry.ours, rv)) return Promise.resolve();
+    if (entry === undefined || entry.written === undefined || rv === undefined) return Promise.resolve();
+    if (isOurs(entry.ours, rv)) {
+      this.confirmed(entry, ref, rv);
+      return Promise.resolve();
+    }
     const seen = digestOf(object.status ?? {});
     if (seen === entry.written || seen === digestOf(this.document(entry))) return Promise.resolve();
     this.options.log.info({ kind: ref.kind, namespace: ref.namespace, name: ref.name }, 'the status was changed by someone else; writing it back');
@@ -338,11 +351,30 @@ export class StatusStore implements StateStore, StatusWriter {
     this.urgent.delete(refKey(ref));
   }
 
+  /** A newly composed summary: kept until the informer shows it written. */
+  private compose(entry: Entry, summary: string): void {
+    entry.summary = summary;
+    entry.summaryVersion = undefined;
+  }
+
+  /**
+   * The informer shows this store's latest write: the summary written is in its object, which
+   * `base` now points at instead of keeping a copy (unless a newer summary was composed since).
+   */
+  private confirmed(entry: Entry, ref: ObjectRef, rv: string): void {
+    if (entry.summary === undefined || entry.summaryVersion !== rv) return;
+    const seen = this.options.current?.(ref);
+    if (seen?.metadata?.resourceVersion !== rv || seen.status === undefined) return;
+    entry.base = seen.status;
+    entry.summary = undefined;
+    entry.summaryVersion = undefined;
+  }
+
   private entry(ref: ObjectRef): Entry {
     const key = refKey(ref);
     let entry = this.entries.get(key);
     if (entry === undefined) {
-      entry = { key, summary: undefined, state: undefined, written: undefined, resourceVersion: undefined, ours: undefined, running: false, next: undefined, labelled: false, uid: undefined };
+      entry = { key, summary: undefined, base: undefined, summaryVersion: undefined, state: undefined, written: undefined, resourceVersion: undefined, ours: undefined, running: false, next: undefined, labelled: false, uid: undefined };
       this.entries.set(key, entry);
     }
     return entry;
@@ -411,16 +443,27 @@ export class StatusStore implements StateStore, StatusWriter {
     for (let attempt = 1; ; attempt++) {
       const seen = this.options.current?.(ref);
       entry.uid ??= seen?.metadata?.uid;
-      entry.summary ??= seen?.status === undefined ? undefined : summaryJson(seen.status);
+      if (entry.summary === undefined && entry.base === undefined) entry.base = seen?.status;
       if (OWNER_KINDS.has(ref.kind)) entry.state ??= stateFromStatus(seen?.status, ref.kind);
+      const summary = entry.summary;
       const status = this.document(entry);
       const digest = digestOf(status);
-      if (digest === entry.written) return;
+      if (digest === entry.written) {
+        // Composed again as it was written: once the informer shows our latest write, its object holds it.
+        const latest = entry.ours?.slice(entry.ours.lastIndexOf(' ') + 1);
+        if (summary !== undefined && latest !== undefined) {
+          entry.summaryVersion = latest;
+          this.confirmed(entry, ref, latest);
+        }
+        return;
+      }
       // Not written by this process yet, and the API holds this very status already (a
       // controller started again over unchanged objects): nothing to write. Should the informer
       // be behind, the newer status arrives as an update and `observe` writes ours back.
       if (entry.written === undefined && seen?.status !== undefined && digestOf(seen.status) === digest) {
         entry.written = digest;
+        entry.base = seen.status;
+        entry.summary = undefined;
         return;
       }
       let resourceVersion = entry.resourceVersion ?? seen?.metadata?.resourceVersion;
@@ -434,6 +477,7 @@ export class StatusStore implements StateStore, StatusWriter {
         const written = await api.replaceStatus(ref, body);
         entry.resourceVersion = written.metadata?.resourceVersion;
         if (entry.resourceVersion !== undefined) entry.ours = withOurs(entry.ours, entry.resourceVersion);
+        if (summary !== undefined && entry.summary === summary) entry.summaryVersion = entry.resourceVersion;
         entry.written = digest;
         this.writes++;
         this.options.onWrite?.(ref.kind);
@@ -464,7 +508,7 @@ export class StatusStore implements StateStore, StatusWriter {
 
   /** The status to write: the summary, and for an owner its leases and retry records. */
   private document(entry: Entry): Record<string, unknown> {
-    const summary = entry.summary === undefined ? {} : (JSON.parse(entry.summary) as Record<string, unknown>);
+    const summary = entry.summary !== undefined ? (JSON.parse(entry.summary) as Record<string, unknown>) : entry.base !== undefined ? withoutState(entry.base) : {};
     const { kind } = refOf(entry.key);
     if (!OWNER_KINDS.has(kind)) return summary;
     return { ...summary, ...stateFields(kind, entry.state ?? emptyState(kind)) };
