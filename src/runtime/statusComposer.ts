@@ -3,7 +3,7 @@ import type { Condition, DagDependency, DagRun, StateChecker } from '../api/type
 import { type Engine, ownerConditions, ownerStatus, type OwnerRef, type Plan, type RunRecord, type World } from '../engine/index.js';
 import type { ObjectRef } from './ports.js';
 import { type Suspension, suspensionOf, withSuspended } from './suspension.js';
-import { type ConditionTrace, dagRunStatus, dagStatus, expectationStatus, type RunTask, stamp, traceOf, validityStatus } from './statusDocuments.js';
+import { type ConditionTrace, dagRunStatus, dagStatus, expectationStatus, type RunTask, stamp, tracesIn, tracesOf, validityStatus } from './statusDocuments.js';
 
 /** The declared objects the engine does not plan for, but whose status the controller writes. */
 export interface SideObjects {
@@ -27,13 +27,13 @@ const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.nam
  */
 export class StatusComposer {
   /**
-   * The conditions written last (their traces: type, status, since when), by owner key
+   * The conditions written last (their traces: type, status, since when; see tracesOf), by owner key
    * (Expectations, Dags) and by object (the side objects'). Objects no longer declared are
    * forgotten: with churn they would otherwise pile up, and one created again under the same name
    * would inherit the deleted one's conditions.
    */
-  private readonly ownerConditions = new Map<string, ConditionTrace[]>();
-  private readonly sideConditions = new Map<string, ConditionTrace[]>();
+  private readonly ownerConditions = new Map<string, string>();
+  private readonly sideConditions = new Map<string, string>();
   /**
    * Owner key -> the generation of the declared object, as last handed to the engine, when the
    * engine's model holds another one (it rejected the object): for the rest, the model's is it.
@@ -86,9 +86,9 @@ export class StatusComposer {
       const key = refKey(ref);
       const summary = ownerStatus(model, (id) => this.engine.lease(id), (id) => this.engine.retry(id));
       const generation = this.generations.get(key) ?? model.generation;
-      const previous = this.ownerConditions.get(key) ?? this.stored({ kind: ref.kind, namespace: ref.namespace, name: ref.name });
+      const previous = this.previous(this.ownerConditions.get(key), { kind: ref.kind, namespace: ref.namespace, name: ref.name });
       const conditions = withSuspended(refused(ownerConditions(summary, previous, generation, now), this.refusalOf(ref), previous, generation, now), this.suspensions.get(key), previous, generation, now);
-      this.ownerConditions.set(key, traceOf(conditions, now));
+      this.ownerConditions.set(key, tracesOf(conditions));
       const status = ref.kind === 'Expectation' ? expectationStatus(summary, conditions, generation) : dagStatus(summary, conditions, generation);
       out.push({ object: { kind: ref.kind, namespace: ref.namespace, name: ref.name }, status: status as Record<string, unknown> });
     }
@@ -115,8 +115,8 @@ export class StatusComposer {
     const add = (object: ObjectRef, generation: number, extra: Record<string, unknown> = {}) => {
       const key = refKey(object);
       declared.add(key);
-      const status = validityStatus(problems.get(key), generation, this.sideConditions.get(key) ?? this.stored(object), now);
-      this.sideConditions.set(key, traceOf(status.conditions, now));
+      const status = validityStatus(problems.get(key), generation, this.previous(this.sideConditions.get(key), object), now);
+      this.sideConditions.set(key, tracesOf(status.conditions));
       out.push({ object, status: { ...extra, ...status } });
     };
     for (const c of objects.checkers) add({ kind: 'StateChecker', namespace: nsOf(c), name: c.metadata.name }, c.metadata.generation ?? 0);
@@ -133,6 +133,11 @@ export class StatusComposer {
     }
     for (const key of this.sideConditions.keys()) if (!declared.has(key)) this.sideConditions.delete(key);
     return out;
+  }
+
+  /** The conditions last written, as this composer kept them, else as the object's status holds them. */
+  private previous(kept: string | undefined, object: ObjectRef): readonly ConditionTrace[] | undefined {
+    return kept !== undefined ? tracesIn(kept) : this.stored(object);
   }
 
   private tasksOf(run: RunRecord): RunTask[] {
