@@ -49,7 +49,8 @@ const FIELD_MANAGER = 'homeostat';
  * API server), sent without fetch()'s overhead (plainHttp): the controller's most frequent request.
  */
 const statusWrite = () => ({ ...setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1'), httpApi: plainHttp });
-const refKey = (o: ObjectRef): string => `${o.kind}/${o.namespace}/${o.name}`;
+// join, not a template: the key is kept (one per object), and a template gives a rope of five strings.
+const refKey = (o: ObjectRef): string => [o.kind, o.namespace, o.name].join('/');
 
 export function kubeStatusApi(clients: KubeClients): StatusApi {
   const { custom } = clients;

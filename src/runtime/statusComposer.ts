@@ -39,6 +39,11 @@ export class StatusComposer {
    * engine's model holds another one (it rejected the object): for the rest, the model's is it.
    */
   private readonly generations = new Map<string, number>();
+  /**
+   * Each trace kept once: owners composed in the same pass mostly hold the same conditions since
+   * the same time (10,000 at a first pass, a handful of distinct traces). Cleared when full.
+   */
+  private readonly traces = new Map<string, string>();
   /** Owner key -> why the declared object is suspended (its Suspended condition), when it is. */
   private readonly suspensions = new Map<string, Suspension>();
 
@@ -88,7 +93,7 @@ export class StatusComposer {
       const generation = this.generations.get(key) ?? model.generation;
       const previous = this.previous(this.ownerConditions.get(key), { kind: ref.kind, namespace: ref.namespace, name: ref.name });
       const conditions = withSuspended(refused(ownerConditions(summary, previous, generation, now), this.refusalOf(ref), previous, generation, now), this.suspensions.get(key), previous, generation, now);
-      this.ownerConditions.set(key, tracesOf(conditions));
+      this.ownerConditions.set(key, this.kept(tracesOf(conditions)));
       const status = ref.kind === 'Expectation' ? expectationStatus(summary, conditions, generation) : dagStatus(summary, conditions, generation);
       out.push({ object: { kind: ref.kind, namespace: ref.namespace, name: ref.name }, status: status as Record<string, unknown> });
     }
@@ -116,7 +121,7 @@ export class StatusComposer {
       const key = refKey(object);
       declared.add(key);
       const status = validityStatus(problems.get(key), generation, this.previous(this.sideConditions.get(key), object), now);
-      this.sideConditions.set(key, tracesOf(status.conditions));
+      this.sideConditions.set(key, this.kept(tracesOf(status.conditions)));
       out.push({ object, status: { ...extra, ...status } });
     };
     for (const c of objects.checkers) add({ kind: 'StateChecker', namespace: nsOf(c), name: c.metadata.name }, c.metadata.generation ?? 0);
@@ -133,6 +138,14 @@ export class StatusComposer {
     }
     for (const key of this.sideConditions.keys()) if (!declared.has(key)) this.sideConditions.delete(key);
     return out;
+  }
+
+  private kept(trace: string): string {
+    const known = this.traces.get(trace);
+    if (known !== undefined) return known;
+    if (this.traces.size >= 1_000) this.traces.clear();
+    this.traces.set(trace, trace);
+    return trace;
   }
 
   /** The conditions last written, as this composer kept them, else as the object's status holds them. */
