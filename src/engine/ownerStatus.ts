@@ -161,7 +161,7 @@ const nodeLabel = (partition: string, task: string | undefined): string => (task
  * failed or is failing (its reason wins), or when a check failed (reason CheckerFailing); when
  * both, the message names both.
  */
-export function ownerConditions(status: OwnerStatus, previous: Condition[] | undefined, generation: number, now: number): Condition[] {
+export function ownerConditions(status: OwnerStatus, previous: readonly Pick<Condition, 'type' | 'status' | 'lastTransitionTime'>[] | undefined, generation: number, now: number): Condition[] {
   const c = status.counts;
   const working = c.WorkingOnIt + c.Pending;
   const wanted: Omit<Condition, 'lastTransitionTime'>[] = [

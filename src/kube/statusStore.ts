@@ -24,8 +24,8 @@ import type { Logger } from '../runtime/log.js';
 import type { ObjectRef, StateStore, StatusWriter } from '../runtime/ports.js';
 import { describeError, type KubeClients, mergePatch, plainHttp, resourceOf, statusOf } from './client.js';
 import { labelValue } from './labels.js';
+import { emptyOwnerState, type OwnerState, ownerStates, snapshotFromObjects, stableJson, stateFields, stateFromStatus, withoutState } from './leaseRecords.js';
 import { DEFAULT_PAGE_SIZE, type ListPage, pagedList } from './resilientInformer.js';
-import { type OwnerState, ownerStates, snapshotFromObjects, stableJson, stateFields, stateFromStatus, withoutState } from './leaseRecords.js';
 import { DAG_LABEL, KIND_PLURALS, MANAGED_BY_LABEL, MANAGER, type RawObject } from './worldCache.js';
 
 // ---- the API, narrowed to what this file does (a fake stands in for it in unit tests) --------
@@ -50,7 +50,8 @@ const FIELD_MANAGER = 'homeostat';
  * API server), sent without fetch()'s overhead (plainHttp): the controller's most frequent request.
  */
 const statusWrite = () => ({ ...setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1'), httpApi: plainHttp });
-const refKey = (o: ObjectRef): string => `${o.kind}/${o.namespace}/${o.name}`;
+// join, not a template: the key is kept (one per object), and a template gives a rope of five strings.
+const refKey = (o: ObjectRef): string => [o.kind, o.namespace, o.name].join('/');
 
 /** `pageSize`: objects per page of `list` (the informers' default). */
 export function kubeStatusApi(clients: KubeClients, pageSize = DEFAULT_PAGE_SIZE): StatusApi {
@@ -93,10 +94,25 @@ export interface StatusStoreOptions {
   onConflict?: (kind: ObjectRef['kind']) => void;
 }
 
+/**
+ * What the store keeps of one object. Small on purpose (12,000 of them at a first pass): a
+ * composed summary as one JSON string until the informer shows it written, then nothing of its
+ * own (the informer's object holds it); one shape for every entry (every field is set when it is
+ * made); no promise while no write is queued or in flight.
+ */
 interface Entry {
-  ref: ObjectRef;
-  /** The composed status, without leases and retries; undefined until first composed or read. */
-  summary: Record<string, unknown> | undefined;
+  /** `Kind/namespace/name`: the same string the entries map is keyed by. */
+  key: string;
+  /** The composed status (JSON), without leases and retries, until `base` holds it; undefined until composed. */
+  summary: string | undefined;
+  /**
+   * The status the summary is taken from when there is no `summary`: the informer's object's (the
+   * very object, not a copy), either as read before anything was composed, or once it showed
+   * what this store wrote. Informers' objects are replaced, never changed in place.
+   */
+  base: Record<string, unknown> | undefined;
+  /** The resourceVersion the write of `summary` produced: when the informer shows it, `base` replaces `summary`. */
+  summaryVersion: string | undefined;
   /** Owners only: what `save` keeps. */
   state: OwnerState | undefined;
   /**
@@ -105,14 +121,48 @@ interface Entry {
    */
   written: string | undefined;
   resourceVersion: string | undefined;
-  /** resourceVersions our own writes produced (the latest few): their watch events are not news. */
-  ours: string[];
-  chain: Promise<void>;
+  /** resourceVersions our own writes produced (the latest few, space-separated): their watch events are not news. */
+  ours: string | undefined;
+  /** A write is being made now. */
+  running: boolean;
+  /** A write is due after the running one, or waits for a slot: what its callers wait for (none: nobody waits). */
+  next: Pending | typeof QUEUED | undefined;
   /** A DagRun given the Dag label by this process. */
-  labelled?: boolean;
+  labelled: boolean;
   /** The uid of the object this entry was written to, once known: another uid is another object. */
-  uid?: string;
+  uid: string | undefined;
 }
+
+/** A write callers wait for. */
+interface Pending {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+/** A write is due that nobody waits for (its failure is retried by `writeLater`). */
+const QUEUED = 'queued';
+
+const pending = (): Pending => {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+};
+
+const refOf = (key: string): ObjectRef => {
+  const [kind = '', namespace = '', name = ''] = key.split('/');
+  return { kind: kind as ObjectRef['kind'], namespace, name };
+};
+
+/** The latest few resourceVersions our writes produced, with this one: one flat string (join, not +). */
+function withOurs(ours: string | undefined, rv: string): string {
+  if (ours === undefined) return rv;
+  return [...ours.split(' ').slice(-3), rv].join(' ');
+}
+const isOurs = (ours: string | undefined, rv: string): boolean => ours !== undefined && (ours === rv || ours.split(' ').includes(rv));
 
 const OWNER_KINDS = new Set(['Expectation', 'Dag']);
 
@@ -125,8 +175,13 @@ export class StatusStore implements StateStore, StatusWriter {
   /** Owners with a lease not yet written: `save` waits for these. */
   private readonly urgent = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Writes in flight. */
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  /** Entries whose write waits for a slot, in order (from `head` on): one per object, whatever asked for it. */
+  private queue: Entry[] = [];
+  private head = 0;
+  /** `settled` callers, told once nothing is queued or in flight. */
+  private idle: (() => void)[] = [];
 
   constructor(private readonly options: StatusStoreOptions) {}
 
@@ -143,7 +198,7 @@ export class StatusStore implements StateStore, StatusWriter {
 
   async save(snapshot: EngineSnapshot): Promise<void> {
     const states = ownerStates(snapshot);
-    for (const [key, entry] of this.entries) if (entry.state !== undefined && !states.has(key)) states.set(key, emptyState(entry.ref.kind));
+    for (const [key, entry] of this.entries) if (entry.state !== undefined && !states.has(key)) states.set(key, emptyState(refOf(key).kind));
     for (const [key, state] of states) {
       const [kind = '', namespace = '', name = ''] = key.split('/');
       const entry = this.entry({ kind: kind as OwnerRef['kind'], namespace, name });
@@ -162,14 +217,13 @@ export class StatusStore implements StateStore, StatusWriter {
     // Only new (or renewed) leases must be in the API before their actions start (DESIGN rule 2). The rest
     // (a finished lease, a success, a retry record) is written too, but nothing waits for it: a
     // success not yet written is found again from its Job after a restart.
+    // A write that succeeds takes its key out of `unsaved` and `urgent` (see `pump`); one that fails
+    // and nothing waited for is tried again by `writeLater`.
     const waited: { key: string; write: Promise<void> }[] = [];
-    for (const key of [...this.unsaved]) {
-      const write = this.flush(this.entries.get(key) as Entry).then(() => {
-        this.unsaved.delete(key);
-        this.urgent.delete(key);
-      });
-      if (this.urgent.has(key)) waited.push({ key, write });
-      else write.catch((error: unknown) => this.writeLater(key, error));
+    for (const key of this.unsaved) {
+      const entry = this.entries.get(key) as Entry;
+      if (this.urgent.has(key)) waited.push({ key, write: this.flush(entry, true) });
+      else this.flush(entry, false);
     }
     const results = await Promise.allSettled(waited.map((w) => w.write));
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${waited[i]?.key}: ${describeError(r.reason)}`] : []));
@@ -178,7 +232,8 @@ export class StatusStore implements StateStore, StatusWriter {
 
   /** Resolves once every write started so far has ended (a stopping controller waits for it). */
   async settled(): Promise<void> {
-    await Promise.all([...this.entries.values()].map((e) => e.chain));
+    if (this.running === 0 && this.head >= this.queue.length) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   /** A write nothing waited for failed: it is tried again soon, and by every later save. */
@@ -189,7 +244,7 @@ export class StatusStore implements StateStore, StatusWriter {
       this.retryTimer = undefined;
       for (const k of this.unsaved) {
         const entry = this.entries.get(k);
-        if (entry !== undefined) this.flush(entry).then(() => void this.unsaved.delete(k), (e: unknown) => this.writeLater(k, e));
+        if (entry !== undefined) this.flush(entry, false);
       }
     }, this.options.retryMs ?? 2_000);
     this.retryTimer.unref();
@@ -202,13 +257,13 @@ export class StatusStore implements StateStore, StatusWriter {
 
   prepareStatus(object: ObjectRef, status: Record<string, unknown>): void {
     // An owner's summary rides along with its leases in the next save.
-    if (OWNER_KINDS.has(object.kind)) this.entry(object).summary = withoutState(status);
+    if (OWNER_KINDS.has(object.kind)) this.compose(this.entry(object), summaryJson(status));
   }
 
   async writeStatus(object: ObjectRef, status: Record<string, unknown>): Promise<void> {
     const entry = this.entry(object);
-    entry.summary = withoutState(status);
-    await this.flush(entry);
+    this.compose(entry, summaryJson(status));
+    await this.flush(entry, true);
   }
 
   async writeRun(run: RunRecord, status: Record<string, unknown>): Promise<void> {
@@ -237,8 +292,8 @@ export class StatusStore implements StateStore, StatusWriter {
       });
       entry.labelled = true;
     }
-    entry.summary = status;
-    await this.flush(entry);
+    this.compose(entry, JSON.stringify(status));
+    await this.flush(entry, true);
   }
 
   async removeRun(run: RunRecord): Promise<void> {
@@ -282,12 +337,16 @@ export class StatusStore implements StateStore, StatusWriter {
       this.forget(ref);
       return Promise.resolve();
     }
-    if (entry === undefined || entry.written === undefined || rv === undefined || entry.ours.includes(rv)) return Promise.resolve();
+    if (entry === undefined || entry.written === undefined || rv === undefined) return Promise.resolve();
+    if (isOurs(entry.ours, rv)) {
+      this.confirmed(entry, ref, rv);
+      return Promise.resolve();
+    }
     const seen = digestOf(object.status ?? {});
     if (seen === entry.written || seen === digestOf(this.document(entry))) return Promise.resolve();
     this.options.log.info({ kind: ref.kind, namespace: ref.namespace, name: ref.name }, 'the status was changed by someone else; writing it back');
     entry.written = undefined;
-    return this.flush(entry).catch((error: unknown) => this.options.log.warn({ kind: ref.kind, namespace: ref.namespace, name: ref.name, error: describeError(error) }, 'writing the status back failed'));
+    return this.flush(entry, true).catch((error: unknown) => this.options.log.warn({ kind: ref.kind, namespace: ref.namespace, name: ref.name, error: describeError(error) }, 'writing the status back failed'));
   }
 
   /** Forgets what it knows of an object that was deleted. */
@@ -297,40 +356,119 @@ export class StatusStore implements StateStore, StatusWriter {
     this.urgent.delete(refKey(ref));
   }
 
+  /** A newly composed summary: kept until the informer shows it written. */
+  private compose(entry: Entry, summary: string): void {
+    entry.summary = summary;
+    entry.summaryVersion = undefined;
+  }
+
+  /**
+   * The informer shows this store's latest write: the summary written is in its object, which
+   * `base` now points at instead of keeping a copy (unless a newer summary was composed since).
+   */
+  private confirmed(entry: Entry, ref: ObjectRef, rv: string): void {
+    if (entry.summary === undefined || entry.summaryVersion !== rv) return;
+    const seen = this.options.current?.(ref);
+    if (seen?.metadata?.resourceVersion !== rv || seen.status === undefined) return;
+    entry.base = seen.status;
+    entry.summary = undefined;
+    entry.summaryVersion = undefined;
+  }
+
   private entry(ref: ObjectRef): Entry {
     const key = refKey(ref);
     let entry = this.entries.get(key);
     if (entry === undefined) {
-      entry = { ref, summary: undefined, state: undefined, written: undefined, resourceVersion: undefined, ours: [], chain: Promise.resolve() };
+      entry = { key, summary: undefined, base: undefined, summaryVersion: undefined, state: undefined, written: undefined, resourceVersion: undefined, ours: undefined, running: false, next: undefined, labelled: false, uid: undefined };
       this.entries.set(key, entry);
     }
     return entry;
   }
 
-  /** Writes the entry's status unless it is what was written last; one write per object at a time. */
-  private flush(entry: Entry): Promise<void> {
-    const next = entry.chain.then(() => this.limited(() => this.write(entry)));
-    entry.chain = next.catch(() => undefined);
-    return next;
+  /**
+   * Writes the entry's status unless it is what was written last; one write per object at a time.
+   * Asked again before its write started, the one write due serves both (it writes what the entry
+   * holds when it starts). `wait`: the caller waits for it (else a failure goes to `writeLater`).
+   */
+  private flush(entry: Entry, wait: true): Promise<void>;
+  private flush(entry: Entry, wait: false): void;
+  private flush(entry: Entry, wait: boolean): Promise<void> | void {
+    const due = entry.next;
+    if (due === undefined && !entry.running) this.queue.push(entry);
+    const next = !wait ? (due ?? QUEUED) : due === undefined || due === QUEUED ? pending() : due;
+    entry.next = next;
+    this.pump();
+    return next === QUEUED ? undefined : next.promise;
+  }
+
+  /** Starts queued writes while a slot is free. */
+  private pump(): void {
+    const max = this.options.concurrency ?? 16;
+    while (this.running < max && this.head < this.queue.length) {
+      const entry = this.queue[this.head++] as Entry;
+      const waiting = entry.next;
+      entry.next = undefined;
+      entry.running = true;
+      this.running++;
+      this.write(entry).then(
+        () => this.ended(entry, waiting, undefined, false),
+        (error: unknown) => this.ended(entry, waiting, error, true),
+      );
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (this.running === 0 && this.head >= this.queue.length && this.idle.length > 0) for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  private ended(entry: Entry, waiting: Pending | typeof QUEUED | undefined, error: unknown, failed: boolean): void {
+    entry.running = false;
+    this.running--;
+    const current = this.entries.get(entry.key) === entry;
+    // What a later save or write asked for is written by the write due next, if any.
+    if (current && entry.next === undefined) {
+      if (!failed) {
+        this.unsaved.delete(entry.key);
+        this.urgent.delete(entry.key);
+      } else if (this.unsaved.has(entry.key) && !this.urgent.has(entry.key)) this.writeLater(entry.key, error);
+    }
+    if (entry.next !== undefined) this.queue.push(entry);
+    if (waiting !== undefined && waiting !== QUEUED) {
+      if (failed) waiting.reject(error);
+      else waiting.resolve();
+    }
+    this.pump();
   }
 
   private async write(entry: Entry): Promise<void> {
     const { api, log } = this.options;
-    const ref = entry.ref;
+    const ref = refOf(entry.key);
     const maxAttempts = this.options.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       const seen = this.options.current?.(ref);
       entry.uid ??= seen?.metadata?.uid;
-      entry.summary ??= summaryOf(seen?.status);
+      if (entry.summary === undefined && entry.base === undefined) entry.base = seen?.status;
       if (OWNER_KINDS.has(ref.kind)) entry.state ??= stateFromStatus(seen?.status, ref.kind);
+      const summary = entry.summary;
       const status = this.document(entry);
       const digest = digestOf(status);
-      if (digest === entry.written) return;
+      if (digest === entry.written) {
+        // Composed again as it was written: once the informer shows our latest write, its object holds it.
+        const latest = entry.ours?.slice(entry.ours.lastIndexOf(' ') + 1);
+        if (summary !== undefined && latest !== undefined) {
+          entry.summaryVersion = latest;
+          this.confirmed(entry, ref, latest);
+        }
+        return;
+      }
       // Not written by this process yet, and the API holds this very status already (a
       // controller started again over unchanged objects): nothing to write. Should the informer
       // be behind, the newer status arrives as an update and `observe` writes ours back.
       if (entry.written === undefined && seen?.status !== undefined && digestOf(seen.status) === digest) {
         entry.written = digest;
+        entry.base = seen.status;
+        entry.summary = undefined;
         return;
       }
       let resourceVersion = entry.resourceVersion ?? seen?.metadata?.resourceVersion;
@@ -343,7 +481,8 @@ export class StatusStore implements StateStore, StatusWriter {
       try {
         const written = await api.replaceStatus(ref, body);
         entry.resourceVersion = written.metadata?.resourceVersion;
-        if (entry.resourceVersion !== undefined) entry.ours = [...entry.ours.slice(-3), entry.resourceVersion];
+        if (entry.resourceVersion !== undefined) entry.ours = withOurs(entry.ours, entry.resourceVersion);
+        if (summary !== undefined && entry.summary === summary) entry.summaryVersion = entry.resourceVersion;
         entry.written = digest;
         this.writes++;
         this.options.onWrite?.(ref.kind);
@@ -374,30 +513,20 @@ export class StatusStore implements StateStore, StatusWriter {
 
   /** The status to write: the summary, and for an owner its leases and retry records. */
   private document(entry: Entry): Record<string, unknown> {
-    const summary = entry.summary ?? {};
-    if (!OWNER_KINDS.has(entry.ref.kind)) return summary;
-    return { ...summary, ...stateFields(entry.ref.kind, entry.state ?? emptyState(entry.ref.kind)) };
-  }
-
-  private async limited<T>(work: () => Promise<T>): Promise<T> {
-    const max = this.options.concurrency ?? 16;
-    if (this.running >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-    try {
-      return await work();
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
-    }
+    const summary = entry.summary !== undefined ? (JSON.parse(entry.summary) as Record<string, unknown>) : entry.base !== undefined ? withoutState(entry.base) : {};
+    const { kind } = refOf(entry.key);
+    if (!OWNER_KINDS.has(kind)) return summary;
+    return { ...summary, ...stateFields(kind, entry.state ?? emptyState(kind)) };
   }
 }
 
 /**
- * A status's digest (SHA-1 of its stable JSON, 27 characters): two statuses with the same digest
+ * A status's digest (SHA-1 of its stable JSON, 27 characters of base64url): two statuses with the same digest
  * are the same document. SHA-1 is used for change detection only, never for trust.
  */
 function digestOf(status: Record<string, unknown>): string {
-  return createHash('sha1').update(stableJson(status)).digest('base64').slice(0, 27);
+  // base64url has no padding: 27 characters as they are (a slice would keep the 28 behind it).
+  return createHash('sha1').update(stableJson(status)).digest('base64url');
 }
 
 /** What `load` reads of a listed object: who it is, its status, and a DagRun's spec (its run). */
@@ -406,9 +535,9 @@ function loadedFields(object: RawObject): RawObject {
   return { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace, uid, resourceVersion }, ...(object.kind === 'DagRun' ? { spec: object.spec } : {}), status: object.status };
 }
 
-/** A status without what `save` owns. */
-function summaryOf(status: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  return status === undefined ? undefined : withoutState(status);
+/** A status without what `save` owns, as one JSON string (a flat string, not a tree of objects). */
+function summaryJson(status: Record<string, unknown>): string {
+  return JSON.stringify(withoutState(status));
 }
 
-const emptyState = (kind: string): OwnerState => ({ leases: [], retries: [], retriesDropped: 0, ...(kind === 'Dag' ? { successes: [], runRequests: [] } : {}) });
+const emptyState = emptyOwnerState;

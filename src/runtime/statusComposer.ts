@@ -1,9 +1,9 @@
 import { GraphReason } from '../api/graphChecks.js';
 import type { Condition, DagDependency, DagRun, StateChecker } from '../api/types.js';
-import { type Engine, ownerConditions, ownerKey, ownerStatus, type OwnerRef, type Plan, type RunRecord, type World } from '../engine/index.js';
+import { type Engine, ownerConditions, ownerStatus, type OwnerRef, type Plan, type RunRecord, type World } from '../engine/index.js';
 import type { ObjectRef } from './ports.js';
 import { type Suspension, suspensionOf, withSuspended } from './suspension.js';
-import { dagRunStatus, dagStatus, expectationStatus, type RunTask, validityStatus } from './statusDocuments.js';
+import { type ConditionTrace, dagRunStatus, dagStatus, expectationStatus, type RunTask, stamp, tracesIn, tracesOf, validityStatus } from './statusDocuments.js';
 
 /** The declared objects the engine does not plan for, but whose status the controller writes. */
 export interface SideObjects {
@@ -17,7 +17,8 @@ export interface StatusWrite {
   status: Record<string, unknown>;
 }
 
-const refKey = (o: ObjectRef): string => `${o.kind}/${o.namespace}/${o.name}`;
+// The engine's ownerKey, by join: a template gives a rope, and these keys are kept (one per declared object).
+const refKey = (o: ObjectRef): string => [o.kind, o.namespace, o.name].join('/');
 const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.namespace ?? 'default';
 
 /**
@@ -26,14 +27,23 @@ const nsOf = (o: { metadata: { namespace?: string } }): string => o.metadata.nam
  */
 export class StatusComposer {
   /**
-   * The conditions written last, by owner key (Expectations, Dags) and by object (the side
-   * objects'). Objects no longer declared are forgotten: with churn they would otherwise pile up,
-   * and one created again under the same name would inherit the deleted one's conditions.
+   * The conditions written last (their traces: type, status, since when; see tracesOf), by owner key
+   * (Expectations, Dags) and by object (the side objects'). Objects no longer declared are
+   * forgotten: with churn they would otherwise pile up, and one created again under the same name
+   * would inherit the deleted one's conditions.
    */
-  private readonly ownerConditions = new Map<string, Condition[]>();
-  private readonly sideConditions = new Map<string, Condition[]>();
-  /** Owner key -> the generation of the declared object, as last handed to the engine. */
+  private readonly ownerConditions = new Map<string, string>();
+  private readonly sideConditions = new Map<string, string>();
+  /**
+   * Owner key -> the generation of the declared object, as last handed to the engine, when the
+   * engine's model holds another one (it rejected the object): for the rest, the model's is it.
+   */
   private readonly generations = new Map<string, number>();
+  /**
+   * Each trace kept once: owners composed in the same pass mostly hold the same conditions since
+   * the same time (10,000 at a first pass, a handful of distinct traces). Cleared when full.
+   */
+  private readonly traces = new Map<string, string>();
   /** Owner key -> why the declared object is suspended (its Suspended condition), when it is. */
   private readonly suspensions = new Map<string, Suspension>();
 
@@ -59,13 +69,17 @@ export class StatusComposer {
   declare(world: Pick<World, 'expectations' | 'dags'>): void {
     this.generations.clear();
     this.suspensions.clear();
+    const declared = new Set<string>();
     for (const o of [...world.expectations, ...world.dags]) {
-      const key = ownerKey({ kind: o.kind, namespace: o.metadata.namespace ?? 'default', name: o.metadata.name });
-      this.generations.set(key, o.metadata.generation ?? 0);
+      const ref: OwnerRef = { kind: o.kind, namespace: o.metadata.namespace ?? 'default', name: o.metadata.name };
+      const key = refKey(ref);
+      declared.add(key);
+      const generation = o.metadata.generation ?? 0;
+      if (this.engine.owner(ref)?.generation !== generation) this.generations.set(key, generation);
       const suspension = suspensionOf(o);
       if (suspension !== undefined) this.suspensions.set(key, suspension);
     }
-    for (const key of this.ownerConditions.keys()) if (!this.generations.has(key)) this.ownerConditions.delete(key);
+    for (const key of this.ownerConditions.keys()) if (!declared.has(key)) this.ownerConditions.delete(key);
   }
 
   /** Statuses of the owners the plan changed (removed owners are skipped: nothing to write to). */
@@ -74,12 +88,12 @@ export class StatusComposer {
     for (const ref of changed) {
       const model = this.engine.owner(ref);
       if (model === undefined) continue;
-      const key = ownerKey(ref);
+      const key = refKey(ref);
       const summary = ownerStatus(model, (id) => this.engine.lease(id), (id) => this.engine.retry(id));
       const generation = this.generations.get(key) ?? model.generation;
-      const previous = this.ownerConditions.get(key) ?? this.stored({ kind: ref.kind, namespace: ref.namespace, name: ref.name });
+      const previous = this.previous(this.ownerConditions.get(key), { kind: ref.kind, namespace: ref.namespace, name: ref.name });
       const conditions = withSuspended(refused(ownerConditions(summary, previous, generation, now), this.refusalOf(ref), previous, generation, now), this.suspensions.get(key), previous, generation, now);
-      this.ownerConditions.set(key, conditions);
+      this.ownerConditions.set(key, this.kept(tracesOf(conditions)));
       const status = ref.kind === 'Expectation' ? expectationStatus(summary, conditions, generation) : dagStatus(summary, conditions, generation);
       out.push({ object: { kind: ref.kind, namespace: ref.namespace, name: ref.name }, status: status as Record<string, unknown> });
     }
@@ -106,8 +120,8 @@ export class StatusComposer {
     const add = (object: ObjectRef, generation: number, extra: Record<string, unknown> = {}) => {
       const key = refKey(object);
       declared.add(key);
-      const status = validityStatus(problems.get(key), generation, this.sideConditions.get(key) ?? this.stored(object), now);
-      this.sideConditions.set(key, status.conditions);
+      const status = validityStatus(problems.get(key), generation, this.previous(this.sideConditions.get(key), object), now);
+      this.sideConditions.set(key, this.kept(tracesOf(status.conditions)));
       out.push({ object, status: { ...extra, ...status } });
     };
     for (const c of objects.checkers) add({ kind: 'StateChecker', namespace: nsOf(c), name: c.metadata.name }, c.metadata.generation ?? 0);
@@ -124,6 +138,19 @@ export class StatusComposer {
     }
     for (const key of this.sideConditions.keys()) if (!declared.has(key)) this.sideConditions.delete(key);
     return out;
+  }
+
+  private kept(trace: string): string {
+    const known = this.traces.get(trace);
+    if (known !== undefined) return known;
+    if (this.traces.size >= 1_000) this.traces.clear();
+    this.traces.set(trace, trace);
+    return trace;
+  }
+
+  /** The conditions last written, as this composer kept them, else as the object's status holds them. */
+  private previous(kept: string | undefined, object: ObjectRef): readonly ConditionTrace[] | undefined {
+    return kept !== undefined ? tracesIn(kept) : this.stored(object);
   }
 
   private tasksOf(run: RunRecord): RunTask[] {
@@ -143,10 +170,10 @@ export class StatusComposer {
  * The conditions with Degraded=True saying why the owner's calls are refused for good (the
  * engine's own Degraded comes back once a call succeeds).
  */
-function refused(conditions: Condition[], refusal: { reason: string; message: string } | undefined, previous: Condition[] | undefined, generation: number, now: number): Condition[] {
+function refused(conditions: Condition[], refusal: { reason: string; message: string } | undefined, previous: readonly ConditionTrace[] | undefined, generation: number, now: number): Condition[] {
   if (refusal === undefined) return conditions;
   const old = previous?.find((c) => c.type === 'Degraded');
-  const lastTransitionTime = old?.status === 'True' ? old.lastTransitionTime : new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const lastTransitionTime = old?.status === 'True' ? old.lastTransitionTime : stamp(now);
   const degraded: Condition = { type: 'Degraded', status: 'True', reason: refusal.reason, message: refusal.message.slice(0, 1024), observedGeneration: generation, lastTransitionTime };
   return conditions.map((c) => (c.type === 'Degraded' ? degraded : c));
 }

@@ -35,7 +35,7 @@ export function suspensionOf(object: Suspendable): Suspension | undefined {
  * The conditions with Suspended=True appended when the object is suspended; without it when not
  * (a resumed object drops the condition). Its lastTransitionTime holds while it stays suspended.
  */
-export function withSuspended(conditions: Condition[], suspension: Suspension | undefined, previous: Condition[] | undefined, generation: number, now: number): Condition[] {
+export function withSuspended(conditions: Condition[], suspension: Suspension | undefined, previous: readonly Pick<Condition, 'type' | 'status' | 'lastTransitionTime'>[] | undefined, generation: number, now: number): Condition[] {
   const rest = conditions.filter((c) => c.type !== 'Suspended');
   if (suspension === undefined) return rest;
   const old = previous?.find((c) => c.type === 'Suspended');

@@ -222,6 +222,38 @@ describe('StatusStore', () => {
       expect(store.conflicts).toBe(1);
     });
 
+    it("writes its status back when someone else rewrote it after the informer showed the store's own write", async () => {
+      const ref: ObjectRef = { kind: 'Expectation', namespace: 'ns', name: 'daily' };
+      store = new StatusStore({ api, log: silentLogger(), recordEvent: () => undefined, current: (r) => api.objects.get(`${r.kind}/${r.namespace}/${r.name}`) });
+      await store.writeStatus(ref, { phase: 'Pending', conditions: [{ type: 'Valid', status: 'True' }] });
+      await store.observe(api.objects.get(`${EXP}`) as RawObject); // the informer shows our write
+      api.bump('Expectation', 'daily');
+      await store.observe(api.objects.get(`${EXP}`) as RawObject);
+      expect(api.status('Expectation', 'daily')).toEqual({ phase: 'Pending', conditions: [{ type: 'Valid', status: 'True' }], leases: [], retries: [] });
+      await store.save(snapshot([lease(`${EXP}|a`)]));
+      expect(api.status('Expectation', 'daily')).toMatchObject({ phase: 'Pending', conditions: [{ type: 'Valid', status: 'True' }], leases: [expect.objectContaining({ key: 'a' })] });
+    });
+
+    it('writes an object asked for again while its write is in flight once more, with what was asked last', async () => {
+      const ref: ObjectRef = { kind: 'Expectation', namespace: 'ns', name: 'daily' };
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const put = api.replaceStatus.bind(api);
+      let first = true;
+      api.replaceStatus = async (r, body) => {
+        if (first) {
+          first = false;
+          await held;
+        }
+        return put(r, body);
+      };
+      const writes = [store.writeStatus(ref, { phase: 'Pending' }), store.writeStatus(ref, { phase: 'WorkingOnIt' }), store.writeStatus(ref, { phase: 'Satisfied' })];
+      release();
+      await Promise.all(writes);
+      expect(api.calls.filter((c) => c.startsWith('put'))).toHaveLength(2);
+      expect(api.status('Expectation', 'daily')?.phase).toBe('Satisfied');
+    });
+
     it('gives up after 5 conflicts in a row (the reconciler retries later)', async () => {
       api.beforePut = () => api.bump('Expectation', 'daily');
       await expect(store.writeStatus({ kind: 'Expectation', namespace: 'ns', name: 'daily' }, { phase: 'Pending' })).rejects.toThrow(/Conflict/);
