@@ -86,6 +86,29 @@ describe('validateObject: a minimal object of every kind is valid and gets its d
   });
 });
 
+describe('validateObject with share: the validated object holds the input\'s parts that no default changed', () => {
+  it('shares them, copies only the way to a default, and leaves the input as it was', () => {
+    const input = { apiVersion: API_VERSION, kind: 'Dag', metadata: { name: 'x', namespace: 'data', uid: 'u1', generation: 1 }, spec: { maxActiveRuns: 2, historyLimit: 3, suspend: false, tasks: [{ name: 'a', job, timeout: '2h' }, { name: 'b', job }] } };
+    const before = structuredClone(input);
+    const result = validateObject(input, { share: true });
+    expect(input).toEqual(before);
+    expect(result).toEqual({ ok: true, object: { ...input, spec: { ...input.spec, tasks: [input.spec.tasks[0], { name: 'b', job, timeout: '1h' }] } } });
+    const object = result.ok ? (result.object as unknown as typeof input) : input;
+    expect(object.metadata).toBe(input.metadata);
+    expect(object.spec.tasks[0]).toBe(input.spec.tasks[0]);
+    expect(object.spec.tasks[1]?.job).toBe(job);
+    expect(object.spec.tasks[1]).not.toBe(input.spec.tasks[1]);
+  });
+
+  it('defaults the namespace in a copy of the metadata', () => {
+    const input = manifest('StateChecker', { image: 'i', mode: 'Job', timeout: '10m', batchSize: 100 });
+    const result = validateObject(input, { share: true });
+    expect(result.ok && result.object.metadata).toEqual({ name: 'x', namespace: 'default' });
+    expect(input.metadata).toEqual({ name: 'x' });
+    expect(result.ok && result.object.spec).toBe(input.spec);
+  });
+});
+
 describe('validateObject: every CEL rule fails with its message', () => {
   const cases: { name: string; input: unknown; path: string; message: string }[] = [
     {

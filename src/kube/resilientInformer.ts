@@ -183,6 +183,12 @@ export interface WatchState {
   readonly restarts: number;
 }
 
+/**
+ * Called with the object; an update also with the version it replaces, so a listener can tell what
+ * changed without keeping its own record of every object.
+ */
+export type InformerListener<T> = (object: T, previous?: T) => void;
+
 const keyOf = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 /**
@@ -197,7 +203,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   /** Relists through a fresh ListWatch (watchdog and periodic). */
   relists = 0;
   private readonly objects = new Map<string, T>();
-  private readonly listeners: Record<ObjectEvent, ((object: T) => void)[]> = { add: [], update: [], delete: [] };
+  private readonly listeners: Record<ObjectEvent, InformerListener<T>[]> = { add: [], update: [], delete: [] };
   private readonly clock: Clock;
   private core: InformerCore<T> | undefined;
   /** Bumped for every core; events of an older core are ignored. */
@@ -235,11 +241,11 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.syncedPromise;
   }
 
-  on(event: ObjectEvent, listener: (object: T) => void): void {
+  on(event: ObjectEvent, listener: InformerListener<T>): void {
     this.listeners[event].push(listener);
   }
 
-  off(event: ObjectEvent, listener: (object: T) => void): void {
+  off(event: ObjectEvent, listener: InformerListener<T>): void {
     this.listeners[event] = this.listeners[event].filter((l) => l !== listener);
   }
 
@@ -348,7 +354,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (old !== undefined) shareWithPrevious(object, old);
     this.objects.set(key, object);
     if (old === undefined) this.emit('add', object);
-    else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion || object.metadata?.resourceVersion === undefined) this.emit('update', object);
+    else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion || object.metadata?.resourceVersion === undefined) this.emit('update', object, old);
   }
 
   private remove(key: string): void {
@@ -359,10 +365,10 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.emit('delete', old);
   }
 
-  private emit(event: ObjectEvent, object: T): void {
+  private emit(event: ObjectEvent, object: T, previous?: T): void {
     for (const listener of this.listeners[event]) {
       try {
-        listener(object);
+        listener(object, previous);
       } catch (error) {
         this.options.log.error({ resource: this.resource, err: error }, 'an informer listener threw');
       }

@@ -52,6 +52,19 @@ describe('ResilientInformer', () => {
     await informer.stop();
   });
 
+  it('tells an update listener the version the update replaces', async () => {
+    put(obj('a', '1'));
+    make();
+    const seen: string[] = [];
+    informer.on('update', (o, previous) => seen.push(`${o.metadata?.resourceVersion} after ${previous?.metadata?.resourceVersion}`));
+    informer.start();
+    await informer.whenSynced();
+    core().event('update', obj('a', '2'));
+    core().event('update', obj('a', '3'));
+    expect(seen).toEqual(['2 after 1', '3 after 2']);
+    await informer.stop();
+  });
+
   it('a new version of an object shares what it did not change with the previous one, and has what it changed', async () => {
     const version = (rv: string, ready: string): KubernetesObject & { spec: unknown; status: unknown } => ({
       metadata: { namespace: 'ns', name: 'a', resourceVersion: rv, labels: { team: 'data' } },
