@@ -109,6 +109,17 @@ describe('validateObject with share: the validated object holds the input\'s par
   });
 });
 
+describe('validateObject: the same text checked again gets the same verdict, at its own path', () => {
+  it('reports a bad bound, step or duration in every object and place that has it', () => {
+    for (const name of ['a', 'b']) {
+      const messages = errorsOf(manifest('Dag', { periods: { from: 'yesterday', every: 'P0D' }, tasks: [{ name: 'a', job, timeout: '5x' }] }, name)).map((e) => `${e.path}: ${e.message}`);
+      expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^spec\.periods\.from: from: "yesterday" is not a date/), expect.stringMatching(/^spec\.periods\.every: every: "P0D" is not a positive/), expect.stringMatching(/^spec\.tasks\[0\]\.timeout: timeout: /)]));
+    }
+    const ranged = errorsOf(expectation({ partitions: { day: { from: '2026-01-01', to: 'yesterday', every: 'P1D' } } })).map((e) => `${e.path}: ${e.message}`);
+    expect(ranged).toEqual(expect.arrayContaining([expect.stringMatching(/^spec\.partitions\.day\.to: to: "yesterday" is not a date/)]));
+  });
+});
+
 describe('validateObject: every CEL rule fails with its message', () => {
   const cases: { name: string; input: unknown; path: string; message: string }[] = [
     {
