@@ -137,6 +137,8 @@ function withAnnotations<T extends { metadata: { annotations?: Record<string, st
   return { ...object, metadata: { ...object.metadata, ...(annotations !== undefined ? { annotations } : {}) } };
 }
 
+const NONE_REFUSED: readonly FieldError[] = [];
+
 export class WorldCache {
   readonly informers: KindInformers;
   /** The informers this cache created (and stops); the others are shared. */
@@ -248,12 +250,12 @@ export class WorldCache {
           });
           continue;
         }
-        const refused = kind === 'Expectation' ? this.unlabelledSources(result.object as Expectation) : [];
+        const refused = kind === 'Expectation' ? this.unlabelledSources(result.object as Expectation) : NONE_REFUSED;
         if (refused.length > 0) {
           invalid.push({
             ref: { kind, namespace: nsOf(raw), name: raw.metadata?.name ?? '' },
             generation: raw.metadata?.generation ?? 0,
-            errors: refused,
+            errors: [...refused],
             message: refused.map((e) => `${e.path}: ${e.message}`).join('\n'),
           });
           continue;
@@ -335,7 +337,9 @@ export class WorldCache {
   }
 
   /** The valuesFrom fields of `exp` naming a ConfigMap without the required label. */
-  private unlabelledSources(exp: Expectation): FieldError[] {
+  private unlabelledSources(exp: Expectation): readonly FieldError[] {
+    // Only a ConfigMap read under requireValuesSourceLabel is ever unlabelled; most Expectations read none.
+    if (this.options.requireValuesSourceLabel !== true || exp.spec.partitions === undefined) return NONE_REFUSED;
     const errors: FieldError[] = [];
     for (const [key, p] of Object.entries(exp.spec.partitions ?? {})) {
       if (p.valuesFrom === undefined || this.configMaps.get(`${nsOf(exp)}/${p.valuesFrom.configMap}`)?.unlabelled !== true) continue;
@@ -349,7 +353,11 @@ export class WorldCache {
 
   private referencedConfigMaps(expectations: readonly Expectation[]): string[] {
     const keys = new Set<string>();
-    for (const exp of expectations) for (const p of Object.values(exp.spec.partitions ?? {})) if (p.valuesFrom !== undefined) keys.add(`${nsOf(exp)}/${p.valuesFrom.configMap}`);
+    for (const exp of expectations) {
+      const partitions = exp.spec.partitions;
+      if (partitions === undefined) continue;
+      for (const p of Object.values(partitions)) if (p.valuesFrom !== undefined) keys.add(`${nsOf(exp)}/${p.valuesFrom.configMap}`);
+    }
     return [...keys];
   }
 
