@@ -102,14 +102,14 @@ const INTERNED_LEAF_KEY_MAX = 300;
 
 /** The object itself when one of its values is an object or an array, else its interned copy (its strings interned). */
 function internLeaf(object: Record<string, unknown>): Record<string, unknown> {
-  const keys = Object.keys(object);
-  for (const key of keys) {
+  // for-in, not Object.keys: no key arrays for the many objects of every status.
+  for (const key in object) {
     const value = object[key];
-    if (value !== null && typeof value === 'object') return object;
+    if (Object.hasOwn(object, key) && value !== null && typeof value === 'object') return object;
   }
-  for (const key of keys) {
+  for (const key in object) {
     const value = object[key];
-    if (typeof value === 'string') object[key] = intern(value);
+    if (Object.hasOwn(object, key) && typeof value === 'string') object[key] = intern(value);
   }
   const key = JSON.stringify(object);
   return key.length > INTERNED_LEAF_KEY_MAX ? object : keptOnce(internedLeaves, INTERNED_LEAVES_MAX, key, object);
@@ -124,17 +124,22 @@ function internStrings(value: unknown): void {
   while (stack.length > 0) {
     const node = stack.pop();
     if (node === null || typeof node !== 'object') continue;
-    const fields = node as Record<string, unknown>;
-    for (const key of Object.keys(fields)) {
-      const field = fields[key];
-      if (typeof field === 'string') fields[key] = intern(field);
-      else if (field !== null && typeof field === 'object') {
-        const leaf = Array.isArray(field) ? field : internLeaf(field as Record<string, unknown>);
-        if (leaf !== field) fields[key] = leaf;
-        else stack.push(field);
-      }
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) node[i] = internField(node[i], stack);
+      continue;
     }
+    const fields = node as Record<string, unknown>;
+    for (const key in fields) if (Object.hasOwn(fields, key)) fields[key] = internField(fields[key], stack);
   }
+}
+
+/** A field's interned string or small object; a larger object or a list is left for the walk (`stack`). */
+function internField(field: unknown, stack: unknown[]): unknown {
+  if (typeof field === 'string') return intern(field);
+  if (field === null || typeof field !== 'object') return field;
+  const leaf = Array.isArray(field) ? field : internLeaf(field as Record<string, unknown>);
+  if (leaf === field) stack.push(field);
+  return leaf;
 }
 
 /**
