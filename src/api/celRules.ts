@@ -98,20 +98,23 @@ function hasSchemaType(schema: AnySchemaObject, data: unknown): boolean {
  * so an outer rule reuses what the inner ones converted. Cleared by startCelValidation, so the
  * values of an object are not kept as long as the (validated, long-lived) object is.
  */
-let converted = new WeakMap<object, unknown>();
+let converted: WeakMap<object, unknown> | undefined;
 
 /** Call before ajv validates another object (or the same one again). */
 export function startCelValidation(): void {
-  converted = new WeakMap();
+  converted = undefined;
 }
 
+/**
+ * Only conversions that made something new are kept (and the table made on the first): a subtree
+ * CEL takes as it is costs a walk again, not a table entry per node of every object validated.
+ */
 function cachedCelValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return celValue(value);
-  let cel = converted.get(value);
-  if (cel === undefined) {
-    cel = celValue(value);
-    converted.set(value, cel);
-  }
+  const known = converted?.get(value);
+  if (known !== undefined) return known;
+  const cel = celValue(value);
+  if (cel !== value) (converted ??= new WeakMap()).set(value, cel);
   return cel;
 }
 

@@ -60,9 +60,11 @@ export function validateObject(input: unknown, options: { share?: boolean } = {}
     const schemaErrors = schemaProblems(def, object).map((e) => describe(e, object));
     const fieldErrors = checkFields(object);
     // A field that fails its parse check also fails its pattern; the parse message says more.
-    const parsed = new Set(schemaErrors.length === 0 ? [] : fieldErrors.map((e) => e.path));
-    // Loops, not push(...list): a list of 100,000 errors spread into arguments overflows the stack.
-    for (const { keyword, path, message } of schemaErrors) if (!(keyword === 'pattern' && parsed.has(path))) errors.push({ path, message });
+    if (schemaErrors.length > 0) {
+      const parsed = new Set(fieldErrors.map((e) => e.path));
+      // Loops, not push(...list): a list of 100,000 errors spread into arguments overflows the stack.
+      for (const { keyword, path, message } of schemaErrors) if (!(keyword === 'pattern' && parsed.has(path))) errors.push({ path, message });
+    }
     for (const error of fieldErrors) errors.push(error);
   }
   return errors.length > 0 ? { ok: false, errors: bounded(unique(errors)) } : { ok: true, object: object as unknown as HomeostatObject };
