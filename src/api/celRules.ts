@@ -98,20 +98,23 @@ function hasSchemaType(schema: AnySchemaObject, data: unknown): boolean {
  * so an outer rule reuses what the inner ones converted. Cleared by startCelValidation, so the
  * values of an object are not kept as long as the (validated, long-lived) object is.
  */
-let converted = new WeakMap<object, unknown>();
+let converted: WeakMap<object, unknown> | undefined;
 
 /** Call before ajv validates another object (or the same one again). */
 export function startCelValidation(): void {
-  converted = new WeakMap();
+  converted = undefined;
 }
 
+/**
+ * Only conversions that made something new are kept (and the table made on the first): a subtree
+ * CEL takes as it is costs a walk again, not a table entry per node of every object validated.
+ */
 function cachedCelValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return celValue(value);
-  let cel = converted.get(value);
-  if (cel === undefined) {
-    cel = celValue(value);
-    converted.set(value, cel);
-  }
+  const known = converted?.get(value);
+  if (known !== undefined) return known;
+  const cel = celValue(value);
+  if (cel !== value) (converted ??= new WeakMap()).set(value, cel);
   return cel;
 }
 
@@ -119,19 +122,40 @@ function cachedCelValue(value: unknown): unknown {
  * A JSON value as the API server hands it to CEL: integers are ints (bigint here; as JS numbers
  * cel-js would treat them as doubles, and `int / int` would have no overload), and null fields are
  * absent. Our schemas have no `number` fields, so every integral number is an int.
+ *
+ * Copy on write: a list or an object that needs none of that is handed over as it is (the
+ * controller validates every object it watches, and a Pod template is mostly strings). cel-js
+ * tells maps and lists by their constructor, so one of another realm (jest runs modules in a vm
+ * context) is copied into this one.
  */
 export function celValue(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
-  // Array.from, not value.map: a copy made in this realm. cel-js does not take arrays of another
-  // realm (jest runs modules in a vm context), and value.map would keep the input's realm.
-  if (Array.isArray(value)) return Array.from(value, cachedCelValue);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
-      const field = (value as Record<string, unknown>)[key];
-      if (field !== null) out[key] = cachedCelValue(field);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined = value.constructor === Array ? undefined : Array.from(value);
+    for (let i = 0; i < value.length; i++) {
+      const item = cachedCelValue(value[i]);
+      if (item !== value[i]) (out ??= Array.from(value))[i] = item;
     }
-    return out;
+    return out ?? value;
   }
-  return value;
+  const fields = value as Record<string, unknown>;
+  let same = value.constructor === Object;
+  if (same) {
+    for (const key in fields) {
+      if (!Object.hasOwn(fields, key)) continue;
+      const field = fields[key];
+      if (field === null || cachedCelValue(field) !== field) {
+        same = false;
+        break;
+      }
+    }
+  }
+  if (same) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(fields)) {
+    const field = fields[key];
+    if (field !== null) out[key] = cachedCelValue(field);
+  }
+  return out;
 }

@@ -12,6 +12,28 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  * ISO days count as 24 hours here: these are timeouts and intervals, not calendar steps.
  */
 export function parseDuration(text: string): Parsed<number> {
+  const known = parsedDurations.get(text);
+  if (known !== undefined) return known;
+  // Bounded: cleared when full, whatever texts come and go.
+  if (parsedDurations.size >= PARSED_DURATIONS_MAX) parsedDurations.clear();
+  const parsed = parse(text);
+  parsedDurations.set(text, parsed);
+  return parsed;
+}
+
+/**
+ * What each text parsed to: the controller validates every object it watches, and 10,000 of them
+ * say the same few durations (luxon's parse of an ISO one allocates a few objects every time).
+ * The results are frozen: every caller gets the same one.
+ */
+const parsedDurations = new Map<string, Parsed<number>>();
+const PARSED_DURATIONS_MAX = 1_000;
+
+function parse(text: string): Parsed<number> {
+  return Object.freeze(parseOnce(text));
+}
+
+function parseOnce(text: string): Parsed<number> {
   if (GO_STYLE.test(text)) {
     let ms = 0;
     for (const [, n, unit] of text.matchAll(GO_PART)) ms += Number(n) * (UNIT_MS[unit as string] ?? 0);

@@ -27,7 +27,9 @@ export function checkFields(object: unknown): FieldError[] {
       checkDuration(spec, here, 'recheckEvery', report);
       checkRetry(spec, here, report);
       for (const [key, partition] of Object.entries(record(spec.partitions) ?? {})) {
-        checkCalendar(record(partition), [...here, 'partitions', key], report);
+        const calendar = record(partition);
+        // Only a time range is a calendar: a list of values has nothing to parse.
+        if (calendar !== undefined && (calendar.from !== undefined || calendar.to !== undefined || calendar.every !== undefined || calendar.cron !== undefined || calendar.timeZone !== undefined)) checkCalendar(calendar, [...here, 'partitions', key], report);
       }
       break;
     case 'Dag':
@@ -53,6 +55,7 @@ function checkDuration(parent: Record<string, unknown> | undefined, at: PathSegm
 
 function checkRetry(parent: Record<string, unknown> | undefined, at: PathSegment[], report: Report): void {
   const backoff = record(record(parent?.retry)?.backoff);
+  if (backoff === undefined) return;
   const here = [...at, 'retry', 'backoff'];
   checkDuration(backoff, here, 'initial', report, 'backoff.initial');
   checkDuration(backoff, here, 'max', report, 'backoff.max');
@@ -67,34 +70,60 @@ function checkCalendar(calendar: Record<string, unknown> | undefined, at: PathSe
     if (IANAZone.isValidZone(timeZone)) zone = timeZone;
     else report([...at, 'timeZone'], `timeZone: ${JSON.stringify(timeZone)} is not an IANA time zone (like UTC or Europe/Lisbon)`);
   }
-  const start = typeof from === 'string' ? checkPoint(from, zone, [...at, 'from'], 'from', report) : undefined;
-  const end = typeof to === 'string' ? checkPoint(to, zone, [...at, 'to'], 'to', report) : undefined;
-  if (start instanceof DateTime && end instanceof DateTime && end < start) {
+  const start = typeof from === 'string' ? checkPoint(from, zone, at, 'from', report) : undefined;
+  const end = typeof to === 'string' ? checkPoint(to, zone, at, 'to', report) : undefined;
+  if (typeof start === 'number' && typeof end === 'number' && end < start) {
     report([...at, 'to'], `to: ${String(to)} is before from ${String(from)}, so there are no periods`);
   }
-  if (typeof every === 'string') {
+  if (typeof every === 'string' && !keptOnce(positiveSteps, every, () => {
     const step = Duration.fromISO(every);
-    if (!step.isValid || step.as('milliseconds') <= 0) {
-      report([...at, 'every'], `every: ${JSON.stringify(every)} is not a positive ISO-8601 duration (like P1D or PT1H)`);
-    }
+    return step.isValid && step.as('milliseconds') > 0;
+  })) {
+    report([...at, 'every'], `every: ${JSON.stringify(every)} is not a positive ISO-8601 duration (like P1D or PT1H)`);
   }
   if (typeof cron === 'string') {
-    const problem = cronProblem(cron, zone);
-    if (problem !== undefined) report([...at, 'cron'], `cron: ${problem}`);
+    const problem = keptOnce(cronProblems, `${zone}\n${cron}`, () => cronProblem(cron, zone) ?? '');
+    if (problem !== '') report([...at, 'cron'], `cron: ${problem}`);
   }
+}
+
+/**
+ * The verdicts on calendar texts, by text (and zone): 1,000 Dags say the same few dates, steps and
+ * cron expressions, and luxon builds several objects per parse. Bounded: cleared when full.
+ */
+const positiveSteps = new Map<string, boolean>();
+const cronProblems = new Map<string, string>();
+/** A bound's verdict: its epoch ms, 'relative', or the message after its label (invalid). */
+const points = new Map<string, number | 'relative' | { problem: string }>();
+const VERDICTS_MAX = 1_000;
+
+function keptOnce<T>(table: Map<string, T>, key: string, make: () => T): T {
+  const known = table.get(key);
+  if (known !== undefined) return known;
+  if (table.size >= VERDICTS_MAX) table.clear();
+  const made = make();
+  table.set(key, made);
+  return made;
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T/;
 
-/** A calendar bound: a date, an ISO date-time, `today` or `now` minus an optional duration ('relative'); undefined when invalid (and reported). */
-function checkPoint(text: string, zone: string, at: PathSegment[], label: string, report: Report): DateTime | 'relative' | undefined {
+/** A calendar bound (field `label` of `at`): its epoch ms, or 'relative'; undefined when invalid (and reported). */
+function checkPoint(text: string, zone: string, at: PathSegment[], label: 'from' | 'to', report: Report): number | 'relative' | undefined {
+  const verdict = keptOnce(points, `${zone}\n${text}`, () => pointVerdict(text, zone));
+  if (typeof verdict === 'object') {
+    report([...at, label], `${label}: ${JSON.stringify(text)}${verdict.problem}`);
+    return undefined;
+  }
+  return verdict;
+}
+
+/** A date, an ISO date-time, `today` or `now` minus an optional duration ('relative'); what is wrong otherwise. */
+function pointVerdict(text: string, zone: string): number | 'relative' | { problem: string } {
   const relative = RELATIVE_BOUND.exec(text);
   if (relative !== null) {
-    if (relative[2] !== undefined && !Duration.fromISO(relative[2]).isValid) {
-      report(at, `${label}: ${JSON.stringify(text)}: ${relative[2]} is not an ISO-8601 duration (like P7D)`);
-      return undefined;
-    }
+    if (relative[2] !== undefined && !Duration.fromISO(relative[2]).isValid) return { problem: `: ${relative[2]} is not an ISO-8601 duration (like P7D)` };
     return 'relative';
   }
   const date = DATE.exec(text);
@@ -105,9 +134,8 @@ function checkPoint(text: string, zone: string, at: PathSegment[], label: string
     : DATE_TIME.test(text)
       ? DateTime.fromISO(text, { zone })
       : undefined;
-  if (parsed?.isValid) return parsed;
-  report(at, `${label}: ${JSON.stringify(text)} is not a date (2026-01-31), a date-time (2026-01-31T03:00), today or now (optionally minus a duration, like today-P7D)`);
-  return undefined;
+  if (parsed?.isValid) return parsed.toMillis();
+  return { problem: ' is not a date (2026-01-31), a date-time (2026-01-31T03:00), today or now (optionally minus a duration, like today-P7D)' };
 }
 
 /** Why a cron expression is unusable: five fields (minute to day of week) or a macro like @daily. */

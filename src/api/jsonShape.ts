@@ -20,9 +20,14 @@ interface Frame {
 
 const frameOf = (node: object, step: PathSegment): Frame => ({ node, keys: Array.isArray(node) ? undefined : Object.keys(node), next: 0, step });
 
+const OK: ShapeResult = { ok: true };
+
 export function checkJsonShape(value: unknown, maxDepth = MAX_MANIFEST_DEPTH): ShapeResult {
-  if (value === null || typeof value !== 'object') return { ok: true };
+  if (value === null || typeof value !== 'object') return OK;
   if (maxDepth <= 0) return { ok: false, path: '', message: `is nested deeper than ${maxDepth} levels` };
+  // Most objects are fine (the controller checks every one it validates): a walk bounded by the
+  // depth, which a loop would exceed too, tells so without allocating; the walk below says where.
+  if (withinDepth(value, 1, maxDepth)) return OK;
   // Depth first, one frame per enclosing object, so the objects enclosing a node are the frames'
   // (one Set for the whole walk), and a path is written only for the node at fault: the
   // controller checks every object it validates, and most are fine.
@@ -48,5 +53,22 @@ export function checkJsonShape(value: unknown, maxDepth = MAX_MANIFEST_DEPTH): S
     enclosing.add(child);
     frames.push(frameOf(child, step));
   }
-  return { ok: true };
+  return OK;
+}
+
+/** Whether nothing under `node` (at `depth`, the root being 1) is deeper than `maxDepth`; recursion at most `maxDepth` deep. */
+function withinDepth(node: object, depth: number, maxDepth: number): boolean {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const child: unknown = node[i];
+      if (child !== null && typeof child === 'object' && (depth >= maxDepth || !withinDepth(child, depth + 1, maxDepth))) return false;
+    }
+    return true;
+  }
+  for (const key in node) {
+    if (!Object.hasOwn(node, key)) continue;
+    const child = (node as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object' && (depth >= maxDepth || !withinDepth(child, depth + 1, maxDepth))) return false;
+  }
+  return true;
 }

@@ -86,6 +86,40 @@ describe('validateObject: a minimal object of every kind is valid and gets its d
   });
 });
 
+describe('validateObject with share: the validated object holds the input\'s parts that no default changed', () => {
+  it('shares them, copies only the way to a default, and leaves the input as it was', () => {
+    const input = { apiVersion: API_VERSION, kind: 'Dag', metadata: { name: 'x', namespace: 'data', uid: 'u1', generation: 1 }, spec: { maxActiveRuns: 2, historyLimit: 3, suspend: false, tasks: [{ name: 'a', job, timeout: '2h' }, { name: 'b', job }] } };
+    const before = structuredClone(input);
+    const result = validateObject(input, { share: true });
+    expect(input).toEqual(before);
+    expect(result).toEqual({ ok: true, object: { ...input, spec: { ...input.spec, tasks: [input.spec.tasks[0], { name: 'b', job, timeout: '1h' }] } } });
+    const object = result.ok ? (result.object as unknown as typeof input) : input;
+    expect(object.metadata).toBe(input.metadata);
+    expect(object.spec.tasks[0]).toBe(input.spec.tasks[0]);
+    expect(object.spec.tasks[1]?.job).toBe(job);
+    expect(object.spec.tasks[1]).not.toBe(input.spec.tasks[1]);
+  });
+
+  it('defaults the namespace in a copy of the metadata', () => {
+    const input = manifest('StateChecker', { image: 'i', mode: 'Job', timeout: '10m', batchSize: 100 });
+    const result = validateObject(input, { share: true });
+    expect(result.ok && result.object.metadata).toEqual({ name: 'x', namespace: 'default' });
+    expect(input.metadata).toEqual({ name: 'x' });
+    expect(result.ok && result.object.spec).toBe(input.spec);
+  });
+});
+
+describe('validateObject: the same text checked again gets the same verdict, at its own path', () => {
+  it('reports a bad bound, step or duration in every object and place that has it', () => {
+    for (const name of ['a', 'b']) {
+      const messages = errorsOf(manifest('Dag', { periods: { from: 'yesterday', every: 'P0D' }, tasks: [{ name: 'a', job, timeout: '5x' }] }, name)).map((e) => `${e.path}: ${e.message}`);
+      expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^spec\.periods\.from: from: "yesterday" is not a date/), expect.stringMatching(/^spec\.periods\.every: every: "P0D" is not a positive/), expect.stringMatching(/^spec\.tasks\[0\]\.timeout: timeout: /)]));
+    }
+    const ranged = errorsOf(expectation({ partitions: { day: { from: '2026-01-01', to: 'yesterday', every: 'P1D' } } })).map((e) => `${e.path}: ${e.message}`);
+    expect(ranged).toEqual(expect.arrayContaining([expect.stringMatching(/^spec\.partitions\.day\.to: to: "yesterday" is not a date/)]));
+  });
+});
+
 describe('validateObject: every CEL rule fails with its message', () => {
   const cases: { name: string; input: unknown; path: string; message: string }[] = [
     {

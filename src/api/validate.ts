@@ -5,6 +5,7 @@ import { objectSchema } from './crd.js';
 import { checkFields } from './fieldChecks.js';
 import { type FieldError, formatPath, pointerSegments } from './fieldPath.js';
 import { checkJsonShape } from './jsonShape.js';
+import { withDefaults } from './schemaDefaults.js';
 import { DURATION_PATTERN, LABEL_PATTERN, NAME_PATTERN, type Schema } from './schema/builders.js';
 import { API_VERSION, DEFAULT_NAMESPACE, type KindDefinition, KINDS } from './schema/index.js';
 import type { HomeostatObject } from './types.js';
@@ -27,36 +28,43 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  * `kubectl apply` does with strict field validation.
  *
  * On success the object is a deep copy with schema defaults applied and metadata.namespace
- * defaulted to `default`; the input is never modified. On failure every problem found is listed,
+ * defaulted to `default`; the input is never modified. With `share`, it is a copy only on the way to
+ * what was filled in, every other part is the input's: for a caller that changes neither afterwards
+ * (the controller keeps the validated object next to its informer's). On failure every problem found is listed,
  * up to MAX_LISTED_ERRORS (then one more entry counts the rest); an object of more than
  * MAX_VALUES_FOR_ALL_ERRORS values gets its first schema error only, so a huge list of bad items
  * costs one pass, not one error object per item.
  */
-export function validateObject(input: unknown): ValidationResult {
+export function validateObject(input: unknown, options: { share?: boolean } = {}): ValidationResult {
   if (!isRecord(input)) {
     return { ok: false, errors: [{ path: '', message: 'a manifest must be an object with apiVersion, kind, metadata and spec' }] };
   }
   // First, with no recursion: a circular or very deep object would overflow every walk below.
   const shape = checkJsonShape(input);
   if (!shape.ok) return { ok: false, errors: [{ path: shape.path, message: shape.message }] };
-  const object = copyJson(input);
+  const def = KINDS.find((k) => k.kind === input.kind);
+  // Defaults are filled in before ajv runs (the API server applies them before its CEL rules), on
+  // the way to them only: with `share`, the rest is the input's.
+  const base = options.share === true ? input : copyJson(input);
+  const object = { ...(def === undefined ? base : withDefaults(schemaOf(def), base)) };
   const errors: FieldError[] = [];
   if (object.apiVersion !== API_VERSION) {
     errors.push({ path: 'apiVersion', message: `must be ${API_VERSION}${object.apiVersion === undefined ? '' : `, not ${JSON.stringify(object.apiVersion)}`}` });
   }
-  const def = KINDS.find((k) => k.kind === object.kind);
   if (def === undefined) {
     const kinds = KINDS.map((k) => k.kind).join(', ');
     errors.push({ path: 'kind', message: object.kind === undefined ? `is required (one of ${kinds})` : `${JSON.stringify(object.kind)} is not a Homeostat kind (one of ${kinds})` });
   }
-  errors.push(...checkMetadata(object));
+  for (const error of checkMetadata(object)) errors.push(error);
   if (def !== undefined) {
     const schemaErrors = schemaProblems(def, object).map((e) => describe(e, object));
     const fieldErrors = checkFields(object);
     // A field that fails its parse check also fails its pattern; the parse message says more.
-    const parsed = new Set(fieldErrors.map((e) => e.path));
-    // Loops, not push(...list): a list of 100,000 errors spread into arguments overflows the stack.
-    for (const { keyword, path, message } of schemaErrors) if (!(keyword === 'pattern' && parsed.has(path))) errors.push({ path, message });
+    if (schemaErrors.length > 0) {
+      const parsed = new Set(fieldErrors.map((e) => e.path));
+      // Loops, not push(...list): a list of 100,000 errors spread into arguments overflows the stack.
+      for (const { keyword, path, message } of schemaErrors) if (!(keyword === 'pattern' && parsed.has(path))) errors.push({ path, message });
+    }
     for (const error of fieldErrors) errors.push(error);
   }
   return errors.length > 0 ? { ok: false, errors: bounded(unique(errors)) } : { ok: true, object: object as unknown as HomeostatObject };
@@ -101,20 +109,23 @@ function bounded(errors: FieldError[]): FieldError[] {
   return [...errors.slice(0, MAX_LISTED_ERRORS), { path: next.path, message: `and ${errors.length - MAX_LISTED_ERRORS} more errors from here on (the first ${MAX_LISTED_ERRORS} are listed)` }];
 }
 
-/** Checks metadata.name and namespace; defaults the namespace in place. */
-function checkMetadata(object: Record<string, unknown>): FieldError[] {
+const NO_ERRORS: readonly FieldError[] = [];
+
+/** Checks metadata.name and namespace; defaults the namespace (in a copy of the metadata: it may be the input's). */
+function checkMetadata(object: Record<string, unknown>): readonly FieldError[] {
   if (object.metadata === undefined) object.metadata = {};
-  const metadata = object.metadata;
-  if (!isRecord(metadata)) return [{ path: 'metadata', message: 'must be an object' }];
-  const errors: FieldError[] = [];
+  if (!isRecord(object.metadata)) return [{ path: 'metadata', message: 'must be an object' }];
+  const metadata = object.metadata.namespace === undefined ? { ...object.metadata, namespace: DEFAULT_NAMESPACE } : object.metadata;
+  object.metadata = metadata;
   const { name, namespace } = metadata;
+  if (typeof name === 'string' && name !== '' && name.length <= 253 && DNS_SUBDOMAIN.test(name) && typeof namespace === 'string' && namespace.length <= 63 && DNS_LABEL.test(namespace)) return NO_ERRORS;
+  const errors: FieldError[] = [];
   if (name === undefined || name === '') errors.push({ path: 'metadata.name', message: 'is required' });
   else if (typeof name !== 'string') errors.push({ path: 'metadata.name', message: 'must be a string' });
   else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
     errors.push({ path: 'metadata.name', message: `${JSON.stringify(name)} is not a valid name: use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit` });
   }
-  if (namespace === undefined) metadata.namespace = DEFAULT_NAMESPACE;
-  else if (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL.test(namespace)) {
+  if (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL.test(namespace)) {
     errors.push({ path: 'metadata.namespace', message: `${JSON.stringify(namespace)} is not a valid namespace: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit` });
   }
   return errors;
@@ -125,9 +136,22 @@ const ajvs = { all: newAjv(true), first: newAjv(false) };
 const validators = new Map<string, ValidateFunction>();
 
 function newAjv(allErrors: boolean): Ajv {
-  const ajv = addKubernetesKeywords(new Ajv({ allErrors, useDefaults: true, strict: true }));
+  // No useDefaults: withDefaults has filled them in without changing what may be the input's.
+  const ajv = addKubernetesKeywords(new Ajv({ allErrors, strict: true }));
   addFormats.default(ajv);
   return ajv;
+}
+
+/** The schema each kind is validated with (closed objects), made once. */
+const schemas = new Map<KindDefinition, Schema>();
+
+function schemaOf(def: KindDefinition): Schema {
+  let schema = schemas.get(def);
+  if (schema === undefined) {
+    schema = closeObjects(objectSchema(def));
+    schemas.set(def, schema);
+  }
+  return schema;
 }
 
 /** The compiled validator of one kind; compiled on first use (a broken CEL rule throws here). */
@@ -135,7 +159,7 @@ function validatorFor(def: KindDefinition, errors: keyof typeof ajvs): ValidateF
   const key = `${def.kind}/${errors}`;
   let validate = validators.get(key);
   if (validate === undefined) {
-    validate = ajvs[errors].compile(closeObjects(objectSchema(def)));
+    validate = ajvs[errors].compile(schemaOf(def));
     validators.set(key, validate);
   }
   return validate;

@@ -22,19 +22,47 @@ export const KEPT_ANNOTATION_PREFIX = 'homeostat.dev/';
 
 const KEPT_METADATA = ['name', 'namespace', 'uid', 'generation', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'labels'] as const;
 
-/** The metadata the controller reads, in a fresh object (the received one is left to the collector). */
+/**
+ * The metadata the controller reads, in a fresh object (the received one is left to the collector).
+ * What many objects repeat is held once: the namespace, the creation second (objects created in
+ * one go share it), and the labels as a whole (the same few sets on thousands of objects); the
+ * name, uid and resourceVersion are each object's own.
+ */
 export function leanMetadata(metadata: V1ObjectMeta | undefined): V1ObjectMeta {
   const out: V1ObjectMeta = {};
   if (metadata === undefined) return out;
   const from = metadata as Record<string, unknown>;
   const to = out as Record<string, unknown>;
-  for (const key of KEPT_METADATA) if (from[key] !== undefined) to[key] = from[key];
+  for (const key of KEPT_METADATA) {
+    const value = from[key];
+    if (value === undefined) continue;
+    to[key] = key === 'namespace' || key === 'creationTimestamp' ? internValue(value) : key === 'labels' ? internMap(value) : value;
+  }
   const annotations = metadata.annotations;
   if (annotations !== undefined) {
-    const kept = Object.entries(annotations).filter(([key]) => key.startsWith(KEPT_ANNOTATION_PREFIX));
-    if (kept.length > 0) out.annotations = Object.fromEntries(kept);
+    let kept: Record<string, string> | undefined;
+    for (const key of Object.keys(annotations)) if (key.startsWith(KEPT_ANNOTATION_PREFIX)) (kept ??= {})[key] = annotations[key] as string;
+    if (kept !== undefined) out.annotations = internMap(kept) as Record<string, string>;
   }
   return out;
+}
+
+/** The interned copy of a string; anything else as it is. */
+function internValue(value: unknown): unknown {
+  return typeof value === 'string' ? intern(value) : value;
+}
+
+/** A map of strings (labels, annotations) held once with its keys and values; anything else as it is. */
+function internMap(value: unknown): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? internLeaf(value as Record<string, unknown>) : value;
+}
+
+/** The fields of every object: apiVersion and kind, interned (one per kind, not one per object). */
+function typeFields(object: KubernetesObject): { apiVersion?: string; kind?: string } {
+  return {
+    ...(object.apiVersion !== undefined ? { apiVersion: intern(object.apiVersion) } : {}),
+    ...(object.kind !== undefined ? { kind: intern(object.kind) } : {}),
+  };
 }
 
 /**
@@ -74,14 +102,14 @@ const INTERNED_LEAF_KEY_MAX = 300;
 
 /** The object itself when one of its values is an object or an array, else its interned copy (its strings interned). */
 function internLeaf(object: Record<string, unknown>): Record<string, unknown> {
-  const keys = Object.keys(object);
-  for (const key of keys) {
+  // for-in, not Object.keys: no key arrays for the many objects of every status.
+  for (const key in object) {
     const value = object[key];
-    if (value !== null && typeof value === 'object') return object;
+    if (Object.hasOwn(object, key) && value !== null && typeof value === 'object') return object;
   }
-  for (const key of keys) {
+  for (const key in object) {
     const value = object[key];
-    if (typeof value === 'string') object[key] = intern(value);
+    if (Object.hasOwn(object, key) && typeof value === 'string') object[key] = intern(value);
   }
   const key = JSON.stringify(object);
   return key.length > INTERNED_LEAF_KEY_MAX ? object : keptOnce(internedLeaves, INTERNED_LEAVES_MAX, key, object);
@@ -96,17 +124,22 @@ function internStrings(value: unknown): void {
   while (stack.length > 0) {
     const node = stack.pop();
     if (node === null || typeof node !== 'object') continue;
-    const fields = node as Record<string, unknown>;
-    for (const key of Object.keys(fields)) {
-      const field = fields[key];
-      if (typeof field === 'string') fields[key] = intern(field);
-      else if (field !== null && typeof field === 'object') {
-        const leaf = Array.isArray(field) ? field : internLeaf(field as Record<string, unknown>);
-        if (leaf !== field) fields[key] = leaf;
-        else stack.push(field);
-      }
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) node[i] = internField(node[i], stack);
+      continue;
     }
+    const fields = node as Record<string, unknown>;
+    for (const key in fields) if (Object.hasOwn(fields, key)) fields[key] = internField(fields[key], stack);
   }
+}
+
+/** A field's interned string or small object; a larger object or a list is left for the walk (`stack`). */
+function internField(field: unknown, stack: unknown[]): unknown {
+  if (typeof field === 'string') return intern(field);
+  if (field === null || typeof field !== 'object') return field;
+  const leaf = Array.isArray(field) ? field : internLeaf(field as Record<string, unknown>);
+  if (leaf === field) stack.push(field);
+  return leaf;
 }
 
 /**
@@ -116,12 +149,9 @@ function internStrings(value: unknown): void {
 export function leanCustomObject<T extends KubernetesObject & { spec?: unknown; status?: unknown }>(object: T): T {
   internStrings(object.spec);
   internStrings(object.status);
-  const metadata = leanMetadata(object.metadata);
-  if (metadata.namespace !== undefined) metadata.namespace = intern(metadata.namespace);
   return {
-    ...(object.apiVersion !== undefined ? { apiVersion: object.apiVersion } : {}),
-    ...(object.kind !== undefined ? { kind: object.kind } : {}),
-    metadata,
+    ...typeFields(object),
+    metadata: leanMetadata(object.metadata),
     ...(object.spec !== undefined ? { spec: object.spec } : {}),
     ...(object.status !== undefined ? { status: object.status } : {}),
   } as T;
@@ -131,8 +161,7 @@ export function leanCustomObject<T extends KubernetesObject & { spec?: unknown; 
 export function leanJob(job: V1Job): V1Job {
   const spec = job.spec === undefined ? undefined : (({ template: _template, selector: _selector, ...rest }) => rest)(job.spec);
   return {
-    ...(job.apiVersion !== undefined ? { apiVersion: job.apiVersion } : {}),
-    ...(job.kind !== undefined ? { kind: job.kind } : {}),
+    ...typeFields(job),
     metadata: leanMetadata(job.metadata),
     ...(spec !== undefined ? { spec: spec as V1Job['spec'] } : {}),
     ...(job.status !== undefined ? { status: job.status } : {}),
@@ -143,8 +172,7 @@ export function leanJob(job: V1Job): V1Job {
 export function leanPod(pod: V1Pod): V1Pod {
   const status = pod.status;
   return {
-    ...(pod.apiVersion !== undefined ? { apiVersion: pod.apiVersion } : {}),
-    ...(pod.kind !== undefined ? { kind: pod.kind } : {}),
+    ...typeFields(pod),
     metadata: leanMetadata(pod.metadata),
     ...(status !== undefined ? { status: { ...(status.phase !== undefined ? { phase: status.phase } : {}), ...(status.containerStatuses !== undefined ? { containerStatuses: status.containerStatuses } : {}) } } : {}),
   };

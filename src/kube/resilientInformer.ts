@@ -183,7 +183,14 @@ export interface WatchState {
   readonly restarts: number;
 }
 
-const keyOf = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+/**
+ * Called with the object; an update also with the version it replaces, so a listener can tell what
+ * changed without keeping its own record of every object.
+ */
+export type InformerListener<T> = (object: T, previous?: T) => void;
+
+const namespaceOf = (o: KubernetesObject): string => o.metadata?.namespace ?? '';
+const nameOf = (o: KubernetesObject): string => o.metadata?.name ?? '';
 
 /**
  * A resource watched for as long as the process runs. Listeners are called synchronously from
@@ -196,8 +203,12 @@ export class ResilientInformer<T extends KubernetesObject> {
   restarts = 0;
   /** Relists through a fresh ListWatch (watchdog and periodic). */
   relists = 0;
-  private readonly objects = new Map<string, T>();
-  private readonly listeners: Record<ObjectEvent, ((object: T) => void)[]> = { add: [], update: [], delete: [] };
+  /**
+   * The objects by namespace, then name: keyed by the objects' own strings (the namespace interned
+   * by leanObjects), not a `namespace/name` string made per object.
+   */
+  private readonly objects = new Map<string, Map<string, T>>();
+  private readonly listeners: Record<ObjectEvent, InformerListener<T>[]> = { add: [], update: [], delete: [] };
   private readonly clock: Clock;
   private core: InformerCore<T> | undefined;
   /** Bumped for every core; events of an older core are ignored. */
@@ -235,22 +246,24 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.syncedPromise;
   }
 
-  on(event: ObjectEvent, listener: (object: T) => void): void {
+  on(event: ObjectEvent, listener: InformerListener<T>): void {
     this.listeners[event].push(listener);
   }
 
-  off(event: ObjectEvent, listener: (object: T) => void): void {
+  off(event: ObjectEvent, listener: InformerListener<T>): void {
     this.listeners[event] = this.listeners[event].filter((l) => l !== listener);
   }
 
   /** The objects now, of one namespace or of all. */
   list(namespace?: string): T[] {
-    const all = [...this.objects.values()];
-    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+    if (namespace !== undefined) return [...(this.objects.get(namespace)?.values() ?? [])];
+    const all: T[] = [];
+    for (const byName of this.objects.values()) for (const object of byName.values()) all.push(object);
+    return all;
   }
 
   get(namespace: string, name: string): T | undefined {
-    return this.objects.get(`${namespace}/${name}`);
+    return this.objects.get(namespace)?.get(name);
   }
 
   /** Starts listing and watching; returns at once (see whenSynced). */
@@ -292,7 +305,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     const core = this.options.factory(() => live() && this.touch());
     core.on('add', (o) => live() && this.upsert(o));
     core.on('update', (o) => live() && this.upsert(o));
-    core.on('delete', (o) => live() && this.remove(keyOf(o)));
+    core.on('delete', (o) => live() && this.remove(namespaceOf(o), nameOf(o)));
     core.on('error', (error) => live() && this.failed(error));
     this.core = core;
     this.reconcilePending = true;
@@ -316,8 +329,14 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.touch();
     if (this.reconcilePending) {
       this.reconcilePending = false;
-      const present = new Set(core.list().map(keyOf));
-      for (const key of [...this.objects.keys()]) if (!present.has(key)) this.remove(key);
+      const present = new Map<string, Set<string>>();
+      for (const o of core.list()) {
+        const namespace = namespaceOf(o);
+        let names = present.get(namespace);
+        if (names === undefined) present.set(namespace, (names = new Set()));
+        names.add(nameOf(o));
+      }
+      for (const [namespace, byName] of [...this.objects]) for (const name of [...byName.keys()]) if (present.get(namespace)?.has(name) !== true) this.remove(namespace, name);
     }
     if (!this.syncedFlag) {
       this.syncedFlag = true;
@@ -343,26 +362,31 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   private upsert(object: T): void {
     this.touch();
-    const key = keyOf(object);
-    const old = this.objects.get(key);
+    const namespace = namespaceOf(object);
+    let byName = this.objects.get(namespace);
+    if (byName === undefined) this.objects.set(namespace, (byName = new Map()));
+    const name = nameOf(object);
+    const old = byName.get(name);
     if (old !== undefined) shareWithPrevious(object, old);
-    this.objects.set(key, object);
+    byName.set(name, object);
     if (old === undefined) this.emit('add', object);
-    else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion || object.metadata?.resourceVersion === undefined) this.emit('update', object);
+    else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion || object.metadata?.resourceVersion === undefined) this.emit('update', object, old);
   }
 
-  private remove(key: string): void {
+  private remove(namespace: string, name: string): void {
     this.touch();
-    const old = this.objects.get(key);
-    if (old === undefined) return;
-    this.objects.delete(key);
+    const byName = this.objects.get(namespace);
+    const old = byName?.get(name);
+    if (byName === undefined || old === undefined) return;
+    byName.delete(name);
+    if (byName.size === 0) this.objects.delete(namespace);
     this.emit('delete', old);
   }
 
-  private emit(event: ObjectEvent, object: T): void {
+  private emit(event: ObjectEvent, object: T, previous?: T): void {
     for (const listener of this.listeners[event]) {
       try {
-        listener(object);
+        listener(object, previous);
       } catch (error) {
         this.options.log.error({ resource: this.resource, err: error }, 'an informer listener threw');
       }

@@ -27,9 +27,12 @@ function share(copy: unknown, original: unknown): unknown {
     return same ? original : copy;
   }
   if (!isRecord(copy) || !isRecord(original)) return copy;
-  const keys = Object.keys(copy);
-  let same = keys.length === Object.keys(original).length;
-  for (const key of keys) {
+  // for-in, not Object.keys: no key arrays (every watch event of every object comes through here).
+  let same = true;
+  let count = 0;
+  for (const key in copy) {
+    if (!Object.hasOwn(copy, key)) continue;
+    count++;
     if (!Object.hasOwn(original, key)) {
       same = false;
       continue;
@@ -38,7 +41,13 @@ function share(copy: unknown, original: unknown): unknown {
     copy[key] = shared;
     if (shared !== original[key]) same = false;
   }
-  return same ? original : copy;
+  return same && count === ownCount(original) ? original : copy;
+}
+
+function ownCount(object: Record<string, unknown>): number {
+  let count = 0;
+  for (const key in object) if (Object.hasOwn(object, key)) count++;
+  return count;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

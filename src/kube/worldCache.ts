@@ -29,7 +29,6 @@ import type { DeclaredState } from '../runtime/reconciler.js';
 import { describeError, type KubeClients, statusOf } from './client.js';
 import { type InformerFactory, type ResilientInformerOptions } from './resilientInformer.js';
 import { type KindInformers, kindInformers } from './kindInformers.js';
-import { shareUnchanged } from './shareUnchanged.js';
 
 export { KIND_PLURALS } from './kindInformers.js';
 const KIND_NAMES: readonly KindName[] = ['StateChecker', 'Expectation', 'Dag', 'DagRun', 'DagDependency'];
@@ -112,9 +111,16 @@ interface ConfigMapEntry {
 type ConfigMapRead = { data: Record<string, string> | undefined; unlabelled?: boolean };
 
 const nsOf = (o: { metadata?: { namespace?: string } }): string => o.metadata?.namespace ?? 'default';
-const refKey = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
-/** What makes an object's declaration change: status writes leave it alone. */
-const fingerprint = (o: KubernetesObject): string => `${o.metadata?.uid ?? ''}|${o.metadata?.generation ?? ''}|${o.metadata?.deletionTimestamp ?? ''}|${o.metadata?.annotations?.[RERUN_ANNOTATION] ?? ''}`;
+/**
+ * Whether two versions of an object declare the same: status writes leave uid, generation,
+ * deletion and the rerun annotation alone. Compared field by field, from the informer's two
+ * versions: no record of each object's fingerprint is kept (10,000 strings for 10,000 objects).
+ */
+function sameDeclaration(a: KubernetesObject, b: KubernetesObject): boolean {
+  const x = a.metadata;
+  const y = b.metadata;
+  return x?.uid === y?.uid && x?.generation === y?.generation && x?.deletionTimestamp === y?.deletionTimestamp && x?.annotations?.[RERUN_ANNOTATION] === y?.annotations?.[RERUN_ANNOTATION];
+}
 
 /**
  * Whether an object is part of the World. DagRuns the controller created record its runs; they
@@ -131,13 +137,19 @@ function withAnnotations<T extends { metadata: { annotations?: Record<string, st
   return { ...object, metadata: { ...object.metadata, ...(annotations !== undefined ? { annotations } : {}) } };
 }
 
+const NONE_REFUSED: readonly FieldError[] = [];
+
 export class WorldCache {
   readonly informers: KindInformers;
   /** The informers this cache created (and stops); the others are shared. */
   private readonly own: Partial<KindInformers>;
   private readonly clock: Clock;
-  private readonly validated = new Map<string, Validated>();
-  private readonly fingerprints = new Map<string, string>();
+  /**
+   * The validation of each object's spec, kept by the informer's spec object: a status write
+   * brings a new object whose spec is the previous one's (shareWithPrevious), so it is found again,
+   * and the entry goes with the spec (a deleted object, a spec edit) without a key string per object.
+   */
+  private readonly validated = new WeakMap<object, Validated>();
   private readonly configMaps = new Map<string, ConfigMapEntry>();
   private readonly fetching = new Set<string>();
   /** ConfigMap reads that failed: how many times in a row, and the timer of the next try. */
@@ -165,16 +177,15 @@ export class WorldCache {
     this.informers = { ...shared, ...this.own } as KindInformers;
     for (const kind of KIND_NAMES) {
       const informer = this.informers[kind];
-      informer.on('add', (o) => this.changed(kind, o, true));
-      informer.on('update', (o) => this.changed(kind, o, false));
+      informer.on('add', (o) => this.changed(kind, o, undefined));
+      informer.on('update', (o, previous) => this.changed(kind, o, previous));
       informer.on('delete', (o) => this.removed(kind, o));
     }
   }
 
   /** Starts every informer; the first World is handed over once all have synced. */
   start(): void {
-    // A shared informer may have listed already: what it holds is what this cache has seen.
-    for (const kind of KIND_NAMES) for (const o of this.informers[kind].list()) if (declares(kind, o)) this.fingerprints.set(refKey(kind, nsOf(o), o.metadata?.name ?? ''), fingerprint(o));
+    // A shared informer may have listed already: its later events come with the version they replace.
     for (const informer of Object.values(this.informers)) informer.start();
     void this.whenSynced().then(() => {
       if (this.stopped) return;
@@ -239,12 +250,12 @@ export class WorldCache {
           });
           continue;
         }
-        const refused = kind === 'Expectation' ? this.unlabelledSources(result.object as Expectation) : [];
+        const refused = kind === 'Expectation' ? this.unlabelledSources(result.object as Expectation) : NONE_REFUSED;
         if (refused.length > 0) {
           invalid.push({
             ref: { kind, namespace: nsOf(raw), name: raw.metadata?.name ?? '' },
             generation: raw.metadata?.generation ?? 0,
-            errors: refused,
+            errors: [...refused],
             message: refused.map((e) => `${e.path}: ${e.message}`).join('\n'),
           });
           continue;
@@ -264,41 +275,30 @@ export class WorldCache {
 
   /** Validates the declaration (not the status); the result is kept per uid and generation. */
   private validate(kind: KindName, raw: RawObject): ReturnType<typeof validateObject> {
-    const key = refKey(kind, nsOf(raw), raw.metadata?.name ?? '');
     const uid = raw.metadata?.uid;
     const generation = raw.metadata?.generation;
-    const known = this.validated.get(key);
+    const spec = raw.spec;
+    const holder = spec !== null && typeof spec === 'object' ? spec : undefined;
+    const known = holder === undefined ? undefined : this.validated.get(holder);
     if (known !== undefined && generation !== undefined && known.uid === uid && known.generation === generation) return known.result;
-    const metadata = pickMetadata(raw);
-    const result = validateObject({ apiVersion: raw.apiVersion ?? API_VERSION, kind, metadata, spec: raw.spec });
     // The validated copy is kept as long as the generation stands, next to the informer's object:
-    // its parts the defaults left alone are the informer's, held once.
-    if (result.ok) {
-      const object = result.object as { metadata: unknown; spec: unknown };
-      object.metadata = shareUnchanged(object.metadata, metadata);
-      object.spec = shareUnchanged(object.spec, raw.spec);
-    }
-    this.validated.set(key, { uid, generation, result });
+    // the validator copies only what its defaults change, the rest is the informer's, held once.
+    const result = validateObject({ apiVersion: raw.apiVersion ?? API_VERSION, kind, metadata: declaredMetadata(raw), spec }, { share: true });
+    if (holder !== undefined) this.validated.set(holder, { uid, generation, result });
     return result;
   }
 
-  private changed(kind: KindName, object: RawObject, added: boolean): void {
-    const key = refKey(kind, nsOf(object), object.metadata?.name ?? '');
-    if (!declares(kind, object)) {
-      // Not part of the World (the controller's own DagRun): a new World only if it was before.
-      if (this.fingerprints.delete(key)) this.schedule();
-      return;
-    }
-    const print = fingerprint(object);
-    if (!added && this.fingerprints.get(key) === print) return;
-    this.fingerprints.set(key, print);
+  /** A new World when the object is or was part of it (not the controller's own DagRuns) and its declaration changed. */
+  private changed(kind: KindName, object: RawObject, previous: RawObject | undefined): void {
+    const was = previous !== undefined && declares(kind, previous);
+    const is = declares(kind, object);
+    if (!was && !is) return;
+    if (was && is && sameDeclaration(previous, object)) return;
     this.schedule();
   }
 
   private removed(kind: KindName, object: RawObject): void {
-    const key = refKey(kind, nsOf(object), object.metadata?.name ?? '');
-    this.validated.delete(key);
-    if (this.fingerprints.delete(key)) this.schedule();
+    if (declares(kind, object)) this.schedule();
   }
 
   /** Hands over a new World after the debounce window (not before the first sync). */
@@ -337,7 +337,9 @@ export class WorldCache {
   }
 
   /** The valuesFrom fields of `exp` naming a ConfigMap without the required label. */
-  private unlabelledSources(exp: Expectation): FieldError[] {
+  private unlabelledSources(exp: Expectation): readonly FieldError[] {
+    // Only a ConfigMap read under requireValuesSourceLabel is ever unlabelled; most Expectations read none.
+    if (this.options.requireValuesSourceLabel !== true || exp.spec.partitions === undefined) return NONE_REFUSED;
     const errors: FieldError[] = [];
     for (const [key, p] of Object.entries(exp.spec.partitions ?? {})) {
       if (p.valuesFrom === undefined || this.configMaps.get(`${nsOf(exp)}/${p.valuesFrom.configMap}`)?.unlabelled !== true) continue;
@@ -351,7 +353,11 @@ export class WorldCache {
 
   private referencedConfigMaps(expectations: readonly Expectation[]): string[] {
     const keys = new Set<string>();
-    for (const exp of expectations) for (const p of Object.values(exp.spec.partitions ?? {})) if (p.valuesFrom !== undefined) keys.add(`${nsOf(exp)}/${p.valuesFrom.configMap}`);
+    for (const exp of expectations) {
+      const partitions = exp.spec.partitions;
+      if (partitions === undefined) continue;
+      for (const p of Object.values(partitions)) if (p.valuesFrom !== undefined) keys.add(`${nsOf(exp)}/${p.valuesFrom.configMap}`);
+    }
     return [...keys];
   }
 
@@ -433,10 +439,19 @@ export class WorldCache {
   }
 }
 
-/** The metadata the validator looks at; server-set fields (managedFields, ...) are left out. */
-function pickMetadata(raw: RawObject): Record<string, unknown> {
-  const m = raw.metadata ?? {};
+/** The metadata a declared object carries; server-set fields (managedFields, deletionTimestamp, ...) are left out. */
+const DECLARED_METADATA: ReadonlySet<string> = new Set(['name', 'namespace', 'uid', 'generation', 'resourceVersion', 'creationTimestamp', 'labels', 'annotations']);
+
+/**
+ * The informer's metadata itself when it holds nothing else (a lean object's, leanObjects.ts),
+ * else a copy of the declared fields: the World's object then shares the informer's.
+ */
+function declaredMetadata(raw: RawObject): Record<string, unknown> {
+  const m = (raw.metadata ?? {}) as Record<string, unknown>;
+  let lean = m.name !== undefined && m.namespace !== undefined;
+  for (const key in m) if (!DECLARED_METADATA.has(key) || m[key] === undefined) lean = false;
+  if (lean) return m;
   const out: Record<string, unknown> = { name: m.name, namespace: m.namespace };
-  for (const k of ['uid', 'generation', 'resourceVersion', 'creationTimestamp', 'labels', 'annotations'] as const) if (m[k] !== undefined) out[k] = m[k];
+  for (const key of DECLARED_METADATA) if (key !== 'name' && key !== 'namespace' && m[key] !== undefined) out[key] = m[key];
   return out;
 }

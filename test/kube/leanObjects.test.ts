@@ -68,6 +68,24 @@ describe('leanCustomObject (what the informers keep of a Homeostat object)', () 
     expect(c.status?.partitions).toEqual({ total: 1, satisfied: 0 });
   });
 
+  it('holds what many objects repeat in their metadata once: the labels, namespace and creation second; each keeps its own name, uid and version', () => {
+    const received = (name: string, uid: string, labels: Record<string, string>) => raw(structuredClone({ ...expectation, metadata: { ...metadata, name, uid, labels } }));
+    const [a, b, c] = [received('a', 'u-a', { team: 'sales' }), received('b', 'u-b', { team: 'sales' }), received('c', 'u-c', { team: 'ops' })].map((o) => leanCustomObject(o)) as [RawObject, RawObject, RawObject];
+    expect(b.metadata?.labels).toBe(a.metadata?.labels);
+    expect(c.metadata?.labels).toEqual({ team: 'ops' });
+    expect(b.metadata).toEqual({ ...a.metadata, name: 'b', uid: 'u-b' });
+    expect(c.metadata).toEqual({
+      name: 'c',
+      namespace: 'sales',
+      uid: 'u-c',
+      generation: 3,
+      resourceVersion: '42',
+      creationTimestamp: '2026-01-01T00:00:00Z',
+      labels: { team: 'ops' },
+      annotations: { 'homeostat.dev/rerun': 'r-1', 'homeostat.dev/source-file': 'sales/campaign.yaml' },
+    });
+  });
+
   it("keeps Homeostat's annotations (rerun, source file) and drops the others", () => {
     expect(leanCustomObject(expectation).metadata?.annotations).toEqual({ 'homeostat.dev/rerun': 'r-1', 'homeostat.dev/source-file': 'sales/campaign.yaml' });
   });

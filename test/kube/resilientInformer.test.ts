@@ -52,6 +52,39 @@ describe('ResilientInformer', () => {
     await informer.stop();
   });
 
+  it('lists the objects of one namespace or of all, finds one by namespace and name, and forgets one deleted while it was not watching', async () => {
+    const at = (namespace: string, name: string): KubernetesObject => ({ metadata: { namespace, name, resourceVersion: '1' } });
+    for (const o of [at('a', 'x'), at('b', 'x'), at('b', 'y')]) server.set(`${o.metadata?.namespace}/${o.metadata?.name}`, o);
+    make();
+    informer.start();
+    await informer.whenSynced();
+    const names = (list: KubernetesObject[]) => list.map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`).sort();
+    expect(names(informer.list())).toEqual(['a/x', 'b/x', 'b/y']);
+    expect(names(informer.list('b'))).toEqual(['b/x', 'b/y']);
+    expect(informer.list('c')).toEqual([]);
+    expect(informer.get('b', 'x')?.metadata?.namespace).toBe('b');
+    expect(informer.get('a', 'y')).toBeUndefined();
+    server.delete('b/x');
+    informer.relist('test');
+    await flush();
+    expect(names(informer.list())).toEqual(['a/x', 'b/y']);
+    expect(events).toContain('delete x@1');
+    await informer.stop();
+  });
+
+  it('tells an update listener the version the update replaces', async () => {
+    put(obj('a', '1'));
+    make();
+    const seen: string[] = [];
+    informer.on('update', (o, previous) => seen.push(`${o.metadata?.resourceVersion} after ${previous?.metadata?.resourceVersion}`));
+    informer.start();
+    await informer.whenSynced();
+    core().event('update', obj('a', '2'));
+    core().event('update', obj('a', '3'));
+    expect(seen).toEqual(['2 after 1', '3 after 2']);
+    await informer.stop();
+  });
+
   it('a new version of an object shares what it did not change with the previous one, and has what it changed', async () => {
     const version = (rv: string, ready: string): KubernetesObject & { spec: unknown; status: unknown } => ({
       metadata: { namespace: 'ns', name: 'a', resourceVersion: rv, labels: { team: 'data' } },

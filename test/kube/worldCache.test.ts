@@ -94,6 +94,26 @@ describe('WorldCache', () => {
     await cache.stop();
   });
 
+  it("holds the metadata once: the World's Expectation has the informer's own (a lean object's metadata is all declared fields)", async () => {
+    put(checker('files'));
+    put(expectation('a', {}, { labels: { team: 'data' } }));
+    await start();
+    const declared = states[0]?.world.expectations[0];
+    const raw = cache.object({ kind: 'Expectation', namespace: 'ns', name: 'a' });
+    expect(declared?.metadata).toBe(raw?.metadata);
+    expect(declared?.metadata).toEqual({ name: 'a', namespace: 'ns', uid: 'uid-a', generation: 1, resourceVersion: expect.any(String), labels: { team: 'data' } });
+    await cache.stop();
+  });
+
+  it('leaves the fields the API server sets (managedFields) out of the World', async () => {
+    put(checker('files'));
+    const raw = expectation('a');
+    put({ ...raw, metadata: { ...raw.metadata, managedFields: [{ manager: 'kubectl' }] } });
+    await start();
+    expect(states[0]?.world.expectations[0]?.metadata).toEqual({ name: 'a', namespace: 'ns', uid: 'uid-a', generation: 1, resourceVersion: expect.any(String) });
+    await cache.stop();
+  });
+
   it('keeps an invalid object out of the World, says why, and keeps the others', async () => {
     put(checker('files'));
     put(expectation('good'));
