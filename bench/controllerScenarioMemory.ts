@@ -462,6 +462,10 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
       }
       const status = procStatus(child.proc.pid as number);
       const cpuAfterPass = cpuSeconds(child.proc.pid as number);
+      // The cold start in two parts: up to the first status written (sync, load, first pass), then the writes.
+      const firstWritten = child.written[0]?.at;
+      const firstWrittenMs = firstWritten === undefined ? NaN : Math.round(firstWritten - t0);
+      const writeRate = firstWritten === undefined || writtenAt === undefined ? NaN : Math.round(child.written.filter((w) => w.at <= writtenAt).length / Math.max(0.001, (writtenAt - firstWritten) / 1000));
       const passKinds = new Map<string, number>();
       for (const w of child.writes) if (w.at <= (writtenAt ?? Infinity) && !w.path.includes('/leases/')) passKinds.set(writeKind(w), (passKinds.get(writeKind(w)) ?? 0) + 1);
       const passWrites = [...passKinds.entries()].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${c} ${k}`).join(', ');
@@ -538,7 +542,7 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
           `${created}${created < count ? ` of the ${count} asked (creation stopped at its time budget)` : ''} Expectations and ${dagsCreated} Dags (two tasks, one period: 1 Job each at a time, left running) created in ${round(createSeconds)} s; a Push StateChecker (no checker Jobs);`,
           `controller from ${entry.built} with node ${controllerNodeFlags().join(' ') || '(no flags)'};`,
           `its writes up to every first status written: ${passWrites};`,
-          `the controller used ${round(cpuAfterPass)} CPU s from its start to the first pass done; caches synced at ${synced - t0} ms, started (saved leases loaded: a second list) at ${startedAt - t0} ms; heap used ${round(heapUsed / 2 ** 20)} MB; memoryUsage MB: ${['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'].map((k, i) => `${k} ${child.memory[i] ?? '?'} (peak ${child.memoryPeak[i] ?? '?'})`).join(', ')}`,
+          `the controller used ${round(cpuAfterPass)} CPU s from its start to the first pass done; caches synced at ${synced - t0} ms, started (saved leases loaded: a second list) at ${startedAt - t0} ms; first status answered at ${firstWrittenMs} ms (then ${writeRate} status writes/s); heap used ${round(heapUsed / 2 ** 20)} MB; memoryUsage MB: ${['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'].map((k, i) => `${k} ${child.memory[i] ?? '?'} (peak ${child.memoryPeak[i] ?? '?'})`).join(', ')}`,
           writtenAt === undefined ? `; only ${statusWrites} statuses written when the time bound was reached` : '',
         ].join(' '),
       };
