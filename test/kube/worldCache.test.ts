@@ -105,6 +105,29 @@ describe('WorldCache', () => {
     await cache.stop();
   });
 
+  it("never writes into its informers' objects: they are shared (interned parts, the World's objects, the status store), so every object it is given is deeply frozen here", async () => {
+    const frozen = <T>(value: T): T => {
+      if (value !== null && typeof value === 'object') for (const part of Object.values(value)) frozen(part);
+      return Object.freeze(value);
+    };
+    // Defaults to fill at several depths (spec, the action's Job), a ConfigMap-free Dag with tasks.
+    put(frozen(checker('files')));
+    put(frozen(expectation('a', { action: { job: { template: { spec: { containers: [{ name: 'main', image: 'example/fix:1' }] } } } } })));
+    put(frozen(object('Dag', 'daily', { periods: { from: '2026-01-01', every: 'P1D', timeZone: 'UTC' }, tasks: [{ name: 'load', job: { template: { spec: { containers: [{ name: 'load', image: 'example/load:1' }] } } } }, { name: 'report', dependsOn: ['load'], job: { template: { spec: { containers: [{ name: 'report', image: 'example/report:1' }] } } } }] })));
+    await start();
+    expect(states[0]?.invalid).toEqual([]);
+    expect(states[0]?.world.expectations[0]?.spec.maxConcurrentActions).toBe(10);
+    expect(states[0]?.world.dags.map((d) => d.metadata.name)).toEqual(['daily']);
+    // A status write and a spec edit arrive as new objects, which the informer makes share their
+    // unchanged parts with the version before; frozen once it holds them (before any World is built).
+    cache.informers.Expectation.on('update', (o) => void frozen(o));
+    await event('update', { ...expectation('a', { action: { job: { template: { spec: { containers: [{ name: 'main', image: 'example/fix:1' }] } } } } }), status: { phase: 'Satisfied' } });
+    await event('update', expectation('a', { recheckEvery: '1h' }, { generation: 2 }));
+    expect(states.at(-1)?.invalid).toEqual([]);
+    expect(states.at(-1)?.world.expectations[0]?.spec).toEqual(expect.objectContaining({ recheckEvery: '1h', maxConcurrentActions: 10 }));
+    await cache.stop();
+  });
+
   it('leaves the fields the API server sets (managedFields) out of the World', async () => {
     put(checker('files'));
     const raw = expectation('a');
