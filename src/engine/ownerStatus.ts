@@ -46,6 +46,17 @@ export interface OwnerStatus {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * A time as a condition shows it (seconds). One string per pass, shared by every condition that
+ * changed in it, and flat: `replace` or `+` would give each condition its own rope of three strings
+ * (12,000 owners keep their conditions until the next write).
+ */
+let stamped: { ms: number; text: string } | undefined;
+export function conditionTime(ms: number): string {
+  if (stamped?.ms !== ms) stamped = { ms, text: [new Date(ms).toISOString().slice(0, 19), 'Z'].join('') };
+  return stamped.text;
+}
 const digests = new WeakMap<readonly NodeRecord[], string>();
 
 /** The overall phase: Satisfied when every node is, else the most active phase present. */
@@ -176,7 +187,7 @@ export function ownerConditions(status: OwnerStatus, previous: readonly Pick<Con
   ];
   return wanted.map((w) => {
     const old = previous?.find((p) => p.type === w.type);
-    return { ...w, lastTransitionTime: old !== undefined && old.status === w.status ? old.lastTransitionTime : new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+    return { ...w, lastTransitionTime: old !== undefined && old.status === w.status ? old.lastTransitionTime : conditionTime(now) };
   });
 }
 

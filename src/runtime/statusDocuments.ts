@@ -4,17 +4,10 @@
  * mode into status.json), so `kubectl get` and `homeostat get` print the same columns.
  */
 import type { Condition, DagRunStatus, DagStatus, ExpectationStatus } from '../api/types.js';
-import type { Lease, OwnerStatus, RetryRecord, RunRecord, RunTaskRecord } from '../engine/index.js';
+import { conditionTime, type Lease, type OwnerStatus, type RetryRecord, type RunRecord, type RunTaskRecord } from '../engine/index.js';
 
-/**
- * A time as a condition shows it (seconds). One string per pass, shared by every condition that
- * changed in it, and flat: `replace` or `+` would give each condition its own rope of three strings.
- */
-let stamped: { ms: number; text: string } | undefined;
-export function stamp(ms: number): string {
-  if (stamped?.ms !== ms) stamped = { ms, text: [new Date(ms).toISOString().slice(0, 19), 'Z'].join('') };
-  return stamped.text;
-}
+/** A time as a condition shows it (seconds): the engine's, one flat string per pass. */
+export const stamp = conditionTime;
 
 /** What a condition keeps for the next pass: enough to know whether its status held, and since when. */
 export type ConditionTrace = Pick<Condition, 'type' | 'status' | 'lastTransitionTime'>;

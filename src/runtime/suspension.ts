@@ -4,6 +4,7 @@
  * in a cluster by the DefinitionSource loader and in embedded mode by the manifest watcher); any
  * other spec.suspend: true is a person's. Pure.
  */
+import { conditionTime } from '../engine/index.js';
 import type { Condition } from '../api/types.js';
 import { PRUNED_ANNOTATION, SOURCE_FILE_ANNOTATION, SOURCE_LABEL } from '../sources/model.js';
 
@@ -39,6 +40,6 @@ export function withSuspended(conditions: Condition[], suspension: Suspension | 
   const rest = conditions.filter((c) => c.type !== 'Suspended');
   if (suspension === undefined) return rest;
   const old = previous?.find((c) => c.type === 'Suspended');
-  const lastTransitionTime = old?.status === 'True' ? old.lastTransitionTime : new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const lastTransitionTime = old?.status === 'True' ? old.lastTransitionTime : conditionTime(now);
   return [...rest, { type: 'Suspended', status: 'True', reason: suspension.reason, message: suspension.message, observedGeneration: generation, lastTransitionTime }];
 }
