@@ -1,4 +1,5 @@
 import { Duration } from 'luxon';
+import { keptOnceBy } from './boundedTable.js';
 
 /** A parse result: failure is expected input, so it is a value, not an exception. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -12,13 +13,7 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  * ISO days count as 24 hours here: these are timeouts and intervals, not calendar steps.
  */
 export function parseDuration(text: string): Parsed<number> {
-  const known = parsedDurations.get(text);
-  if (known !== undefined) return known;
-  // Bounded: cleared when full, whatever texts come and go.
-  if (parsedDurations.size >= PARSED_DURATIONS_MAX) parsedDurations.clear();
-  const parsed = parse(text);
-  parsedDurations.set(text, parsed);
-  return parsed;
+  return keptOnceBy(parsedDurations, PARSED_DURATIONS_MAX, text, () => parse(text));
 }
 
 /**

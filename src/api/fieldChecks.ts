@@ -3,6 +3,7 @@ import { DateTime, Duration, IANAZone } from 'luxon';
 import { parseDuration } from './duration.js';
 import { type FieldError, formatPath, type PathSegment } from './fieldPath.js';
 import { RELATIVE_BOUND } from './relativeTime.js';
+import { keptOnceBy } from './boundedTable.js';
 
 /**
  * The checks a schema pattern cannot make: that durations parse, cron expressions and time zones
@@ -97,14 +98,7 @@ const cronProblems = new Map<string, string>();
 const points = new Map<string, number | 'relative' | { problem: string }>();
 const VERDICTS_MAX = 1_000;
 
-function keptOnce<T>(table: Map<string, T>, key: string, make: () => T): T {
-  const known = table.get(key);
-  if (known !== undefined) return known;
-  if (table.size >= VERDICTS_MAX) table.clear();
-  const made = make();
-  table.set(key, made);
-  return made;
-}
+const keptOnce = <T>(table: Map<string, T>, key: string, make: () => T): T => keptOnceBy(table, VERDICTS_MAX, key, make);
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T/;

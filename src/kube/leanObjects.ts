@@ -16,6 +16,7 @@
  *   no spec.
  */
 import type { KubernetesObject, V1Job, V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
+import { keptOnce } from '../api/boundedTable.js';
 
 /** Annotations with this prefix are Homeostat's own: the only ones kept. */
 export const KEPT_ANNOTATION_PREFIX = 'homeostat.dev/';
@@ -75,15 +76,6 @@ const interned = new Map<string, string>();
 const INTERNED_MAX = 20_000;
 /** Longer strings (a message with details, a script) are seldom the same twice. */
 const INTERNED_MAX_LENGTH = 200;
-
-/** What `table` keeps under `key`, else `value`, kept there from now on (the table cleared when full). */
-function keptOnce<T>(table: Map<string, T>, max: number, key: string, value: T): T {
-  const known = table.get(key);
-  if (known !== undefined) return known;
-  if (table.size >= max) table.clear();
-  table.set(key, value);
-  return value;
-}
 
 function intern(text: string): string {
   return text.length > INTERNED_MAX_LENGTH ? text : keptOnce(interned, INTERNED_MAX, text, text);

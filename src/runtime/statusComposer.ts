@@ -4,6 +4,7 @@ import { type Engine, ownerConditions, ownerStatus, type OwnerRef, type Plan, ty
 import type { ObjectRef } from './ports.js';
 import { type Suspension, suspensionOf, withSuspended } from './suspension.js';
 import { type ConditionTrace, dagRunStatus, dagStatus, expectationStatus, type RunTask, stamp, tracesIn, tracesOf, validityStatus } from './statusDocuments.js';
+import { keptOnce } from '../api/boundedTable.js';
 
 /** The declared objects the engine does not plan for, but whose status the controller writes. */
 export interface SideObjects {
@@ -141,11 +142,7 @@ export class StatusComposer {
   }
 
   private kept(trace: string): string {
-    const known = this.traces.get(trace);
-    if (known !== undefined) return known;
-    if (this.traces.size >= 1_000) this.traces.clear();
-    this.traces.set(trace, trace);
-    return trace;
+    return keptOnce(this.traces, 1_000, trace, trace);
   }
 
   /** The conditions last written, as this composer kept them, else as the object's status holds them. */
