@@ -77,7 +77,7 @@ COPY --from=build /out/homeostat/files/ /
 WORKDIR /
 # Node with the controller's flags: hack/image/controller-node-flags, as hack/image/build.sh writes it
 # (test/integration/image.test.ts checks the two agree).
-ENTRYPOINT ["/usr/local/bin/node", "--max-semi-space-size=8", "--heap-growing-percent=100", "/usr/local/lib/homeostat/dist/cli/main.js"]
+ENTRYPOINT ["/usr/local/bin/node", "--max-semi-space-size=8", "--heap-growing-percent=100", "--expose-gc", "/usr/local/lib/homeostat/dist/cli/main.js"]
 CMD ["--help"]
 LABEL org.opencontainers.image.title="Homeostat" \
       org.opencontainers.image.description="The Homeostat controller and CLI: keeps data in the state its users declared."

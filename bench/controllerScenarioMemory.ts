@@ -377,6 +377,13 @@ function spawnController(entry: Entry, kubeconfig: string, namespace: string): C
   return child;
 }
 
+/** The memory settler's collections: when (ms from start) and RSS before -> after, or why none. */
+function settles(child: Child, t0: number): string {
+  const done = child.logs.filter((l) => typeof l.line.msg === 'string' && l.line.msg.startsWith('idle after a burst of work'));
+  if (done.length === 0) return 'none';
+  return done.map((l) => `at ${l.at - t0} ms, RSS ${(l.line.rssMB as number[]).join(' -> ')} MB in ${String(l.line.ms)} ms`).join('; ');
+}
+
 const logTime = (child: Child, msg: string): number | undefined => {
   const entry = child.logs.find((l) => l.line.msg === msg);
   return entry === undefined ? undefined : Date.parse(String(entry.line.time)) || entry.at;
@@ -544,6 +551,7 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
           `its writes up to every first status written: ${passWrites};`,
           `the controller used ${round(cpuAfterPass)} CPU s from its start to the first pass done; caches synced at ${synced - t0} ms, started (saved leases loaded: a second list) at ${startedAt - t0} ms; first status answered at ${firstWrittenMs} ms (then ${writeRate} status writes/s); heap used ${round(heapUsed / 2 ** 20)} MB; memoryUsage MB: ${['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'].map((k, i) => `${k} ${child.memory[i] ?? '?'} (peak ${child.memoryPeak[i] ?? '?'})`).join(', ')}`,
           writtenAt === undefined ? `; only ${statusWrites} statuses written when the time bound was reached` : '',
+          `; memory settles (src/cli/memorySettler.ts): ${settles(child, t0)}`,
         ].join(' '),
       };
     } finally {

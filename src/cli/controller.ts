@@ -13,6 +13,7 @@ import { cachedAuth, cachedListAuthorizer, createMetrics, kubeAuth, kubeDagRunCr
 import { POD_FEATURES } from '../api/podPolicy.js';
 import { parseCapabilities, parsePodFeatures, parseProtectedNamespaces, parseServiceAccounts, podPolicyOf, type PodPolicyFlags } from './podPolicyFlags.js';
 import { readCaFile } from './caFile.js';
+import { startMemorySettler } from './memorySettler.js';
 import { type NodeCapFlags, nodeCapOptions, nodeCaps, positiveInteger } from './nodeCaps.js';
 import { DEFAULT_MAX_CHECKS_IN_FLIGHT } from '../runtime/boundedChecks.js';
 import { type CliContext, type CliIo, ExitCode } from './program.js';
@@ -234,6 +235,8 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
   const signals = options.interrupted === undefined ? watchSignals() : undefined;
   const interrupted = options.interrupted ?? (signals as { received: Promise<void> }).received;
   const metrics = createMetrics();
+  // Memory back to the system once idle after a burst (a first pass, a resync); needs --expose-gc.
+  const settler = startMemorySettler({ log, settles: metrics.memorySettles });
   const term = options.leaderElect === true ? electedTerm(clients, options, timings, log, metrics) : soleTerm(clients, metrics);
   let controller: Controller | undefined;
   let server: RunningServer;
@@ -277,6 +280,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
       },
     });
   } catch (error) {
+    settler.stop();
     await term.stop();
     await views.stop();
     signals?.dispose();
@@ -326,6 +330,7 @@ export async function runController(options: ControllerCommandOptions, io: CliIo
     await term.stop();
     return ExitCode.Failed;
   } finally {
+    settler.stop();
     await server.close();
     await views.stop();
     signals?.dispose();

@@ -74,5 +74,7 @@ export interface ControllerMetrics {
    * without leader election), else 0. Across replicas the sum should be 1.
    */
   leader: Level;
+  /** homeostat_memory_settles_total: memory-reducing collections run once idle after a burst of work (src/cli/memorySettler.ts). */
+  memorySettles: PlainCounter;
 }
 

@@ -59,6 +59,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     observationRequests: counter('observation_requests_total', 'Answers of POST /v1/observations, by HTTP status code.', ['code']),
     observationResults: counter('observation_results_total', 'Pushed results handed to the controller, by state.', ['state']),
     leader: gauge('leader', '1 while this replica acts (holds the leader election Lease, or runs without leader election), else 0.'),
+    memorySettles: counter('memory_settles_total', 'Memory-reducing full collections run once the process was idle after a burst of work.'),
   };
   // Conventional names (process_*, nodejs_*), unprefixed: dashboards expect them so.
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });

@@ -21,6 +21,7 @@ const NAMES: Record<keyof ControllerMetrics, string> = {
   observationRequests: 'homeostat_observation_requests_total',
   observationResults: 'homeostat_observation_results_total',
   leader: 'homeostat_leader',
+  memorySettles: 'homeostat_memory_settles_total',
 };
 
 describe('createMetrics', () => {
