@@ -139,7 +139,8 @@ describe('StatusStore', () => {
       store = new StatusStore({ api, log: silentLogger(), recordEvent: () => undefined, retryMs: 10 });
       api.failPuts = 1;
       await store.save(snapshot([], [[`${EXP}|a`, retry(T0)]]));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Until the store has tried again (its second PUT), however slow the machine: a sleep was flaky under load.
+      while (api.calls.filter((c) => c.startsWith('put')).length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
       await store.settled();
       expect(api.status('Expectation', 'daily')?.retries).toEqual([expect.objectContaining({ key: 'a' })]);
     });
@@ -232,6 +233,25 @@ describe('StatusStore', () => {
       expect(api.status('Expectation', 'daily')).toEqual({ phase: 'Pending', conditions: [{ type: 'Valid', status: 'True' }], leases: [], retries: [] });
       await store.save(snapshot([lease(`${EXP}|a`)]));
       expect(api.status('Expectation', 'daily')).toMatchObject({ phase: 'Pending', conditions: [{ type: 'Valid', status: 'True' }], leases: [expect.objectContaining({ key: 'a' })] });
+    });
+
+    it("never writes into the informer's objects (it points at their status instead of keeping a copy): every object it is given is deeply frozen here", async () => {
+      const frozen = <T>(value: T): T => {
+        if (value !== null && typeof value === 'object') for (const part of Object.values(value)) frozen(part);
+        return Object.freeze(value);
+      };
+      const informer = (r: ObjectRef) => frozen(structuredClone(api.objects.get(`${r.kind}/${r.namespace}/${r.name}`)));
+      const ref: ObjectRef = { kind: 'Expectation', namespace: 'ns', name: 'daily' };
+      store = new StatusStore({ api, log: silentLogger(), recordEvent: () => undefined, current: informer });
+      await store.writeStatus(ref, { phase: 'Pending', conditions: [{ type: 'Valid', status: 'True' }] });
+      await store.observe(informer(ref) as RawObject); // the informer shows our write: the store keeps it as its base
+      await store.save(snapshot([lease(`${EXP}|a`)], [[`${EXP}|b`, retry(T0 + 60_000)]]));
+      await store.writeStatus(ref, { phase: 'Progressing', conditions: [{ type: 'Valid', status: 'True' }, { type: 'Ready', status: 'False' }] });
+      await store.observe(informer(ref) as RawObject);
+      api.bump('Expectation', 'daily');
+      await store.observe(informer(ref) as RawObject);
+      await store.save(snapshot([lease(`${EXP}|a`), lease(`${EXP}|c`)]));
+      expect(api.status('Expectation', 'daily')).toMatchObject({ phase: 'Progressing', conditions: [{ type: 'Valid', status: 'True' }, { type: 'Ready', status: 'False' }], leases: [expect.objectContaining({ key: 'a' }), expect.objectContaining({ key: 'c' })] });
     });
 
     it('writes an object asked for again while its write is in flight once more, with what was asked last', async () => {
