@@ -6,8 +6,8 @@
  * them back only when its memory reducer finds the process idle, and the reducer gives up when the
  * burst ends in a trickle of status writes: measured, the controller stayed at ~340 MB for minutes
  * after its first pass, and fell to ~200-220 MB after one memory-reducing collection. The process
- * knows better when a burst is over: its event loop is idle. So, sampled every second: once the event
- * loop has been idle (utilization under 5 %) for 2 samples in a row and V8's heap has grown by 32 MB
+ * knows better when a burst is over: its event loop is idle. So, sampled every half second: once the
+ * event loop has been idle (utilization under 5 %) for 2 samples in a row and V8's heap has grown by 32 MB
  * or more over its lowest size since the last settle, one full collection that reduces the footprint
  * runs (`gc` with flavor 'last-resort': it compacts and releases pooled pages). Each costs ~0.2-0.3 s
  * of one core and needs 32 MB of new growth before the next, so a steady controller rarely pays it.
@@ -108,7 +108,7 @@ export function startMemorySettler(options: MemorySettlerOptions): MemorySettler
     options.settles?.inc();
     const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
     options.log.info({ ms: Math.round(performance.now() - started), rssMB: [mb(before.rss), mb(after.rss)], heapTotalMB: [mb(before.heapTotal), mb(after.heapTotal)], heapUsedMB: [mb(before.heapUsed), mb(after.heapUsed)] }, 'idle after a burst of work: memory handed back (one full collection)');
-  }, options.intervalMs ?? 1_000);
+  }, options.intervalMs ?? 500);
   timer.unref();
   return { active: true, stop: () => clearInterval(timer) };
 }
