@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1
 # Homeostat's images for Docker, Podman or Buildah with a registry. `make image` builds the same
 # images without a daemon (hack/image/build.sh): the same Node release, the same esbuild bundles
-# (hack/image/bundle.sh, used here too), the same layout, user and entrypoints; there the runtime
+# (hack/image/bundle.sh, used here too), the same layout, user, entrypoints and env; there the runtime
 # layer is assembled from Debian bookworm's .debs, here it is distroless/cc-debian12 (glibc,
-# libstdc++, CA certificates, nonroot 65532), which is built from the same packages.
+# libstdc++, CA certificates, nonroot 65532), which is built from the same packages; the controller
+# adds Debian bookworm's libjemalloc2 in both.
 #
 #   docker build -t ghcr.io/homeostat/homeostat:0.1.0 .                                   # the controller and CLI
 #   docker build --target checker -t ghcr.io/homeostat/homeostat-checker:0.1.0 .          # base for checker images
@@ -12,6 +13,8 @@
 #
 # Labels: pass --build-arg REVISION=$(git rev-parse HEAD) --build-arg CREATED=$(git log -1 --format=%cI).
 ARG NODE_VERSION=24.21.0
+# Set by BuildKit and Buildah to the platform built for (amd64, arm64): picks the controller's env stage.
+ARG TARGETARCH
 
 # ---- build: compile, test nothing, bundle ---------------------------------------------------------
 FROM docker.io/library/node:${NODE_VERSION}-bookworm-slim AS build
@@ -71,8 +74,25 @@ COPY --from=build /out/checker-${CHECKER}/files/ /
 LABEL org.opencontainers.image.title="Homeostat example checker ${CHECKER}" \
       org.opencontainers.image.description="An example Homeostat state checker (packages/checker-${CHECKER}), on homeostat-checker."
 
+# ---- jemalloc: Debian's libjemalloc2, the malloc the controller preloads ----------------------------------
+# Its library, copyright and package status (for image scanners), as hack/image/build.sh adds them.
+FROM docker.io/library/debian:bookworm-slim AS jemalloc
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libjemalloc2 \
+ && lib=$(dpkg -L libjemalloc2 | grep '/libjemalloc\.so\.2$') \
+ && install -D -m 0644 "$lib" "/out$lib" \
+ && install -D -m 0644 /usr/share/doc/libjemalloc2/copyright /out/usr/share/doc/libjemalloc2/copyright \
+ && mkdir -p /out/var/lib/dpkg/status.d && dpkg -s libjemalloc2 >/out/var/lib/dpkg/status.d/libjemalloc2
+
+# ---- the controller's env: hack/image/controller-env, whose @MULTIARCH@ is the platform's multiarch
+# directory (test/integration/image.test.ts checks these repeat it); only the controller has it.
+FROM runtime AS controller-env-amd64
+ENV LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+FROM runtime AS controller-env-arm64
+ENV LD_PRELOAD=/usr/lib/aarch64-linux-gnu/libjemalloc.so.2
+
 # ---- controller: the default target ---------------------------------------------------------------------
-FROM runtime AS controller
+FROM controller-env-${TARGETARCH} AS controller
+COPY --from=jemalloc /out/ /
 COPY --from=build /out/homeostat/files/ /
 WORKDIR /
 # Node with the controller's flags: hack/image/controller-node-flags, as hack/image/build.sh writes it

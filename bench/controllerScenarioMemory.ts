@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import type { ControlPlane } from '../test/integration/harness/controlPlane.js';
 import { REPO_ROOT } from '../test/integration/harness/controlPlane.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { imageNodeFlags } from './controllerNodeFlags.js';
+import { hostImageEnv, imageNodeFlags } from './controllerNodeFlags.js';
 import { ACTION, API_VERSION, type Deadline, expectationObject, parallel, RawApi, round, stateChecker, until } from './controllerScenario.js';
 
 export interface MemoryFigures {
@@ -300,6 +300,23 @@ function controllerNodeFlags(): string[] {
   return [...imageNodeFlags(), ...(process.env.BENCH_CONTROLLER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '')];
 }
 
+/**
+ * The environment the controller runs with besides the bench's own: that of its image
+ * (hack/image/controller-env: LD_PRELOAD jemalloc, installed here with hack/deps/apt.sh, or left out
+ * loudly), then BENCH_CONTROLLER_ENV (experiments: space-separated NAME=value, over the image's;
+ * `LD_PRELOAD=` runs with glibc's malloc). Printed in the note.
+ */
+function controllerEnv(): Record<string, string> {
+  const extra = (process.env.BENCH_CONTROLLER_ENV ?? '').split(' ').filter((e) => e.includes('='));
+  return { ...hostImageEnv().env, ...Object.fromEntries(extra.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) };
+}
+
+/** How the controller runs, for the progress lines and the note. */
+function controllerCommand(): string {
+  const env = Object.entries(controllerEnv()).map(([k, v]) => `${k}=${v}`);
+  return `${env.join(' ') || '(no env)'} node ${controllerNodeFlags().join(' ') || '(no flags)'}${hostImageEnv().warning === undefined ? '' : ` ${hostImageEnv().warning}`}`;
+}
+
 function spawnController(entry: Entry, kubeconfig: string, namespace: string): Child {
   // BENCH_HEAP_SNAPSHOT=1: the controller writes a heap snapshot (cwd) when the figures are read;
   // BENCH_HEAP_SNAPSHOT=pass: when its first pass is done;
@@ -307,6 +324,7 @@ function spawnController(entry: Entry, kubeconfig: string, namespace: string): C
   const snapshot = process.env.BENCH_HEAP_SNAPSHOT === '1' || process.env.BENCH_HEAP_SNAPSHOT === 'pass' || process.env.BENCH_HEAP_SNAPSHOT_AT_MB !== undefined ? ['--heapsnapshot-signal=SIGUSR2'] : [];
   const proc = spawn(process.execPath, [...controllerNodeFlags(), ...snapshot, '--import', probe(entry.engine), entry.main, 'controller', '--kubeconfig', kubeconfig, '--namespace', namespace, '--metrics-addr', '127.0.0.1:0', '--log-level', 'info'], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...controllerEnv() },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const child: Child = {
@@ -400,7 +418,9 @@ async function metric(url: string, name: string): Promise<number> {
 export async function runMemory(plane: ControlPlane, options: MemoryOptions, deadline: Deadline, progress: (line: string) => void, _reuseConnections = false): Promise<MemoryFigures> {
   const count = options.expectations;
   const entry = controllerEntry(progress);
-  progress(`  controller: ${entry.built}, node ${controllerNodeFlags().join(' ') || '(no flags)'}${entry.engine === undefined ? ' (compile and plan times n/a: the probe reaches no Engine in a bundle)' : ''}`);
+  const warning = hostImageEnv().warning;
+  if (warning !== undefined) progress(`\n${warning}\n`);
+  progress(`  controller: ${entry.built}, ${controllerCommand()}${entry.engine === undefined ? ' (compile and plan times n/a: the probe reaches no Engine in a bundle)' : ''}`);
   const api = new RawApi(plane.kubeConfig);
   const children: Child[] = [];
   const dead = (child: Child) => (child.proc.exitCode !== null ? `the controller exited (${child.proc.exitCode}): ${child.logs.slice(-5).map((l) => JSON.stringify(l.line)).join('\n')}` : undefined);
@@ -547,7 +567,7 @@ export async function runMemory(plane: ControlPlane, options: MemoryOptions, dea
         restart,
         note: [
           `${created}${created < count ? ` of the ${count} asked (creation stopped at its time budget)` : ''} Expectations and ${dagsCreated} Dags (two tasks, one period: 1 Job each at a time, left running) created in ${round(createSeconds)} s; a Push StateChecker (no checker Jobs);`,
-          `controller from ${entry.built} with node ${controllerNodeFlags().join(' ') || '(no flags)'};`,
+          `controller from ${entry.built} as ${controllerCommand()};`,
           `its writes up to every first status written: ${passWrites};`,
           `the controller used ${round(cpuAfterPass)} CPU s from its start to the first pass done; caches synced at ${synced - t0} ms, started (saved leases loaded: a second list) at ${startedAt - t0} ms; first status answered at ${firstWrittenMs} ms (then ${writeRate} status writes/s); heap used ${round(heapUsed / 2 ** 20)} MB; memoryUsage MB: ${['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'].map((k, i) => `${k} ${child.memory[i] ?? '?'} (peak ${child.memoryPeak[i] ?? '?'})`).join(', ')}`,
           writtenAt === undefined ? `; only ${statusWrites} statuses written when the time bound was reached` : '',

@@ -1,7 +1,7 @@
 // `make bench`: runs each benchmark in its own process and prints the figures with their goals.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { imageNodeFlags } from './controllerNodeFlags.js';
+import { hostImageEnv, imageNodeFlags } from './controllerNodeFlags.js';
 
 const here = import.meta.dirname;
 const tsx = join(here, '..', 'node_modules', '.bin', 'tsx');
@@ -22,7 +22,7 @@ function engineRun(size: number, nodeFlags: readonly string[]): EngineFigures {
   const out = execFileSync(process.execPath, [...nodeFlags, '--import', 'tsx', join(here, 'engine.ts'), String(size)], {
     encoding: 'utf8',
     cwd: join(here, '..'),
-    env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=4096' },
+    env: { ...process.env, ...hostImageEnv().env, NODE_OPTIONS: '--max-old-space-size=4096' },
   });
   return JSON.parse(out.trim().split('\n').pop() as string) as EngineFigures;
 }
@@ -37,6 +37,10 @@ const goals = new Map<number, { ms: number; mb: number }>([
 // Twice: as the image runs the controller (its Node flags, hack/image/controller-node-flags; the
 // goals are judged here), and with Node's defaults, to show what the flags are worth: every node
 // outlives V8's young generation while a world compiles, so by default V8 grows it to its maximum.
+// Both with the image's env (hack/image/controller-env: jemalloc), so the two differ by the flags only.
+const { env: imageEnvHere, warning } = hostImageEnv();
+if (warning !== undefined) console.log(`${warning}\n`);
+console.log(`env (the image's): ${Object.entries(imageEnvHere).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
 for (const [label, nodeFlags, judged] of [['the image\'s', imageNodeFlags(), true], ['Node\'s defaults, for comparison', [], false]] as const) {
   console.log(`Node flags (${label}): ${nodeFlags.join(' ') || '(none)'}`);
   console.log(['nodes', 'compile ms', 'full plan ms', 'plan after verdicts ms', 'peak RSS MB', 'one event p50 ms', 'one event p99 ms', 'goal'].join('\t'));

@@ -3,6 +3,7 @@
 # without a Docker daemon and without a base image from a registry:
 #
 #   homeostat                       the controller and CLI        entrypoint: node <controller flags> .../homeostat/dist/cli/main.js
+#                                                                 env: hack/image/controller-env (LD_PRELOAD: jemalloc)
 #   homeostat-checker               base for checker images       entrypoint: node /app/checker.mjs
 #   homeostat-checker-<example>     a base + one bundled example  (same entrypoint; its bundle is /app/checker.mjs)
 #
@@ -10,7 +11,8 @@
 # node-linux-<arch> (the release binary, the version scripts/node-bin.sh pins), the shared libraries
 # it needs from Debian's .debs (apt-get download + dpkg-deb -x; never the host's /lib), CA
 # certificates, /etc/passwd and /etc/group with nonroot (65532), a /tmp. The apps are esbuild bundles
-# (hack/image/bundle.sh). umoci writes the OCI images (one shared runtime layer, then one layer per
+# (hack/image/bundle.sh); the controller image adds Debian's libjemalloc2, which its env preloads.
+# umoci writes the OCI images (one shared runtime layer, then one layer per
 # image), skopeo exports them. The Dockerfile at the root builds the same images with a daemon.
 #
 # Incremental: .debs and the Node package are cached under $HOMEOSTAT_CACHE/image (default
@@ -79,7 +81,7 @@ built=()
 for name in $wanted; do
   stage=$WORK/$name
   mkdir -p "$stage"
-  entrypoint=(/usr/local/bin/node /app/checker.mjs) cmd=() workdir=/app from=$runtime_tag
+  entrypoint=(/usr/local/bin/node /app/checker.mjs) cmd=() env=() workdir=/app from=$runtime_tag
   case $name in
     homeostat)
       "$here/bundle.sh" controller "$stage" || die "bundling the controller failed"
@@ -88,6 +90,18 @@ for name in $wanted; do
       mapfile -t node_flags < <(controller_node_flags)
       [[ ${#node_flags[@]} -gt 0 ]] || die "hack/image/controller-node-flags has no flag"
       entrypoint=(/usr/local/bin/node "${node_flags[@]}" /usr/local/lib/homeostat/dist/cli/main.js) cmd=(--help) workdir=/
+      # jemalloc in the controller's own layer, not the shared runtime layer: only the controller
+      # preloads it (hack/image/controller-env), so the checker images stay without it, and the
+      # runtime layer they share is neither rebuilt nor re-pulled for it.
+      jemalloc_deb=$(fetch_debs libjemalloc2)
+      add_deb_libraries "$jemalloc_deb" "$stage/files"
+      mapfile -t env < <(controller_env)
+      for e in "${env[@]}"; do
+        [[ $e == LD_PRELOAD=* ]] || continue
+        IFS=': ' read -ra preload <<<"${e#LD_PRELOAD=}"
+        # ld.so only warns about a preload it cannot find: fail here instead.
+        for lib in "${preload[@]}"; do [[ -f $stage/files$lib ]] || die "hack/image/controller-env preloads $lib, which the controller image does not have"; done
+      done
       title="Homeostat" description="The Homeostat controller and CLI: keeps data in the state its users declared." ;;
     homeostat-checker)
       if ! "$here/bundle.sh" checker-sdk "$stage"; then skip "$name"; continue; fi
@@ -115,7 +129,7 @@ for name in $wanted; do
     "org.opencontainers.image.ref.name=$ref"
     "dev.homeostat.node.version=$NODE_VERSION"
   )
-  key=$(printf '%s\n' "$from" "${entrypoint[@]}" -- "${cmd[@]}" "$workdir" "${labels[@]}" "$ref" | hash_of - "$stage/files")
+  key=$(printf '%s\n' "$from" "${entrypoint[@]}" -- "${cmd[@]}" -- "${env[@]}" "$workdir" "${labels[@]}" "$ref" | hash_of - "$stage/files")
   tag=$name-${key:0:16}
   echo "$tag" >"$WORK/$name.tag"
   built+=("$name")
@@ -130,6 +144,7 @@ for name in $wanted; do
   config=(--config.workingdir "$workdir" --clear config.entrypoint --clear config.cmd)
   for e in "${entrypoint[@]}"; do config+=(--config.entrypoint "$e"); done
   for c in "${cmd[@]}"; do config+=(--config.cmd "$c"); done
+  for e in "${env[@]}"; do config+=(--config.env "$e"); done
   for l in "${labels[@]}"; do config+=(--config.label "$l"); done
   umoci config --image "$LAYOUT:$tag" --created "$CREATED" \
     --history.created_by "hack/image/build.sh $name" --history.created "$CREATED" "${config[@]}"

@@ -91,3 +91,38 @@ controller_node_flags() {
     echo "$flag"
   done <"$file"
 }
+
+# multiarch: the Debian multiarch directory name of DEB_ARCH (/usr/lib/<it>), as rootfs.sh has it.
+multiarch() {
+  case $DEB_ARCH in amd64) echo x86_64-linux-gnu ;; arm64) echo aarch64-linux-gnu ;; *) die "no multiarch name for $DEB_ARCH" ;; esac
+}
+
+# controller_env: the controller's environment (hack/image/controller-env), one NAME=value per line,
+# with @MULTIARCH@ replaced by multiarch's; each must be one word, as the image config keeps it.
+controller_env() {
+  local file line
+  file=$(dirname "${BASH_SOURCE[0]}")/controller-env
+  while IFS= read -r line; do
+    line=${line#"${line%%[![:space:]]*}"}
+    line=${line%"${line##*[![:space:]]}"}
+    [[ -z $line || $line == \#* ]] && continue
+    [[ $line =~ ^[A-Z_][A-Z0-9_]*=[^[:space:]]+$ ]] || die "$file: '$line' is not one NAME=value"
+    echo "${line//@MULTIARCH@/$(multiarch)}"
+  done <"$file"
+}
+
+# add_deb_libraries DEB FILES: what a Debian package of shared libraries puts in the multiarch
+# library directory, with its copyright and its control data (/var/lib/dpkg/status.d, for image
+# scanners, as rootfs.sh writes them for the runtime layer's packages), into the tree FILES.
+add_deb_libraries() {
+  local deb=$1 files=$2 pkg tmp
+  pkg=$(dpkg-deb -f "$deb" Package)
+  tmp=$(mktemp -d)
+  dpkg-deb -x "$deb" "$tmp"
+  [[ -d $tmp/usr/lib/$(multiarch) ]] || die "$deb has no /usr/lib/$(multiarch)"
+  mkdir -p "$files/usr/lib" "$files/var/lib/dpkg/status.d"
+  cp -a "$tmp/usr/lib/$(multiarch)" "$files/usr/lib/"
+  install -D -m 0644 "$tmp/usr/share/doc/$pkg/copyright" "$files/usr/share/doc/$pkg/copyright"
+  { dpkg-deb -f "$deb"; echo "Status: install ok installed"; } | grep -v '^$' >"$files/var/lib/dpkg/status.d/$pkg"
+  rm -rf "$tmp"
+}

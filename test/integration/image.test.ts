@@ -7,11 +7,14 @@ import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { imageNodeFlags } from '../../bench/controllerNodeFlags.js';
+import { imageEnv, imageNodeFlags } from '../../bench/controllerNodeFlags.js';
 import { imageArchive, imageRuntime, runImage, type UnpackedImage, unpackImage } from './harness/runImage.js';
 
 const run = promisify(execFile);
 const CONTROLLER_ENTRYPOINT = ['/usr/local/bin/node', ...imageNodeFlags(), '/usr/local/lib/homeostat/dist/cli/main.js'];
+// hack/image/controller-env for this machine's architecture, that of the images built here.
+const CONTROLLER_ENV = Object.entries(imageEnv()).map(([k, v]) => `${k}=${v}`);
+const JEMALLOC = imageEnv().LD_PRELOAD ?? '(no LD_PRELOAD in hack/image/controller-env)';
 const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
 const asRoot = process.getuid?.() === 0;
 if (!asRoot) console.warn('\n!! IMAGE TESTS SKIPPED: unpacking and running an image needs root\n');
@@ -30,7 +33,7 @@ describe('the archives', () => {
     const archive = imageArchive(name);
     expect(existsSync(archive)).toBe(true);
     const inspected = JSON.parse((await run('skopeo', ['inspect', `docker-archive:${archive}`])).stdout) as Inspected;
-    const config = JSON.parse((await run('skopeo', ['inspect', '--config', `docker-archive:${archive}`])).stdout) as { config: { User: string; Entrypoint: string[]; Cmd?: string[]; WorkingDir: string } };
+    const config = JSON.parse((await run('skopeo', ['inspect', '--config', `docker-archive:${archive}`])).stdout) as { config: { User: string; Entrypoint: string[]; Cmd?: string[]; WorkingDir: string; Env: string[] } };
     // What docker load, podman load and kind load read: the archive's manifest.json names repo:tag.
     const [manifest] = JSON.parse((await run('tar', ['-xOf', archive, 'manifest.json'])).stdout) as { RepoTags: string[] }[];
     expect(manifest?.RepoTags).toEqual([expect.stringMatching(new RegExp(`/${name}:${version.replace(/\./g, '\\.')}$`))]);
@@ -47,8 +50,11 @@ describe('the archives', () => {
     if (name === 'homeostat') {
       // Node with the controller's flags (hack/image/controller-node-flags), then the bundle.
       expect(config.config).toMatchObject({ Entrypoint: CONTROLLER_ENTRYPOINT, Cmd: ['--help'], WorkingDir: '/' });
+      // With the controller's env (hack/image/controller-env): jemalloc preloaded.
+      expect(config.config.Env).toEqual(expect.arrayContaining([...CONTROLLER_ENV, `LD_PRELOAD=${JEMALLOC}`]));
     } else {
       expect(config.config).toMatchObject({ Entrypoint: ['/usr/local/bin/node', '/app/checker.mjs'], WorkingDir: '/app' });
+      expect(config.config.Env.filter((e) => e.startsWith('LD_PRELOAD='))).toEqual([]);
       // The examples are the base plus one layer: the base's layers are shared.
       expect(inspected.Layers.length).toBe(name === 'homeostat-checker' ? 2 : 3);
     }
@@ -62,6 +68,21 @@ it("the Dockerfile's controller ENTRYPOINT is the one make image writes", () => 
   const controllerStage = dockerfile.slice(dockerfile.indexOf('AS controller'));
   const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(controllerStage)?.[1];
   expect(entrypoint === undefined ? undefined : JSON.parse(entrypoint)).toEqual(CONTROLLER_ENTRYPOINT);
+});
+
+it("the Dockerfile's controller has the env make image writes, for each architecture", () => {
+  // The Dockerfile cannot read hack/image/controller-env, nor name the multiarch directory by
+  // itself: it sets the env in one stage per architecture, which the controller stage starts from.
+  const dockerfile = readFileSync(join(import.meta.dirname, '../../Dockerfile'), 'utf8');
+  const envFile = readFileSync(join(import.meta.dirname, '../../hack/image/controller-env'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  expect(/^FROM controller-env-\$\{TARGETARCH\} AS controller$/m.test(dockerfile)).toBe(true);
+  for (const [arch, multiarch] of [['amd64', 'x86_64-linux-gnu'], ['arm64', 'aarch64-linux-gnu']]) {
+    const stage = new RegExp(`^FROM runtime AS controller-env-${arch}\n((?:ENV .*\n)+)`, 'm').exec(dockerfile)?.[1] ?? '';
+    expect(stage.trim().split('\n').map((l) => l.replace(/^ENV /, ''))).toEqual(envFile.map((l) => l.replaceAll('@MULTIARCH@', multiarch ?? '')));
+  }
 });
 
 describeImage('the controller image', () => {
@@ -99,6 +120,21 @@ describeImage('the controller image', () => {
     expect(versioned.output().trim()).toBe(version);
   }, 60_000);
 
+  it("has jemalloc where its env preloads it, and its entrypoint runs with it", async () => {
+    // Debian's libjemalloc2, in the image (a regular file, an ELF shared object).
+    expect(lstatSync(join(image.rootfs, JEMALLOC)).isFile()).toBe(true);
+    expect(readFileSync(join(image.rootfs, JEMALLOC)).subarray(0, 4)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+    expect(existsSync(join(image.rootfs, 'var/lib/dpkg/status.d/libjemalloc2'))).toBe(true);
+    // The entrypoint with its cmd (homeostat --help), with only the image's env, plus a module
+    // NODE_OPTIONS imports first that prints the jemalloc libraries the process has mapped.
+    const probe = "const maps = process.getBuiltinModule('fs').readFileSync('/proc/self/maps', 'utf8'); process.stdout.write('MAPPED ' + JSON.stringify([...new Set(maps.split('\\n').map((l) => l.split(/ +/)[5]).filter((p) => /\\/libjemalloc[^/]*$/.test(p ?? '')))]) + '\\n')";
+    const c = await runImage(image, { env: { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(probe)}` }, timeoutMs: 30_000 });
+    expect(await c.exited).toEqual({ code: 0, signal: null });
+    expect(c.output()).toMatch(/Usage: homeostat/);
+    expect(c.output()).not.toMatch(/cannot be preloaded/);
+    expect(JSON.parse(/^MAPPED (.*)$/m.exec(c.output())?.[1] ?? 'null')).toEqual([JEMALLOC]);
+  }, 60_000);
+
   it('cannot start a shell', async () => {
     const shell = await runImage(image, { command: ['/bin/sh', '-c', 'true'], timeoutMs: 30_000 });
     expect((await shell.exited).code).not.toBe(0);
@@ -122,6 +158,15 @@ describeImage('the checker base image', () => {
     expect(await c.exited).toEqual({ code: 0, signal: null });
     // crun honours WorkingDir /app; the chroot fallback always starts in /.
     expect(c.output().trim()).toMatch(/^function \["--flag","x"\] \/(app)?$/);
+  }, 60_000);
+
+  it("runs with glibc's malloc: jemalloc is the controller's", async () => {
+    const checker = join(image.rootfs, '..', 'maps.mjs');
+    writeFileSync(checker, "import { readFileSync } from 'node:fs';\nconsole.log(JSON.stringify({ preload: process.env.LD_PRELOAD ?? null, jemalloc: readFileSync('/proc/self/maps', 'utf8').includes('jemalloc') }));\n", { mode: 0o644 });
+    const c = await runImage(image, { mounts: [{ source: checker, destination: '/app/checker.mjs' }], timeoutMs: 30_000 });
+    expect(await c.exited).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(c.output().trim())).toEqual({ preload: null, jemalloc: false });
+    expect(existsSync(join(image.rootfs, JEMALLOC))).toBe(false);
   }, 60_000);
 });
 
