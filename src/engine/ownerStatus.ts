@@ -185,10 +185,16 @@ export function ownerConditions(status: OwnerStatus, previous: readonly Pick<Con
       : { type: 'Progressing', status: 'False', reason: 'Idle', message: 'nothing is being worked on', observedGeneration: generation },
     degraded(status, generation),
   ];
-  return wanted.map((w) => {
-    const old = previous?.find((p) => p.type === w.type);
-    return { ...w, lastTransitionTime: old !== undefined && old.status === w.status ? old.lastTransitionTime : conditionTime(now) };
-  });
+  return wanted.map((w) => ({ ...w, lastTransitionTime: transitionTime(previous, w.type, w.status, now) }));
+}
+
+/**
+ * A condition's lastTransitionTime: the previous one's while its status holds, else now (as a
+ * condition shows it). Every condition the controller writes keeps its time this way.
+ */
+export function transitionTime(previous: readonly Pick<Condition, 'type' | 'status' | 'lastTransitionTime'>[] | undefined, type: string, status: Condition['status'], now: number): string {
+  const old = previous?.find((p) => p.type === type);
+  return old !== undefined && old.status === status ? old.lastTransitionTime : conditionTime(now);
 }
 
 /** "2 working, 1 pending", naming what the nodes only waiting on an upstream at work wait for. */

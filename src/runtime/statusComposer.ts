@@ -1,9 +1,9 @@
 import { GraphReason } from '../api/graphChecks.js';
 import type { Condition, DagDependency, DagRun, StateChecker } from '../api/types.js';
-import { type Engine, ownerConditions, ownerStatus, type OwnerRef, type Plan, type RunRecord, type World } from '../engine/index.js';
+import { type Engine, ownerConditions, ownerStatus, type OwnerRef, type Plan, type RunRecord, transitionTime, type World } from '../engine/index.js';
 import type { ObjectRef } from './ports.js';
 import { type Suspension, suspensionOf, withSuspended } from './suspension.js';
-import { type ConditionTrace, dagRunStatus, dagStatus, expectationStatus, type RunTask, stamp, tracesIn, tracesOf, validityStatus } from './statusDocuments.js';
+import { type ConditionTrace, dagRunStatus, dagStatus, expectationStatus, type RunTask, tracesIn, tracesOf, validityStatus } from './statusDocuments.js';
 import { keptOnce } from '../api/boundedTable.js';
 
 /** The declared objects the engine does not plan for, but whose status the controller writes. */
@@ -169,8 +169,6 @@ export class StatusComposer {
  */
 function refused(conditions: Condition[], refusal: { reason: string; message: string } | undefined, previous: readonly ConditionTrace[] | undefined, generation: number, now: number): Condition[] {
   if (refusal === undefined) return conditions;
-  const old = previous?.find((c) => c.type === 'Degraded');
-  const lastTransitionTime = old?.status === 'True' ? old.lastTransitionTime : stamp(now);
-  const degraded: Condition = { type: 'Degraded', status: 'True', reason: refusal.reason, message: refusal.message.slice(0, 1024), observedGeneration: generation, lastTransitionTime };
+  const degraded: Condition = { type: 'Degraded', status: 'True', reason: refusal.reason, message: refusal.message.slice(0, 1024), observedGeneration: generation, lastTransitionTime: transitionTime(previous, 'Degraded', 'True', now) };
   return conditions.map((c) => (c.type === 'Degraded' ? degraded : c));
 }

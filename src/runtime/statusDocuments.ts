@@ -4,10 +4,7 @@
  * mode into status.json), so `kubectl get` and `homeostat get` print the same columns.
  */
 import type { Condition, DagRunStatus, DagStatus, ExpectationStatus } from '../api/types.js';
-import { conditionTime, type Lease, type OwnerStatus, type RetryRecord, type RunRecord, type RunTaskRecord } from '../engine/index.js';
-
-/** A time as a condition shows it (seconds): the engine's, one flat string per pass. */
-export const stamp = conditionTime;
+import { conditionTime, type Lease, transitionTime, type OwnerStatus, type RetryRecord, type RunRecord, type RunTaskRecord } from '../engine/index.js';
 
 /** What a condition keeps for the next pass: enough to know whether its status held, and since when. */
 export type ConditionTrace = Pick<Condition, 'type' | 'status' | 'lastTransitionTime'>;
@@ -85,8 +82,8 @@ export interface RunTask {
 export function dagRunStatus(run: RunRecord, tasks: RunTask[]): DagRunStatus {
   return {
     phase: run.phase,
-    startedAt: stamp(run.startedAt),
-    ...(run.finishedAt !== undefined ? { finishedAt: stamp(run.finishedAt) } : {}),
+    startedAt: conditionTime(run.startedAt),
+    ...(run.finishedAt !== undefined ? { finishedAt: conditionTime(run.finishedAt) } : {}),
     ...(run.rerunToken !== undefined ? { rerun: run.rerunToken } : {}),
     tasks: tasks.map((t) => ({
       name: t.name,
@@ -111,7 +108,5 @@ export interface Validity {
  */
 export function validityStatus(problem: Validity | undefined, generation: number, previous: readonly ConditionTrace[] | undefined, now: number): { observedGeneration: number; conditions: Condition[] } {
   const wanted = problem === undefined ? { status: 'True' as const, reason: 'Valid', message: 'the object is valid' } : { status: 'False' as const, reason: problem.reason, message: problem.message.slice(0, 32768) };
-  const old = previous?.find((c) => c.type === 'Valid');
-  const lastTransitionTime = old !== undefined && old.status === wanted.status ? old.lastTransitionTime : stamp(now);
-  return { observedGeneration: generation, conditions: [{ type: 'Valid', ...wanted, observedGeneration: generation, lastTransitionTime }] };
+  return { observedGeneration: generation, conditions: [{ type: 'Valid', ...wanted, observedGeneration: generation, lastTransitionTime: transitionTime(previous, 'Valid', wanted.status, now) }] };
 }

@@ -4,7 +4,7 @@
  * in a cluster by the DefinitionSource loader and in embedded mode by the manifest watcher); any
  * other spec.suspend: true is a person's. Pure.
  */
-import { conditionTime } from '../engine/index.js';
+import { transitionTime } from '../engine/index.js';
 import type { Condition } from '../api/types.js';
 import { PRUNED_ANNOTATION, SOURCE_FILE_ANNOTATION, SOURCE_LABEL } from '../sources/model.js';
 
@@ -39,7 +39,5 @@ export function suspensionOf(object: Suspendable): Suspension | undefined {
 export function withSuspended(conditions: Condition[], suspension: Suspension | undefined, previous: readonly Pick<Condition, 'type' | 'status' | 'lastTransitionTime'>[] | undefined, generation: number, now: number): Condition[] {
   const rest = conditions.filter((c) => c.type !== 'Suspended');
   if (suspension === undefined) return rest;
-  const old = previous?.find((c) => c.type === 'Suspended');
-  const lastTransitionTime = old?.status === 'True' ? old.lastTransitionTime : conditionTime(now);
-  return [...rest, { type: 'Suspended', status: 'True', reason: suspension.reason, message: suspension.message, observedGeneration: generation, lastTransitionTime }];
+  return [...rest, { type: 'Suspended', status: 'True', reason: suspension.reason, message: suspension.message, observedGeneration: generation, lastTransitionTime: transitionTime(previous, 'Suspended', 'True', now) }];
 }
