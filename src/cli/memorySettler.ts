@@ -9,7 +9,7 @@
  * knows better when a burst is over: its event loop is idle. So, sampled every half second: once the
  * event loop has been idle (utilization under 5 %) for 2 samples in a row and V8's heap has grown by 32 MB
  * or more over its lowest size since the last settle, one full collection that reduces the footprint
- * runs (`gc` with flavor 'last-resort': it compacts and releases pooled pages). Each costs ~0.2-0.3 s
+ * runs (`gc` with flavor 'last-resort': it compacts and releases pooled pages). Each costs ~0.15-0.25 s
  * of one core and needs 32 MB of new growth before the next, so a steady controller rarely pays it.
  *
  * `gc` exists only when Node runs with --expose-gc (the image's flags, hack/image/controller-node-flags);
@@ -74,8 +74,6 @@ export interface MemorySettlerOptions {
   settles?: PlainCounter;
   intervalMs?: number;
   policy?: SettlePolicy;
-  /** The collection to run; defaults to the global `gc` of --expose-gc. */
-  gc?: ExposedGc | undefined;
 }
 
 export interface MemorySettler {
@@ -85,7 +83,7 @@ export interface MemorySettler {
 }
 
 export function startMemorySettler(options: MemorySettlerOptions): MemorySettler {
-  const gc = 'gc' in options ? options.gc : (globalThis as { gc?: ExposedGc }).gc;
+  const gc = (globalThis as { gc?: ExposedGc }).gc;
   if (typeof gc !== 'function') {
     options.log.debug('memory settling off: Node runs without --expose-gc');
     return { active: false, stop: () => undefined };

@@ -55,8 +55,9 @@ describe('SettleDecision', () => {
 });
 
 describe('startMemorySettler', () => {
-  it('is off, sampling nothing, in a Node without --expose-gc', () => {
-    const settler = startMemorySettler({ log: pino({ level: 'silent' }), gc: undefined });
+  it('is off, sampling nothing, in a Node without --expose-gc (as jest runs this test)', () => {
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+    const settler = startMemorySettler({ log: pino({ level: 'silent' }) });
     expect(settler.active).toBe(false);
     settler.stop();
   });
