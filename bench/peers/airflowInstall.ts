@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 export const AIRFLOW_VERSION = '3.3.2';
 
@@ -46,7 +46,9 @@ export async function installAirflow(log: (line: string) => void): Promise<Airfl
   const airflow = join(venv, 'bin', 'airflow');
   const python = join(venv, 'bin', 'python');
   const done = join(venv, '.installed-with-postgres');
-  if (existsSync(done) && existsSync(airflow)) return { venv, airflow, python, pins: `${readFileSync(done, 'utf8').trim()}, cached in ${venv}` };
+  // Venvs made before the marker named the file relative to the repository carry the absolute path
+  // of the checkout that made them (maybe gone since): the report names the repository's file.
+  if (existsSync(done) && existsSync(airflow)) return { venv, airflow, python, pins: `${readFileSync(done, 'utf8').trim().replace(/^\/\S*\/(bench\/peers\/airflow\/)/, '$1')}, cached in ${venv}` };
 
   const pythonVersion = (await run('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], 30_000).catch((error: Error) => {
     throw new InstallError(`step 1 (find python3): ${error.message}`);
@@ -60,7 +62,8 @@ export async function installAirflow(log: (line: string) => void): Promise<Airfl
   const constraints = `https://raw.githubusercontent.com/apache/airflow/constraints-${AIRFLOW_VERSION}/constraints-${pythonVersion}.txt`;
   const pinned = join(import.meta.dirname, 'airflow', `requirements-${AIRFLOW_VERSION}.txt`);
   const useConstraints = await reachable(constraints);
-  const pins = useConstraints ? `Airflow's constraints file ${constraints}` : `${pinned} (Airflow's constraints file was not reachable)`;
+  // The marker outlives this checkout: it names the file as the repository does.
+  const pins = useConstraints ? `Airflow's constraints file ${constraints}` : `${relative(join(import.meta.dirname, '..', '..'), pinned)} (Airflow's constraints file was not reachable)`;
   log(`pinning with ${pins}`);
   const args = useConstraints ? ['-m', 'pip', 'install', '--quiet', `apache-airflow[postgres]==${AIRFLOW_VERSION}`, '--constraint', constraints] : ['-m', 'pip', 'install', '--quiet', '--requirement', pinned];
   await run(python, args, 1_800_000).catch((error: Error) => {
