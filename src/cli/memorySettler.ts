@@ -89,7 +89,12 @@ export function startMemorySettler(options: MemorySettlerOptions): MemorySettler
     return { active: false, stop: () => undefined };
   }
   const heapBytes = () => getHeapStatistics().total_heap_size;
-  const decision = new SettleDecision(options.policy ?? DEFAULT_SETTLE_POLICY, heapBytes());
+  const policy = options.policy ?? DEFAULT_SETTLE_POLICY;
+  const decision = new SettleDecision(policy, heapBytes());
+  const intervalMs = options.intervalMs ?? 500;
+  // Said once at info: whoever reads the logs of a controller holding more memory than they expect
+  // can tell whether it would have handed it back (off is only said at debug, above).
+  options.log.info({ intervalMs, idleBelowPct: policy.idleUtilization * 100, idleIntervals: policy.idleIntervals, heapGrowthMB: policy.growthBytes / 2 ** 20 }, 'memory settler on: one full collection once idle after the heap grew');
   let previous: EventLoopUtilization = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
@@ -106,7 +111,7 @@ export function startMemorySettler(options: MemorySettlerOptions): MemorySettler
     options.settles?.inc();
     const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
     options.log.info({ ms: Math.round(performance.now() - started), rssMB: [mb(before.rss), mb(after.rss)], heapTotalMB: [mb(before.heapTotal), mb(after.heapTotal)], heapUsedMB: [mb(before.heapUsed), mb(after.heapUsed)] }, 'idle after a burst of work: memory handed back (one full collection)');
-  }, options.intervalMs ?? 500);
+  }, intervalMs);
   timer.unref();
   return { active: true, stop: () => clearInterval(timer) };
 }

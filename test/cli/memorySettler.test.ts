@@ -66,18 +66,22 @@ describe('startMemorySettler', () => {
     const script = join(import.meta.dirname, 'fixtures/memoryBurst.ts');
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script], { cwd: join(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
     try {
+      const messages: string[] = [];
       const settled = await new Promise<{ rssMB: [number, number]; heapTotalMB: [number, number] }>((resolve, reject) => {
         let buffered = '';
         child.stdout.on('data', (chunk: Buffer) => {
           buffered += chunk.toString();
           for (const line of buffered.split('\n').slice(0, -1)) {
             const entry = JSON.parse(line) as { msg: string; rssMB: [number, number]; heapTotalMB: [number, number] };
+            messages.push(entry.msg);
             if (entry.msg.startsWith('idle after a burst')) resolve(entry);
           }
           buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
         });
         child.on('exit', (code) => reject(new Error(`the burst process exited (${code}) before settling`)));
       });
+      // It said it was on when it started (what `kubectl logs` shows of a controller that settles).
+      expect(messages[0]).toMatch(/^memory settler on/);
       // The ~200 MB the burst dropped are no longer resident, in V8's heap and in the process.
       expect(settled.heapTotalMB[0] - settled.heapTotalMB[1]).toBeGreaterThan(100);
       expect(settled.rssMB[0] - settled.rssMB[1]).toBeGreaterThan(100);

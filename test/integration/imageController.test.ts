@@ -123,6 +123,11 @@ describeImage('the controller image, in-cluster', () => {
     expect((await httpsGet(`https://127.0.0.1:${port}/app.js`, ca, controller)).status).toBe(200);
   });
 
+  it('settles its memory when idle: the entrypoint runs Node with --expose-gc', () => {
+    // The memory settler (src/cli/memorySettler.ts) is off without --expose-gc, and says when it is on.
+    expect(container.output()).toMatch(/"msg":"memory settler on/);
+  });
+
   it('wins the leader election Lease as its Pod', async () => {
     const lease = await scene.clients.coordination.readNamespacedLease({ name: controller, namespace: releaseNs });
     expect(lease.spec?.holderIdentity).toMatch(new RegExp(`^${pod}_[0-9a-f]+$`));
