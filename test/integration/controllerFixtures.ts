@@ -94,6 +94,18 @@ export class Scene {
       if (pending.length === 0) throw new Error('no checker Job to answer');
       return pending;
     }, timeoutMs);
+    return this.answerAll(jobs, verdict);
+  }
+
+  /**
+   * Answers the checker Jobs pending now, if any (none is no failure): for a loop that waits on the
+   * status, where the check answered in an earlier round may just not be in the status yet.
+   */
+  async answerPendingChecks(verdict: (key: string) => State | undefined): Promise<string[]> {
+    return this.answerAll(await this.pendingChecks(), verdict);
+  }
+
+  private async answerAll(jobs: V1Job[], verdict: (key: string) => State | undefined): Promise<string[]> {
     const keys: string[] = [];
     for (const job of jobs) keys.push(...(await this.answer(job, verdict)));
     return keys;
