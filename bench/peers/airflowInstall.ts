@@ -46,9 +46,7 @@ export async function installAirflow(log: (line: string) => void): Promise<Airfl
   const airflow = join(venv, 'bin', 'airflow');
   const python = join(venv, 'bin', 'python');
   const done = join(venv, '.installed-with-postgres');
-  // Venvs made before the marker named the file relative to the repository carry the absolute path
-  // of the checkout that made them (maybe gone since): the report names the repository's file.
-  if (existsSync(done) && existsSync(airflow)) return { venv, airflow, python, pins: `${readFileSync(done, 'utf8').trim().replace(/^\/\S*\/(bench\/peers\/airflow\/)/, '$1')}, cached in ${venv}` };
+  if (existsSync(done) && existsSync(airflow)) return { venv, airflow, python, pins: `${readFileSync(done, 'utf8').trim()}, cached in ${venv}` };
 
   const pythonVersion = (await run('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], 30_000).catch((error: Error) => {
     throw new InstallError(`step 1 (find python3): ${error.message}`);
