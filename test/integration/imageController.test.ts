@@ -123,7 +123,7 @@ describeImage('the controller image, in-cluster', () => {
     expect((await httpsGet(`https://127.0.0.1:${port}/app.js`, ca, controller)).status).toBe(200);
   });
 
-  it('settles its memory when idle: the entrypoint runs Node with --expose-gc', () => {
+  it('starts the memory settler: the entrypoint runs Node with --expose-gc', () => {
     // The memory settler (src/cli/memorySettler.ts) is off without --expose-gc, and says when it is on.
     expect(container.output()).toMatch(/"msg":"memory settler on/);
   });
